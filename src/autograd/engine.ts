@@ -1,0 +1,125 @@
+// The autograd engine: graph nodes, grad mode, and an iterative (never recursive) reverse-mode sweep.
+
+import type { Tensor } from "../tensor/tensor.js";
+
+/** A backward rule: given the gradient of the output, the gradients of each input (null = none). */
+export type BackwardFn = (g: Tensor) => (Tensor | null)[];
+
+/** One recorded operation: its primitive's name, its inputs and its backward rule. */
+export class Node {
+  constructor(
+    readonly name: string,
+    readonly inputs: readonly Tensor[],
+    public backward: BackwardFn | null,
+  ) {}
+}
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Run `fn` with gradient recording switched on or off, restoring the previous mode afterwards. */
+export function withGradMode<T>(enabled: boolean, fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = enabled;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/**
+ * Run `fn` without recording a graph, like `with torch.no_grad()`.
+ * @example const y = nb.noGrad(() => model.forward(x));
+ */
+export function noGrad<T>(fn: () => T): T {
+  return withGradMode(false, fn);
+}
+
+/** Run `fn` with recording switched back on inside a `noGrad` region. */
+export function enableGrad<T>(fn: () => T): T {
+  return withGradMode(true, fn);
+}
+
+export interface BackwardOptions {
+  /** Keep the graph so that it can be differentiated again (default: `createGraph`). */
+  retainGraph?: boolean;
+  /** Record the backward pass itself, so the gradients can be differentiated (default false). */
+  createGraph?: boolean;
+}
+
+/** Reverse postorder of the tensors reachable from `roots` through recorded nodes (iterative DFS). */
+function topoOrder(roots: readonly Tensor[]): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, number][] = [];
+  for (const r of roots) {
+    if (seen.has(r)) continue;
+    seen.add(r);
+    stack.push([r, 0]);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const inputs = top[0].gradFn?.inputs ?? [];
+      if (top[1] < inputs.length) {
+        const child = inputs[top[1]++];
+        if (child.requiresGrad && !seen.has(child)) {
+          seen.add(child);
+          stack.push([child, 0]);
+        }
+      } else {
+        order.push(top[0]);
+        stack.pop();
+      }
+    }
+  }
+  return order.reverse();
+}
+
+/**
+ * Propagate `rootGrads` backwards from `roots`. With `capture` given, returns the gradients of those
+ * tensors and leaves `.grad` untouched; otherwise accumulates into every reachable leaf's `.grad`.
+ */
+export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor[], opts: BackwardOptions,
+  capture?: readonly Tensor[], add?: (a: Tensor, b: Tensor) => Tensor): Map<Tensor, Tensor> {
+  const createGraph = opts.createGraph ?? false;
+  const retainGraph = opts.retainGraph ?? createGraph;
+  const accumulate = (a: Tensor, b: Tensor) => (add ? add(a, b) : b);
+  const order = topoOrder(roots);
+  const grads = new Map<Tensor, Tensor>();
+  roots.forEach((r, i) => grads.set(r, grads.has(r) ? accumulate(grads.get(r)!, rootGrads[i]) : rootGrads[i]));
+  const wanted = capture ? new Set(capture) : null;
+  const captured = new Map<Tensor, Tensor>();
+  const visited: Node[] = [];
+  withGradMode(createGraph, () => {
+    for (const t of order) {
+      const g = grads.get(t);
+      if (g === undefined) continue;
+      if (wanted?.has(t)) captured.set(t, g);
+      const node = t.gradFn;
+      if (node === null) {
+        if (!wanted) t.grad = t.grad === null ? (createGraph ? g : g.detach()) : accumulate(t.grad, createGraph ? g : g.detach());
+        continue;
+      }
+      if (node.backward === null) {
+        throw new Error(
+          `backward: trying to backward through the graph a second time (through '${node.name}'), ` +
+          "or to use the gradients of a graph that was already freed; pass { retainGraph: true } to the first backward()",
+        );
+      }
+      const inGrads = node.backward(g);
+      visited.push(node);
+      node.inputs.forEach((x, i) => {
+        const gi = inGrads[i];
+        if (!gi || !x.requiresGrad) return;
+        const prev = grads.get(x);
+        grads.set(x, prev === undefined ? gi : accumulate(prev, gi));
+      });
+      if (!wanted?.has(t)) grads.delete(t);
+    }
+  });
+  if (!retainGraph) for (const n of visited) n.backward = null;
+  return captured;
+}

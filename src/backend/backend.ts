@@ -1,0 +1,87 @@
+// The backend interface: a small table of primitive kernels over flat typed arrays, plus a registry.
+
+import type { TypedArray } from "../tensor/dtype.js";
+
+export type UnaryOp = "neg" | "exp" | "log" | "sqrt" | "abs" | "sign" | "relu" | "sigmoid" | "tanh" | "step";
+export type BinaryOp = "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum" | "gt" | "ge" | "lt" | "le" | "eq" | "ne";
+export type ReduceOp = "sum" | "max" | "min";
+export type ArgReduceOp = "argmax" | "argmin";
+
+/** Geometry of an unfold (im2col) over the last two dims of an [N, C, H, W] input. */
+export interface Im2colGeometry {
+  n: number; c: number; h: number; w: number;
+  kh: number; kw: number;
+  sh: number; sw: number;
+  ph: number; pw: number;
+  dh: number; dw: number;
+  oh: number; ow: number;
+}
+
+/**
+ * A backend provides the kernels the primitives run on. All arrays are contiguous and row-major;
+ * `out` is allocated by the caller with the right dtype and length. A faster backend (native addon)
+ * implements the same table and is checked against the `js` backend, the reference.
+ */
+export interface Backend {
+  readonly name: string;
+  /** out[i] = op(x[i]). */
+  unary(op: UnaryOp, x: TypedArray, out: TypedArray): void;
+  /** out = op(a, b) with a read through `aStrides` and b through `bStrides` (0 on broadcast dims). */
+  binary(op: BinaryOp, a: TypedArray, aStrides: readonly number[], b: TypedArray, bStrides: readonly number[],
+    out: TypedArray, outShape: readonly number[]): void;
+  /** out = cond != 0 ? a : b, each read through its broadcast strides. */
+  where(cond: TypedArray, cStrides: readonly number[], a: TypedArray, aStrides: readonly number[],
+    b: TypedArray, bStrides: readonly number[], out: TypedArray, outShape: readonly number[]): void;
+  /** Reduce x viewed as [outer, size, inner] over the middle axis into out [outer, inner]. */
+  reduce(op: ReduceOp, x: TypedArray, outer: number, size: number, inner: number, out: TypedArray): void;
+  /** Index of the first max/min along the middle axis of [outer, size, inner]; out is [outer, inner]. */
+  argReduce(op: ArgReduceOp, x: TypedArray, outer: number, size: number, inner: number, out: Int32Array): void;
+  /** Strided copy: dst[dstOffset + Σ i_k dstStrides_k] = src[srcOffset + Σ i_k srcStrides_k] over `shape`. */
+  copy(src: TypedArray, srcOffset: number, srcStrides: readonly number[], dst: TypedArray, dstOffset: number,
+    dstStrides: readonly number[], shape: readonly number[]): void;
+  /** out[i] = min(max(x[i], lo), hi); NaN stays NaN. */
+  clamp(x: TypedArray, lo: number, hi: number, out: TypedArray): void;
+  /** Element-type conversion (float → int32 truncates toward zero, as in PyTorch). */
+  cast(x: TypedArray, out: TypedArray): void;
+  fill(out: TypedArray, value: number): void;
+  /** out = x gathered along `axis` of [outer, size, inner] with idx of shape [outer, idxSize, inner]. */
+  gather(x: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, out: TypedArray): void;
+  /** out (pre-filled with the base) += src scattered along `axis`, the adjoint of gather. */
+  scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray): void;
+  /**
+   * Batched GEMM: for each batch b, C_b[M, N] = op(A_b)[M, K] · op(B_b)[K, N], where op transposes when
+   * the flag is set and A_b starts at aBatchStrides·b (0 broadcasts one matrix over the batch).
+   */
+  matmul(a: TypedArray, aBatchOffsets: Int32Array, transA: boolean, b: TypedArray, bBatchOffsets: Int32Array,
+    transB: boolean, out: TypedArray, m: number, k: number, n: number): void;
+  /** Unfold [N, C, H, W] into columns [N, C·kh·kw, oh·ow]; out-of-range reads give `padValue`. */
+  im2col(x: TypedArray, g: Im2colGeometry, padValue: number, out: TypedArray): void;
+  /** Adjoint of im2col: fold columns [N, C·kh·kw, oh·ow] into out [N, C, H, W] (zero-filled by the caller). */
+  col2im(cols: TypedArray, g: Im2colGeometry, out: TypedArray): void;
+}
+
+const registry = new Map<string, Backend>();
+let current: Backend | null = null;
+
+/** Register a backend under its name; the first registered becomes current unless one is chosen. */
+export function registerBackend(b: Backend): void {
+  registry.set(b.name, b);
+  if (current === null) current = b;
+}
+
+/** Make the named backend current for every op that follows. */
+export function setBackend(name: string): Backend {
+  const b = registry.get(name);
+  if (!b) throw new Error(`setBackend: no backend named '${name}' (registered: ${[...registry.keys()].join(", ") || "none"})`);
+  current = b;
+  return b;
+}
+
+export function getBackend(): Backend {
+  if (current === null) throw new Error("nabla: no backend registered (import 'nabla', which registers the js backend)");
+  return current;
+}
+
+export function listBackends(): string[] {
+  return [...registry.keys()];
+}

@@ -1,0 +1,37 @@
+// The js backend: every primitive kernel in plain TypeScript, float32 and float64 — the reference oracle.
+
+import type { Backend } from "../backend.js";
+import type { TypedArray } from "../../tensor/dtype.js";
+import { binary, copy, unary, where } from "./elementwise.js";
+import { argReduce, gather, reduce, scatterAdd } from "./reduce.js";
+import { matmul } from "./gemm.js";
+import { col2im, im2col } from "./conv.js";
+
+function cast(x: TypedArray, out: TypedArray): void {
+  if (out instanceof Int32Array && !(x instanceof Int32Array)) {
+    for (let i = 0; i < x.length; i++) out[i] = Math.trunc(x[i]);
+  } else out.set(x);
+}
+
+function clamp(x: TypedArray, lo: number, hi: number, out: TypedArray): void {
+  for (let i = 0; i < x.length; i++) { const v = x[i]; out[i] = v < lo ? lo : v > hi ? hi : v; }
+}
+
+/** The reference backend, registered as `js`. */
+export const jsBackend: Backend = {
+  name: "js",
+  unary,
+  binary,
+  where,
+  reduce,
+  argReduce,
+  copy,
+  cast,
+  clamp,
+  fill: (out, v) => void out.fill(v),
+  gather,
+  scatterAdd,
+  matmul,
+  im2col,
+  col2im,
+};

@@ -1,0 +1,239 @@
+// Neural-network ops as composites of primitives: softmax, padding, conv2d, pooling, dropout.
+// Each matches the torch.nn.functional op of the same (camelCase) name and defaults.
+
+import { Tensor } from "../tensor/tensor.js";
+import { isFloating } from "../tensor/dtype.js";
+import { fmt, normDim } from "../tensor/shape.js";
+import { defaultGenerator, type Generator } from "../tensor/random.js";
+import type { Im2colGeometry } from "../backend/backend.js";
+import * as P from "./prims.js";
+import { add, amax, div, exp, log, matmul, mean, mul, sub, sum, narrow } from "./basic.js";
+import { rand } from "./creation.js";
+
+/** softmax(x)_i = exp(x_i − m) / Σ_j exp(x_j − m) along `dim`, m = max (stable for any magnitude). */
+export function softmax(x: Tensor, dim: number): Tensor {
+  const d = normDim(dim, x.ndim, "softmax");
+  const e = exp(sub(x, amax(x, d, { keepdim: true }).detach()));
+  return div(e, sum(e, d, { keepdim: true }));
+}
+
+/** log softmax along `dim`: x − m − log Σ exp(x − m); exact for logits of ±1e4. */
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  const d = normDim(dim, x.ndim, "logSoftmax");
+  const shifted = sub(x, amax(x, d, { keepdim: true }).detach());
+  return sub(shifted, log(sum(exp(shifted), d, { keepdim: true })));
+}
+
+/**
+ * Constant padding, PyTorch's `F.pad` order: `pads` = [left, right, top, bottom, …] starting from the
+ * last dim. Negative amounts crop.
+ */
+export function pad(x: Tensor, pads: readonly number[], opts: { mode?: "constant"; value?: number } = {}): Tensor {
+  if (pads.length % 2 !== 0 || pads.length / 2 > x.ndim) {
+    throw new RangeError(`pad: padding length must be even and at most 2·ndim (${2 * x.ndim}), got ${pads.length} for shape ${fmt(x.shape)}`);
+  }
+  if ((opts.mode ?? "constant") !== "constant") throw new RangeError(`pad: only mode 'constant' is supported, got '${opts.mode}'`);
+  const per: [number, number][] = x.shape.map(() => [0, 0]);
+  for (let i = 0; i < pads.length / 2; i++) per[x.ndim - 1 - i] = [pads[2 * i], pads[2 * i + 1]];
+  let r = x;
+  per.forEach(([a, b], d) => {
+    if (a < 0 || b < 0) {
+      const lo = Math.max(0, -a), hi = Math.max(0, -b);
+      if (lo + hi > r.shape[d]) throw new RangeError(`pad: cropping ${lo + hi} from dim ${d} of size ${r.shape[d]}`);
+      r = narrow(r, d, lo, r.shape[d] - lo - hi);
+    }
+  });
+  const pos = per.map(([a, b]) => [Math.max(0, a), Math.max(0, b)] as [number, number]);
+  return pos.some(([a, b]) => a > 0 || b > 0) ? P.padPrim(r, pos, opts.value ?? 0) : r;
+}
+
+type Pair = number | readonly [number, number];
+const pair = (v: Pair, name: string, op: string): [number, number] => {
+  const p: [number, number] = typeof v === "number" ? [v, v] : [v[0], v[1]];
+  if (!p.every((q) => Number.isInteger(q) && q >= 0)) throw new RangeError(`${op}: ${name} must be non-negative integers, got ${JSON.stringify(v)}`);
+  return p;
+};
+
+function check4d(x: Tensor, op: string): Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`${op}: input must be a Tensor`);
+  if (!isFloating(x.dtype)) throw new TypeError(`${op}: expected a floating point input, got ${x.dtype}`);
+  if (x.ndim !== 4) throw new RangeError(`${op}: expected a 4-D input [N, C, H, W] (or 3-D [C, H, W]), got shape ${fmt(x.shape)}`);
+  return x;
+}
+
+/** Run a 4-D op on a 3-D (unbatched) input by adding and removing the batch dim, as PyTorch does. */
+function unbatched(x: Tensor, f: (x4: Tensor) => Tensor): Tensor {
+  if (x.ndim !== 3) return f(x);
+  const r = f(P.reshapePrim(x, [1, ...x.shape]));
+  return P.reshapePrim(r, r.shape.slice(1));
+}
+
+export interface Conv2dOptions {
+  bias?: Tensor | null;
+  stride?: Pair;
+  /** Zero padding per side, or "valid" (none) or "same" (output size = input size; stride 1 only). */
+  padding?: Pair | "valid" | "same";
+  dilation?: Pair;
+  groups?: number;
+}
+
+/**
+ * 2-D convolution (cross-correlation) of x [N, C, H, W] with w [O, C/groups, kh, kw], like `F.conv2d`.
+ * Implemented as im2col + GEMM; groups split channels into independent convolutions (depthwise when
+ * groups = C).
+ */
+export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
+  return unbatched(x, (x4) => conv2d4(x4, w, opts));
+}
+
+function conv2d4(x: Tensor, w: Tensor, opts: Conv2dOptions): Tensor {
+  check4d(x, "conv2d");
+  if (!(w instanceof Tensor) || w.ndim !== 4) throw new RangeError(`conv2d: weight must be 4-D [out, in/groups, kh, kw], got ${w instanceof Tensor ? fmt(w.shape) : typeof w}`);
+  if (w.dtype !== x.dtype) throw new TypeError(`conv2d: input (${x.dtype}) and weight (${w.dtype}) must have the same dtype`);
+  const groups = opts.groups ?? 1;
+  const [n, c, h, wd] = x.shape;
+  const [o, cg, kh, kw] = w.shape;
+  if (!Number.isInteger(groups) || groups < 1) throw new RangeError(`conv2d: groups must be a positive integer, got ${groups}`);
+  if (c !== cg * groups) {
+    throw new RangeError(`conv2d: input ${fmt(x.shape)} has ${c} channels but weight ${fmt(w.shape)} with groups=${groups} expects ${cg * groups}`);
+  }
+  if (o % groups !== 0) throw new RangeError(`conv2d: out channels (${o}) must be divisible by groups (${groups})`);
+  const [sh, sw] = pair(opts.stride ?? 1, "stride", "conv2d");
+  if (sh === 0 || sw === 0) throw new RangeError("conv2d: stride must be positive");
+  const [dh, dw] = pair(opts.dilation ?? 1, "dilation", "conv2d");
+  if (dh === 0 || dw === 0) throw new RangeError("conv2d: dilation must be positive");
+  let ph: number, pw: number;
+  let xin = x;
+  const padding = opts.padding ?? 0;
+  if (padding === "valid") [ph, pw] = [0, 0];
+  else if (padding === "same") {
+    if (sh !== 1 || sw !== 1) throw new RangeError("conv2d: padding='same' is not supported for strided convolutions");
+    const th = dh * (kh - 1), tw = dw * (kw - 1);
+    [ph, pw] = [Math.floor(th / 2), Math.floor(tw / 2)];
+    if (th % 2 || tw % 2) xin = pad(x, [0, tw % 2, 0, th % 2]); // PyTorch puts the odd extra on the far side
+  } else [ph, pw] = pair(padding, "padding", "conv2d");
+  const H = xin.shape[2], W = xin.shape[3];
+  const oh = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+  const ow = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+  if (oh <= 0 || ow <= 0) {
+    throw new RangeError(`conv2d: input ${fmt(x.shape)} (padded ${H + 2 * ph}x${W + 2 * pw}) is smaller than the dilated kernel ${dh * (kh - 1) + 1}x${dw * (kw - 1) + 1}`);
+  }
+  void h; void wd;
+  const geom: Im2colGeometry = { n, c, h: H, w: W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow };
+  const cols = P.im2colPrim(xin, geom, 0); // [N, C·kh·kw, L]
+  const kk = cg * kh * kw;
+  let out: Tensor;
+  if (groups === 1) {
+    out = P.matmulPrim(P.reshapePrim(w, [o, kk]), cols); // [N, O, L]
+  } else {
+    const colsG = P.reshapePrim(cols, [n, groups, kk, oh * ow]);
+    out = P.matmulPrim(P.reshapePrim(w, [groups, o / groups, kk]), colsG); // [N, g, O/g, L]
+  }
+  out = P.reshapePrim(out, [n, o, oh, ow]);
+  const bias = opts.bias ?? null;
+  if (bias !== null) {
+    if (bias.ndim !== 1 || bias.shape[0] !== o) throw new RangeError(`conv2d: bias must have shape [${o}], got ${fmt(bias.shape)}`);
+    out = add(out, P.reshapePrim(bias, [1, o, 1, 1]));
+  }
+  return out;
+}
+
+/** Output size of a pooling window along one dim, with PyTorch's ceil-mode rule. */
+function pooledSize(size: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
+  const span = size + 2 * p - d * (k - 1) - 1;
+  let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+  if (ceil && (out - 1) * s >= size + p) out--; // the last window must start inside the input or left padding
+  return out;
+}
+
+export interface MaxPool2dOptions { stride?: Pair | null; padding?: Pair; dilation?: Pair; ceilMode?: boolean }
+
+function poolGeometry(x: Tensor, kernel: Pair, stride: Pair | null | undefined, padding: Pair, dilation: Pair, ceil: boolean, op: string): Im2colGeometry {
+  check4d(x, op);
+  const [kh, kw] = pair(kernel, "kernel_size", op);
+  const [sh, sw] = pair(stride ?? kernel, "stride", op);
+  const [ph, pw] = pair(padding, "padding", op);
+  const [dh, dw] = pair(dilation, "dilation", op);
+  if (kh === 0 || kw === 0 || sh === 0 || sw === 0 || dh === 0 || dw === 0) throw new RangeError(`${op}: kernel_size, stride and dilation must be positive`);
+  if (ph > kh / 2 || pw > kw / 2) throw new RangeError(`${op}: pad should be at most half of kernel size, but got pad=${ph}x${pw} and kernel_size=${kh}x${kw}`);
+  const [n, c, h, w] = x.shape;
+  const oh = pooledSize(h, kh, sh, ph, dh, ceil), ow = pooledSize(w, kw, sw, pw, dw, ceil);
+  if (oh <= 0 || ow <= 0) throw new RangeError(`${op}: output size is too small (${oh}x${ow}) for input ${fmt(x.shape)}`);
+  return { n: n * c, c: 1, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow };
+}
+
+/** Max pooling over kh×kw windows, like `F.max_pool2d` (padding counts as −∞). */
+export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions = {}): Tensor {
+  return unbatched(x, (x4) => {
+    const g = poolGeometry(x4, kernelSize, opts.stride, opts.padding ?? 0, opts.dilation ?? 1, opts.ceilMode ?? false, "maxPool2d");
+    const cols = P.im2colPrim(P.reshapePrim(x4, [g.n, 1, g.h, g.w]), g, -Infinity); // [N·C, kh·kw, L]
+    const m = P.extremeDimPrim(cols, 1, false, true); // [N·C, L]
+    return P.reshapePrim(m, [x4.shape[0], x4.shape[1], g.oh, g.ow]);
+  });
+}
+
+export interface AvgPool2dOptions {
+  stride?: Pair | null; padding?: Pair; ceilMode?: boolean;
+  /** Count zero padding in the divisor (default true, as PyTorch). */
+  countIncludePad?: boolean;
+  divisorOverride?: number | null;
+}
+
+/** Average pooling, like `F.avg_pool2d`, with PyTorch's divisor rules for padding and ceil mode. */
+export function avgPool2d(x: Tensor, kernelSize: Pair, opts: AvgPool2dOptions = {}): Tensor {
+  return unbatched(x, (x4) => {
+    const g = poolGeometry(x4, kernelSize, opts.stride, opts.padding ?? 0, 1, opts.ceilMode ?? false, "avgPool2d");
+    const cols = P.im2colPrim(P.reshapePrim(x4, [g.n, 1, g.h, g.w]), g, 0);
+    const sums = P.sumPrim(cols, [1], false); // [N·C, L]
+    const divisor = new (x4.dtype === "float64" ? Float64Array : Float32Array)(g.oh * g.ow);
+    const include = opts.countIncludePad ?? true;
+    for (let i = 0; i < g.oh; i++) {
+      for (let j = 0; j < g.ow; j++) {
+        let hs = i * g.sh - g.ph, ws = j * g.sw - g.pw;
+        let he = Math.min(hs + g.kh, g.h + g.ph), we = Math.min(ws + g.kw, g.w + g.pw);
+        if (!include) { hs = Math.max(hs, 0); ws = Math.max(ws, 0); he = Math.min(he, g.h); we = Math.min(we, g.w); }
+        divisor[i * g.ow + j] = opts.divisorOverride ?? (he - hs) * (we - ws);
+      }
+    }
+    const avg = div(sums, new Tensor(divisor, [1, g.oh * g.ow]));
+    return P.reshapePrim(avg, [x4.shape[0], x4.shape[1], g.oh, g.ow]);
+  });
+}
+
+/** Row-stochastic matrix [out, size] averaging PyTorch's adaptive windows [⌊i·size/out⌋, ⌈(i+1)·size/out⌉). */
+function adaptiveMatrix(size: number, out: number, like: Tensor): Tensor {
+  const m = new (like.dtype === "float64" ? Float64Array : Float32Array)(out * size);
+  for (let i = 0; i < out; i++) {
+    const s = Math.floor((i * size) / out), e = Math.ceil(((i + 1) * size) / out);
+    for (let k = s; k < e; k++) m[i * size + k] = 1 / (e - s);
+  }
+  return new Tensor(m, [out, size]);
+}
+
+/** Adaptive average pooling to a fixed output size, like `F.adaptive_avg_pool2d`. */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [number | null, number | null]): Tensor {
+  return unbatched(x, (x4) => {
+    check4d(x4, "adaptiveAvgPool2d");
+    const [, , h, w] = x4.shape;
+    const [oh, ow] = typeof outputSize === "number" ? [outputSize, outputSize] : [outputSize[0] ?? h, outputSize[1] ?? w];
+    if (oh === 1 && ow === 1) return mean(x4, [2, 3], { keepdim: true });
+    if (h % oh === 0 && w % ow === 0) return avgPool2d(x4, [h / oh, w / ow]);
+    const rows = matmul(adaptiveMatrix(h, oh, x4), x4); // [N, C, oh, W]
+    return P.matmulPrim(rows, adaptiveMatrix(w, ow, x4), false, true); // [N, C, oh, ow]
+  });
+}
+
+/**
+ * Dropout: in training, zero each element with probability `p` and scale the rest by 1/(1−p);
+ * identity otherwise. Masks come from the seeded generator.
+ */
+export function dropout(x: Tensor, p = 0.5, training = true, opts: { generator?: Generator } = {}): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: probability has to be between 0 and 1, but got ${p}`);
+  if (!training || p === 0) return x;
+  if (p === 1) return mul(x, 0);
+  const mask = rand(x.shape, { dtype: x.dtype, generator: opts.generator ?? defaultGenerator });
+  const m = mask.data;
+  const scale = 1 / (1 - p);
+  for (let i = 0; i < m.length; i++) m[i] = m[i] < p ? 0 : scale;
+  return mul(x, mask);
+}

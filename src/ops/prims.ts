@@ -1,0 +1,367 @@
+// The closed set of primitives: forward through the current backend, and one backward rule each,
+// written with differentiable ops so gradients of gradients work.
+
+import { Node, isGradEnabled } from "../autograd/engine.js";
+import { getBackend, type BinaryOp, type Im2colGeometry, type UnaryOp } from "../backend/backend.js";
+import { allocate, isFloating, promote, type DType } from "../tensor/dtype.js";
+import { broadcastShapes, broadcastStrides, contiguousStrides, fmt, numel, shapeEq } from "../tensor/shape.js";
+import { Tensor } from "../tensor/tensor.js";
+import { full, zeros } from "./creation.js";
+
+/** Attributes of each primitive; the keys are the closed list of primitives. */
+export interface PrimAttrs {
+  neg: {}; exp: {}; log: {}; sqrt: {}; abs: {}; sign: {}; relu: {}; sigmoid: {}; tanh: {};
+  add: {}; sub: {}; mul: {}; div: {}; pow: {}; maximum: {}; minimum: {};
+  clamp: { min: number; max: number };
+  where: {};
+  cast: { dtype: DType };
+  sum: { dims: number[]; keepdim: boolean };
+  maxDim: { dim: number; keepdim: boolean; indices: Tensor };
+  reshape: { shape: number[] };
+  permute: { perm: number[] };
+  expand: { shape: number[] };
+  slice: { dim: number; start: number; step: number; length: number };
+  unslice: { dim: number; start: number; step: number; size: number };
+  pad: { pads: [number, number][]; value: number };
+  cat: { dim: number };
+  gather: { dim: number };
+  scatterAdd: { dim: number; size: number };
+  matmul: { transA: boolean; transB: boolean };
+  im2col: { geom: Im2colGeometry; padValue: number };
+  col2im: { geom: Im2colGeometry };
+}
+export type Prim = keyof PrimAttrs;
+export interface VjpContext<P extends Prim> { inputs: readonly Tensor[]; out: Tensor; attrs: PrimAttrs[P] }
+/** A backward rule: output gradient → one gradient (or null) per input. */
+export type Vjp<P extends Prim> = (g: Tensor, ctx: VjpContext<P>) => (Tensor | null)[];
+
+function record<P extends Prim>(prim: P, inputs: readonly Tensor[], out: Tensor, attrs: PrimAttrs[P]): Tensor {
+  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+    out.requiresGrad = true;
+    const ctx: VjpContext<P> = { inputs, out, attrs };
+    const rule = vjps[prim] as Vjp<P>;
+    out.gradFn = new Node(prim, inputs, (g) => rule(g, ctx));
+  }
+  return out;
+}
+
+function alloc(dtype: DType, shape: readonly number[]): Tensor {
+  return new Tensor(allocate(dtype, numel(shape)), shape);
+}
+
+// ---------------------------------------------------------------- elementwise
+
+export function unaryPrim(op: UnaryOp & Prim, x: Tensor): Tensor {
+  const out = alloc(x.dtype, x.shape);
+  getBackend().unary(op, x.data, out.data);
+  return record(op, [x], out, {});
+}
+
+/** Non-differentiable elementwise step (x > 0 → 1, else 0), the mask ReLU's backward uses. */
+export function stepMask(x: Tensor): Tensor {
+  const out = alloc(x.dtype, x.shape);
+  getBackend().unary("step", x.data, out.data);
+  return out;
+}
+
+export function castPrim(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return x;
+  const out = alloc(dtype, x.shape);
+  getBackend().cast(x.data, out.data);
+  return isFloating(dtype) ? record("cast", [x], out, { dtype }) : out;
+}
+
+/** Broadcasting binary op on two tensors (dtypes already promoted by the caller). */
+export function binaryPrim(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+  const dtype = promote(a.dtype, b.dtype);
+  if (a.dtype !== dtype) a = castPrim(a, dtype);
+  if (b.dtype !== dtype) b = castPrim(b, dtype);
+  const shape = broadcastShapes(a.shape, b.shape, op);
+  const out = alloc(dtype, shape);
+  getBackend().binary(op, a.data, broadcastStrides(a.shape, shape), b.data, broadcastStrides(b.shape, shape), out.data, shape);
+  if (op === "gt" || op === "ge" || op === "lt" || op === "le" || op === "eq" || op === "ne") return out;
+  return record(op, [a, b], out, {});
+}
+
+export function wherePrim(cond: Tensor, a: Tensor, b: Tensor): Tensor {
+  const dtype = promote(a.dtype, b.dtype);
+  if (a.dtype !== dtype) a = castPrim(a, dtype);
+  if (b.dtype !== dtype) b = castPrim(b, dtype);
+  const shape = broadcastShapes(broadcastShapes(cond.shape, a.shape, "where"), b.shape, "where");
+  const out = alloc(dtype, shape);
+  getBackend().where(cond.data, broadcastStrides(cond.shape, shape), a.data, broadcastStrides(a.shape, shape),
+    b.data, broadcastStrides(b.shape, shape), out.data, shape);
+  return record("where", [cond, a, b], out, {});
+}
+
+export function clampPrim(x: Tensor, min: number, max: number): Tensor {
+  const out = alloc(x.dtype, x.shape);
+  getBackend().clamp(x.data, min, max, out.data);
+  return record("clamp", [x], out, { min, max });
+}
+
+// ---------------------------------------------------------------- reductions
+
+/** Sum over `dims` (sorted, distinct, in range). */
+export function sumPrim(x: Tensor, dims: number[], keepdim: boolean): Tensor {
+  const be = getBackend();
+  let data = x.data;
+  const shape = [...x.shape];
+  for (let k = dims.length - 1; k >= 0; k--) {
+    const d = dims[k];
+    const outer = numel(shape.slice(0, d)), size = shape[d], inner = numel(shape.slice(d + 1));
+    const next = allocate(x.dtype, outer * inner);
+    be.reduce("sum", data, outer, size, inner, next);
+    data = next;
+    shape[d] = 1;
+  }
+  if (dims.length === 0) data = data.slice();
+  const outShape = keepdim ? shape : shape.filter((_, i) => !dims.includes(i));
+  return record("sum", [x], new Tensor(data, outShape), { dims, keepdim });
+}
+
+/** Max or min along one dim, with the gradient routed to the first extreme index (as torch.max(dim)). */
+export function extremeDimPrim(x: Tensor, dim: number, keepdim: boolean, isMax: boolean): Tensor {
+  const outer = numel(x.shape.slice(0, dim)), size = x.shape[dim], inner = numel(x.shape.slice(dim + 1));
+  if (size === 0) throw new RangeError(`${isMax ? "max" : "min"}: cannot reduce over a zero-size dimension ${dim} of shape ${fmt(x.shape)}`);
+  const kshape = x.shape.map((s, i) => (i === dim ? 1 : s));
+  const indices = new Tensor(new Int32Array(outer * inner), kshape);
+  const out = allocate(x.dtype, outer * inner);
+  const be = getBackend();
+  be.reduce(isMax ? "max" : "min", x.data, outer, size, inner, out);
+  be.argReduce(isMax ? "argmax" : "argmin", x.data, outer, size, inner, indices.data as Int32Array);
+  const outShape = keepdim ? kshape : x.shape.filter((_, i) => i !== dim);
+  return record("maxDim", [x], new Tensor(out, outShape), { dim, keepdim, indices });
+}
+
+export function argExtreme(x: Tensor, dim: number, keepdim: boolean, isMax: boolean): Tensor {
+  const outer = numel(x.shape.slice(0, dim)), size = x.shape[dim], inner = numel(x.shape.slice(dim + 1));
+  if (size === 0) throw new RangeError(`${isMax ? "argmax" : "argmin"}: cannot reduce over a zero-size dimension`);
+  const out = new Int32Array(outer * inner);
+  getBackend().argReduce(isMax ? "argmax" : "argmin", x.data, outer, size, inner, out);
+  return new Tensor(out, keepdim ? x.shape.map((s, i) => (i === dim ? 1 : s)) : x.shape.filter((_, i) => i !== dim));
+}
+
+// ---------------------------------------------------------------- movement
+
+export function reshapePrim(x: Tensor, shape: number[]): Tensor {
+  if (shapeEq(x.shape, shape)) return x;
+  return record("reshape", [x], new Tensor(x.data, shape), { shape });
+}
+
+export function permutePrim(x: Tensor, perm: number[]): Tensor {
+  if (perm.every((p, i) => p === i)) return x;
+  const shape = perm.map((p) => x.shape[p]);
+  const xs = contiguousStrides(x.shape);
+  const out = alloc(x.dtype, shape);
+  getBackend().copy(x.data, 0, perm.map((p) => xs[p]), out.data, 0, contiguousStrides(shape), shape);
+  return record("permute", [x], out, { perm });
+}
+
+export function expandPrim(x: Tensor, shape: number[]): Tensor {
+  if (shapeEq(x.shape, shape)) return x;
+  const out = alloc(x.dtype, shape);
+  getBackend().copy(x.data, 0, broadcastStrides(x.shape, shape), out.data, 0, contiguousStrides(shape), shape);
+  return record("expand", [x], out, { shape });
+}
+
+/** Elements start, start+step, … (length of them) along `dim`. */
+export function slicePrim(x: Tensor, dim: number, start: number, step: number, length: number): Tensor {
+  if (start === 0 && step === 1 && length === x.shape[dim]) return x;
+  const shape = x.shape.map((s, i) => (i === dim ? length : s));
+  const xs = contiguousStrides(x.shape);
+  const out = alloc(x.dtype, shape);
+  const srcStrides = xs.map((s, i) => (i === dim ? s * step : s));
+  getBackend().copy(x.data, start * xs[dim], srcStrides, out.data, 0, contiguousStrides(shape), shape);
+  return record("slice", [x], out, { dim, start, step, length });
+}
+
+/** The adjoint of slice: place x at start, start+step, … along `dim` of a zero tensor of size `size`. */
+export function unslicePrim(x: Tensor, dim: number, start: number, step: number, size: number): Tensor {
+  const shape = x.shape.map((s, i) => (i === dim ? size : s));
+  const os = contiguousStrides(shape);
+  const out = alloc(x.dtype, shape);
+  getBackend().copy(x.data, 0, contiguousStrides(x.shape), out.data, start * os[dim], os.map((s, i) => (i === dim ? s * step : s)), x.shape);
+  return record("unslice", [x], out, { dim, start, step, size });
+}
+
+export function padPrim(x: Tensor, pads: [number, number][], value: number): Tensor {
+  const shape = x.shape.map((s, i) => s + pads[i][0] + pads[i][1]);
+  const os = contiguousStrides(shape);
+  const out = alloc(x.dtype, shape);
+  if (value !== 0) out.data.fill(value);
+  const off = pads.reduce((acc, p, i) => acc + p[0] * os[i], 0);
+  getBackend().copy(x.data, 0, contiguousStrides(x.shape), out.data, off, os, x.shape);
+  return record("pad", [x], out, { pads, value });
+}
+
+export function catPrim(xs: Tensor[], dim: number): Tensor {
+  const shape = [...xs[0].shape];
+  shape[dim] = xs.reduce((acc, t) => acc + t.shape[dim], 0);
+  const os = contiguousStrides(shape);
+  const out = alloc(xs[0].dtype, shape);
+  let off = 0;
+  const be = getBackend();
+  for (const t of xs) {
+    be.copy(t.data, 0, contiguousStrides(t.shape), out.data, off * os[dim], os, t.shape);
+    off += t.shape[dim];
+  }
+  return record("cat", xs, out, { dim });
+}
+
+export function gatherPrim(x: Tensor, dim: number, idx: Tensor): Tensor {
+  const outer = numel(x.shape.slice(0, dim)), size = x.shape[dim], inner = numel(x.shape.slice(dim + 1));
+  const out = alloc(x.dtype, idx.shape);
+  getBackend().gather(x.data, outer, size, inner, idx.data as Int32Array, idx.shape[dim], out.data);
+  return record("gather", [x, idx], out, { dim });
+}
+
+export function scatterAddPrim(src: Tensor, dim: number, idx: Tensor, size: number): Tensor {
+  const shape = src.shape.map((s, i) => (i === dim ? size : s));
+  const outer = numel(shape.slice(0, dim)), inner = numel(shape.slice(dim + 1));
+  const out = alloc(src.dtype, shape);
+  getBackend().scatterAdd(out.data, outer, size, inner, idx.data as Int32Array, idx.shape[dim], src.data);
+  return record("scatterAdd", [src, idx], out, { dim, size });
+}
+
+// ---------------------------------------------------------------- matmul and unfold
+
+/** Batched, broadcasting matmul of ≥2-D tensors; a transposed flag reads the last two dims swapped. */
+export function matmulPrim(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
+  const dtype = promote(a.dtype, b.dtype);
+  if (a.dtype !== dtype) a = castPrim(a, dtype);
+  if (b.dtype !== dtype) b = castPrim(b, dtype);
+  const ra = a.shape.length, rb = b.shape.length;
+  const m = transA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const ka = transA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const kb = transB ? b.shape[rb - 1] : b.shape[rb - 2];
+  const n = transB ? b.shape[rb - 2] : b.shape[rb - 1];
+  if (ka !== kb) {
+    throw new RangeError(`matmul: shapes ${fmt(a.shape)} and ${fmt(b.shape)} cannot be multiplied (${ka} != ${kb})`);
+  }
+  const aBatch = a.shape.slice(0, -2), bBatch = b.shape.slice(0, -2);
+  const batch = broadcastShapes(aBatch, bBatch, "matmul");
+  const nb = numel(batch);
+  const aStr = broadcastStrides(aBatch, batch), bStr = broadcastStrides(bBatch, batch);
+  const aOffs = new Int32Array(nb), bOffs = new Int32Array(nb);
+  const idx = new Array<number>(batch.length).fill(0);
+  for (let i = 0; i < nb; i++) {
+    let ao = 0, bo = 0;
+    for (let d = 0; d < batch.length; d++) { ao += idx[d] * aStr[d]; bo += idx[d] * bStr[d]; }
+    aOffs[i] = ao * m * ka;
+    bOffs[i] = bo * ka * n;
+    for (let d = batch.length - 1; d >= 0; d--) { if (++idx[d] < batch[d]) break; idx[d] = 0; }
+  }
+  const out = alloc(dtype, [...batch, m, n]);
+  getBackend().matmul(a.data, aOffs, transA, b.data, bOffs, transB, out.data, m, ka, n);
+  return record("matmul", [a, b], out, { transA, transB });
+}
+
+export function im2colPrim(x: Tensor, geom: Im2colGeometry, padValue: number): Tensor {
+  const out = alloc(x.dtype, [geom.n, geom.c * geom.kh * geom.kw, geom.oh * geom.ow]);
+  getBackend().im2col(x.data, geom, padValue, out.data);
+  return record("im2col", [x], out, { geom, padValue });
+}
+
+export function col2imPrim(cols: Tensor, geom: Im2colGeometry): Tensor {
+  const out = alloc(cols.dtype, [geom.n, geom.c, geom.h, geom.w]);
+  getBackend().col2im(cols.data, geom, out.data);
+  return record("col2im", [cols], out, { geom });
+}
+
+// ---------------------------------------------------------------- backward rules
+
+/** Sum a broadcast gradient back down to `shape`. */
+export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+  if (shapeEq(g.shape, shape)) return g;
+  const lead = g.shape.length - shape.length;
+  const dims: number[] = [];
+  for (let i = 0; i < g.shape.length; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
+  }
+  return reshapePrim(sumPrim(g, dims, false), [...shape]);
+}
+
+const mul = (a: Tensor, b: Tensor) => binaryPrim("mul", a, b);
+const scalar = (v: number, like: Tensor) => full([], v, { dtype: like.dtype });
+const needs = (t: Tensor) => t.requiresGrad;
+
+const vjps: { [P in Prim]: Vjp<P> } = {
+  neg: (g) => [unaryPrim("neg", g)],
+  exp: (g, { out }) => [mul(g, out)],
+  log: (g, { inputs: [x] }) => [binaryPrim("div", g, x)],
+  sqrt: (g, { out }) => [binaryPrim("div", g, mul(out, scalar(2, out)))],
+  abs: (g, { inputs: [x] }) => [mul(g, unaryPrim("sign", x).detach())],
+  sign: (g) => [zeros(g.shape, { dtype: g.dtype })],
+  relu: (g, { out }) => [mul(g, stepMask(out))],
+  sigmoid: (g, { out }) => [mul(g, mul(out, binaryPrim("sub", scalar(1, out), out)))],
+  tanh: (g, { out }) => [mul(g, binaryPrim("sub", scalar(1, out), mul(out, out)))],
+  add: (g, { inputs: [a, b] }) => [sumTo(g, a.shape), sumTo(g, b.shape)],
+  sub: (g, { inputs: [a, b] }) => [sumTo(g, a.shape), needs(b) ? sumTo(unaryPrim("neg", g), b.shape) : null],
+  mul: (g, { inputs: [a, b] }) => [needs(a) ? sumTo(mul(g, b), a.shape) : null, needs(b) ? sumTo(mul(g, a), b.shape) : null],
+  div: (g, { inputs: [a, b], out }) => [
+    needs(a) ? sumTo(binaryPrim("div", g, b), a.shape) : null,
+    needs(b) ? sumTo(unaryPrim("neg", binaryPrim("div", mul(g, out), b)), b.shape) : null,
+  ],
+  pow: (g, { inputs: [a, b], out }) => [
+    needs(a) ? sumTo(mul(g, mul(b, binaryPrim("pow", a, binaryPrim("sub", b, scalar(1, b))))), a.shape) : null,
+    // d/db a^b = a^b·log(a), taken as 0 where a == 0 (PyTorch's convention)
+    needs(b) ? sumTo(wherePrim(binaryPrim("eq", a, scalar(0, a)), scalar(0, g), mul(g, mul(out, unaryPrim("log", a)))), b.shape) : null,
+  ],
+  maximum: (g, { inputs: [a, b] }) => tieSplit(g, a, b, "gt"),
+  minimum: (g, { inputs: [a, b] }) => tieSplit(g, a, b, "lt"),
+  // gradient passes where min <= x <= max (bounds included, as PyTorch)
+  clamp: (g, { inputs: [x], attrs }) =>
+    [mul(g, mul(binaryPrim("ge", x, scalar(attrs.min, x)), binaryPrim("le", x, scalar(attrs.max, x))))],
+  where: (g, { inputs: [c, a, b] }) => {
+    const z = scalar(0, g);
+    return [null, needs(a) ? sumTo(wherePrim(c, g, z), a.shape) : null, needs(b) ? sumTo(wherePrim(c, z, g), b.shape) : null];
+  },
+  cast: (g, { inputs: [x] }) => [castPrim(g, x.dtype)],
+  sum: (g, { inputs: [x], attrs }) => {
+    const kshape = x.shape.map((s, i) => (attrs.dims.includes(i) ? 1 : s));
+    return [expandPrim(reshapePrim(g, kshape), [...x.shape])];
+  },
+  maxDim: (g, { inputs: [x], attrs }) => {
+    const gk = attrs.keepdim ? g : reshapePrim(g, [...attrs.indices.shape]);
+    return [scatterAddPrim(gk, attrs.dim, attrs.indices, x.shape[attrs.dim])];
+  },
+  reshape: (g, { inputs: [x] }) => [reshapePrim(g, [...x.shape])],
+  permute: (g, { attrs }) => {
+    const inv = new Array<number>(attrs.perm.length);
+    attrs.perm.forEach((p, i) => (inv[p] = i));
+    return [permutePrim(g, inv)];
+  },
+  expand: (g, { inputs: [x] }) => [sumTo(g, x.shape)],
+  slice: (g, { inputs: [x], attrs }) => [unslicePrim(g, attrs.dim, attrs.start, attrs.step, x.shape[attrs.dim])],
+  unslice: (g, { inputs: [x], attrs }) => [slicePrim(g, attrs.dim, attrs.start, attrs.step, x.shape[attrs.dim])],
+  pad: (g, { inputs: [x], attrs }) => {
+    let r = g;
+    attrs.pads.forEach(([before], d) => (r = slicePrim(r, d, before, 1, x.shape[d])));
+    return [r];
+  },
+  cat: (g, { inputs, attrs }) => {
+    let off = 0;
+    return inputs.map((t) => {
+      const r = needs(t) ? slicePrim(g, attrs.dim, off, 1, t.shape[attrs.dim]) : null;
+      off += t.shape[attrs.dim];
+      return r;
+    });
+  },
+  gather: (g, { inputs: [x, idx], attrs }) => [scatterAddPrim(g, attrs.dim, idx, x.shape[attrs.dim]), null],
+  scatterAdd: (g, { inputs: [, idx], attrs }) => [gatherPrim(g, attrs.dim, idx), null],
+  matmul: (g, { inputs: [a, b], attrs: { transA, transB } }) => [
+    // C = op(A)·op(B): dop(A) = g·op(B)ᵀ, dop(B) = op(A)ᵀ·g, with the transposes folded into flags.
+    needs(a) ? sumTo(transA ? matmulPrim(b, g, transB, true) : matmulPrim(g, b, false, !transB), a.shape) : null,
+    needs(b) ? sumTo(transB ? matmulPrim(g, a, true, transA) : matmulPrim(a, g, !transA, false), b.shape) : null,
+  ],
+  im2col: (g, { attrs }) => [col2imPrim(g, attrs.geom)],
+  col2im: (g, { attrs }) => [im2colPrim(g, attrs.geom, 0)],
+};
+
+/** Gradient of maximum/minimum: to the winner, split evenly on ties (as PyTorch 1.13). */
+function tieSplit(g: Tensor, a: Tensor, b: Tensor, win: "gt" | "lt"): (Tensor | null)[] {
+  const wa = binaryPrim("add", binaryPrim(win, a, b), mul(binaryPrim("eq", a, b), scalar(0.5, g)));
+  const wb = binaryPrim("sub", scalar(1, wa), wa);
+  return [needs(a) ? sumTo(mul(g, wa), a.shape) : null, needs(b) ? sumTo(mul(g, wb), b.shape) : null];
+}

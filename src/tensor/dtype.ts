@@ -1,0 +1,43 @@
+// Data types and their typed-array storage; promotion follows PyTorch's rules for these three types.
+
+/** The element types a tensor can hold. `float32` is the default, as in PyTorch. */
+export type DType = "float32" | "float64" | "int32";
+
+/** Flat storage of a tensor: an ordinary typed array owned by the garbage collector. */
+export type TypedArray = Float32Array | Float64Array | Int32Array;
+
+export const DTYPES: readonly DType[] = ["float32", "float64", "int32"];
+
+/** Allocate zero-filled storage of `n` elements of `dtype`. */
+export function allocate(dtype: DType, n: number): TypedArray {
+  switch (dtype) {
+    case "float32": return new Float32Array(n);
+    case "float64": return new Float64Array(n);
+    case "int32": return new Int32Array(n);
+  }
+}
+
+export function dtypeOf(data: TypedArray): DType {
+  if (data instanceof Float32Array) return "float32";
+  if (data instanceof Float64Array) return "float64";
+  if (data instanceof Int32Array) return "int32";
+  throw new TypeError(`unsupported storage ${Object.prototype.toString.call(data)}`);
+}
+
+export function isFloating(dtype: DType): boolean {
+  return dtype !== "int32";
+}
+
+/** Result type of a binary op: float64 > float32 > int32 (PyTorch's promotion for these types). */
+export function promote(a: DType, b: DType): DType {
+  if (a === "float64" || b === "float64") return "float64";
+  if (a === "float32" || b === "float32") return "float32";
+  return "int32";
+}
+
+export function checkDType(dtype: string, where: string): DType {
+  if (!(DTYPES as readonly string[]).includes(dtype)) {
+    throw new TypeError(`${where}: unknown dtype '${dtype}' (expected one of ${DTYPES.join(", ")})`);
+  }
+  return dtype as DType;
+}

@@ -1,0 +1,116 @@
+// Seeded random numbers: a 32-bit PCG-XSH-RR generator, identical on every machine (integer arithmetic only).
+
+/**
+ * A random number generator with explicit state, like `torch.Generator`.
+ * The same seed gives the same sequence everywhere. The default generator is reseeded by `manualSeed`.
+ *
+ * @example
+ * const g = new nb.Generator(42); nb.rand([2, 2], { generator: g });
+ */
+export class Generator {
+  private hi = 0; // state (64-bit, as two 32-bit halves)
+  private lo = 0;
+  private spare: number | null = null;
+
+  constructor(seed = 0) {
+    this.manualSeed(seed);
+  }
+
+  /** Reset the state from `seed` (any integer; only its low 53 bits matter). */
+  manualSeed(seed: number): this {
+    const s = Math.floor(Math.abs(seed));
+    this.hi = Math.floor(s / 4294967296) >>> 0;
+    this.lo = s >>> 0;
+    this.spare = null;
+    this.nextUint32();
+    this.lo = (this.lo + 0x9e3779b9) >>> 0;
+    this.nextUint32();
+    return this;
+  }
+
+  /** The full state, to save in a checkpoint and restore with `setState`. */
+  getState(): number[] {
+    return [this.hi, this.lo, this.spare === null ? NaN : this.spare];
+  }
+
+  setState(state: readonly number[]): this {
+    if (state.length !== 3) throw new RangeError(`Generator.setState: expected 3 numbers, got ${state.length}`);
+    this.hi = state[0] >>> 0;
+    this.lo = state[1] >>> 0;
+    this.spare = Number.isNaN(state[2]) ? null : state[2];
+    return this;
+  }
+
+  /** Next uniform 32-bit unsigned integer. */
+  nextUint32(): number {
+    const oldHi = this.hi;
+    const oldLo = this.lo;
+    // state = state * 6364136223846793005 + 1442695040888963407 (mod 2^64), done in 16-bit limbs.
+    const mHi = 0x5851f42d, mLo = 0x4c957f2d;
+    const a0 = oldLo & 0xffff, a1 = oldLo >>> 16, a2 = oldHi & 0xffff, a3 = oldHi >>> 16;
+    const b0 = mLo & 0xffff, b1 = mLo >>> 16, b2 = mHi & 0xffff, b3 = mHi >>> 16;
+    let c0 = a0 * b0;
+    let c1 = (c0 >>> 16) + a0 * b1;
+    let c2 = c1 >>> 16;
+    c1 = (c1 & 0xffff) + a1 * b0;
+    c2 += c1 >>> 16;
+    c2 += a0 * b2;
+    let c3 = c2 >>> 16;
+    c2 = (c2 & 0xffff) + a1 * b1;
+    c3 += c2 >>> 16;
+    c2 = (c2 & 0xffff) + a2 * b0;
+    c3 += c2 >>> 16;
+    c3 += a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0;
+    let lo = ((c1 & 0xffff) << 16 | (c0 & 0xffff)) >>> 0;
+    let hi = ((c3 & 0xffff) << 16 | (c2 & 0xffff)) >>> 0;
+    const incLo = 0xf767814f, incHi = 0x14057b7e;
+    const sumLo = lo + incLo;
+    lo = sumLo >>> 0;
+    hi = (hi + incHi + (sumLo > 0xffffffff ? 1 : 0)) >>> 0;
+    this.hi = hi;
+    this.lo = lo;
+    // Output: XSH-RR on the old state: rotr32(((old ^ (old >> 18)) >> 27) mod 2^32, old >> 59).
+    const tHi = (oldHi ^ (oldHi >>> 18)) >>> 0;
+    const tLo = (oldLo ^ ((oldLo >>> 18) | (oldHi << 14))) >>> 0;
+    const x = ((tLo >>> 27) | (tHi << 5)) >>> 0;
+    const rot = oldHi >>> 27;
+    return ((x >>> rot) | (x << ((32 - rot) & 31))) >>> 0;
+  }
+
+  /** Uniform double in [0, 1) with 53 random bits. */
+  random(): number {
+    const a = this.nextUint32() >>> 5;
+    const b = this.nextUint32() >>> 6;
+    return (a * 67108864 + b) / 9007199254740992;
+  }
+
+  /** Standard normal sample (Box–Muller; pairs cached). */
+  normal(): number {
+    if (this.spare !== null) {
+      const s = this.spare;
+      this.spare = null;
+      return s;
+    }
+    let u = 0;
+    while (u === 0) u = this.random();
+    const v = this.random();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** Uniform integer in [low, high). */
+  randint(low: number, high: number): number {
+    const span = high - low;
+    if (span <= 0) throw new RangeError(`randint: empty range [${low}, ${high})`);
+    return low + Math.floor(this.random() * span);
+  }
+}
+
+/** The default generator used when no `generator` option is given. */
+export const defaultGenerator = new Generator(0);
+
+/** Seed the default generator, like `torch.manual_seed`. */
+export function manualSeed(seed: number): Generator {
+  return defaultGenerator.manualSeed(seed);
+}

@@ -1,0 +1,194 @@
+// The Tensor: a contiguous typed array with a shape, a dtype, and autograd bookkeeping (grad, gradFn).
+
+import { Node, runBackward, type BackwardOptions } from "../autograd/engine.js";
+import { dtypeOf, isFloating, type DType, type TypedArray } from "./dtype.js";
+import { fmt, numel } from "./shape.js";
+import * as ops from "../ops/index.js";
+import type { Scalar, TensorLike } from "../ops/index.js";
+
+/**
+ * An n-dimensional array of `float32` (default), `float64` or `int32` elements, stored row-major in an
+ * ordinary typed array that the garbage collector owns. Tensors are immutable to the graph: every op
+ * returns a new tensor; only optimizers write parameters in place (under `noGrad`).
+ *
+ * @example
+ * const x = nb.tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * x.mul(x).sum().backward();
+ * x.grad!.toArray(); // [[2, 4], [6, 8]]
+ */
+export class Tensor {
+  /** Flat row-major storage; its length equals the number of elements. */
+  readonly data: TypedArray;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  /** Accumulated gradient after `backward()` (leaf tensors only), or null. */
+  grad: Tensor | null = null;
+  /** The node that produced this tensor, or null for a leaf. */
+  gradFn: Node | null = null;
+  private _requiresGrad = false;
+
+  constructor(data: TypedArray, shape: readonly number[], requiresGrad = false) {
+    if (data.length !== numel(shape)) {
+      throw new RangeError(`Tensor: storage of ${data.length} elements does not match shape ${fmt(shape)}`);
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtypeOf(data);
+    if (requiresGrad) this.requiresGrad = true;
+  }
+
+  /** Whether gradients flow to this tensor. Only floating-point tensors can require gradients. */
+  get requiresGrad(): boolean {
+    return this._requiresGrad;
+  }
+
+  set requiresGrad(v: boolean) {
+    if (v && !isFloating(this.dtype)) {
+      throw new TypeError(`requiresGrad: only floating point tensors can require gradients (got ${this.dtype})`);
+    }
+    if (!v && this.gradFn !== null) {
+      throw new Error("requiresGrad: cannot switch off gradients of a non-leaf tensor; use detach()");
+    }
+    this._requiresGrad = v;
+  }
+
+  /** Set `requiresGrad` in place and return this tensor, like `requires_grad_`. */
+  requiresGrad_(v = true): this {
+    this.requiresGrad = v;
+    return this;
+  }
+
+  get ndim(): number { return this.shape.length; }
+  get isLeaf(): boolean { return this.gradFn === null; }
+  numel(): number { return this.data.length; }
+  dim(): number { return this.shape.length; }
+  size(dim?: number): number | readonly number[] {
+    return dim === undefined ? this.shape : this.shape[dim < 0 ? dim + this.ndim : dim];
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.data.length !== 1) {
+      throw new RangeError(`item: a Tensor with ${this.data.length} elements cannot be converted to a number (shape ${fmt(this.shape)})`);
+    }
+    return this.data[0];
+  }
+
+  /** Nested JS arrays, like PyTorch's `tolist()`; a 0-d tensor gives a number. */
+  toArray(): any {
+    const { data, shape } = this;
+    if (shape.length === 0) return data[0];
+    let pos = 0;
+    const build = (d: number): any[] => {
+      const out = new Array(shape[d]);
+      for (let i = 0; i < shape[d]; i++) out[i] = d === shape.length - 1 ? data[pos++] : build(d + 1);
+      return out;
+    };
+    return build(0);
+  }
+
+  /** A flat contiguous copy of the elements. */
+  toTypedArray(): TypedArray {
+    return this.data.slice();
+  }
+
+  /** A tensor sharing storage, cut from the graph (no gradient flows through it). */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape);
+  }
+
+  /** A deep copy that stays in the graph. */
+  clone(): Tensor { return ops.clone(this); }
+
+  /**
+   * Back-propagate from this tensor, accumulating into the `.grad` of every leaf that requires it.
+   * A non-scalar output needs `gradient` (the vector in the vector-Jacobian product).
+   */
+  backward(gradient?: Tensor | null, opts: BackwardOptions = {}): void {
+    if (!this.requiresGrad) {
+      throw new Error("backward: element 0 of tensors does not require grad and does not have a gradFn");
+    }
+    let g: Tensor;
+    if (gradient === undefined || gradient === null) {
+      if (this.data.length !== 1) {
+        throw new Error(`backward: grad can be implicitly created only for scalar outputs (got shape ${fmt(this.shape)}); pass a gradient`);
+      }
+      g = ops.onesLike(this);
+    } else {
+      if (!(gradient.shape.length === this.shape.length && gradient.shape.every((d, i) => d === this.shape[i]))) {
+        throw new RangeError(`backward: gradient has shape ${fmt(gradient.shape)} but the output has shape ${fmt(this.shape)}`);
+      }
+      g = gradient;
+    }
+    runBackward([this], [g], opts, undefined, ops.add);
+  }
+
+  toString(): string { return ops.format(this); }
+  [Symbol.for("nodejs.util.inspect.custom")](): string { return this.toString(); }
+
+  // ---- methods mirroring torch.Tensor, each delegating to the function of the same name ----
+  add(b: TensorLike): Tensor { return ops.add(this, b); }
+  sub(b: TensorLike): Tensor { return ops.sub(this, b); }
+  mul(b: TensorLike): Tensor { return ops.mul(this, b); }
+  div(b: TensorLike): Tensor { return ops.div(this, b); }
+  pow(b: TensorLike): Tensor { return ops.pow(this, b); }
+  maximum(b: TensorLike): Tensor { return ops.maximum(this, b); }
+  minimum(b: TensorLike): Tensor { return ops.minimum(this, b); }
+  gt(b: TensorLike): Tensor { return ops.gt(this, b); }
+  ge(b: TensorLike): Tensor { return ops.ge(this, b); }
+  lt(b: TensorLike): Tensor { return ops.lt(this, b); }
+  le(b: TensorLike): Tensor { return ops.le(this, b); }
+  eq(b: TensorLike): Tensor { return ops.eq(this, b); }
+  ne(b: TensorLike): Tensor { return ops.ne(this, b); }
+  neg(): Tensor { return ops.neg(this); }
+  exp(): Tensor { return ops.exp(this); }
+  log(): Tensor { return ops.log(this); }
+  sqrt(): Tensor { return ops.sqrt(this); }
+  rsqrt(): Tensor { return ops.rsqrt(this); }
+  abs(): Tensor { return ops.abs(this); }
+  sign(): Tensor { return ops.sign(this); }
+  square(): Tensor { return ops.square(this); }
+  relu(): Tensor { return ops.relu(this); }
+  sigmoid(): Tensor { return ops.sigmoid(this); }
+  tanh(): Tensor { return ops.tanh(this); }
+  clamp(opts: { min?: number | null; max?: number | null }): Tensor { return ops.clamp(this, opts); }
+  softmax(dim: number): Tensor { return ops.softmax(this, dim); }
+  logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
+  sum(dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor { return ops.sum(this, dim, opts); }
+  mean(dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor { return ops.mean(this, dim, opts); }
+  var(dim?: number | number[] | null, opts?: ops.VarOptions): Tensor { return ops.variance(this, dim, opts); }
+  std(dim?: number | number[] | null, opts?: ops.VarOptions): Tensor { return ops.std(this, dim, opts); }
+  max(dim?: number | null, opts?: { keepdim?: boolean }): Tensor { return ops.max(this, dim, opts); }
+  min(dim?: number | null, opts?: { keepdim?: boolean }): Tensor { return ops.min(this, dim, opts); }
+  amax(dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor { return ops.amax(this, dim, opts); }
+  amin(dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor { return ops.amin(this, dim, opts); }
+  argmax(dim?: number | null, opts?: { keepdim?: boolean }): Tensor { return ops.argmax(this, dim, opts); }
+  argmin(dim?: number | null, opts?: { keepdim?: boolean }): Tensor { return ops.argmin(this, dim, opts); }
+  matmul(b: Tensor): Tensor { return ops.matmul(this, b); }
+  dot(b: Tensor): Tensor { return ops.dot(this, b); }
+  reshape(...shape: (number | readonly number[])[]): Tensor { return ops.reshape(this, shape.flat()); }
+  view(...shape: (number | readonly number[])[]): Tensor { return ops.reshape(this, shape.flat()); }
+  flatten(startDim = 0, endDim = -1): Tensor { return ops.flatten(this, startDim, endDim); }
+  transpose(dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
+  get T(): Tensor { return ops.permute(this, this.shape.map((_, i) => this.ndim - 1 - i)); }
+  t(): Tensor { return ops.t(this); }
+  permute(...dims: (number | readonly number[])[]): Tensor { return ops.permute(this, dims.flat()); }
+  squeeze(dim?: number | number[]): Tensor { return ops.squeeze(this, dim); }
+  unsqueeze(dim: number): Tensor { return ops.unsqueeze(this, dim); }
+  expand(...shape: (number | readonly number[])[]): Tensor { return ops.expand(this, shape.flat()); }
+  expandAs(other: Tensor): Tensor { return ops.expand(this, other.shape); }
+  narrow(dim: number, start: number, length: number): Tensor { return ops.narrow(this, dim, start, length); }
+  split(splitSize: number | number[], dim = 0): Tensor[] { return ops.split(this, splitSize, dim); }
+  chunk(chunks: number, dim = 0): Tensor[] { return ops.chunk(this, chunks, dim); }
+  gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
+  to(dtype: DType): Tensor { return ops.cast(this, dtype); }
+  float(): Tensor { return ops.cast(this, "float32"); }
+  double(): Tensor { return ops.cast(this, "float64"); }
+  int(): Tensor { return ops.cast(this, "int32"); }
+  contiguous(): Tensor { return this; }
+  isContiguous(): boolean { return true; }
+  /** Slice by ranges per dim, like `x[1:3, :, ::2]`: each entry is an index, `[start, end, step?]` or null. */
+  index(...spec: ops.IndexSpec[]): Tensor { return ops.index(this, spec); }
+}
+
+export type { Scalar, TensorLike };
