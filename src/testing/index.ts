@@ -179,3 +179,4 @@ export function assertClose(actual: Numeric, expected: Numeric, opts: CloseOptio
       `(|diff| ${Math.abs(x - y)}, allowed ${atol + rtol * Math.abs(y)}; rtol ${rtol}, atol ${atol})`);
   }
 }
+export { decodeTensor, loadJsonFixture, type EncodedTensor } from "./fixtures.js";

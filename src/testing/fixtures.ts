@@ -1,0 +1,28 @@
+// Loading JSON fixtures written by scripts/fixtures/*.py into tensors.
+
+import { readFileSync } from "node:fs";
+import { Tensor } from "../tensor/tensor.js";
+import { tensor } from "../ops/creation.js";
+import type { DType } from "../tensor/dtype.js";
+
+/** A tensor as the fixture scripts encode it. */
+export interface EncodedTensor { shape: number[]; dtype: DType; data: number[] }
+
+export function decodeTensor(e: EncodedTensor, opts: { requiresGrad?: boolean; dtype?: DType } = {}): Tensor {
+  return tensor(e.data, { shape: e.shape, dtype: opts.dtype ?? e.dtype, requiresGrad: opts.requiresGrad });
+}
+
+/** Read and parse a JSON fixture, with an error naming the file when it is missing or malformed. */
+export function loadJsonFixture<T = unknown>(path: string): T {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new Error(`fixture ${path} could not be read (${(e as Error).message}); regenerate it with scripts/fixtures/`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new Error(`fixture ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,26 @@
+// Test helpers: fixture paths and small conveniences shared by the suites.
+
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import * as nb from "../src/index.js";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const fixturePath = (name: string) => join(ROOT, "fixtures", name);
+
+/** A float64 tensor that requires grad, seeded. */
+export function r64(shape: number[], seed: number, scale = 1, offset = 0): nb.Tensor {
+  const g = new nb.Generator(seed);
+  const t = nb.randn(shape, { dtype: "float64", generator: g });
+  return nb.add(nb.mul(t, scale), offset).detach().requiresGrad_();
+}
+
+/** Expect `fn` to throw an error whose message contains every fragment. */
+export function throwsWith(fn: () => unknown, ...fragments: string[]): void {
+  let err: unknown = null;
+  try { fn(); } catch (e) { err = e; }
+  if (err === null) throw new Error(`expected an error containing ${JSON.stringify(fragments)}, but nothing was thrown`);
+  const msg = (err as Error).message;
+  for (const f of fragments) {
+    if (!msg.includes(f)) throw new Error(`error message ${JSON.stringify(msg)} does not contain ${JSON.stringify(f)}`);
+  }
+}
