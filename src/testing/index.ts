@@ -4,7 +4,6 @@ import { Tensor } from "../tensor/tensor.js";
 import { defaultGenerator, Generator } from "../tensor/random.js";
 import { fmt } from "../tensor/shape.js";
 import { grad } from "../autograd/functional.js";
-import { noGrad } from "../autograd/engine.js";
 import { randn } from "../ops/creation.js";
 
 export interface GradcheckOptions {
@@ -26,8 +25,9 @@ type Fn = (...inputs: Tensor[]) => Tensor | Tensor[];
 
 const asList = (r: Tensor | Tensor[]): Tensor[] => (r instanceof Tensor ? [r] : r);
 
+/** Evaluate fn's outputs as plain numbers (with grad mode on: fn may itself differentiate, as in gradgradcheck). */
 function evalOutputs(fn: Fn, inputs: Tensor[]): Float64Array[] {
-  return noGrad(() => asList(fn(...inputs)).map((o) => Float64Array.from(o.data)));
+  return asList(fn(...inputs)).map((o) => Float64Array.from(o.data));
 }
 
 /** Numerical Jacobian column-block for one input element, by central differences. */
@@ -71,7 +71,7 @@ export function gradcheck(fn: Fn, inputs: Tensor[], opts: GradcheckOptions = {})
   const eps = opts.eps ?? 1e-6, atol = opts.atol ?? 1e-5, rtol = opts.rtol ?? 1e-3;
   checkInputs(inputs, "gradcheck");
   const outs0 = evalOutputs(fn, inputs);
-  const shapes = noGrad(() => asList(fn(...inputs)).map((o) => o.shape));
+  const shapes = asList(fn(...inputs)).map((o) => o.shape);
   const fail = (what: string, a: number, n: number): never => {
     throw new Error(`gradcheck: Jacobian mismatch for ${what}: analytical ${a} vs numerical ${n} (atol ${atol}, rtol ${rtol})`);
   };
@@ -121,7 +121,7 @@ export function gradcheck(fn: Fn, inputs: Tensor[], opts: GradcheckOptions = {})
 export function gradgradcheck(fn: Fn, inputs: Tensor[], opts: GradcheckOptions = {}): true {
   checkInputs(inputs, "gradgradcheck");
   const gen = opts.generator ?? new Generator(1234);
-  const shapes = noGrad(() => asList(fn(...inputs)).map((o) => o.shape));
+  const shapes = asList(fn(...inputs)).map((o) => o.shape);
   const vs = shapes.map((s) => randn(s, { dtype: "float64", generator: gen }));
   const first = (...xs: Tensor[]) => {
     const outs = asList(fn(...xs));
