@@ -14,3 +14,4 @@ export * as autograd from "./autograd/index.js";
 export * as nn from "./nn/index.js";
 export * as testing from "./testing/index.js";
 export * as backend from "./backend/index.js";
+export * as io from "./io/index.js";

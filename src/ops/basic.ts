@@ -55,6 +55,8 @@ export const ne = (a: TensorLike, b: TensorLike): Tensor => cmp("ne", a, b);
 export const neg = (x: Tensor): Tensor => P.unaryPrim("neg", checkTensor(x, "neg"));
 export const exp = (x: Tensor): Tensor => P.unaryPrim("exp", floating(x, "exp"));
 export const log = (x: Tensor): Tensor => P.unaryPrim("log", floating(x, "log"));
+/** log(1 + x), accurate for small x. */
+export const log1p = (x: Tensor): Tensor => P.unaryPrim("log1p", floating(x, "log1p"));
 export const sqrt = (x: Tensor): Tensor => P.unaryPrim("sqrt", floating(x, "sqrt"));
 export const rsqrt = (x: Tensor): Tensor => div(1, sqrt(x));
 export const abs = (x: Tensor): Tensor => P.unaryPrim("abs", checkTensor(x, "abs"));
@@ -64,7 +66,9 @@ export const relu = (x: Tensor): Tensor => P.unaryPrim("relu", checkTensor(x, "r
 export const sigmoid = (x: Tensor): Tensor => P.unaryPrim("sigmoid", floating(x, "sigmoid"));
 export const tanh = (x: Tensor): Tensor => P.unaryPrim("tanh", floating(x, "tanh"));
 /** log(1 + exp(x)), computed stably as relu(x) + log(1 + exp(−|x|)). */
-export const softplus = (x: Tensor): Tensor => add(relu(x), log(add(exp(neg(abs(x))), 1)));
+export const softplus = (x: Tensor): Tensor => add(relu(x), log1p(exp(neg(abs(x)))));
+/** log σ(x) = −softplus(−x), finite for any x. */
+export const logSigmoid = (x: Tensor): Tensor => neg(softplus(neg(x)));
 
 /** Clamp into [min, max]; either bound may be omitted. The gradient passes where min ≤ x ≤ max. */
 export function clamp(x: Tensor, opts: { min?: number | null; max?: number | null }): Tensor {

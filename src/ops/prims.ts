@@ -10,7 +10,7 @@ import { full, zeros } from "./creation.js";
 
 /** Attributes of each primitive; the keys are the closed list of primitives. */
 export interface PrimAttrs {
-  neg: {}; exp: {}; log: {}; sqrt: {}; abs: {}; sign: {}; relu: {}; sigmoid: {}; tanh: {};
+  neg: {}; exp: {}; log: {}; log1p: {}; sqrt: {}; abs: {}; sign: {}; relu: {}; sigmoid: {}; tanh: {};
   add: {}; sub: {}; mul: {}; div: {}; pow: {}; maximum: {}; minimum: {};
   clamp: { min: number; max: number };
   where: {};
@@ -290,6 +290,7 @@ const vjps: { [P in Prim]: Vjp<P> } = {
   neg: (g) => [unaryPrim("neg", g)],
   exp: (g, { out }) => [mul(g, out)],
   log: (g, { inputs: [x] }) => [binaryPrim("div", g, x)],
+  log1p: (g, { inputs: [x] }) => [binaryPrim("div", g, binaryPrim("add", x, scalar(1, x)))],
   sqrt: (g, { out }) => [binaryPrim("div", g, mul(out, scalar(2, out)))],
   abs: (g, { inputs: [x] }) => [mul(g, unaryPrim("sign", x).detach())],
   sign: (g) => [zeros(g.shape, { dtype: g.dtype })],

@@ -143,6 +143,7 @@ export class Tensor {
   neg(): Tensor { return ops.neg(this); }
   exp(): Tensor { return ops.exp(this); }
   log(): Tensor { return ops.log(this); }
+  log1p(): Tensor { return ops.log1p(this); }
   sqrt(): Tensor { return ops.sqrt(this); }
   rsqrt(): Tensor { return ops.rsqrt(this); }
   abs(): Tensor { return ops.abs(this); }

@@ -9,6 +9,7 @@ export function unary(op: UnaryOp, x: TypedArray, o: TypedArray): void {
     case "neg": for (let i = 0; i < n; i++) o[i] = -x[i]; break;
     case "exp": for (let i = 0; i < n; i++) o[i] = Math.exp(x[i]); break;
     case "log": for (let i = 0; i < n; i++) o[i] = Math.log(x[i]); break;
+    case "log1p": for (let i = 0; i < n; i++) o[i] = Math.log1p(x[i]); break;
     case "sqrt": for (let i = 0; i < n; i++) o[i] = Math.sqrt(x[i]); break;
     case "abs": for (let i = 0; i < n; i++) o[i] = Math.abs(x[i]); break;
     case "sign": for (let i = 0; i < n; i++) { const v = x[i]; o[i] = v > 0 ? 1 : v < 0 ? -1 : v === 0 ? 0 : NaN; } break;

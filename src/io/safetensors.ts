@@ -1,0 +1,203 @@
+// safetensors reading and writing (the Hugging Face format): validated parsing, atomic writes.
+// Layout: u64 little-endian header length N, N bytes of JSON header, then the raw tensor data.
+
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { Tensor } from "../tensor/tensor.js";
+import { fmt, numel } from "../tensor/shape.js";
+import type { TypedArray } from "../tensor/dtype.js";
+
+/** Element sizes of the safetensors dtypes nabla reads. */
+const ITEM_SIZE: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+const MAX_HEADER = 100 * 1024 * 1024;
+
+export interface SafetensorsFile {
+  tensors: Record<string, Tensor>;
+  metadata: Record<string, string>;
+}
+
+class SafetensorsError extends Error {
+  constructor(file: string, msg: string) {
+    super(`safetensors: ${file}: ${msg}`);
+    this.name = "SafetensorsError";
+  }
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f, f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+/** Decode one tensor's bytes into nabla storage (float32/float64/int32). */
+function decode(file: string, name: string, dtype: string, bytes: Uint8Array, n: number): TypedArray {
+  const buf = bytes.slice().buffer; // a fresh, aligned copy
+  switch (dtype) {
+    case "F32": return new Float32Array(buf);
+    case "F64": return new Float64Array(buf);
+    case "I32": return new Int32Array(buf);
+    case "I64": {
+      const src = new BigInt64Array(buf), out = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = src[i];
+        if (v > 2147483647n || v < -2147483648n) throw new SafetensorsError(file, `tensor '${name}': int64 value ${v} at index ${i} does not fit in int32`);
+        out[i] = Number(v);
+      }
+      return out;
+    }
+    case "F16": { const src = new Uint16Array(buf); return Float32Array.from(src, halfToFloat); }
+    case "BF16": {
+      const src = new Uint16Array(buf), out = new Float32Array(n), u = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) u[i] = src[i] << 16;
+      return out;
+    }
+    case "I16": return Int32Array.from(new Int16Array(buf));
+    case "I8": return Int32Array.from(new Int8Array(buf));
+    case "U8": case "BOOL": return Int32Array.from(new Uint8Array(buf));
+  }
+  throw new SafetensorsError(file, `tensor '${name}': unsupported dtype '${dtype}'`);
+}
+
+/**
+ * Parse safetensors bytes, validating everything: header length, JSON, dtypes, shapes, offsets
+ * inside the data, sizes matching dtype × shape, and no overlapping tensors. I64 loads as int32 (with
+ * a range check); F16 / BF16 load as float32.
+ */
+export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): SafetensorsFile {
+  if (bytes.length < 8) throw new SafetensorsError(file, `file is ${bytes.length} bytes, too short for the 8-byte header length`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(dv.getBigUint64(0, true));
+  if (n > MAX_HEADER) throw new SafetensorsError(file, `header length ${n} exceeds the ${MAX_HEADER}-byte limit (corrupt length at byte 0)`);
+  if (8 + n > bytes.length) throw new SafetensorsError(file, `header length ${n} at byte 0 runs past the end of the ${bytes.length}-byte file (truncated?)`);
+  let header: unknown;
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n));
+    header = JSON.parse(text);
+  } catch (e) {
+    throw new SafetensorsError(file, `header (bytes 8..${8 + n}) is not valid UTF-8 JSON: ${(e as Error).message}`);
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) throw new SafetensorsError(file, "header is not a JSON object");
+  const dataStart = 8 + n, dataLen = bytes.length - dataStart;
+  const metadata: Record<string, string> = {};
+  const spans: [number, number, string][] = [];
+  const tensors: Record<string, Tensor> = {};
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === "__metadata__") {
+      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new SafetensorsError(file, "__metadata__ must be an object of strings");
+      for (const [k, v] of Object.entries(raw)) {
+        if (typeof v !== "string") throw new SafetensorsError(file, `__metadata__ value of '${k}' is not a string`);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof info !== "object" || info === null) throw new SafetensorsError(file, `tensor '${name}': entry is not an object`);
+    const dtype = info.dtype;
+    if (typeof dtype !== "string" || !(dtype in ITEM_SIZE)) throw new SafetensorsError(file, `tensor '${name}': unsupported dtype ${JSON.stringify(dtype)}`);
+    const shape = info.shape;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new SafetensorsError(file, `tensor '${name}': invalid shape ${JSON.stringify(shape)}`);
+    }
+    const offs = info.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      throw new SafetensorsError(file, `tensor '${name}': invalid data_offsets ${JSON.stringify(offs)}`);
+    }
+    const [b, e] = offs as [number, number];
+    if (b > e || e > dataLen) {
+      throw new SafetensorsError(file, `tensor '${name}': data_offsets [${b}, ${e}] lie outside the ${dataLen}-byte data section (file offset ${dataStart})`);
+    }
+    const count = numel(shape);
+    if (e - b !== count * ITEM_SIZE[dtype]) {
+      throw new SafetensorsError(file, `tensor '${name}': ${e - b} bytes at data_offsets [${b}, ${e}] do not match ${dtype} × shape ${fmt(shape)} = ${count * ITEM_SIZE[dtype]} bytes`);
+    }
+    spans.push([b, e, name]);
+    tensors[name] = new Tensor(decode(file, name, dtype, bytes.subarray(dataStart + b, dataStart + e), count), shape);
+  }
+  spans.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  for (let i = 1; i < spans.length; i++) {
+    if (spans[i][0] < spans[i - 1][1]) {
+      throw new SafetensorsError(file, `tensors '${spans[i - 1][2]}' [${spans[i - 1][0]}, ${spans[i - 1][1]}] and '${spans[i][2]}' [${spans[i][0]}, ${spans[i][1]}] overlap`);
+    }
+  }
+  return { tensors, metadata };
+}
+
+/** Load tensors and metadata from a path or bytes. */
+export function loadSafetensorsFile(pathOrBytes: string | Uint8Array): SafetensorsFile {
+  if (typeof pathOrBytes !== "string") return parseSafetensors(pathOrBytes);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(pathOrBytes));
+  } catch (e) {
+    throw new SafetensorsError(pathOrBytes, `cannot read: ${(e as Error).message}`);
+  }
+  return parseSafetensors(bytes, pathOrBytes);
+}
+
+/**
+ * Load a safetensors file (or bytes) as `Record<string, Tensor>`.
+ * @example const sd = nb.io.loadSafetensors("resnet18.safetensors"); model.loadStateDict(sd);
+ */
+export function loadSafetensors(pathOrBytes: string | Uint8Array): Record<string, Tensor> {
+  return loadSafetensorsFile(pathOrBytes).tensors;
+}
+
+const DTYPE_TAG = { float32: "F32", float64: "F64", int32: "I32" } as const;
+
+/** Serialize tensors (and string metadata) to safetensors bytes; data is laid out in the given key order. */
+export function serializeSafetensors(tensors: Record<string, Tensor> | Map<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
+  const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length) {
+    for (const [k, v] of Object.entries(metadata)) if (typeof v !== "string") throw new TypeError(`saveSafetensors: metadata value of '${k}' must be a string`);
+    header.__metadata__ = metadata;
+  }
+  let off = 0;
+  for (const [name, t] of entries) {
+    if (!(t instanceof Tensor)) throw new TypeError(`saveSafetensors: '${name}' is not a Tensor`);
+    if (name === "__metadata__") throw new RangeError("saveSafetensors: '__metadata__' is reserved");
+    header[name] = { dtype: DTYPE_TAG[t.dtype], shape: t.shape, data_offsets: [off, off + t.data.byteLength] };
+    off += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  const enc = new TextEncoder();
+  let hb = enc.encode(json);
+  const padded = Math.ceil(hb.length / 8) * 8;
+  if (padded !== hb.length) { json += " ".repeat(padded - hb.length); hb = enc.encode(json); }
+  const out = new Uint8Array(8 + hb.length + off);
+  new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
+  out.set(hb, 8);
+  let pos = 8 + hb.length;
+  for (const [, t] of entries) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
+    pos += t.data.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Write bytes to `path` atomically: a temporary file in the same folder, flushed to disk, then renamed
+ * over the target. A crash mid-write leaves the previous file intact.
+ */
+export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
+  const fd = openSync(tmp, "w");
+  try {
+    let done = 0;
+    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* already gone */ }
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+}
+
+/** Save tensors as a safetensors file, atomically. F32 / F64 / I32 by dtype. */
+export function saveSafetensors(path: string, tensors: Record<string, Tensor> | Map<string, Tensor>, metadata?: Record<string, string>): void {
+  writeFileAtomic(path, serializeSafetensors(tensors, metadata));
+}

@@ -1,0 +1,221 @@
+// Loss functions with torch.nn.functional's formulas, options and reductions (camelCase names).
+
+import { Tensor } from "../tensor/tensor.js";
+import { fmt } from "../tensor/shape.js";
+import { abs, add, cast, clamp, div, gather, log, logSigmoid, mean, mul, ne, neg, permute, reshape, sub, sum, where, lt } from "../ops/basic.js";
+import { logSoftmax } from "../ops/nnops.js";
+
+export type Reduction = "mean" | "sum" | "none";
+export interface ReductionOptions { reduction?: Reduction }
+
+function reduce(loss: Tensor, reduction: Reduction | undefined, op: string): Tensor {
+  switch (reduction ?? "mean") {
+    case "mean": return mean(loss);
+    case "sum": return sum(loss);
+    case "none": return loss;
+  }
+  throw new RangeError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${reduction}'`);
+}
+
+function sameShape(input: Tensor, target: Tensor, op: string): void {
+  if (!(input instanceof Tensor) || !(target instanceof Tensor)) throw new TypeError(`${op}: input and target must be Tensors`);
+  if (input.shape.length !== target.shape.length || input.shape.some((s, i) => s !== target.shape[i])) {
+    throw new RangeError(`${op}: target size ${fmt(target.shape)} must be the same as input size ${fmt(input.shape)}`);
+  }
+}
+
+/** L1 / mean absolute error: |x − y|. */
+export function l1Loss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  sameShape(input, target, "l1Loss");
+  return reduce(abs(sub(input, target)), opts.reduction, "l1Loss");
+}
+
+/** L2 / mean squared error: (x − y)². */
+export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  sameShape(input, target, "mseLoss");
+  const d = sub(input, target);
+  return reduce(mul(d, d), opts.reduction, "mseLoss");
+}
+
+/** Smooth L1: 0.5·d²/β where |d| < β, else |d| − 0.5·β (β = 1 by default; β = 0 is L1). */
+export function smoothL1Loss(input: Tensor, target: Tensor, opts: ReductionOptions & { beta?: number } = {}): Tensor {
+  sameShape(input, target, "smoothL1Loss");
+  const beta = opts.beta ?? 1;
+  if (beta < 0) throw new RangeError(`smoothL1Loss: beta must be non-negative, got ${beta}`);
+  const z = abs(sub(input, target));
+  if (beta === 0) return reduce(z, opts.reduction, "smoothL1Loss");
+  const loss = where(lt(z, beta), div(mul(mul(z, z), 0.5), beta), sub(z, 0.5 * beta));
+  return reduce(loss, opts.reduction, "smoothL1Loss");
+}
+
+/** Huber: 0.5·d² where |d| ≤ δ, else δ·(|d| − 0.5·δ) (δ = 1 by default). */
+export function huberLoss(input: Tensor, target: Tensor, opts: ReductionOptions & { delta?: number } = {}): Tensor {
+  sameShape(input, target, "huberLoss");
+  const delta = opts.delta ?? 1;
+  if (!(delta > 0)) throw new RangeError(`huberLoss: delta must be positive, got ${delta}`);
+  const z = abs(sub(input, target));
+  const loss = where(lt(z, delta), mul(mul(z, z), 0.5), mul(sub(z, 0.5 * delta), delta));
+  return reduce(loss, opts.reduction, "huberLoss");
+}
+
+export interface NllOptions extends ReductionOptions {
+  /** Per-class rescaling weights [C]. */
+  weight?: Tensor | null;
+  /** Target value that contributes nothing (default −100). */
+  ignoreIndex?: number;
+}
+
+/** Move the class dim (1) last and flatten: [N, C, d1…] → [N·d1…, C]; a 1-D [C] input becomes [1, C]. */
+function classesLast(input: Tensor): Tensor {
+  if (input.ndim === 1) return reshape(input, [1, input.shape[0]]);
+  if (input.ndim === 2) return input;
+  const perm = [0, ...input.shape.map((_, i) => i).slice(2), 1];
+  return reshape(permute(input, perm), [-1, input.shape[1]]);
+}
+
+function checkClassTarget(input: Tensor, target: Tensor, op: string): void {
+  if (target.dtype !== "int32") throw new TypeError(`${op}: class-index target must be int32, got ${target.dtype} (pass probabilities with the input's shape instead)`);
+  const expected = input.ndim === 1 ? [] : [input.shape[0], ...input.shape.slice(2)];
+  if (target.ndim !== expected.length || target.shape.some((s, i) => s !== expected[i])) {
+    throw new RangeError(`${op}: target shape ${fmt(target.shape)} does not match input ${fmt(input.shape)} (expected ${fmt(expected)})`);
+  }
+}
+
+/**
+ * Negative log likelihood of log-probabilities `input` [N, C] (or [N, C, d1…], or [C]) at class
+ * indices `target` (int32). With `weight`, the mean is Σ w_y·loss / Σ w_y over non-ignored targets.
+ */
+export function nllLoss(input: Tensor, target: Tensor, opts: NllOptions = {}): Tensor {
+  checkClassTarget(input, target, "nllLoss");
+  return nllCore(classesLast(input), target, opts, "nllLoss");
+}
+
+function nllCore(logp: Tensor, target: Tensor, opts: NllOptions, op: string): Tensor {
+  const c = logp.shape[1];
+  const ignore = opts.ignoreIndex ?? -100;
+  const t = reshape(target, [-1]).data;
+  const safe = new Int32Array(t.length); // ignored targets read class 0, then get weight 0
+  const wsel = new (logp.dtype === "float64" ? Float64Array : Float32Array)(t.length);
+  const w = opts.weight ?? null;
+  if (w && (w.ndim !== 1 || w.shape[0] !== c)) throw new RangeError(`${op}: weight must have shape [${c}], got ${fmt(w.shape)}`);
+  for (let i = 0; i < t.length; i++) {
+    if (t[i] === ignore) continue;
+    if (t[i] < 0 || t[i] >= c) throw new RangeError(`${op}: target ${t[i]} is out of bounds for ${c} classes`);
+    safe[i] = t[i];
+    wsel[i] = w ? w.data[t[i]] : 1;
+  }
+  const picked = reshape(gather(logp, 1, new Tensor(safe, [t.length, 1])), [t.length]);
+  const wt = new Tensor(wsel, [t.length]);
+  const losses = neg(mul(picked, wt));
+  switch (opts.reduction ?? "mean") {
+    case "none": return reshape(losses, [...target.shape]);
+    case "sum": return sum(losses);
+    case "mean": return div(sum(losses), sum(wt));
+  }
+  throw new RangeError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${opts.reduction}'`);
+}
+
+export interface CrossEntropyOptions extends NllOptions {
+  /** Mix the target with the uniform distribution: (1 − ε)·target + ε/C (default 0). */
+  labelSmoothing?: number;
+}
+
+/**
+ * Cross-entropy between logits `input` [N, C] (or [N, C, d1…], or [C]) and either class indices
+ * (int32 [N, d1…]) or class probabilities (the input's shape), like `F.cross_entropy`: log-softmax
+ * then NLL, computed stably so logits of ±1e4 stay finite and exact.
+ */
+export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  const eps = opts.labelSmoothing ?? 0;
+  if (!(eps >= 0 && eps <= 1)) throw new RangeError(`crossEntropy: labelSmoothing must be between 0.0 and 1.0, got ${eps}`);
+  const logp = classesLast(logSoftmax(input, input.ndim === 1 ? 0 : 1)); // [M, C]
+  const c = logp.shape[1];
+  const w = opts.weight ?? null;
+  if (w && (w.ndim !== 1 || w.shape[0] !== c)) throw new RangeError(`crossEntropy: weight must have shape [${c}], got ${fmt(w.shape)}`);
+  if (target.dtype !== "int32") {
+    // Probability targets: −Σ_c w_c·t_c·log p_c per sample, mean over samples.
+    sameShape(input, target, "crossEntropy");
+    let t = classesLast(target);
+    if (eps > 0) t = add(mul(t, 1 - eps), eps / c);
+    let terms = mul(logp, t);
+    if (w) terms = mul(terms, w);
+    const per = neg(sum(terms, 1));
+    if ((opts.reduction ?? "mean") === "none") return reshape(per, input.ndim === 1 ? [] : [input.shape[0], ...input.shape.slice(2)]);
+    return reduce(per, opts.reduction, "crossEntropy");
+  }
+  checkClassTarget(input, target, "crossEntropy");
+  const nll = nllCore(logp, target, opts, "crossEntropy");
+  if (eps === 0) return nll;
+  // Label smoothing with class indices (PyTorch 1.13): (1 − ε)·nll + ε/C·smooth, smooth = −Σ_c w_c·log p_c.
+  const ignore = opts.ignoreIndex ?? -100;
+  const flatT = reshape(target, [-1]);
+  const keep = cast(ne(flatT, ignore), logp.dtype);
+  let smooth = neg(sum(w ? mul(logp, w) : logp, 1));
+  smooth = mul(smooth, keep);
+  let smoothRed: Tensor;
+  switch (opts.reduction ?? "mean") {
+    case "none": smoothRed = reshape(smooth, [...target.shape]); break;
+    case "sum": smoothRed = sum(smooth); break;
+    default: {
+      if (w) {
+        const t = flatT.data, ws = w.data;
+        let den = 0;
+        for (let i = 0; i < t.length; i++) if (t[i] !== ignore) den += ws[t[i]];
+        smoothRed = div(sum(smooth), den);
+      } else smoothRed = mean(smooth);
+    }
+  }
+  return add(mul(nll, 1 - eps), mul(smoothRed, eps / c));
+}
+
+export interface BceOptions extends ReductionOptions {
+  /** Rescaling weight of each element, broadcast to the input. */
+  weight?: Tensor | null;
+}
+
+/** Binary cross-entropy of probabilities: −w·(y·log x + (1 − y)·log(1 − x)), logs clamped at −100 as PyTorch. */
+export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: BceOptions = {}): Tensor {
+  sameShape(input, target, "binaryCrossEntropy");
+  const d = input.data;
+  for (let i = 0; i < d.length; i++) {
+    if (!(d[i] >= 0 && d[i] <= 1)) throw new RangeError(`binaryCrossEntropy: all elements of input should be between 0 and 1 (found ${d[i]} at index ${i})`);
+  }
+  const logx = clamp(log(input), { min: -100 });
+  const log1mx = clamp(log(sub(1, input)), { min: -100 });
+  let loss = neg(add(mul(target, logx), mul(sub(1, target), log1mx)));
+  if (opts.weight) loss = mul(loss, opts.weight);
+  return reduce(loss, opts.reduction, "binaryCrossEntropy");
+}
+
+export interface BceLogitsOptions extends BceOptions {
+  /** Weight of positive examples per class, broadcast along the last dim. */
+  posWeight?: Tensor | null;
+}
+
+/**
+ * Sigmoid + binary cross-entropy in one stable expression:
+ * (1 − y)·x + (1 + (p − 1)·y)·softplus(−x), finite for logits of any size.
+ */
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts: BceLogitsOptions = {}): Tensor {
+  sameShape(input, target, "binaryCrossEntropyWithLogits");
+  const softplusNeg = neg(logSigmoid(input)); // log(1 + e^{−x})
+  const logWeight = opts.posWeight ? add(mul(sub(opts.posWeight, 1), target), 1) : null;
+  let loss = add(mul(sub(1, target), input), logWeight ? mul(logWeight, softplusNeg) : softplusNeg);
+  if (opts.weight) loss = mul(loss, opts.weight);
+  return reduce(loss, opts.reduction, "binaryCrossEntropyWithLogits");
+}
+
+/**
+ * Multi-label soft margin: one sigmoid + BCE per label, averaged over the C labels, then reduced over
+ * the batch: −(1/C)·Σ_c w_c·(y_c·log σ(x_c) + (1 − y_c)·log σ(−x_c)).
+ */
+export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, opts: BceOptions = {}): Tensor {
+  sameShape(input, target, "multilabelSoftMarginLoss");
+  if (input.ndim !== 2 && input.ndim !== 1) throw new RangeError(`multilabelSoftMarginLoss: expected input [N, C] or [C], got ${fmt(input.shape)}`);
+  let loss = neg(add(mul(target, logSigmoid(input)), mul(sub(1, target), logSigmoid(neg(input)))));
+  if (opts.weight) loss = mul(loss, opts.weight);
+  const perSample = mean(loss, -1);
+  return reduce(perSample, opts.reduction, "multilabelSoftMarginLoss");
+}
+
+

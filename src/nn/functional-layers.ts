@@ -1,0 +1,94 @@
+// Functional forms of the layers that are not plain ops: linear, batchNorm, leakyRelu, localResponseNorm.
+
+import { Tensor } from "../tensor/tensor.js";
+import { fmt } from "../tensor/shape.js";
+import { noGrad } from "../autograd/engine.js";
+import * as P from "../ops/prims.js";
+import { add, div, mean, mul, pow, reshape, sqrt, sub, where, gt, narrow } from "../ops/basic.js";
+import { pad } from "../ops/nnops.js";
+
+/** y = x·Wᵀ + b with W [out, in], like `F.linear`; x may have any leading dims. */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  const inF = weight.shape[1];
+  if (weight.ndim !== 2) throw new RangeError(`linear: weight must be 2-D [out, in], got ${fmt(weight.shape)}`);
+  if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) {
+    throw new RangeError(`linear: input ${fmt(x.shape)} has last dim ${x.shape[x.ndim - 1]} but weight ${fmt(weight.shape)} expects ${inF} (mat1 and mat2 shapes cannot be multiplied)`);
+  }
+  const x2 = x.ndim === 1 ? P.reshapePrim(x, [1, inF]) : x;
+  let y = P.matmulPrim(x2, weight, false, true);
+  if (bias) y = add(y, bias);
+  return x.ndim === 1 ? P.reshapePrim(y, [weight.shape[0]]) : y;
+}
+
+/** max(0, x) + negativeSlope·min(0, x). */
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  return where(gt(x, 0), x, mul(x, negativeSlope));
+}
+
+export interface BatchNormOptions {
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  /** Use batch statistics (and update the running ones); default false, as `F.batch_norm`. */
+  training?: boolean;
+  /** Weight of the new batch statistic in the running average (default 0.1). */
+  momentum?: number;
+  eps?: number;
+}
+
+/**
+ * Batch Normalization over dim 1 of (N, C), (N, C, L) or (N, C, H, W) input, like `F.batch_norm`.
+ * Training: x̂ = (x − μ_B) / √(σ²_B + ε) with the batch mean and *biased* variance, and running
+ * stats updated in place as r ← (1 − momentum)·r + momentum·s using the *unbiased* variance.
+ * Evaluation: the running statistics. Then y = γ·x̂ + β. The backward pass (dx, dγ, dβ) is that of
+ * this composite, which is exactly the step-by-step derivation through the graph.
+ */
+export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions = {}): Tensor {
+  if (x.ndim < 2) throw new RangeError(`batchNorm: expected input of at least 2 dims (N, C, ...), got ${fmt(x.shape)}`);
+  const c = x.shape[1];
+  const eps = opts.eps ?? 1e-5, momentum = opts.momentum ?? 0.1;
+  const bshape = x.shape.map((s, i) => (i === 1 ? c : 1)); // [1, C, 1, ...]
+  for (const [name, t] of [["running_mean", runningMean], ["running_var", runningVar], ["weight", opts.weight], ["bias", opts.bias]] as const) {
+    if (t && (t.ndim !== 1 || t.shape[0] !== c)) throw new RangeError(`batchNorm: ${name} must have shape [${c}] for input ${fmt(x.shape)}, got ${fmt(t.shape)}`);
+  }
+  const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
+  let xhat: Tensor;
+  if (opts.training ?? false) {
+    const n = x.data.length / c;
+    if (n <= 1) throw new RangeError(`batchNorm: expected more than 1 value per channel when training, got input size ${fmt(x.shape)}`);
+    const mu = mean(x, dims, { keepdim: true });
+    const centered = sub(x, mu);
+    const v = mean(mul(centered, centered), dims, { keepdim: true }); // biased
+    xhat = div(centered, sqrt(add(v, eps)));
+    noGrad(() => {
+      if (runningMean) runningMean.data.set(add(mul(runningMean, 1 - momentum), mul(reshape(mu, [c]), momentum)).data);
+      if (runningVar) runningVar.data.set(add(mul(runningVar, 1 - momentum), mul(reshape(v, [c]), (momentum * n) / (n - 1))).data);
+    });
+  } else {
+    if (!runningMean || !runningVar) throw new Error("batchNorm: running_mean and running_var are required when not training");
+    xhat = div(sub(x, reshape(runningMean, bshape)), sqrt(add(reshape(runningVar, bshape), eps)));
+  }
+  if (opts.weight) xhat = mul(xhat, reshape(opts.weight, bshape));
+  if (opts.bias) xhat = add(xhat, reshape(opts.bias, bshape));
+  return xhat;
+}
+
+export interface LocalResponseNormOptions { alpha?: number; beta?: number; k?: number }
+
+/**
+ * Local response normalization across channels (AlexNet), like `F.local_response_norm`:
+ * b_c = a_c / (k + α/n · Σ_{c' near c} a_c'²)^β over a window of `size` channels.
+ */
+export function localResponseNorm(x: Tensor, size: number, opts: LocalResponseNormOptions = {}): Tensor {
+  if (x.ndim < 3) throw new RangeError(`localResponseNorm: expected 3D or higher input, got ${fmt(x.shape)}`);
+  const alpha = opts.alpha ?? 1e-4, beta = opts.beta ?? 0.75, k = opts.k ?? 1;
+  const c = x.shape[1];
+  const sq = mul(x, x);
+  const pads = new Array<number>(2 * (x.ndim - 1)).fill(0);
+  pads[2 * (x.ndim - 2)] = Math.floor(size / 2);
+  pads[2 * (x.ndim - 2) + 1] = Math.floor((size - 1) / 2);
+  const padded = pad(sq, pads); // zero channels before and after
+  let acc = narrow(padded, 1, 0, c);
+  for (let i = 1; i < size; i++) acc = add(acc, narrow(padded, 1, i, c));
+  const denom = pow(add(mul(acc, alpha / size), k), beta);
+  return div(x, denom);
+}

@@ -1,0 +1,89 @@
+// BatchNorm1d / BatchNorm2d as torch.nn: running statistics, momentum (or cumulative), counters.
+
+import { Tensor } from "../../tensor/tensor.js";
+import { fmt } from "../../tensor/shape.js";
+import { Module, Parameter } from "../module.js";
+import { batchNorm } from "../functional-layers.js";
+import { ones, zeros } from "../../ops/creation.js";
+import { pyBool, pyNum } from "./util.js";
+import type { DType } from "../../tensor/dtype.js";
+
+export interface BatchNormLayerOptions {
+  eps?: number;
+  /** Running-average weight of each new batch (default 0.1); null = cumulative moving average. */
+  momentum?: number | null;
+  /** Learnable γ (weight, ones) and β (bias, zeros); default true. */
+  affine?: boolean;
+  /** Keep running_mean / running_var / num_batches_tracked (default true); false = batch stats always. */
+  trackRunningStats?: boolean;
+  dtype?: DType;
+}
+
+abstract class BatchNormBase extends Module {
+  weight: Parameter | null;
+  bias: Parameter | null;
+  readonly eps: number;
+  readonly momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  protected abstract readonly validDims: number[];
+
+  constructor(readonly numFeatures: number, opts: BatchNormLayerOptions = {}) {
+    super();
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
+    this.affine = opts.affine ?? true;
+    this.trackRunningStats = opts.trackRunningStats ?? true;
+    const dtype = opts.dtype ?? "float32";
+    this.weight = this.affine ? new Parameter(ones([numFeatures], { dtype })) : null;
+    this.bias = this.affine ? new Parameter(zeros([numFeatures], { dtype })) : null;
+    if (this.trackRunningStats) {
+      this.registerBuffer("running_mean", zeros([numFeatures], { dtype }));
+      this.registerBuffer("running_var", ones([numFeatures], { dtype }));
+      this.registerBuffer("num_batches_tracked", zeros([], { dtype: "int32" }));
+    } else {
+      this.registerBuffer("running_mean", null);
+      this.registerBuffer("running_var", null);
+      this.registerBuffer("num_batches_tracked", null);
+    }
+  }
+
+  get runningMean(): Tensor | null { return this.getBuffer("running_mean"); }
+  get runningVar(): Tensor | null { return this.getBuffer("running_var"); }
+  get numBatchesTracked(): Tensor | null { return this.getBuffer("num_batches_tracked"); }
+
+  forward(x: Tensor): Tensor {
+    if (!this.validDims.includes(x.ndim)) {
+      throw new RangeError(`${this.constructor.name}: expected ${this.validDims.map((d) => `${d}D`).join(" or ")} input, got ${x.ndim}D input ${fmt(x.shape)}`);
+    }
+    if (x.shape[1] !== this.numFeatures) {
+      throw new RangeError(`${this.constructor.name}: input ${fmt(x.shape)} has ${x.shape[1]} channels, expected ${this.numFeatures}`);
+    }
+    let factor = this.momentum ?? 0;
+    const nbt = this.numBatchesTracked;
+    if (this.training && this.trackRunningStats && nbt) {
+      nbt.data[0] += 1;
+      factor = this.momentum === null ? 1 / nbt.data[0] : this.momentum;
+    }
+    const useBatch = this.training || this.runningMean === null;
+    const track = !this.training || this.trackRunningStats;
+    return batchNorm(x, track ? this.runningMean : null, track ? this.runningVar : null, {
+      weight: this.weight, bias: this.bias, training: useBatch, momentum: factor, eps: this.eps,
+    });
+  }
+
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${pyNum(this.eps)}, momentum=${this.momentum === null ? "None" : pyNum(this.momentum)}, ` +
+      `affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`;
+  }
+}
+
+/** Batch Normalization over (N, C) or (N, C, L) input, per feature C. */
+export class BatchNorm1d extends BatchNormBase {
+  protected readonly validDims = [2, 3];
+}
+
+/** Batch Normalization over (N, C, H, W) input, per channel C (the conv → BN placement). */
+export class BatchNorm2d extends BatchNormBase {
+  protected readonly validDims = [4];
+}

@@ -1,0 +1,75 @@
+// Conv2d as torch.nn.Conv2d: options, default initialization and printout.
+
+import { Tensor } from "../../tensor/tensor.js";
+import { Module, Parameter } from "../module.js";
+import { kaimingUniform, uniform, calculateFanInAndFanOut } from "../init.js";
+import { conv2d } from "../../ops/nnops.js";
+import { empty } from "./empty.js";
+import { pair, pyPair } from "./util.js";
+import type { DType } from "../../tensor/dtype.js";
+
+export interface Conv2dLayerOptions {
+  stride?: number | [number, number];
+  /** Zero padding per side, or "valid" / "same". */
+  padding?: number | [number, number] | "valid" | "same";
+  dilation?: number | [number, number];
+  groups?: number;
+  bias?: boolean;
+  dtype?: DType;
+}
+
+/**
+ * 2-D convolution layer, weight [out, in/groups, kh, kw], initialized like PyTorch (kaiming-uniform
+ * with a = √5, bias U(±1/√fan_in)).
+ *
+ * @example new nb.nn.Conv2d(3, 64, 7, { stride: 2, padding: 3, bias: false })
+ */
+export class Conv2d extends Module {
+  weight: Parameter;
+  bias: Parameter | null;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number] | "valid" | "same";
+  readonly dilation: [number, number];
+  readonly groups: number;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], opts: Conv2dLayerOptions = {}) {
+    super();
+    this.kernelSize = pair(kernelSize);
+    this.stride = pair(opts.stride ?? 1);
+    const p = opts.padding ?? 0;
+    this.padding = typeof p === "string" ? p : pair(p);
+    this.dilation = pair(opts.dilation ?? 1);
+    this.groups = opts.groups ?? 1;
+    if (inChannels % this.groups !== 0) throw new RangeError(`Conv2d: in_channels (${inChannels}) must be divisible by groups (${this.groups})`);
+    if (outChannels % this.groups !== 0) throw new RangeError(`Conv2d: out_channels (${outChannels}) must be divisible by groups (${this.groups})`);
+    if (this.padding === "same" && (this.stride[0] !== 1 || this.stride[1] !== 1)) throw new RangeError("Conv2d: padding='same' is not supported for strided convolutions");
+    this.weight = new Parameter(empty([outChannels, inChannels / this.groups, ...this.kernelSize], opts.dtype));
+    this.bias = opts.bias ?? true ? new Parameter(empty([outChannels], opts.dtype)) : null;
+    this.resetParameters();
+  }
+
+  resetParameters(): void {
+    kaimingUniform(this.weight, { a: Math.sqrt(5) });
+    if (this.bias) {
+      const [fanIn] = calculateFanInAndFanOut(this.weight);
+      const b = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+      uniform(this.bias, -b, b);
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    // [N, in, H, W] → [N, out, H', W']
+    return conv2d(x, this.weight, { bias: this.bias, stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+  }
+
+  override extraRepr(): string {
+    let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${pyPair(this.kernelSize)}, stride=${pyPair(this.stride)}`;
+    if (typeof this.padding === "string") s += `, padding=${this.padding}`;
+    else if (this.padding[0] !== 0 || this.padding[1] !== 0) s += `, padding=${pyPair(this.padding)}`;
+    if (this.dilation[0] !== 1 || this.dilation[1] !== 1) s += `, dilation=${pyPair(this.dilation)}`;
+    if (this.groups !== 1) s += `, groups=${this.groups}`;
+    if (!this.bias) s += ", bias=False";
+    return s;
+  }
+}
