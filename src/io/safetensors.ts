@@ -129,7 +129,8 @@ export function loadSafetensorsFile(pathOrBytes: string | Uint8Array): Safetenso
   if (typeof pathOrBytes !== "string") return parseSafetensors(pathOrBytes);
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(readFileSync(pathOrBytes));
+    const b = readFileSync(pathOrBytes);
+    bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   } catch (e) {
     throw new SafetensorsError(pathOrBytes, `cannot read: ${(e as Error).message}`);
   }

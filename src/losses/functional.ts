@@ -157,12 +157,11 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
     case "none": smoothRed = reshape(smooth, [...target.shape]); break;
     case "sum": smoothRed = sum(smooth); break;
     default: {
-      if (w) {
-        const t = flatT.data, ws = w.data;
-        let den = 0;
-        for (let i = 0; i < t.length; i++) if (t[i] !== ignore) den += ws[t[i]];
-        smoothRed = div(sum(smooth), den);
-      } else smoothRed = mean(smooth);
+      // Normalized like the NLL term: by Σ w_y (or the count) over non-ignored targets.
+      const t = flatT.data;
+      let den = 0;
+      for (let i = 0; i < t.length; i++) if (t[i] !== ignore) den += w ? w.data[t[i]] : 1;
+      smoothRed = div(sum(smooth), den);
     }
   }
   return add(mul(nll, 1 - eps), mul(smoothRed, eps / c));
