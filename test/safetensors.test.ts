@@ -1,0 +1,150 @@
+// safetensors: files written by PyTorch-side code load exactly; round trips; corrupt files are rejected
+// with errors naming the file, tensor and problem (10,000-file fuzz); writes are atomic.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as nb from "../src/index.js";
+import { fixturePath, ROOT, throwsWith } from "./helpers.js";
+
+test("a file written on the PyTorch side loads with identical values, every dtype", () => {
+  const { tensors: t, metadata } = nb.io.loadSafetensorsFile(fixturePath("dtypes.safetensors"));
+  assert.equal(metadata.note, "written by scripts/fixtures/nn.py");
+  assert.equal(t.f32.dtype, "float32");
+  assert.deepEqual(t.f32.toArray(), [[1.5, -2.25], [3, Math.fround(1e-8)]]);
+  assert.equal(t.f64.dtype, "float64");
+  assert.deepEqual(t.f64.toArray(), [0.1, 1e300, -7]);
+  assert.deepEqual(t.i32.toArray(), [-2147483648, 0, 2147483647]);
+  assert.equal(t.i64.dtype, "int32");
+  assert.deepEqual(t.i64.toArray(), [[-5, 7], [2 ** 30, -(2 ** 31)]]);
+  // float16 as IEEE half rounds: 0.5, −65504 (max), 6.1e-5 (below 2^-14: subnormal 1023·2^-24), 1/3 → 1365·2^-12
+  assert.deepEqual(t.f16.toArray(), [0.5, -65504, 1023 * 2 ** -24, 1365 * 2 ** -12]);
+  // bfloat16 keeps float32's top 16 bits: 1e30 → 1.0005774e30 (round to nearest even on the PyTorch side)
+  assert.deepEqual(t.bf16.toArray().slice(0, 2), [1, -3.140625]);
+  assert.ok(Math.abs(t.bf16.toArray()[2] / 1e30 - 1) < 2 ** -8);
+  assert.deepEqual(t.empty.shape, [0, 3]);
+  assert.deepEqual(t.scalar.shape, []);
+  assert.equal(t.scalar.item(), 4.5);
+});
+
+test("save → load round trip keeps dtype, shape, values and metadata", () => {
+  const dir = mkdtempSync(join(tmpdir(), "nabla-st-"));
+  const path = join(dir, "w.safetensors");
+  const src = { a: nb.randn([3, 4]), b: nb.randn([2], { dtype: "float64" }), c: nb.randint(-9, 9, [5]), s: nb.tensor(2) };
+  nb.io.saveSafetensors(path, src, { format: "pt" });
+  const { tensors, metadata } = nb.io.loadSafetensorsFile(path);
+  assert.deepEqual(metadata, { format: "pt" });
+  for (const [k, v] of Object.entries(src)) {
+    assert.equal(tensors[k].dtype, v.dtype, k);
+    assert.deepEqual(tensors[k].shape, v.shape, k);
+    assert.deepEqual([...tensors[k].data], [...v.data], k);
+  }
+  assert.deepEqual(readdirSync(dir), ["w.safetensors"], "no temporary file left behind");
+});
+
+function header(obj: unknown, data: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const h = new TextEncoder().encode(JSON.stringify(obj));
+  const out = new Uint8Array(8 + h.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+  out.set(h, 8);
+  out.set(data, 8 + h.length);
+  return out;
+}
+
+test("corrupt files are rejected with the file, the tensor and the problem", () => {
+  const p = (b: Uint8Array) => () => nb.io.parseSafetensors(b, "model.safetensors");
+  throwsWith(p(new Uint8Array(5)), "safetensors: model.safetensors", "5 bytes, too short");
+  const big = new Uint8Array(16);
+  new DataView(big.buffer).setBigUint64(0, 1000n, true);
+  throwsWith(p(big), "model.safetensors", "header length 1000", "runs past the end");
+  const huge = new Uint8Array(16);
+  new DataView(huge.buffer).setBigUint64(0, 2n ** 62n, true);
+  throwsWith(p(huge), "exceeds");
+  throwsWith(p(header("x")), "header is not a JSON object");
+  const badUtf8 = header({ w: 1 });
+  badUtf8[10] = 0xff;
+  throwsWith(p(badUtf8), "not valid UTF-8 JSON");
+  const badJson = header({});
+  badJson[8] = 0x5b; // '[' … not a JSON object
+  throwsWith(p(badJson), "not valid UTF-8 JSON");
+  throwsWith(p(header({ w: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, new Uint8Array(4))), "tensor 'w'", "outside the 4-byte data section");
+  throwsWith(p(header({ w: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8))), "tensor 'w'", "do not match F32 × shape [3] = 12 bytes");
+  throwsWith(p(header({ w: { dtype: "Q8", shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1))), "tensor 'w'", "unsupported dtype \"Q8\"");
+  throwsWith(p(header({ w: { dtype: "F32", shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4))), "tensor 'w'", "invalid shape");
+  throwsWith(p(header({ w: { dtype: "F32", shape: [1], data_offsets: [4, 0] } }, new Uint8Array(4))), "tensor 'w'", "data_offsets [4, 0]");
+  throwsWith(p(header({ a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12))),
+    "'a' [0, 8] and 'b' [4, 12] overlap");
+  const i64 = new Uint8Array(8);
+  new DataView(i64.buffer).setBigInt64(0, 2n ** 40n, true);
+  throwsWith(p(header({ n: { dtype: "I64", shape: [1], data_offsets: [0, 8] } }, i64)), "tensor 'n'", "does not fit in int32");
+  throwsWith(() => nb.io.loadSafetensors("/nonexistent/x.safetensors"), "safetensors: /nonexistent/x.safetensors", "cannot read");
+});
+
+test("fuzz: 10,000 mutated and truncated files load correctly or fail with a clear error", () => {
+  const g = new nb.Generator(2024);
+  const base = nb.io.serializeSafetensors({
+    weight: nb.randn([4, 3], { generator: g }),
+    bias: nb.randn([3], { dtype: "float64", generator: g }),
+    idx: nb.randint(0, 100, [6], { generator: g }),
+  }, { epoch: "3" });
+  const headerLen = Number(new DataView(base.buffer).getBigUint64(0, true));
+  let loaded = 0, rejected = 0;
+  for (let i = 0; i < 10000; i++) {
+    let b = base.slice();
+    const kind = i % 5;
+    if (kind === 0) b = b.slice(0, g.randint(0, b.length)); // truncation
+    else if (kind === 1) for (let k = g.randint(1, 5); k > 0; k--) b[g.randint(0, b.length)] = g.randint(0, 256); // random bytes
+    else if (kind === 2) b[8 + g.randint(0, headerLen)] = "0123456789[]{},:\"-e.".charCodeAt(g.randint(0, 20)); // JSON structure
+    else if (kind === 3) new DataView(b.buffer).setBigUint64(0, BigInt(g.randint(0, 2 ** 31)) * BigInt(g.randint(1, 4)), true); // header length
+    else { b[g.randint(0, 8)] ^= 1 << g.randint(0, 8); b = b.slice(0, b.length - g.randint(0, 16)); } // both
+    try {
+      const { tensors } = nb.io.parseSafetensors(b, "fuzz.safetensors");
+      for (const [k, t] of Object.entries(tensors)) {
+        assert.equal(t.data.length, t.shape.reduce((x, y) => x * y, 1), `tensor ${k} storage/shape mismatch`);
+      }
+      loaded++;
+    } catch (e) {
+      if (!(e instanceof Error) || !e.message.startsWith("safetensors: fuzz.safetensors: ")) {
+        throw new Error(`mutation ${i} (kind ${kind}) raised an unclear error: ${(e as Error)?.message ?? e}`);
+      }
+      rejected++;
+    }
+  }
+  assert.equal(loaded + rejected, 10000);
+  assert.ok(rejected > 5000 && loaded > 100, `loaded ${loaded}, rejected ${rejected}`);
+});
+
+test("a write killed midway leaves the previous file intact", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "nabla-atomic-"));
+  const path = join(dir, "ckpt.safetensors");
+  nb.io.saveSafetensors(path, { w: nb.tensor([1, 2, 3]) }, { version: "old" });
+  // A child process starts writing a 400 MB file over it and is killed with SIGKILL mid-write.
+  const script = join(dir, "writer.mjs");
+  writeFileSync(script, `import * as nb from ${JSON.stringify(join(ROOT, "dist", "index.js"))};
+    const big = nb.zeros([100_000_000]);
+    process.stdout.write("start\\n");
+    nb.io.saveSafetensors(${JSON.stringify(path)}, { w: big }, { version: "new" });
+    process.stdout.write("done\\n");`);
+  const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  // Kill as soon as the temporary file exists, i.e. while the new contents are being written.
+  let sawTmp = false;
+  for (let i = 0; i < 4000 && child.exitCode === null; i++) {
+    if (readdirSync(dir).some((f) => f.endsWith(".tmp"))) { sawTmp = true; child.kill("SIGKILL"); break; }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await exited;
+  assert.ok(sawTmp, "the writer never created its temporary file");
+  const { tensors, metadata } = nb.io.loadSafetensorsFile(path);
+  if (out.includes("done")) {
+    assert.equal(metadata.version, "new"); // the write finished before the kill: the new file is whole
+  } else {
+    assert.equal(metadata.version, "old");
+    assert.deepEqual([...tensors.w.data], [1, 2, 3]);
+  }
+});
