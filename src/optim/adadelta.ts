@@ -1,0 +1,65 @@
+// Adadelta — torch.optim.Adadelta (1.13).
+
+import { noGrad } from "../autograd/engine.js";
+import { check, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import type { Tensor } from "../tensor/tensor.js";
+
+export interface AdadeltaOptions {
+  /** Scale of the update (default 1.0 — Adadelta needs no learning rate). */
+  lr?: number;
+  /** Decay ρ of both running averages (default 0.9). */
+  rho?: number;
+  eps?: number;
+  weightDecay?: number;
+  maximize?: boolean;
+}
+
+/**
+ * Adadelta (Zeiler 2012): the step is the ratio of two decaying RMS values — of past updates and of
+ * gradients — so its units match θ's and no global learning rate is needed.
+ *
+ * 1. g ← −g if maximize;  g ← g + λθ
+ * 2. v ← ρ·v + (1 − ρ)·g²
+ * 3. Δ ← √(u + ε) / √(v + ε) · g
+ * 4. u ← ρ·u + (1 − ρ)·Δ²
+ * 5. θ ← θ − lr·Δ
+ *
+ * Defaults lr = 1, ρ = 0.9, ε = 1e-6. State: `step`, `square_avg` (v), `acc_delta` (u).
+ */
+export class Adadelta extends Optimizer<Required<AdadeltaOptions>> {
+  constructor(params: ParamsInput<Required<AdadeltaOptions>>, opts: AdadeltaOptions = {}) {
+    super(params, { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false, ...opts });
+  }
+
+  protected validate(o: Required<AdadeltaOptions>): void {
+    check(o.lr >= 0, `Invalid learning rate: ${o.lr}`);
+    check(o.rho >= 0 && o.rho <= 1, `Invalid rho value: ${o.rho}`);
+    check(o.eps >= 0, `Invalid epsilon value: ${o.eps}`);
+    check(o.weightDecay >= 0, `Invalid weight_decay value: ${o.weightDecay}`);
+  }
+
+  step(closure?: Closure): number | null {
+    const loss = this.evaluate(closure);
+    noGrad(() => {
+      for (const g of this.paramGroups) {
+        const { lr, rho, eps, weightDecay: wd } = g;
+        for (const p of g.params) {
+          if (p.grad === null) continue;
+          const st = this.stateOf(p);
+          if (st.square_avg === undefined) { st.step = 0; st.square_avg = zerosLikeParam(p); st.acc_delta = zerosLikeParam(p); }
+          st.step = (st.step as number) + 1;
+          const th = p.data, gr = p.grad.data, v = (st.square_avg as Tensor).data, u = (st.acc_delta as Tensor).data;
+          for (let i = 0; i < th.length; i++) {
+            let d = g.maximize ? -gr[i] : gr[i];
+            if (wd !== 0) d = d + wd * th[i];
+            v[i] = v[i] * rho + (1 - rho) * d * d;
+            const delta = (Math.sqrt(u[i] + eps) / Math.sqrt(v[i] + eps)) * d;
+            u[i] = u[i] * rho + (1 - rho) * delta * delta;
+            th[i] = th[i] + -lr * delta;
+          }
+        }
+      }
+    });
+    return loss;
+  }
+}

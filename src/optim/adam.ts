@@ -1,0 +1,108 @@
+// Adam and AdamW — torch.optim.Adam / AdamW (1.13).
+
+import { noGrad } from "../autograd/engine.js";
+import { check, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import type { Tensor } from "../tensor/tensor.js";
+
+export interface AdamOptions {
+  /** Learning rate η (default 1e-3). */
+  lr?: number;
+  /** Decay rates (β1, β2) of the first and second moments (default [0.9, 0.999]). */
+  betas?: [number, number];
+  eps?: number;
+  /** L2 penalty added to the gradient (Adam, default 0) or decoupled decay (AdamW, default 1e-2). */
+  weightDecay?: number;
+  /** Use the running maximum of the second moment (AMSGrad, Reddi et al. 2018); default false. */
+  amsgrad?: boolean;
+  maximize?: boolean;
+}
+
+type AdamConfig = Required<AdamOptions>;
+
+function validateAdam(o: AdamConfig): void {
+  check(o.lr >= 0, `Invalid learning rate: ${o.lr}`);
+  check(o.eps >= 0, `Invalid epsilon value: ${o.eps}`);
+  check(Array.isArray(o.betas) && o.betas[0] >= 0 && o.betas[0] < 1, `Invalid beta parameter at index 0: ${o.betas?.[0]}`);
+  check(o.betas[1] >= 0 && o.betas[1] < 1, `Invalid beta parameter at index 1: ${o.betas[1]}`);
+  check(o.weightDecay >= 0, `Invalid weight_decay value: ${o.weightDecay}`);
+}
+
+/** One Adam step over every group; `decoupled` selects AdamW's weight decay. */
+function adamStep(opt: Optimizer<AdamConfig>, stateOf: (p: Tensor) => Record<string, unknown>, decoupled: boolean): void {
+  noGrad(() => {
+    for (const g of opt.paramGroups) {
+      const { lr, betas: [b1, b2], eps, weightDecay: wd, amsgrad, maximize } = g;
+      for (const p of g.params) {
+        if (p.grad === null) continue;
+        const st = stateOf(p);
+        if (st.exp_avg === undefined) {
+          st.step = 0;
+          st.exp_avg = zerosLikeParam(p);
+          st.exp_avg_sq = zerosLikeParam(p);
+          if (amsgrad) st.max_exp_avg_sq = zerosLikeParam(p);
+        }
+        const step = (st.step as number) + 1;
+        st.step = step;
+        const th = p.data, gr = p.grad.data, m = (st.exp_avg as Tensor).data, v = (st.exp_avg_sq as Tensor).data;
+        const vmax = amsgrad ? (st.max_exp_avg_sq as Tensor).data : null;
+        const bc1 = 1 - b1 ** step, bc2 = 1 - b2 ** step;
+        const stepSize = lr / bc1, bc2Sqrt = Math.sqrt(bc2);
+        const decay = 1 - lr * wd;
+        for (let i = 0; i < th.length; i++) {
+          let d = maximize ? -gr[i] : gr[i];
+          if (decoupled) th[i] = th[i] * decay;
+          else if (wd !== 0) d = d + wd * th[i];
+          m[i] = m[i] * b1 + (1 - b1) * d;
+          v[i] = v[i] * b2 + (1 - b2) * d * d;
+          let denom: number;
+          if (vmax) {
+            vmax[i] = Math.max(vmax[i], v[i]);
+            denom = Math.sqrt(vmax[i]) / bc2Sqrt + eps;
+          } else denom = Math.sqrt(v[i]) / bc2Sqrt + eps;
+          th[i] = th[i] + -stepSize * (m[i] / denom);
+        }
+      }
+    }
+  });
+}
+
+/**
+ * Adam (Kingma & Ba 2015): momentum on the gradient and an RMSprop-style scale, both bias-corrected.
+ *
+ * 1. g ← −g if maximize;  g ← g + λθ
+ * 2. m ← β1·m + (1 − β1)·g
+ * 3. v ← β2·v + (1 − β2)·g²
+ * 4. v̂ ← max(v̂, v) if amsgrad, else v̂ ← v
+ * 5. θ ← θ − η/(1 − β1ᵗ) · m / (√v̂ / √(1 − β2ᵗ) + ε)
+ *
+ * Defaults η = 1e-3, β = (0.9, 0.999), ε = 1e-8. State: `step`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`.
+ *
+ * @example const opt = new nb.optim.Adam(model.parameters(), { lr: 1e-3 });
+ */
+export class Adam extends Optimizer<AdamConfig> {
+  constructor(params: ParamsInput<AdamConfig>, opts: AdamOptions = {}) {
+    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...opts });
+  }
+  protected validate(o: AdamConfig): void { validateAdam(o); }
+  step(closure?: Closure): number | null {
+    const loss = this.evaluate(closure);
+    adamStep(this, (p) => this.stateOf(p), false);
+    return loss;
+  }
+}
+
+/**
+ * AdamW (Loshchilov & Hutter 2019): Adam with decoupled weight decay — step 1 becomes θ ← θ·(1 − η·λ)
+ * and the gradient is left alone. Default λ = 1e-2.
+ */
+export class AdamW extends Optimizer<AdamConfig> {
+  constructor(params: ParamsInput<AdamConfig>, opts: AdamOptions = {}) {
+    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...opts });
+  }
+  protected validate(o: AdamConfig): void { validateAdam(o); }
+  step(closure?: Closure): number | null {
+    const loss = this.evaluate(closure);
+    adamStep(this, (p) => this.stateOf(p), true);
+    return loss;
+  }
+}

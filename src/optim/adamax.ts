@@ -1,0 +1,64 @@
+// Adamax — torch.optim.Adamax (1.13).
+
+import { noGrad } from "../autograd/engine.js";
+import { check, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import type { Tensor } from "../tensor/tensor.js";
+
+export interface AdamaxOptions {
+  /** Learning rate η (default 2e-3). */
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+  maximize?: boolean;
+}
+
+/**
+ * Adamax (Kingma & Ba 2015, §7.1): Adam with the infinity norm in place of the second moment.
+ *
+ * 1. g ← −g if maximize;  g ← g + λθ
+ * 2. m ← β1·m + (1 − β1)·g
+ * 3. u ← max(β2·u, |g| + ε)
+ * 4. θ ← θ − η/(1 − β1ᵗ) · m / u
+ *
+ * Defaults η = 2e-3, β = (0.9, 0.999), ε = 1e-8. State: `step`, `exp_avg`, `exp_inf`.
+ */
+export class Adamax extends Optimizer<Required<AdamaxOptions>> {
+  constructor(params: ParamsInput<Required<AdamaxOptions>>, opts: AdamaxOptions = {}) {
+    super(params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false, ...opts });
+  }
+
+  protected validate(o: Required<AdamaxOptions>): void {
+    check(o.lr >= 0, `Invalid learning rate: ${o.lr}`);
+    check(o.eps >= 0, `Invalid epsilon value: ${o.eps}`);
+    check(o.betas[0] >= 0 && o.betas[0] < 1, `Invalid beta parameter at index 0: ${o.betas[0]}`);
+    check(o.betas[1] >= 0 && o.betas[1] < 1, `Invalid beta parameter at index 1: ${o.betas[1]}`);
+    check(o.weightDecay >= 0, `Invalid weight_decay value: ${o.weightDecay}`);
+  }
+
+  step(closure?: Closure): number | null {
+    const loss = this.evaluate(closure);
+    noGrad(() => {
+      for (const g of this.paramGroups) {
+        const { lr, betas: [b1, b2], eps, weightDecay: wd, maximize } = g;
+        for (const p of g.params) {
+          if (p.grad === null) continue;
+          const st = this.stateOf(p);
+          if (st.exp_avg === undefined) { st.step = 0; st.exp_avg = zerosLikeParam(p); st.exp_inf = zerosLikeParam(p); }
+          const step = (st.step as number) + 1;
+          st.step = step;
+          const clr = lr / (1 - b1 ** step);
+          const th = p.data, gr = p.grad.data, m = (st.exp_avg as Tensor).data, u = (st.exp_inf as Tensor).data;
+          for (let i = 0; i < th.length; i++) {
+            let d = maximize ? -gr[i] : gr[i];
+            if (wd !== 0) d = d + wd * th[i];
+            m[i] = m[i] * b1 + (1 - b1) * d;
+            u[i] = Math.max(u[i] * b2, Math.abs(d) + eps);
+            th[i] = th[i] + -clr * (m[i] / u[i]);
+          }
+        }
+      }
+    });
+    return loss;
+  }
+}

@@ -1,0 +1,77 @@
+// NAdam — torch.optim.NAdam (the corrected momentum product of PyTorch ≥ 2.0; see below).
+
+import { noGrad } from "../autograd/engine.js";
+import { check, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import type { Tensor } from "../tensor/tensor.js";
+
+export interface NAdamOptions {
+  /** Learning rate η (default 2e-3). */
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+  /** ψ in the momentum schedule μₜ = β1·(1 − ½·0.96^(t·ψ)) (default 4e-3). */
+  momentumDecay?: number;
+}
+
+/**
+ * NAdam (Dozat 2016): Adam with Nesterov momentum — the update looks ahead using next step's momentum.
+ *
+ * 1. g ← g + λθ
+ * 2. μₜ = β1·(1 − ½·0.96^(tψ)),  μₜ₊₁ = β1·(1 − ½·0.96^((t+1)ψ)),  Π ← Π·μₜ   (Π kept in float32 as PyTorch)
+ * 3. m ← β1·m + (1 − β1)·g;   v ← β2·v + (1 − β2)·g²
+ * 4. d = √(v / (1 − β2ᵗ)) + ε
+ * 5. θ ← θ − η(1 − μₜ)/(1 − Π) · g/d − η·μₜ₊₁/(1 − Π·μₜ₊₁) · m/d
+ *
+ * PyTorch 1.13 computed the second factor's product as Π·μₜ·μₜ₊₁ (μₜ counted twice); PyTorch fixed this in
+ * pull request #92699 and nabla follows the fixed form. Defaults η = 2e-3, ψ = 4e-3.
+ * State: `step`, `mu_product`, `exp_avg`, `exp_avg_sq`.
+ */
+export class NAdam extends Optimizer<Required<NAdamOptions>> {
+  constructor(params: ParamsInput<Required<NAdamOptions>>, opts: NAdamOptions = {}) {
+    super(params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, ...opts });
+  }
+
+  protected validate(o: Required<NAdamOptions>): void {
+    check(o.lr >= 0, `Invalid learning rate: ${o.lr}`);
+    check(o.eps >= 0, `Invalid epsilon value: ${o.eps}`);
+    check(o.betas[0] >= 0 && o.betas[0] < 1, `Invalid beta parameter at index 0: ${o.betas[0]}`);
+    check(o.betas[1] >= 0 && o.betas[1] < 1, `Invalid beta parameter at index 1: ${o.betas[1]}`);
+    check(o.weightDecay >= 0, `Invalid weight_decay value: ${o.weightDecay}`);
+    check(o.momentumDecay >= 0, `Invalid momentum_decay value: ${o.momentumDecay}`);
+  }
+
+  step(closure?: Closure): number | null {
+    const loss = this.evaluate(closure);
+    noGrad(() => {
+      for (const g of this.paramGroups) {
+        const { lr, betas: [b1, b2], eps, weightDecay: wd, momentumDecay: psi } = g;
+        for (const p of g.params) {
+          if (p.grad === null) continue;
+          const st = this.stateOf(p);
+          if (st.exp_avg === undefined) { st.step = 0; st.mu_product = 1; st.exp_avg = zerosLikeParam(p); st.exp_avg_sq = zerosLikeParam(p); }
+          const step = (st.step as number) + 1;
+          st.step = step;
+          const bc2 = 1 - b2 ** step;
+          const mu = b1 * (1 - 0.5 * 0.96 ** (step * psi));
+          const muNext = b1 * (1 - 0.5 * 0.96 ** ((step + 1) * psi));
+          const muProduct = Math.fround((st.mu_product as number) * Math.fround(mu)); // a float32 tensor in PyTorch
+          st.mu_product = muProduct;
+          const muProductNext = Math.fround(muProduct * Math.fround(muNext));
+          const c1 = (-lr * (1 - mu)) / (1 - muProduct), c2 = (-lr * muNext) / (1 - muProductNext);
+          const th = p.data, gr = p.grad.data, m = (st.exp_avg as Tensor).data, v = (st.exp_avg_sq as Tensor).data;
+          for (let i = 0; i < th.length; i++) {
+            let d = gr[i];
+            if (wd !== 0) d = d + wd * th[i];
+            m[i] = m[i] * b1 + (1 - b1) * d;
+            v[i] = v[i] * b2 + (1 - b2) * d * d;
+            const denom = Math.sqrt(v[i] / bc2) + eps;
+            th[i] = th[i] + c1 * (d / denom);
+            th[i] = th[i] + c2 * (m[i] / denom);
+          }
+        }
+      }
+    });
+    return loss;
+  }
+}

@@ -1,0 +1,165 @@
+// Optimizer base: param groups with per-group hyper-parameters, per-parameter state, zeroGrad,
+// step(closure), and stateDict/loadStateDict in torch.optim's layout.
+
+import { Tensor } from "../tensor/tensor.js";
+import { enableGrad } from "../autograd/engine.js";
+import { fmt } from "../tensor/shape.js";
+
+/** A group of parameters with its own hyper-parameters (any option omitted takes the optimizer's default). */
+export type ParamGroupInput<O> = { params: Iterable<Tensor> } & Partial<O>;
+export type ParamsInput<O> = Iterable<Tensor> | ParamGroupInput<O>[];
+export type ParamGroup<O> = O & { params: Tensor[] };
+/** Per-parameter state: tensors (moments, buffers) and numbers (step counts). */
+export type ParamState = Record<string, Tensor | number | unknown>;
+/** A closure re-evaluates the model: it zeroes grads, computes the loss, calls backward(), returns the loss. */
+export type Closure = () => Tensor | number;
+
+export interface OptimizerStateDict {
+  state: Record<number, Record<string, unknown>>;
+  param_groups: Record<string, unknown>[];
+}
+
+const toSnake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const toCamel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function cloneValue(v: unknown): unknown {
+  if (v instanceof Tensor) return new Tensor(v.data.slice(), v.shape);
+  if (Array.isArray(v)) return v.map(cloneValue);
+  return v;
+}
+
+/**
+ * Base class of every optimizer. Subclasses implement `step` with their update rule and `validate`
+ * with PyTorch's hyper-parameter checks.
+ */
+export abstract class Optimizer<O extends { lr: number }> {
+  readonly defaults: O;
+  readonly paramGroups: ParamGroup<O>[] = [];
+  /** Per-parameter state, keyed by the parameter tensor. */
+  readonly state = new Map<Tensor, ParamState>();
+
+  constructor(params: ParamsInput<O>, defaults: O) {
+    this.validate(defaults);
+    this.defaults = defaults;
+    const list = [...(params as Iterable<Tensor | ParamGroupInput<O>>)];
+    if (list.length === 0) throw new RangeError(`${this.constructor.name}: optimizer got an empty parameter list`);
+    if (list[0] instanceof Tensor) this.addParamGroup({ params: list as Tensor[] } as unknown as ParamGroupInput<O>);
+    else for (const g of list as ParamGroupInput<O>[]) this.addParamGroup(g);
+  }
+
+  /** Reject invalid hyper-parameters with PyTorch's messages. */
+  protected abstract validate(options: O): void;
+
+  /** Add a group of parameters, with options overriding the defaults. */
+  addParamGroup(group: ParamGroupInput<O>): void {
+    const params = [...group.params];
+    for (const p of params) {
+      if (!(p instanceof Tensor)) throw new TypeError(`${this.constructor.name}: optimizer can only optimize Tensors, got ${typeof p}`);
+      if (!p.isLeaf) throw new Error(`${this.constructor.name}: can't optimize a non-leaf Tensor (shape ${fmt(p.shape)})`);
+    }
+    const taken = new Set(this.paramGroups.flatMap((g) => g.params));
+    if (params.some((p) => taken.has(p)) || new Set(params).size !== params.length) {
+      throw new Error(`${this.constructor.name}: some parameters appear in more than one parameter group`);
+    }
+    const full = { ...this.defaults, ...group, params } as ParamGroup<O>;
+    this.validate(full);
+    this.paramGroups.push(full);
+  }
+
+  /** Reset gradients (to null by default, as PyTorch's set_to_none=True; or to zeros). */
+  zeroGrad(setToNone = true): void {
+    for (const g of this.paramGroups) {
+      for (const p of g.params) {
+        if (setToNone || p.grad === null) p.grad = null;
+        else p.grad.data.fill(0);
+      }
+    }
+  }
+
+  /** Perform one update; with a closure, re-evaluates the loss first and returns it. */
+  abstract step(closure?: Closure): number | null;
+
+  /** Run the closure with gradients enabled and return its loss as a number. */
+  protected evaluate(closure?: Closure): number | null {
+    if (!closure) return null;
+    const l = enableGrad(closure);
+    return typeof l === "number" ? l : l.item();
+  }
+
+  /** The state of `p`, created empty on first use. */
+  protected stateOf(p: Tensor): ParamState {
+    let s = this.state.get(p);
+    if (!s) { s = {}; this.state.set(p, s); }
+    return s;
+  }
+
+  /**
+   * A snapshot in torch.optim's layout: `state` keyed by parameter index (across groups, in order) with
+   * PyTorch's state names (`exp_avg`, `momentum_buffer`, `step`, …), and `param_groups` with snake_case
+   * hyper-parameters and `params` as indices. Tensors are copied.
+   */
+  stateDict(): OptimizerStateDict {
+    const index = new Map<Tensor, number>();
+    const groups = this.paramGroups.map((g) => {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(g)) if (k !== "params") out[toSnake(k)] = cloneValue(v);
+      out.params = g.params.map((p) => {
+        if (!index.has(p)) index.set(p, index.size);
+        return index.get(p)!;
+      });
+      return out;
+    });
+    const state: Record<number, Record<string, unknown>> = {};
+    for (const [p, s] of this.state) {
+      const i = index.get(p);
+      if (i === undefined) continue;
+      state[i] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, cloneValue(v)]));
+    }
+    return { state, param_groups: groups };
+  }
+
+  /** Restore hyper-parameters and per-parameter state from `stateDict()` output (tensors cast to each parameter's dtype). */
+  loadStateDict(sd: OptimizerStateDict): void {
+    if (sd.param_groups.length !== this.paramGroups.length) {
+      throw new RangeError(`${this.constructor.name}.loadStateDict: loaded state dict has ${sd.param_groups.length} parameter groups, the optimizer has ${this.paramGroups.length}`);
+    }
+    const byIndex = new Map<number, Tensor>();
+    sd.param_groups.forEach((sg, gi) => {
+      const mine = this.paramGroups[gi];
+      const ids = sg.params as number[];
+      if (!Array.isArray(ids) || ids.length !== mine.params.length) {
+        throw new RangeError(`${this.constructor.name}.loadStateDict: loaded state dict contains a parameter group that doesn't match the size of optimizer's group ${gi}`);
+      }
+      ids.forEach((id, k) => byIndex.set(id, mine.params[k]));
+    });
+    sd.param_groups.forEach((sg, gi) => {
+      const mine = this.paramGroups[gi] as Record<string, unknown>;
+      for (const [k, v] of Object.entries(sg)) if (k !== "params") mine[toCamel(k)] = cloneValue(v);
+    });
+    this.state.clear();
+    for (const [key, s] of Object.entries(sd.state)) {
+      const p = byIndex.get(Number(key));
+      if (!p) throw new RangeError(`${this.constructor.name}.loadStateDict: state for parameter ${key} has no matching parameter`);
+      const restored: ParamState = {};
+      for (const [k, v] of Object.entries(s)) {
+        if (v instanceof Tensor && v.dtype !== "int32" && v.dtype !== p.dtype) {
+          const d = new (p.dtype === "float64" ? Float64Array : Float32Array)(v.data);
+          restored[k] = new Tensor(d, v.shape);
+        } else restored[k] = cloneValue(v);
+      }
+      this.state.set(p, restored);
+    }
+  }
+}
+
+/** Throw PyTorch's "Invalid … value" error unless `ok`. */
+export function check(ok: boolean, message: string): void {
+  if (!ok) throw new RangeError(message);
+}
+
+/** A zero tensor shaped and typed like `p`, for optimizer state. */
+export function zerosLikeParam(p: Tensor, fill = 0): Tensor {
+  const d = new (p.dtype === "float64" ? Float64Array : Float32Array)(p.data.length);
+  if (fill !== 0) d.fill(fill);
+  return new Tensor(d, p.shape);
+}
