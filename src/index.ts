@@ -15,3 +15,4 @@ export * as nn from "./nn/index.js";
 export * as testing from "./testing/index.js";
 export * as backend from "./backend/index.js";
 export * as io from "./io/index.js";
+export * as optim from "./optim/index.js";

@@ -1,0 +1,338 @@
+// Learning-rate schedules with torch.optim.lr_scheduler's (1.13) semantics and exact lr sequences.
+
+import type { Optimizer } from "./optimizer.js";
+
+type AnyOptimizer = Optimizer<{ lr: number }>;
+type Group = { lr: number; initialLr?: number; [k: string]: unknown };
+
+/**
+ * Base of the epoch-indexed schedules: construction records each group's `initialLr` and applies the
+ * epoch-0 rate; call `step()` once per epoch (after `optimizer.step()`), as in PyTorch.
+ */
+export abstract class LRScheduler {
+  lastEpoch: number;
+  readonly baseLrs: number[];
+  protected stepCount = 0;
+  private lastLr: number[] = [];
+
+  constructor(readonly optimizer: AnyOptimizer, lastEpoch = -1) {
+    const groups = optimizer.paramGroups as Group[];
+    if (lastEpoch === -1) for (const g of groups) g.initialLr = g.lr;
+    else if (groups.some((g) => g.initialLr === undefined)) throw new Error("param 'initial_lr' is not specified in param_groups when resuming an optimizer");
+    this.baseLrs = groups.map((g) => g.initialLr as number);
+    this.lastEpoch = lastEpoch;
+  }
+
+  /** Call at the end of the subclass constructor (PyTorch's initial step). */
+  protected initialStep(): void {
+    this.step();
+  }
+
+  protected get groups(): Group[] {
+    return this.optimizer.paramGroups as Group[];
+  }
+
+  /** The rates for `lastEpoch`, computed from the current ones (PyTorch's chainable form). */
+  protected abstract getLr(): number[];
+
+  /** Advance one epoch and set each group's lr. */
+  step(): void {
+    this.stepCount++;
+    this.lastEpoch++;
+    const lrs = this.getLr();
+    this.groups.forEach((g, i) => (g.lr = lrs[i]));
+    this.lastLr = lrs;
+  }
+
+  /** The rates set by the last `step()`. */
+  getLastLr(): number[] {
+    return [...this.lastLr];
+  }
+
+  stateDict(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(this)) if (k !== "optimizer") out[k] = Array.isArray(v) ? [...v] : v;
+    return out;
+  }
+
+  loadStateDict(sd: Record<string, unknown>): void {
+    Object.assign(this, sd);
+  }
+}
+
+/** lr ← lr·γ every `stepSize` epochs. */
+export class StepLR extends LRScheduler {
+  constructor(optimizer: AnyOptimizer, readonly stepSize: number, readonly gamma = 0.1, lastEpoch = -1) {
+    super(optimizer, lastEpoch);
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) return this.groups.map((g) => g.lr);
+    return this.groups.map((g) => g.lr * this.gamma);
+  }
+}
+
+/** lr ← lr·γ at each milestone epoch (a repeated milestone applies γ that many times). */
+export class MultiStepLR extends LRScheduler {
+  readonly milestones: Map<number, number>;
+  constructor(optimizer: AnyOptimizer, milestones: number[], readonly gamma = 0.1, lastEpoch = -1) {
+    super(optimizer, lastEpoch);
+    this.milestones = new Map();
+    for (const m of milestones) this.milestones.set(m, (this.milestones.get(m) ?? 0) + 1);
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    const k = this.milestones.get(this.lastEpoch);
+    if (k === undefined) return this.groups.map((g) => g.lr);
+    return this.groups.map((g) => g.lr * this.gamma ** k);
+  }
+  override stateDict(): Record<string, unknown> {
+    return { ...super.stateDict(), milestones: [...this.milestones] };
+  }
+  override loadStateDict(sd: Record<string, unknown>): void {
+    const { milestones, ...rest } = sd;
+    super.loadStateDict(rest);
+    (this as { milestones: Map<number, number> }).milestones = new Map(milestones as [number, number][]);
+  }
+}
+
+/** lr ← lr·γ every epoch. */
+export class ExponentialLR extends LRScheduler {
+  constructor(optimizer: AnyOptimizer, readonly gamma: number, lastEpoch = -1) {
+    super(optimizer, lastEpoch);
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0) return this.groups.map((g) => g.lr);
+    return this.groups.map((g) => g.lr * this.gamma);
+  }
+}
+
+/**
+ * Cosine annealing (Loshchilov & Hutter 2017, without restarts): η_t = η_min + ½(η₀ − η_min)(1 + cos(πt/T_max)),
+ * computed recursively from the current rate as PyTorch does (so it composes with other changes).
+ */
+export class CosineAnnealingLR extends LRScheduler {
+  constructor(optimizer: AnyOptimizer, readonly tMax: number, readonly etaMin = 0, lastEpoch = -1) {
+    super(optimizer, lastEpoch);
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    const { lastEpoch: e, tMax: T, etaMin } = this;
+    if (e === 0) return this.groups.map((g) => g.lr);
+    if (this.stepCount === 1 && e > 0) {
+      return this.baseLrs.map((b) => etaMin + ((b - etaMin) * (1 + Math.cos((e * Math.PI) / T))) / 2);
+    }
+    if ((e - 1 - T) % (2 * T) === 0) {
+      return this.groups.map((g, i) => g.lr + ((this.baseLrs[i] - etaMin) * (1 - Math.cos(Math.PI / T))) / 2);
+    }
+    return this.groups.map((g) => ((1 + Math.cos((Math.PI * e) / T)) / (1 + Math.cos((Math.PI * (e - 1)) / T))) * (g.lr - etaMin) + etaMin);
+  }
+}
+
+/** Linear warm-up: the factor goes from `startFactor` to `endFactor` over `totalIters` epochs. */
+export class LinearLR extends LRScheduler {
+  constructor(optimizer: AnyOptimizer, readonly startFactor = 1 / 3, readonly endFactor = 1, readonly totalIters = 5, lastEpoch = -1) {
+    if (startFactor > 1 || startFactor <= 0) throw new RangeError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.");
+    if (endFactor > 1 || endFactor < 0) throw new RangeError("Ending multiplicative factor expected to be between 0 and 1.");
+    super(optimizer, lastEpoch);
+    this.initialStep();
+  }
+  protected getLr(): number[] {
+    const { lastEpoch: e, startFactor: s, endFactor: f, totalIters: n } = this;
+    if (e === 0) return this.groups.map((g) => g.lr * s);
+    if (e > n) return this.groups.map((g) => g.lr);
+    return this.groups.map((g) => g.lr * (1 + (f - s) / (n * s + (e - 1) * (f - s))));
+  }
+}
+
+export interface OneCycleOptions {
+  totalSteps?: number;
+  epochs?: number;
+  stepsPerEpoch?: number;
+  pctStart?: number;
+  annealStrategy?: "cos" | "linear";
+  cycleMomentum?: boolean;
+  baseMomentum?: number;
+  maxMomentum?: number;
+  divFactor?: number;
+  finalDivFactor?: number;
+  threePhase?: boolean;
+}
+
+/**
+ * The 1cycle policy (Smith & Topin 2018): lr rises from max/divFactor to max over `pctStart` of the
+ * steps, then anneals to max/(divFactor·finalDivFactor); momentum (or Adam's β1) moves inversely.
+ * Step it after every batch.
+ */
+export class OneCycleLR extends LRScheduler {
+  readonly totalSteps: number;
+  private readonly phases: { end: number; startLr: string; endLr: string; startM: string; endM: string }[];
+  private readonly opts: Required<Omit<OneCycleOptions, "totalSteps" | "epochs" | "stepsPerEpoch">>;
+  private readonly useBeta1: boolean;
+
+  constructor(optimizer: AnyOptimizer, maxLr: number | number[], opts: OneCycleOptions = {}) {
+    super(optimizer, -1);
+    const o = { pctStart: 0.3, annealStrategy: "cos" as const, cycleMomentum: true, baseMomentum: 0.85, maxMomentum: 0.95, divFactor: 25, finalDivFactor: 1e4, threePhase: false, ...opts };
+    this.opts = o;
+    if (opts.totalSteps !== undefined) {
+      if (!(opts.totalSteps > 0) || !Number.isInteger(opts.totalSteps)) throw new RangeError(`Expected positive integer total_steps, but got ${opts.totalSteps}`);
+      this.totalSteps = opts.totalSteps;
+    } else {
+      if (!(opts.epochs! > 0) || !(opts.stepsPerEpoch! > 0)) throw new RangeError("You must define either total_steps OR (epochs AND steps_per_epoch)");
+      this.totalSteps = opts.epochs! * opts.stepsPerEpoch!;
+    }
+    if (!(o.pctStart >= 0 && o.pctStart <= 1)) throw new RangeError(`Expected float between 0 and 1 pct_start, but got ${o.pctStart}`);
+    const T = this.totalSteps, p = o.pctStart;
+    this.phases = o.threePhase
+      ? [
+        { end: p * T - 1, startLr: "initialLr", endLr: "maxLr", startM: "maxMomentum", endM: "baseMomentum" },
+        { end: 2 * p * T - 2, startLr: "maxLr", endLr: "initialLr", startM: "baseMomentum", endM: "maxMomentum" },
+        { end: T - 1, startLr: "initialLr", endLr: "minLr", startM: "maxMomentum", endM: "maxMomentum" },
+      ]
+      : [
+        { end: p * T - 1, startLr: "initialLr", endLr: "maxLr", startM: "maxMomentum", endM: "baseMomentum" },
+        { end: T - 1, startLr: "maxLr", endLr: "minLr", startM: "baseMomentum", endM: "maxMomentum" },
+      ];
+    const maxLrs = Array.isArray(maxLr) ? maxLr : this.groups.map(() => maxLr);
+    this.groups.forEach((g, i) => {
+      g.initialLr = maxLrs[i] / o.divFactor;
+      g.maxLr = maxLrs[i];
+      g.minLr = (g.initialLr as number) / o.finalDivFactor;
+    });
+    this.useBeta1 = "betas" in this.groups[0];
+    if (o.cycleMomentum) {
+      if (!("momentum" in this.groups[0]) && !this.useBeta1) throw new Error("optimizer must support momentum or beta1 with `cycle_momentum` option enabled");
+      for (const g of this.groups) {
+        if (this.useBeta1) g.betas = [o.maxMomentum, ...(g.betas as number[]).slice(1)];
+        else g.momentum = o.maxMomentum;
+        g.maxMomentum = o.maxMomentum;
+        g.baseMomentum = o.baseMomentum;
+      }
+    }
+    (this as { baseLrs: number[] }).baseLrs = this.groups.map((g) => g.initialLr as number);
+    this.initialStep();
+  }
+
+  private anneal(start: number, end: number, pct: number): number {
+    if (this.opts.annealStrategy === "linear") return (end - start) * pct + start;
+    return end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1);
+  }
+
+  protected getLr(): number[] {
+    const step = this.lastEpoch;
+    if (step > this.totalSteps) {
+      throw new RangeError(`Tried to step ${step} times. The specified number of total steps is ${this.totalSteps}`);
+    }
+    return this.groups.map((g) => {
+      let start = 0, lr = g.lr;
+      for (let i = 0; i < this.phases.length; i++) {
+        const ph = this.phases[i];
+        if (step <= ph.end || i === this.phases.length - 1) {
+          const pct = (step - start) / (ph.end - start);
+          lr = this.anneal(g[ph.startLr] as number, g[ph.endLr] as number, pct);
+          if (this.opts.cycleMomentum) {
+            const m = this.anneal(g[ph.startM] as number, g[ph.endM] as number, pct);
+            if (this.useBeta1) g.betas = [m, ...(g.betas as number[]).slice(1)];
+            else g.momentum = m;
+          }
+          break;
+        }
+        start = ph.end;
+      }
+      return lr;
+    });
+  }
+}
+
+export interface ReduceLROnPlateauOptions {
+  /** "min": lower is better (a loss); "max": higher is better (an accuracy). Default "min". */
+  mode?: "min" | "max";
+  /** lr ← lr·factor on a plateau (default 0.1). */
+  factor?: number;
+  /** Epochs without improvement tolerated before reducing (default 10). */
+  patience?: number;
+  /** Minimum change that counts as an improvement (default 1e-4). */
+  threshold?: number;
+  /** "rel": improvement relative to the best (default); "abs": absolute. */
+  thresholdMode?: "rel" | "abs";
+  /** Epochs to wait after a reduction before counting again (default 0). */
+  cooldown?: number;
+  /** Lower bound on the lr, one number or one per group (default 0). */
+  minLr?: number | number[];
+  /** Reductions smaller than this are skipped (default 1e-8). */
+  eps?: number;
+}
+
+/**
+ * Lower the rate when the improvement between checks falls below a threshold — the primer's rule:
+ * after more than `patience` epochs whose metric is not better than best·(1 − threshold) (mode "min",
+ * "rel"), lr ← max(lr·factor, minLr). Call `step(metric)` once per epoch with the validation metric.
+ */
+export class ReduceLROnPlateau {
+  readonly mode: "min" | "max";
+  readonly factor: number;
+  readonly patience: number;
+  readonly threshold: number;
+  readonly thresholdMode: "rel" | "abs";
+  readonly cooldown: number;
+  readonly minLrs: number[];
+  readonly eps: number;
+  best: number;
+  numBadEpochs = 0;
+  cooldownCounter = 0;
+  lastEpoch = 0;
+
+  constructor(readonly optimizer: AnyOptimizer, opts: ReduceLROnPlateauOptions = {}) {
+    this.mode = opts.mode ?? "min";
+    this.factor = opts.factor ?? 0.1;
+    if (this.factor >= 1) throw new RangeError("Factor should be < 1.0.");
+    this.patience = opts.patience ?? 10;
+    this.threshold = opts.threshold ?? 1e-4;
+    this.thresholdMode = opts.thresholdMode ?? "rel";
+    if (this.mode !== "min" && this.mode !== "max") throw new RangeError(`mode ${this.mode} is unknown!`);
+    if (this.thresholdMode !== "rel" && this.thresholdMode !== "abs") throw new RangeError(`threshold mode ${this.thresholdMode} is unknown!`);
+    this.cooldown = opts.cooldown ?? 0;
+    const n = optimizer.paramGroups.length;
+    const m = opts.minLr ?? 0;
+    if (Array.isArray(m) && m.length !== n) throw new RangeError(`expected ${n} min_lrs, got ${m.length}`);
+    this.minLrs = Array.isArray(m) ? [...m] : new Array(n).fill(m);
+    this.eps = opts.eps ?? 1e-8;
+    this.best = this.mode === "min" ? Infinity : -Infinity;
+  }
+
+  private isBetter(a: number, best: number): boolean {
+    if (this.mode === "min") return this.thresholdMode === "rel" ? a < best * (1 - this.threshold) : a < best - this.threshold;
+    return this.thresholdMode === "rel" ? a > best * (this.threshold + 1) : a > best + this.threshold;
+  }
+
+  /** Record this epoch's metric and reduce the rate if it has plateaued. */
+  step(metric: number): void {
+    const current = Number(metric);
+    this.lastEpoch += 1;
+    if (this.isBetter(current, this.best)) { this.best = current; this.numBadEpochs = 0; }
+    else this.numBadEpochs += 1;
+    if (this.cooldownCounter > 0) { this.cooldownCounter -= 1; this.numBadEpochs = 0; }
+    if (this.numBadEpochs > this.patience) {
+      this.optimizer.paramGroups.forEach((g, i) => {
+        const old = g.lr;
+        const next = Math.max(old * this.factor, this.minLrs[i]);
+        if (old - next > this.eps) g.lr = next;
+      });
+      this.cooldownCounter = this.cooldown;
+      this.numBadEpochs = 0;
+    }
+  }
+
+  getLastLr(): number[] {
+    return this.optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  stateDict(): Record<string, unknown> {
+    return { best: this.best, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter, lastEpoch: this.lastEpoch };
+  }
+
+  loadStateDict(sd: Record<string, unknown>): void {
+    Object.assign(this, sd);
+  }
+}
