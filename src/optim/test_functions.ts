@@ -70,7 +70,7 @@ export const beale: TestFunction = {
     const a = 1.5 - x + x * y, b = 2.25 - x + x * y * y, c = 2.625 - x + x * y ** 3;
     const hxx = 2 * (y - 1) ** 2 + 2 * (y * y - 1) ** 2 + 2 * (y ** 3 - 1) ** 2;
     const hxy = 2 * x * (y - 1) + 2 * a + 4 * x * y * (y * y - 1) + 4 * b * y + 6 * x * y * y * (y ** 3 - 1) + 6 * c * y * y;
-    const hyy = 2 * x * x + 4 * x * x * y * y + 4 * b * x + 18 * x * x * y ** 4 + 12 * c * x * y;
+    const hyy = 2 * x * x + 8 * x * x * y * y + 4 * b * x + 18 * x * x * y ** 4 + 12 * c * x * y;
     return [[hxx, hxy], [hxy, hyy]];
   },
   minima: [[3, 0.5]],
