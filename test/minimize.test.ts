@@ -8,20 +8,10 @@ import { fixturePath } from "./helpers.js";
 import { TOL } from "./tolerances.js";
 import { fit, leastSquares, linearData } from "../examples/gradient_descent.js";
 import { logisticGradient, logisticHessian, logisticLoss, syntheticData } from "../examples/logistic_regression.js";
+import { problemFn, type Problem } from "./problems.js";
 
 const tf = nb.optim.testFunctions;
-interface Problem { x0: number[]; xstar: number[]; fstar: number; unique: boolean; data?: { X: number[][]; y: number[]; lambda: number } }
 const fx = nb.testing.loadJsonFixture<{ problems: Record<string, Problem> }>(fixturePath("minimize.json"));
-
-/** The nabla objective of each fixture problem. */
-export function problemFn(name: string, p: Problem): (x: nb.Tensor) => nb.Tensor {
-  if (name === "rosenbrock2d") return tf.rosenbrock(2).f;
-  if (name === "rosenbrock10d") return tf.rosenbrock(10).f;
-  if (name === "beale") return tf.beale.f;
-  const X = nb.tensor(p.data!.X, { dtype: "float64" });
-  const Xb = nb.cat([X, nb.ones([X.shape[0], 1], { dtype: "float64" })], 1);
-  return logisticLoss(Xb, nb.tensor(p.data!.y, { dtype: "float64" }), p.data!.lambda);
-}
 
 const methods: nb.optim.MinimizeMethod[] = ["GD", "Newton", "Newton-CG", "BFGS", "L-BFGS", "CG"];
 
