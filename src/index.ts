@@ -16,3 +16,5 @@ export * as testing from "./testing/index.js";
 export * as backend from "./backend/index.js";
 export * as io from "./io/index.js";
 export * as optim from "./optim/index.js";
+export * as models from "./models/index.js";
+export { summary } from "./models/summary.js";

@@ -8,6 +8,23 @@ export type Nonlinearity = "linear" | "conv1d" | "conv2d" | "conv3d" | "sigmoid"
 export type FanMode = "fan_in" | "fan_out";
 interface GenOpt { generator?: Generator }
 
+let skipping = false;
+
+/**
+ * Build modules without running any initializer (parameters stay zero), like torch.nn.utils.skip_init:
+ * for models whose weights will be loaded right away, or to count parameters quickly.
+ * @example const m = nb.nn.init.skipInit(() => nb.models.vgg16()); m.loadStateDict(weights);
+ */
+export function skipInit<T>(build: () => T): T {
+  const prev = skipping;
+  skipping = true;
+  try {
+    return build();
+  } finally {
+    skipping = prev;
+  }
+}
+
 /** The recommended gain for a nonlinearity (torch.nn.init.calculate_gain). */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
   switch (nonlinearity) {
@@ -29,6 +46,7 @@ export function calculateFanInAndFanOut(t: Tensor): [number, number] {
 
 /** Fill with U(a, b). */
 export function uniform(t: Tensor, a = 0, b = 1, opts: GenOpt = {}): Tensor {
+  if (skipping) return t;
   const g = opts.generator ?? defaultGenerator;
   for (let i = 0; i < t.data.length; i++) t.data[i] = a + (b - a) * g.random();
   return t;
@@ -36,12 +54,14 @@ export function uniform(t: Tensor, a = 0, b = 1, opts: GenOpt = {}): Tensor {
 
 /** Fill with N(mean, std²). */
 export function normal(t: Tensor, mean = 0, std = 1, opts: GenOpt = {}): Tensor {
+  if (skipping) return t;
   const g = opts.generator ?? defaultGenerator;
   for (let i = 0; i < t.data.length; i++) t.data[i] = mean + std * g.normal();
   return t;
 }
 
 export function constant(t: Tensor, value: number): Tensor {
+  if (skipping) return t;
   t.data.fill(value);
   return t;
 }
@@ -83,4 +103,18 @@ export function kaimingUniform(t: Tensor, opts: KaimingOptions = {}): Tensor {
 /** He: N(0, std²) with std = gain / √fan. */
 export function kaimingNormal(t: Tensor, opts: KaimingOptions = {}): Tensor {
   return normal(t, 0, kaimingStd(t, opts), opts);
+}
+
+/** Fill with N(mean, std²) truncated to [a, b] (absolute bounds, as torch.nn.init.trunc_normal_), by rejection. */
+export function truncNormal(t: Tensor, mean = 0, std = 1, a = -2, b = 2, opts: GenOpt = {}): Tensor {
+  if (skipping) return t;
+  const g = opts.generator ?? defaultGenerator;
+  if (!(a < b)) throw new RangeError(`truncNormal: expected a < b, got a=${a}, b=${b}`);
+  for (let i = 0; i < t.data.length; i++) {
+    let v: number;
+    let tries = 0;
+    do { v = mean + std * g.normal(); } while ((v < a || v > b) && ++tries < 1000);
+    t.data[i] = Math.min(Math.max(v, a), b);
+  }
+  return t;
 }

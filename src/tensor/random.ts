@@ -45,30 +45,19 @@ export class Generator {
   nextUint32(): number {
     const oldHi = this.hi;
     const oldLo = this.lo;
-    // state = state * 6364136223846793005 + 1442695040888963407 (mod 2^64), done in 16-bit limbs.
+    // state = state · 6364136223846793005 + 1442695040888963407 (mod 2^64), in 32-bit halves:
+    // lo' = lo·mLo mod 2^32;  hi' = mulhi(lo, mLo) + lo·mHi + hi·mLo (mod 2^32); then add the increment.
     const mHi = 0x5851f42d, mLo = 0x4c957f2d;
-    const a0 = oldLo & 0xffff, a1 = oldLo >>> 16, a2 = oldHi & 0xffff, a3 = oldHi >>> 16;
-    const b0 = mLo & 0xffff, b1 = mLo >>> 16, b2 = mHi & 0xffff, b3 = mHi >>> 16;
-    let c0 = a0 * b0;
-    let c1 = (c0 >>> 16) + a0 * b1;
-    let c2 = c1 >>> 16;
-    c1 = (c1 & 0xffff) + a1 * b0;
-    c2 += c1 >>> 16;
-    c2 += a0 * b2;
-    let c3 = c2 >>> 16;
-    c2 = (c2 & 0xffff) + a1 * b1;
-    c3 += c2 >>> 16;
-    c2 = (c2 & 0xffff) + a2 * b0;
-    c3 += c2 >>> 16;
-    c3 += a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0;
-    let lo = ((c1 & 0xffff) << 16 | (c0 & 0xffff)) >>> 0;
-    let hi = ((c3 & 0xffff) << 16 | (c2 & 0xffff)) >>> 0;
-    const incLo = 0xf767814f, incHi = 0x14057b7e;
-    const sumLo = lo + incLo;
-    lo = sumLo >>> 0;
-    hi = (hi + incHi + (sumLo > 0xffffffff ? 1 : 0)) >>> 0;
-    this.hi = hi;
-    this.lo = lo;
+    const a0 = oldLo & 0xffff, a1 = oldLo >>> 16, b0 = mLo & 0xffff, b1 = mLo >>> 16;
+    const t = a0 * b0;
+    const m1 = a1 * b0 + (t >>> 16);
+    const m2 = a0 * b1 + (m1 & 0xffff);
+    const mulhi = a1 * b1 + Math.floor(m1 / 65536) + Math.floor(m2 / 65536);
+    const lo = Math.imul(oldLo, mLo) >>> 0;
+    const hi = (mulhi + Math.imul(oldLo, mHi) + Math.imul(oldHi, mLo)) >>> 0;
+    const sumLo = lo + 0xf767814f;
+    this.lo = sumLo >>> 0;
+    this.hi = (hi + 0x14057b7e + (sumLo > 0xffffffff ? 1 : 0)) >>> 0;
     // Output: XSH-RR on the old state: rotr32(((old ^ (old >> 18)) >> 27) mod 2^32, old >> 59).
     const tHi = (oldHi ^ (oldHi >>> 18)) >>> 0;
     const tLo = (oldLo ^ ((oldLo >>> 18) | (oldHi << 14))) >>> 0;
@@ -84,19 +73,19 @@ export class Generator {
     return (a * 67108864 + b) / 9007199254740992;
   }
 
-  /** Standard normal sample (Box–Muller; pairs cached). */
+  /** Standard normal sample (Box–Muller on two 32-bit uniforms; pairs cached). */
   normal(): number {
     if (this.spare !== null) {
       const s = this.spare;
       this.spare = null;
       return s;
     }
-    let u = 0;
-    while (u === 0) u = this.random();
-    const v = this.random();
+    const u = (this.nextUint32() + 1) / 4294967296; // (0, 1]: log(u) is finite
+    const v = this.nextUint32() / 4294967296;
     const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    const a = 2 * Math.PI * v;
+    this.spare = r * Math.sin(a);
+    return r * Math.cos(a);
   }
 
   /** Uniform integer in [low, high). */

@@ -1,0 +1,47 @@
+// nb.models: the classic CNNs, with torchvision's factory names, layouts and state-dict keys.
+
+import type { Module } from "../nn/module.js";
+import { lenet5 } from "./lenet.js";
+import { alexnet } from "./alexnet.js";
+import { vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn } from "./vgg.js";
+import { googlenet } from "./googlenet.js";
+import { inception_v3 } from "./inception.js";
+import { inception_v4, inception_resnet_v2 } from "./inception_v4.js";
+import {
+  resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d, resnext101_32x8d,
+  preact_resnet18, preact_resnet34, preact_resnet50,
+} from "./resnet.js";
+import { densenet121, densenet161, densenet169, densenet201 } from "./densenet.js";
+
+export * from "./lenet.js";
+export * from "./alexnet.js";
+export * from "./vgg.js";
+export * from "./googlenet.js";
+export * from "./inception.js";
+export * from "./inception_v4.js";
+export * from "./resnet.js";
+export * from "./densenet.js";
+export { summary, type ModelSummary, type LayerSummary } from "./summary.js";
+export type { ModelOptions } from "./common.js";
+
+/** Every factory by name. */
+export const factories: Record<string, (opts?: any) => Module> = {
+  lenet5, alexnet,
+  vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn,
+  googlenet, inception_v3, inception_v4, inception_resnet_v2,
+  resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d, resnext101_32x8d,
+  preact_resnet18, preact_resnet34, preact_resnet50,
+  densenet121, densenet161, densenet169, densenet201,
+};
+
+/** The names of every model in the zoo. */
+export function list(): string[] {
+  return Object.keys(factories);
+}
+
+/** Build a model by name, e.g. `nb.models.get("resnet18", { numClasses: 10, smallInput: true })`. */
+export function get(name: string, opts: Record<string, unknown> = {}): Module {
+  const f = factories[name];
+  if (!f) throw new RangeError(`models.get: unknown model '${name}' (available: ${list().join(", ")})`);
+  return f(opts);
+}

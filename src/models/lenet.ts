@@ -1,0 +1,61 @@
+// LeNet-5 (LeCun et al. 1998), with the modern options: ReLU or tanh, max or average pooling, BatchNorm.
+
+import { Tensor } from "../tensor/tensor.js";
+import { Module } from "../nn/module.js";
+import { Conv2d } from "../nn/layers/conv.js";
+import { BatchNorm2d, BatchNorm1d } from "../nn/layers/batchnorm.js";
+import { Linear, Flatten } from "../nn/layers/linear.js";
+import { Sequential } from "../nn/layers/container.js";
+import { AvgPool2d, MaxPool2d, ReLU, Tanh } from "../nn/layers/simple.js";
+import type { ModelOptions } from "./common.js";
+
+export interface LeNet5Options extends ModelOptions {
+  /** Default "relu" (the 1998 network used a scaled tanh). */
+  activation?: "relu" | "tanh";
+  /** Default "max" (the 1998 network used trainable average-like subsampling). */
+  pooling?: "max" | "avg";
+  /** BatchNorm after each convolution and hidden linear layer (default false). */
+  batchNorm?: boolean;
+  /** 28 (MNIST / Fashion-MNIST: conv1 pads by 2) or 32 (the original size); default 28. */
+  inputSize?: 28 | 32;
+}
+
+/**
+ * LeNet-5: INPUT → [CONV 5×5 → act → POOL] × 2 → FC 120 → FC 84 → FC classes.
+ * Shapes for a 28×28 input: [N,1,28,28] → conv1 (pad 2) [N,6,28,28] → pool [N,6,14,14] → conv2 [N,16,10,10]
+ * → pool [N,16,5,5] → flatten 400 → 120 → 84 → classes. 61,706 parameters for 10 classes.
+ */
+export class LeNet5 extends Module {
+  features: Sequential;
+  classifier: Sequential;
+
+  constructor(opts: LeNet5Options = {}) {
+    super();
+    const act = () => (opts.activation === "tanh" ? new Tanh() : new ReLU());
+    const pool = () => (opts.pooling === "avg" ? new AvgPool2d(2) : new MaxPool2d(2));
+    const inputSize = opts.inputSize ?? 28;
+    if (inputSize !== 28 && inputSize !== 32) throw new RangeError(`lenet5: inputSize must be 28 or 32, got ${inputSize}`);
+    const bn = opts.batchNorm ?? false;
+    this.features = new Sequential(
+      new Conv2d(opts.inChannels ?? 1, 6, 5, { padding: (32 - inputSize) / 2, bias: !bn }),
+      ...(bn ? [new BatchNorm2d(6)] : []), act(), pool(),
+      new Conv2d(6, 16, 5, { bias: !bn }),
+      ...(bn ? [new BatchNorm2d(16)] : []), act(), pool(),
+    );
+    this.classifier = new Sequential(
+      new Flatten(),
+      new Linear(16 * 5 * 5, 120, { bias: !bn }), ...(bn ? [new BatchNorm1d(120)] : []), act(),
+      new Linear(120, 84, { bias: !bn }), ...(bn ? [new BatchNorm1d(84)] : []), act(),
+      new Linear(84, opts.numClasses ?? 10),
+    );
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.classifier.forward(this.features.forward(x)); // [N, C, 28, 28] → [N, 16, 5, 5] → [N, classes]
+  }
+}
+
+/** LeNet-5; `numClasses` defaults to 10 here (its datasets), `inChannels` to 1. */
+export function lenet5(opts: LeNet5Options = {}): LeNet5 {
+  return new LeNet5(opts);
+}

@@ -1,0 +1,85 @@
+// summary(model, inputShape): per-layer output shapes, parameter counts and multiply-accumulates, like torchinfo.
+
+import { Tensor } from "../tensor/tensor.js";
+import { Module } from "../nn/module.js";
+import { Conv2d } from "../nn/layers/conv.js";
+import { Linear } from "../nn/layers/linear.js";
+import { noGrad } from "../autograd/engine.js";
+import { zeros } from "../ops/creation.js";
+import { fmt } from "../tensor/shape.js";
+
+export interface LayerSummary {
+  name: string;
+  type: string;
+  /** Output shape with batch size 1. */
+  outputShape: number[];
+  /** Parameters owned directly by this layer. */
+  params: number;
+  /** Multiply-accumulates of this layer's convolutions / linear maps for one input (0 for other layers). */
+  macs: number;
+}
+
+export interface ModelSummary {
+  layers: LayerSummary[];
+  totalParams: number;
+  trainableParams: number;
+  /** Multiply-accumulates of all convolutions and linear layers for one input. */
+  totalMacs: number;
+  /** A torchinfo-like table. */
+  text: string;
+}
+
+function macsOf(m: Module, out: Tensor): number {
+  const perSample = out.data.length / out.shape[0];
+  if (m instanceof Conv2d) return perSample * (m.inChannels / m.groups) * m.kernelSize[0] * m.kernelSize[1];
+  if (m instanceof Linear) return perSample * m.inFeatures;
+  return 0;
+}
+
+/**
+ * Run one forward pass on zeros of `[1, ...inputShape]` (eval mode, no gradient) and record, for every
+ * layer without children, its output shape, its parameters and its multiply-accumulates (convolutions and
+ * linear layers, the convention of torchvision's published GFLOPS).
+ *
+ * @example console.log(nb.summary(nb.models.resnet18(), [3, 224, 224]).text);
+ */
+export function summary(model: Module, inputShape: readonly number[]): ModelSummary {
+  const records: LayerSummary[] = [];
+  const leaves = model.namedModules().filter(([, m]) => m.children().length === 0);
+  const restore: (() => void)[] = [];
+  for (const [name, m] of leaves) {
+    const orig = m.forward;
+    (m as { forward: Module["forward"] }).forward = (...args: unknown[]) => {
+      const out = orig.apply(m, args);
+      records.push({
+        name, type: m.constructor.name, outputShape: [...out.shape],
+        params: m.namedDirectParameters().reduce((a, [, p]) => a + p.data.length, 0), macs: macsOf(m, out),
+      });
+      return out;
+    };
+    restore.push(() => delete (m as { forward?: unknown }).forward);
+  }
+  const modes = model.modules().map((m) => m.training);
+  model.eval();
+  try {
+    noGrad(() => model.forward(zeros([1, ...inputShape])));
+  } finally {
+    restore.forEach((r) => r());
+    model.modules().forEach((m, i) => (m.training = modes[i]));
+  }
+  const totalParams = model.parameters().reduce((a, p) => a + p.data.length, 0);
+  const trainableParams = model.parameters().filter((p) => p.requiresGrad).reduce((a, p) => a + p.data.length, 0);
+  const totalMacs = records.reduce((a, r) => a + r.macs, 0);
+  const rows = records.map((r) => [`${r.name} (${r.type})`, fmt(r.outputShape), r.params.toLocaleString("en-US"), r.macs.toLocaleString("en-US")]);
+  const head = ["Layer (type)", "Output shape", "Param #", "Mult-adds"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  const rule = "=".repeat(widths.reduce((a, b) => a + b + 2, -2));
+  const text = [
+    `${model.constructor.name}, input [1, ${inputShape.join(", ")}]`, rule, line(head), rule, ...rows.map(line), rule,
+    `Total params: ${totalParams.toLocaleString("en-US")}`,
+    `Trainable params: ${trainableParams.toLocaleString("en-US")}`,
+    `Total mult-adds: ${(totalMacs / 1e9).toFixed(3)} G (${totalMacs.toLocaleString("en-US")})`,
+  ].join("\n");
+  return { layers: records, totalParams, trainableParams, totalMacs, text };
+}

@@ -1,0 +1,76 @@
+// The model zoo against torchvision 0.14 (fixtures/zoo.json from scripts/fixtures/zoo.py): parameter
+// counts, state-dict keys (in order), and the multiply-accumulates summary() reports.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as nb from "../src/index.js";
+import { fixturePath } from "./helpers.js";
+
+interface Ref { params: number; keys: string[]; macs: number; paramsNoAux?: number; keysNoAux?: string[] }
+const fx = nb.testing.loadJsonFixture<{ models: Record<string, Ref> }>(fixturePath("zoo.json"));
+const build = (name: string, opts: Record<string, unknown> = {}) => nb.nn.init.skipInit(() => nb.models.get(name, opts));
+const count = (m: nb.nn.Module) => m.parameters().reduce((a, p) => a + p.data.length, 0);
+
+test("models.list() names every factory, torchvision's spelling", () => {
+  assert.deepEqual(nb.models.list().sort(), [
+    "alexnet", "densenet121", "densenet161", "densenet169", "densenet201", "googlenet", "inception_resnet_v2", "inception_v3",
+    "inception_v4", "lenet5", "preact_resnet18", "preact_resnet34", "preact_resnet50", "resnet101", "resnet152", "resnet18",
+    "resnet34", "resnet50", "resnext101_32x8d", "resnext50_32x4d", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
+    "vgg19", "vgg19_bn",
+  ]);
+  for (const name of Object.keys(fx.models)) assert.ok(nb.models.list().includes(name), name);
+});
+
+for (const [name, ref] of Object.entries(fx.models)) {
+  test(`${name}: parameter count and state_dict keys equal torchvision's`, () => {
+    const m = build(name);
+    assert.equal(count(m), ref.params);
+    assert.deepEqual(Object.keys(m.stateDict()), ref.keys);
+    if (ref.paramsNoAux !== undefined) {
+      const m2 = build(name, { auxLogits: false });
+      assert.equal(count(m2), ref.paramsNoAux);
+      assert.deepEqual(Object.keys(m2.stateDict()), ref.keysNoAux);
+    }
+  });
+}
+
+test("the parameter counts the issue quotes (torchvision's documentation)", () => {
+  const expected: [string, Record<string, unknown>, number][] = [
+    ["resnet18", {}, 11_689_512], ["resnet50", {}, 25_557_032], ["resnext50_32x4d", {}, 25_028_904], ["densenet121", {}, 7_978_856],
+    ["googlenet", { auxLogits: false }, 6_624_904], ["googlenet", {}, 13_004_888],
+    ["inception_v3", { auxLogits: false }, 23_834_568], ["inception_v3", {}, 27_161_264],
+    ["alexnet", {}, 61_100_840], ["vgg16", {}, 138_357_544], ["vgg11_bn", {}, 132_868_840],
+  ];
+  for (const [name, opts, n] of expected) assert.equal(count(build(name, opts)), n, `${name} ${JSON.stringify(opts)}`);
+});
+
+test("summary() multiply-accumulates: resnet18, resnet50, vgg16 at 224×224 match torchvision (published 1.81, 4.09, 15.47 G)", () => {
+  for (const [name, published] of [["resnet18", 1.81e9], ["resnet50", 4.09e9], ["vgg16", 15.47e9]] as const) {
+    const s = nb.summary(build(name), [3, 224, 224]);
+    assert.equal(s.totalMacs, fx.models[name].macs, `${name}: exact count from PyTorch forward hooks`);
+    assert.ok(Math.abs(s.totalMacs / published - 1) < 0.01, `${name}: ${s.totalMacs} vs published ${published}`);
+    assert.equal(s.totalParams, fx.models[name].params);
+  }
+});
+
+test("summary() reports per-layer shapes and a readable table", () => {
+  const s = nb.summary(nb.models.lenet5(), [1, 28, 28]);
+  const conv2 = s.layers.find((l) => l.name === "features.3")!;
+  assert.deepEqual(conv2.outputShape, [1, 16, 10, 10]);
+  assert.equal(conv2.params, 16 * 6 * 25 + 16);
+  assert.equal(conv2.macs, 16 * 10 * 10 * 6 * 25);
+  assert.equal(s.totalParams, 61_706);
+  assert.match(s.text, /Total params: 61,706/);
+  assert.match(s.text, /features\.0 \(Conv2d\)\s+\[1, 6, 28, 28\]\s+156/);
+});
+
+test("Inception-v4 and Inception-ResNet-v2 (no torchvision reference): parameter counts and shapes", () => {
+  // No torchvision model to compare with: these are the counts of the blocks as the paper's figures define them,
+  // pinned so that any change to the architecture is noticed (and stated in the README).
+  assert.equal(count(build("inception_v4")), 42_679_816);
+  assert.equal(count(build("inception_resnet_v2")), 55_843_464);
+  for (const name of ["inception_v4", "inception_resnet_v2"]) {
+    const s = nb.summary(build(name, { numClasses: 10 }), [3, 75, 75]);
+    assert.deepEqual(s.layers[s.layers.length - 1].outputShape, [1, 10]);
+  }
+});
