@@ -18,3 +18,5 @@ export * as io from "./io/index.js";
 export * as optim from "./optim/index.js";
 export * as models from "./models/index.js";
 export { summary } from "./models/summary.js";
+export * as data from "./data/index.js";
+export * as train from "./train/index.js";

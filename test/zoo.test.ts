@@ -13,7 +13,7 @@ const count = (m: nb.nn.Module) => m.parameters().reduce((a, p) => a + p.data.le
 
 test("models.list() names every factory, torchvision's spelling", () => {
   assert.deepEqual(nb.models.list().sort(), [
-    "alexnet", "densenet121", "densenet161", "densenet169", "densenet201", "googlenet", "inception_resnet_v2", "inception_v3",
+    "alexnet", "convnet_bn", "densenet121", "densenet161", "densenet169", "densenet201", "googlenet", "inception_resnet_v2", "inception_v3",
     "inception_v4", "lenet5", "preact_resnet18", "preact_resnet34", "preact_resnet50", "resnet101", "resnet152", "resnet18",
     "resnet34", "resnet50", "resnext101_32x8d", "resnext50_32x4d", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
     "vgg19", "vgg19_bn",

@@ -1,7 +1,7 @@
 // nb.models: the classic CNNs, with torchvision's factory names, layouts and state-dict keys.
 
 import type { Module } from "../nn/module.js";
-import { lenet5 } from "./lenet.js";
+import { lenet5, convnet_bn } from "./lenet.js";
 import { alexnet } from "./alexnet.js";
 import { vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn } from "./vgg.js";
 import { googlenet } from "./googlenet.js";
@@ -26,7 +26,7 @@ export type { ModelOptions } from "./common.js";
 
 /** Every factory by name. */
 export const factories: Record<string, (opts?: any) => Module> = {
-  lenet5, alexnet,
+  lenet5, convnet_bn, alexnet,
   vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn,
   googlenet, inception_v3, inception_v4, inception_resnet_v2,
   resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d, resnext101_32x8d,

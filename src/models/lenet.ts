@@ -59,3 +59,36 @@ export class LeNet5 extends Module {
 export function lenet5(opts: LeNet5Options = {}): LeNet5 {
   return new LeNet5(opts);
 }
+
+export interface ConvNetBNOptions extends ModelOptions {
+  /** Channels of the two conv blocks (default [16, 32]). */
+  widths?: [number, number];
+}
+
+/**
+ * A small conv net with BatchNorm for 28×28 inputs: [conv 3×3 → BN → ReLU → max-pool] × 2 → FC 128 → BN →
+ * ReLU → FC classes. Shapes: [N,1,28,28] → [N,16,14,14] → [N,32,7,7] → 1568 → 128 → classes.
+ */
+export class ConvNetBN extends Module {
+  features: Sequential;
+  classifier: Sequential;
+  constructor(opts: ConvNetBNOptions = {}) {
+    super();
+    const [a, b] = opts.widths ?? [16, 32];
+    this.features = new Sequential(
+      new Conv2d(opts.inChannels ?? 1, a, 3, { padding: 1, bias: false }), new BatchNorm2d(a), new ReLU(), new MaxPool2d(2),
+      new Conv2d(a, b, 3, { padding: 1, bias: false }), new BatchNorm2d(b), new ReLU(), new MaxPool2d(2),
+    );
+    this.classifier = new Sequential(
+      new Flatten(), new Linear(b * 7 * 7, 128, { bias: false }), new BatchNorm1d(128), new ReLU(), new Linear(128, opts.numClasses ?? 10),
+    );
+  }
+  forward(x: Tensor): Tensor {
+    return this.classifier.forward(this.features.forward(x)); // [N, 1, 28, 28] → [N, 32, 7, 7] → [N, classes]
+  }
+}
+
+/** The small BatchNorm conv net (`numClasses` 10 and `inChannels` 1 by default). */
+export function convnet_bn(opts: ConvNetBNOptions = {}): ConvNetBN {
+  return new ConvNetBN(opts);
+}

@@ -12,3 +12,4 @@ export { Sequential, ModuleList } from "./layers/container.js";
 export {
   L1Loss, MSELoss, SmoothL1Loss, HuberLoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, MultiLabelSoftMarginLoss,
 } from "../losses/modules.js";
+export * as utils from "./utils.js";

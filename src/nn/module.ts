@@ -131,6 +131,34 @@ export abstract class Module {
     return this.train(false);
   }
 
+  /**
+   * Convert every floating-point parameter and buffer to `dtype` in place (new storage), like
+   * `module.to(torch.float64)`; integer buffers such as `num_batches_tracked` are kept.
+   */
+  to(dtype: "float32" | "float64"): this {
+    const conv = (t: Tensor) => new Tensor(dtype === "float64" ? Float64Array.from(t.data) : Float32Array.from(t.data), t.shape);
+    for (const m of this.modules()) {
+      for (const [name, p] of m.namedDirectParameters()) {
+        if (p.dtype !== dtype) (m as unknown as Record<string, unknown>)[name] = new Parameter(conv(p), p.requiresGrad);
+      }
+      for (const [name, b] of m._buffers) {
+        if (b.tensor && b.tensor.dtype !== "int32" && b.tensor.dtype !== dtype) b.tensor = conv(b.tensor);
+        void name;
+      }
+    }
+    return this;
+  }
+
+  /** Same as `to("float64")`. */
+  double(): this {
+    return this.to("float64");
+  }
+
+  /** Same as `to("float32")`. */
+  float(): this {
+    return this.to("float32");
+  }
+
   /** Reset every parameter's gradient to null. */
   zeroGrad(): void {
     for (const p of this.parameters()) p.grad = null;

@@ -1,0 +1,111 @@
+// Datasets (map-style, as torch.utils.data) and the image-classification dataset the readers feed.
+
+import { Tensor } from "../tensor/tensor.js";
+import { fmt } from "../tensor/shape.js";
+import { cat, narrow } from "../ops/basic.js";
+import type { ImageSet } from "./readers.js";
+import type { Generator } from "../tensor/random.js";
+
+/** One example: an input tensor and a target (a class index or a tensor). */
+export interface Sample { x: Tensor; y: Tensor }
+
+/** A map-style dataset: `length` samples, addressed by index. */
+export abstract class Dataset {
+  abstract get length(): number;
+  abstract get(index: number, generator?: Generator): Sample;
+  /** Optional fast path: a whole batch at once (used by DataLoader when present). */
+  getBatch?(indices: Int32Array, generator?: Generator): Sample;
+}
+
+/** Wraps tensors sharing their first dimension; sample i is (xs[i], ys[i]). */
+export class TensorDataset extends Dataset {
+  constructor(readonly inputs: Tensor, readonly targets: Tensor) {
+    super();
+    if (inputs.shape[0] !== targets.shape[0]) {
+      throw new RangeError(`TensorDataset: size mismatch between tensors: ${fmt(inputs.shape)} and ${fmt(targets.shape)}`);
+    }
+  }
+  get length(): number { return this.inputs.shape[0]; }
+  get(i: number): Sample {
+    if (!(i >= 0 && i < this.length)) throw new RangeError(`TensorDataset: index ${i} out of range for ${this.length} samples`);
+    return { x: narrow(this.inputs, 0, i, 1).reshape(this.inputs.shape.slice(1)), y: narrow(this.targets, 0, i, 1).reshape(this.targets.shape.slice(1)) };
+  }
+  override getBatch(idx: Int32Array): Sample {
+    return { x: gatherRows(this.inputs, idx), y: gatherRows(this.targets, idx) };
+  }
+}
+
+/** Rows `idx` of t along dim 0, copied straight from storage. */
+function gatherRows(t: Tensor, idx: Int32Array): Tensor {
+  const row = t.data.length / t.shape[0];
+  const out = new (t.data.constructor as new (n: number) => typeof t.data)(idx.length * row);
+  for (let k = 0; k < idx.length; k++) out.set(t.data.subarray(idx[k] * row, (idx[k] + 1) * row), k * row);
+  return new Tensor(out, [idx.length, ...t.shape.slice(1)]);
+}
+
+/** A per-sample transform of an image [C, H, W] (float32), drawing randomness from `generator`. */
+export type Transform = (x: Tensor, generator?: Generator) => Tensor;
+
+/**
+ * Images stored as bytes with integer labels. `get` returns x = image/255 as float32 [C, H, W] (after
+ * `transform`) and y = the label as an int32 scalar; batches are assembled directly from the bytes.
+ */
+export class ImageDataset extends Dataset {
+  constructor(readonly set: ImageSet, readonly transform?: Transform) {
+    super();
+  }
+  get length(): number { return this.set.count; }
+
+  private image(i: number): Tensor {
+    const { channels: c, height: h, width: w, images } = this.set;
+    const n = c * h * w;
+    const out = new Float32Array(n);
+    const src = images.subarray(i * n, (i + 1) * n);
+    for (let k = 0; k < n; k++) out[k] = src[k] / 255;
+    return new Tensor(out, [c, h, w]);
+  }
+
+  get(i: number, generator?: Generator): Sample {
+    if (!(i >= 0 && i < this.length)) throw new RangeError(`ImageDataset: index ${i} out of range for ${this.length} samples`);
+    const x = this.image(i);
+    return { x: this.transform ? this.transform(x, generator) : x, y: new Tensor(Int32Array.of(this.set.labels[i]), []) };
+  }
+
+  override getBatch(idx: Int32Array, generator?: Generator): Sample {
+    if (this.transform) {
+      const xs = Array.from(idx, (i) => this.get(i, generator).x);
+      return { x: cat(xs.map((x) => x.unsqueeze(0)), 0), y: new Tensor(Int32Array.from(idx, (i) => this.set.labels[i]), [idx.length]) };
+    }
+    const { channels: c, height: h, width: w, images, labels } = this.set;
+    const n = c * h * w;
+    const out = new Float32Array(idx.length * n);
+    for (let k = 0; k < idx.length; k++) {
+      const src = images.subarray(idx[k] * n, (idx[k] + 1) * n);
+      const o = k * n;
+      for (let j = 0; j < n; j++) out[o + j] = src[j] / 255;
+    }
+    return { x: new Tensor(out, [idx.length, c, h, w]), y: new Tensor(Int32Array.from(idx, (i) => labels[i]), [idx.length]) };
+  }
+}
+
+/** The first `n` samples of a dataset (or those at `indices`). */
+export class Subset extends Dataset {
+  constructor(readonly dataset: Dataset, readonly indices: Int32Array) { super(); }
+  get length(): number { return this.indices.length; }
+  get(i: number, g?: Generator): Sample { return this.dataset.get(this.indices[i], g); }
+  override getBatch(idx: Int32Array, g?: Generator): Sample {
+    const mapped = Int32Array.from(idx, (i) => this.indices[i]);
+    if (this.dataset.getBatch) return this.dataset.getBatch(mapped, g);
+    const samples = Array.from(mapped, (i) => this.dataset.get(i, g));
+    return defaultCollate(samples);
+  }
+}
+
+/** Stack samples into a batch: x [B, ...], y [B, ...]. */
+export function defaultCollate(samples: Sample[]): Sample {
+  if (samples.length === 0) throw new RangeError("collate: empty batch");
+  return {
+    x: cat(samples.map((s) => s.x.unsqueeze(0)), 0),
+    y: cat(samples.map((s) => s.y.unsqueeze(0)), 0),
+  };
+}

@@ -1,0 +1,113 @@
+// Readers for MNIST-format IDX files (gzipped or not) and the CIFAR-10 binary format, validating
+// everything and naming the file (and byte offset) of anything corrupt or truncated.
+
+import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+
+export class DataFormatError extends Error {
+  constructor(file: string, msg: string) {
+    super(`${file}: ${msg}`);
+    this.name = "DataFormatError";
+  }
+}
+
+function readMaybeGzip(file: string): Uint8Array {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(file);
+  } catch (e) {
+    throw new DataFormatError(file, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+    try {
+      return new Uint8Array(gunzipSync(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength)));
+    } catch (e) {
+      throw new DataFormatError(file, `corrupt or truncated gzip data (${(e as Error).message})`);
+    }
+  }
+  return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+}
+
+/** An IDX array of unsigned bytes: the MNIST image (3-D) and label (1-D) files. */
+export interface IdxArray {
+  shape: number[];
+  data: Uint8Array;
+}
+
+/**
+ * Read an IDX file (MNIST / Fashion-MNIST), gzipped or not. Validates the magic number (unsigned-byte
+ * type 0x08 and the dimension count), the dimensions against the file size, and (optionally) the
+ * expected number of dimensions.
+ */
+export function readIdx(file: string, expectDims?: number): IdxArray {
+  const b = readMaybeGzip(file);
+  if (b.length < 4) throw new DataFormatError(file, `truncated: ${b.length} bytes, no IDX header (need 4 at byte 0)`);
+  if (b[0] !== 0 || b[1] !== 0) throw new DataFormatError(file, `bad magic number 0x${Array.from(b.subarray(0, 4), (x) => x.toString(16).padStart(2, "0")).join("")} at byte 0 (an IDX file starts with 0x0000)`);
+  if (b[2] !== 0x08) throw new DataFormatError(file, `unsupported IDX element type 0x${b[2].toString(16)} at byte 2 (expected 0x08, unsigned byte)`);
+  const ndim = b[3];
+  if (ndim === 0 || (expectDims !== undefined && ndim !== expectDims)) {
+    throw new DataFormatError(file, `IDX file has ${ndim} dimensions (byte 3), expected ${expectDims ?? "at least 1"}`);
+  }
+  const headerLen = 4 + 4 * ndim;
+  if (b.length < headerLen) throw new DataFormatError(file, `truncated header: ${b.length} bytes, the ${ndim} dimension sizes end at byte ${headerLen}`);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const shape = Array.from({ length: ndim }, (_, i) => dv.getUint32(4 + 4 * i, false));
+  const n = shape.reduce((a, c) => a * c, 1);
+  if (b.length - headerLen < n) {
+    throw new DataFormatError(file, `truncated: dimensions [${shape.join(", ")}] need ${n} data bytes from byte ${headerLen}, file has ${b.length - headerLen}`);
+  }
+  if (b.length - headerLen > n) throw new DataFormatError(file, `${b.length - headerLen - n} unexpected trailing bytes after byte ${headerLen + n}`);
+  return { shape, data: b.subarray(headerLen, headerLen + n) };
+}
+
+/** Images [N, 28, 28] (or any H, W) as bytes, and labels [N] checked to lie in [0, numClasses). */
+export interface ImageSet {
+  images: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+  channels: number;
+  height: number;
+  width: number;
+}
+
+/** Read an MNIST-format pair of image and label files, checking they agree and labels are < numClasses. */
+export function readMnistPair(imagesFile: string, labelsFile: string, numClasses = 10): ImageSet {
+  const img = readIdx(imagesFile, 3);
+  const lab = readIdx(labelsFile, 1);
+  if (img.shape[0] !== lab.shape[0]) {
+    throw new DataFormatError(labelsFile, `${lab.shape[0]} labels for ${img.shape[0]} images in ${imagesFile}`);
+  }
+  for (let i = 0; i < lab.data.length; i++) {
+    if (lab.data[i] >= numClasses) throw new DataFormatError(labelsFile, `label ${lab.data[i]} at index ${i} (byte ${8 + i}) is not below ${numClasses}`);
+  }
+  return { images: img.data, labels: lab.data, count: img.shape[0], channels: 1, height: img.shape[1], width: img.shape[2] };
+}
+
+/**
+ * Read CIFAR-10 binary batches (data_batch_*.bin, test_batch.bin): records of 1 label byte + 3072 pixel
+ * bytes (3 × 32 × 32, channel-major). Validates record alignment and labels.
+ */
+export function readCifar10(files: string[]): ImageSet {
+  const rec = 1 + 3 * 32 * 32;
+  const parts = files.map((file) => {
+    const b = readMaybeGzip(file);
+    if (b.length === 0 || b.length % rec !== 0) {
+      throw new DataFormatError(file, `size ${b.length} is not a positive multiple of the ${rec}-byte CIFAR-10 record (truncated at record ${Math.floor(b.length / rec)}, byte ${Math.floor(b.length / rec) * rec})`);
+    }
+    const n = b.length / rec;
+    for (let i = 0; i < n; i++) {
+      if (b[i * rec] > 9) throw new DataFormatError(file, `label ${b[i * rec]} of record ${i} (byte ${i * rec}) is not below 10`);
+    }
+    return { b, n };
+  });
+  const count = parts.reduce((a, p) => a + p.n, 0);
+  const images = new Uint8Array(count * 3072), labels = new Uint8Array(count);
+  let k = 0;
+  for (const { b, n } of parts) {
+    for (let i = 0; i < n; i++, k++) {
+      labels[k] = b[i * rec];
+      images.set(b.subarray(i * rec + 1, (i + 1) * rec), k * 3072);
+    }
+  }
+  return { images, labels, count, channels: 3, height: 32, width: 32 };
+}
