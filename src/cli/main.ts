@@ -106,9 +106,12 @@ function train(argv: string[]): void {
   if (f.resume && !existsSync(f.resume)) throw new UsageError(`--resume ${f.resume}: no such file`);
   for (const k of ["lr", "batch-size", "epochs"]) if (!(f[k] > 0)) throw new UsageError(`--${k} must be positive, got ${f[k]}`);
   nb.manualSeed(f.seed);
-  let trainSet: nb.data.Dataset = loadDataset(f.dataset, f.data, "train");
-  const testSet = loadDataset(f.dataset, f.data, "test");
-  const { channels, height } = (trainSet as nb.data.ImageDataset).set;
+  const rawTrain = loadDataset(f.dataset, f.data, "train");
+  // standardize every channel with the training set's statistics (recorded in the checkpoint for eval)
+  const stats = nb.data.channelStats(rawTrain.set);
+  let trainSet: nb.data.Dataset = rawTrain.withStandardization(stats);
+  const testSet = loadDataset(f.dataset, f.data, "test").withStandardization(stats);
+  const { channels, height } = rawTrain.set;
   if (f.limit) trainSet = new nb.data.Subset(trainSet, Int32Array.from({ length: Math.min(f.limit, trainSet.length) }, (_, i) => i));
   const opts = modelOptions(f.model, channels, 10, height, f["batch-norm"]);
   const model = nb.models.get(f.model, opts);
@@ -133,7 +136,7 @@ function train(argv: string[]): void {
   // record how to rebuild the model for `nabla eval`
   nb.train.saveCheckpoint(ckpt, {
     model, optimizer, scheduler: scheduler as any, generators: { data: gen, global: nb.defaultGenerator }, epoch: r.history.length,
-    extra: { history: r.history, model: f.model, modelOptions: opts, dataset: f.dataset, data: dataDir ?? null },
+    extra: { history: r.history, model: f.model, modelOptions: opts, dataset: f.dataset, data: dataDir ?? null, standardize: stats },
   });
   const last = r.history[r.history.length - 1];
   if (last?.valAcc) console.log(`test accuracy: ${(100 * last.valAcc[1]).toFixed(2)}% (top-5 ${(100 * last.valAcc[5]).toFixed(2)}%) after ${last.epoch} epochs; checkpoint ${ckpt}`);
@@ -148,7 +151,8 @@ function evalCmd(argv: string[]): void {
   if (!extra.model) throw new UsageError(`${f.checkpoint}: checkpoint does not record its model (was it written by nabla train?)`);
   const model = nb.nn.init.skipInit(() => nb.models.get(extra.model, extra.modelOptions));
   nb.train.loadCheckpoint(f.checkpoint, { model });
-  const test = loadDataset(extra.dataset, f.data ?? extra.data ?? undefined, "test");
+  let test = loadDataset(extra.dataset, f.data ?? extra.data ?? undefined, "test");
+  if (extra.standardize) test = test.withStandardization(extra.standardize);
   const r = nb.train.evaluate(model, new nb.data.DataLoader(test, { batchSize: f["batch-size"] }));
   console.log(`${extra.model} on ${extra.dataset} test (${test.length} images): loss ${r.loss.toFixed(4)}, top-1 ${(100 * r.acc[1]).toFixed(2)}%, top-5 ${(100 * r.acc[5]).toFixed(2)}%`);
 }

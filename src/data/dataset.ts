@@ -46,13 +46,46 @@ function gatherRows(t: Tensor, idx: Int32Array): Tensor {
 /** A per-sample transform of an image [C, H, W] (float32), drawing randomness from `generator`. */
 export type Transform = (x: Tensor, generator?: Generator) => Tensor;
 
+/** Per-channel standardization applied as images are read: (pixel/255 − mean_c) / std_c. */
+export interface Standardize { mean: number[]; std: number[] }
+
+/** Per-channel mean and standard deviation of pixel/255 over a whole image set. */
+export function channelStats(set: ImageSet): Standardize {
+  const { channels: c, height: h, width: w, images, count } = set;
+  const hw = h * w, mean: number[] = [], std: number[] = [];
+  for (let ch = 0; ch < c; ch++) {
+    let s = 0, s2 = 0;
+    for (let i = 0; i < count; i++) {
+      const base = (i * c + ch) * hw;
+      for (let k = 0; k < hw; k++) { const v = images[base + k] / 255; s += v; s2 += v * v; }
+    }
+    const n = count * hw;
+    mean.push(s / n);
+    std.push(Math.sqrt(Math.max(s2 / n - (s / n) ** 2, 1e-12)));
+  }
+  return { mean, std };
+}
+
 /**
- * Images stored as bytes with integer labels. `get` returns x = image/255 as float32 [C, H, W] (after
- * `transform`) and y = the label as an int32 scalar; batches are assembled directly from the bytes.
+ * Images stored as bytes with integer labels. `get` returns x = image/255 (standardized per channel when
+ * `standardize` is given) as float32 [C, H, W] after `transform`, and y = the label as an int32 scalar;
+ * batches without a per-sample transform are assembled directly from the bytes.
  */
 export class ImageDataset extends Dataset {
-  constructor(readonly set: ImageSet, readonly transform?: Transform) {
+  private readonly scale: Float32Array;
+  private readonly shift: Float32Array;
+
+  constructor(readonly set: ImageSet, readonly transform?: Transform, readonly standardize?: Standardize) {
     super();
+    const c = set.channels;
+    // pixel → pixel·scale_c + shift_c, i.e. (pixel/255 − mean)/std
+    this.scale = Float32Array.from({ length: c }, (_, ch) => 1 / 255 / (standardize?.std[ch] ?? 1));
+    this.shift = Float32Array.from({ length: c }, (_, ch) => -(standardize?.mean[ch] ?? 0) / (standardize?.std[ch] ?? 1));
+  }
+
+  /** The same images with per-channel standardization. */
+  withStandardization(s: Standardize): ImageDataset {
+    return new ImageDataset(this.set, this.transform, s);
   }
   get length(): number { return this.set.count; }
 
@@ -61,7 +94,11 @@ export class ImageDataset extends Dataset {
     const n = c * h * w;
     const out = new Float32Array(n);
     const src = images.subarray(i * n, (i + 1) * n);
-    for (let k = 0; k < n; k++) out[k] = src[k] / 255;
+    const hw = h * w;
+    for (let ch = 0; ch < c; ch++) {
+      const a = this.scale[ch], b = this.shift[ch];
+      for (let k = ch * hw; k < (ch + 1) * hw; k++) out[k] = src[k] * a + b;
+    }
     return new Tensor(out, [c, h, w]);
   }
 
@@ -79,10 +116,14 @@ export class ImageDataset extends Dataset {
     const { channels: c, height: h, width: w, images, labels } = this.set;
     const n = c * h * w;
     const out = new Float32Array(idx.length * n);
+    const hw = h * w;
     for (let k = 0; k < idx.length; k++) {
       const src = images.subarray(idx[k] * n, (idx[k] + 1) * n);
       const o = k * n;
-      for (let j = 0; j < n; j++) out[o + j] = src[j] / 255;
+      for (let ch = 0; ch < c; ch++) {
+        const a = this.scale[ch], b = this.shift[ch];
+        for (let j = ch * hw; j < (ch + 1) * hw; j++) out[o + j] = src[j] * a + b;
+      }
     }
     return { x: new Tensor(out, [idx.length, c, h, w]), y: new Tensor(Int32Array.from(idx, (i) => labels[i]), [idx.length]) };
   }

@@ -1,5 +1,5 @@
 // nb.data: datasets, the DataLoader, transforms and readers.
-export { Dataset, TensorDataset, ImageDataset, Subset, defaultCollate, type Sample, type Transform } from "./dataset.js";
+export { Dataset, TensorDataset, ImageDataset, Subset, defaultCollate, channelStats, type Sample, type Transform, type Standardize } from "./dataset.js";
 export { DataLoader, type DataLoaderOptions } from "./dataloader.js";
 export * as transforms from "./transforms.js";
 export { readIdx, readMnistPair, readCifar10, DataFormatError, type IdxArray, type ImageSet } from "./readers.js";
