@@ -37,7 +37,7 @@ const evalSpecs: Record<string, FlagSpec> = {
 };
 const summarySpecs: Record<string, FlagSpec> = {
   input: { type: "string", default: "3x224x224", help: "input shape CxHxW" },
-  "num-classes": { type: "int", default: 1000, help: "output classes" },
+  "num-classes": { type: "int", help: "output classes (default: the model's, 1000 or 10 for lenet5 / convnet_bn)" },
   "small-input": { type: "boolean", help: "the small-input variant (ResNet / ResNeXt / DenseNet / VGG)" },
 };
 
@@ -173,7 +173,8 @@ function summaryCmd(argv: string[]): void {
   if (!nb.models.list().includes(name)) throw new UsageError(`unknown model '${name}' (see nabla models)`);
   const shape = String(f.input).split("x").map(Number);
   if (shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d > 0)) throw new UsageError(`--input must look like 3x224x224, got '${f.input}'`);
-  const opts: Record<string, unknown> = { inChannels: shape[0], numClasses: f["num-classes"] };
+  const opts: Record<string, unknown> = { inChannels: shape[0] };
+  if (f["num-classes"] !== undefined) opts.numClasses = f["num-classes"];
   if (f["small-input"]) opts.smallInput = true;
   if (name === "lenet5") opts.inputSize = shape[1];
   const m = nb.nn.init.skipInit(() => nb.models.get(name, opts));
