@@ -1,6 +1,6 @@
 // Logistic regression with L2 regularization: the loss and its gradient written out by hand, checked
 // against autograd, and solved by gradient descent, Newton and L-BFGS (nb.optim.minimize).
-// Run: npm run build:test && node build/examples/logistic_regression.js
+// Run: npm run build:test && node .test-build/examples/logistic_regression.js
 
 import * as nb from "../src/index.js";
 

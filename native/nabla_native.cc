@@ -1,0 +1,453 @@
+// nabla's native kernels (Node-API): packed, register-tiled GEMM with explicit vector code and runtime CPU
+// dispatch (AVX-512 / AVX2+FMA / portable), im2col / col2im, and a persistent thread pool.
+// Built by `npm install` through node-gyp; never compiled with -march=native, so one build runs on any
+// x86-64 machine, and the portable path builds on arm64.
+
+#include <node_api.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+// ---------------------------------------------------------------- thread pool
+
+// Workers spin briefly on a generation counter, then sleep on a condition variable: spinning alone
+// slowed large GEMMs on shared VMs, sleeping alone costs tens of microseconds per dispatch.
+class ThreadPool {
+ public:
+  explicit ThreadPool(int n) : n_(std::max(1, n)) {
+    for (int i = 1; i < n_; i++) workers_.emplace_back([this, i] { Loop(i); });
+  }
+  ~ThreadPool() {
+    {
+      std::lock_guard<std::mutex> g(m_);
+      stop_ = true;
+      gen_++;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+  int size() const { return n_; }
+  // Run fn(task) for task in [0, tasks), spread over the pool; the caller takes part.
+  void Run(int tasks, const std::function<void(int)>& fn) {
+    if (n_ == 1 || tasks <= 1) {
+      for (int t = 0; t < tasks; t++) fn(t);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> g(m_);
+      fn_ = &fn;
+      tasks_ = tasks;
+      next_.store(0);
+      done_.store(0);
+      gen_++;
+    }
+    cv_.notify_all();
+    Work();
+    while (done_.load(std::memory_order_acquire) < n_ - 1) std::this_thread::yield();
+  }
+
+ private:
+  void Work() {
+    for (int t; (t = next_.fetch_add(1)) < tasks_;) (*fn_)(t);
+  }
+  void Loop(int) {
+    uint64_t seen = 0;
+    for (;;) {
+      bool ready = false;
+      for (int spin = 0; spin < 20000 && !ready; spin++) ready = gen_.load(std::memory_order_acquire) != seen;
+      if (!ready) {
+        std::unique_lock<std::mutex> l(m_);
+        cv_.wait(l, [&] { return gen_.load() != seen; });
+      }
+      seen = gen_.load();
+      if (stop_) return;
+      Work();
+      done_.fetch_add(1, std::memory_order_release);
+    }
+  }
+  int n_;
+  std::vector<std::thread> workers_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::atomic<uint64_t> gen_{0};
+  std::atomic<int> next_{0}, done_{0};
+  const std::function<void(int)>* fn_ = nullptr;
+  int tasks_ = 0;
+  bool stop_ = false;
+};
+
+static ThreadPool* pool = nullptr;
+
+// ---------------------------------------------------------------- GEMM
+
+// C[m×n] = op(A)[m×k] · op(B)[k×n]. A is packed into MR-row panels and B into NR-column panels
+// (k-major), and an MR×NR tile of C lives in vector registers during the k loop.
+constexpr int MR = 6;
+constexpr int NR = 16;
+constexpr int KC = 256;
+constexpr int MC = 72;   // multiple of MR
+constexpr int NC = 1024; // multiple of NR
+
+typedef float vf __attribute__((vector_size(NR * sizeof(float))));
+typedef double vd __attribute__((vector_size(8 * sizeof(double))));
+
+template <typename T>
+struct Vec;
+template <>
+struct Vec<float> {
+  typedef vf type;
+  static constexpr int lanes = NR;
+};
+template <>
+struct Vec<double> {
+  typedef vd type;
+  static constexpr int lanes = 8;
+};
+
+template <typename T>
+static inline __attribute__((always_inline)) void PackA(const T* a, bool trans, int64_t lda_m, int64_t k, int i0, int mc, int p0,
+                                                         int kc, T* dst) {
+  // dst[panel][p][r] = A[i0 + panel·MR + r][p0 + p]
+  for (int pn = 0; pn < mc; pn += MR) {
+    for (int p = 0; p < kc; p++) {
+      for (int r = 0; r < MR; r++) {
+        int i = i0 + pn + r;
+        T v = 0;
+        if (pn + r < mc) v = trans ? a[(int64_t)(p0 + p) * lda_m + i] : a[(int64_t)i * k + p0 + p];
+        *dst++ = v;
+      }
+    }
+  }
+}
+
+template <typename T>
+static inline __attribute__((always_inline)) void PackB(const T* b, bool trans, int64_t k, int64_t n, int j0, int nc, int p0, int kc,
+                                                         T* dst) {
+  constexpr int L = Vec<T>::lanes;
+  // dst[panel][p][c] = B[p0 + p][j0 + panel·L + c]
+  for (int pn = 0; pn < nc; pn += L) {
+    for (int p = 0; p < kc; p++) {
+      for (int c = 0; c < L; c++) {
+        int j = j0 + pn + c;
+        T v = 0;
+        if (pn + c < nc) v = trans ? b[(int64_t)j * k + p0 + p] : b[(int64_t)(p0 + p) * n + j];
+        *dst++ = v;
+      }
+    }
+  }
+}
+
+template <typename T>
+static inline __attribute__((always_inline)) void Micro(const T* ap, const T* bp, int kc, T* c, int64_t ldc, int rows, int cols, bool acc) {
+  typedef typename Vec<T>::type V;
+  constexpr int L = Vec<T>::lanes;
+  V c0 = {}, c1 = {}, c2 = {}, c3 = {}, c4 = {}, c5 = {};
+  for (int p = 0; p < kc; p++) {
+    V b;
+    std::memcpy(&b, bp + (int64_t)p * L, sizeof(V));
+    const T* a = ap + (int64_t)p * MR;
+    c0 += a[0] * b;
+    c1 += a[1] * b;
+    c2 += a[2] * b;
+    c3 += a[3] * b;
+    c4 += a[4] * b;
+    c5 += a[5] * b;
+  }
+  V cs[MR] = {c0, c1, c2, c3, c4, c5};
+  for (int r = 0; r < rows; r++) {
+    T* row = c + r * ldc;
+    if (cols == L) {
+      V old = {};
+      if (acc) std::memcpy(&old, row, sizeof(V));
+      V out = old + cs[r];
+      std::memcpy(row, &out, sizeof(V));
+    } else {
+      for (int q = 0; q < cols; q++) row[q] = (acc ? row[q] : 0) + cs[r][q];
+    }
+  }
+}
+
+// One GEMM over the column range [jBegin, jEnd) of C (threads split the columns).
+template <typename T>
+static inline __attribute__((always_inline)) void GemmCols(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, int jBegin,
+                                                            int jEnd) {
+  constexpr int L = Vec<T>::lanes;
+  std::vector<T> pa((size_t)MC * KC), pb((size_t)NC * KC);
+  for (int j0 = jBegin; j0 < jEnd; j0 += NC) {
+    int nc = std::min(NC, jEnd - j0);
+    for (int p0 = 0; p0 < k; p0 += KC) {
+      int kc = std::min(KC, k - p0);
+      PackB(b, tb, k, n, j0, nc, p0, kc, pb.data());
+      for (int i0 = 0; i0 < m; i0 += MC) {
+        int mc = std::min(MC, m - i0);
+        PackA(a, ta, m, k, i0, mc, p0, kc, pa.data());
+        for (int jr = 0; jr < nc; jr += L) {
+          for (int ir = 0; ir < mc; ir += MR) {
+            Micro(pa.data() + (int64_t)ir * kc, pb.data() + (int64_t)jr * kc, kc, c + (int64_t)(i0 + ir) * n + j0 + jr, n, std::min(MR, mc - ir),
+                  std::min(L, nc - jr), p0 > 0);
+          }
+        }
+      }
+    }
+  }
+  if (k == 0)
+    for (int i = 0; i < m; i++) std::memset(c + (int64_t)i * n + jBegin, 0, sizeof(T) * (jEnd - jBegin));
+}
+
+#define GEMM_VARIANT(NAME, ATTR)                                                                                             \
+  template <typename T>                                                                                                      \
+  ATTR void NAME(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, int j0, int j1) {                      \
+    GemmCols<T>(a, ta, b, tb, c, m, k, n, j0, j1);                                                                           \
+  }
+GEMM_VARIANT(GemmAvx512, __attribute__((target("avx512f,avx2,fma"))))
+GEMM_VARIANT(GemmAvx2, __attribute__((target("avx2,fma"))))
+GEMM_VARIANT(GemmPortable, )
+
+enum class Isa { kAvx512, kAvx2, kPortable };
+static Isa DetectIsa() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return Isa::kAvx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
+#endif
+  return Isa::kPortable;
+}
+static Isa isa = DetectIsa();
+
+template <typename T>
+static void GemmRange(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, int j0, int j1) {
+  switch (isa) {
+#if defined(__x86_64__) || defined(__i386__)
+    case Isa::kAvx512: GemmAvx512<T>(a, ta, b, tb, c, m, k, n, j0, j1); return;
+    case Isa::kAvx2: GemmAvx2<T>(a, ta, b, tb, c, m, k, n, j0, j1); return;
+#endif
+    default: GemmPortable<T>(a, ta, b, tb, c, m, k, n, j0, j1);
+  }
+}
+
+// Batched GEMM: batches, then column blocks, are the parallel tasks; small problems stay on this thread.
+template <typename T>
+static void Gemm(const T* a, const int32_t* aOffs, bool ta, const T* b, const int32_t* bOffs, bool tb, T* c, int batch, int m, int k, int n) {
+  double flops = 2.0 * batch * m * k * n;
+  int threads = flops < 4e6 ? 1 : pool->size();
+  int colBlocks = threads == 1 ? 1 : std::max(1, std::min((n + 63) / 64, threads * 2 / std::max(1, batch) + 1));
+  int per = (n + colBlocks - 1) / colBlocks;
+  per = (per + 15) / 16 * 16;
+  colBlocks = (n + per - 1) / per;
+  pool->Run(threads == 1 ? 1 : batch * colBlocks, [&](int t) {
+    if (threads == 1) {
+      for (int i = 0; i < batch; i++) GemmRange(a + aOffs[i], ta, b + bOffs[i], tb, c + (int64_t)i * m * n, m, k, n, 0, n);
+      return;
+    }
+    int i = t / colBlocks, cb = t % colBlocks;
+    int j0 = cb * per, j1 = std::min(n, j0 + per);
+    if (j0 < j1) GemmRange(a + aOffs[i], ta, b + bOffs[i], tb, c + (int64_t)i * m * n, m, k, n, j0, j1);
+  });
+}
+
+// ---------------------------------------------------------------- im2col / col2im
+
+struct Geom {
+  int n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
+};
+
+template <typename T>
+static void Im2col(const T* x, const Geom& g, T pad, T* out) {
+  int64_t rows = (int64_t)g.c * g.kh * g.kw, L = (int64_t)g.oh * g.ow;
+  int tasks = g.n * g.c;
+  int threads = (int64_t)g.n * rows * L < 200000 ? 1 : pool->size();
+  auto body = [&](int t) {
+    int b = t / g.c, ch = t % g.c;
+    const T* xb = x + ((int64_t)b * g.c + ch) * g.h * g.w;
+    T* o = out + ((int64_t)b * rows + (int64_t)ch * g.kh * g.kw) * L;
+    for (int ki = 0; ki < g.kh; ki++)
+      for (int kj = 0; kj < g.kw; kj++)
+        for (int oy = 0; oy < g.oh; oy++) {
+          int iy = oy * g.sh - g.ph + ki * g.dh;
+          if (iy < 0 || iy >= g.h) {
+            for (int ox = 0; ox < g.ow; ox++) *o++ = pad;
+            continue;
+          }
+          const T* row = xb + (int64_t)iy * g.w;
+          int ix = kj * g.dw - g.pw;
+          for (int ox = 0; ox < g.ow; ox++, ix += g.sw) *o++ = (ix >= 0 && ix < g.w) ? row[ix] : pad;
+        }
+  };
+  if (threads == 1)
+    for (int t = 0; t < tasks; t++) body(t);
+  else
+    pool->Run(tasks, body);
+}
+
+template <typename T>
+static void Col2im(const T* cols, const Geom& g, T* out) {
+  int64_t rows = (int64_t)g.c * g.kh * g.kw, L = (int64_t)g.oh * g.ow;
+  int tasks = g.n * g.c; // each task owns one output channel plane: no write conflicts
+  auto body = [&](int t) {
+    int b = t / g.c, ch = t % g.c;
+    T* xb = out + ((int64_t)b * g.c + ch) * g.h * g.w;
+    const T* o = cols + ((int64_t)b * rows + (int64_t)ch * g.kh * g.kw) * L;
+    for (int ki = 0; ki < g.kh; ki++)
+      for (int kj = 0; kj < g.kw; kj++)
+        for (int oy = 0; oy < g.oh; oy++) {
+          int iy = oy * g.sh - g.ph + ki * g.dh;
+          if (iy < 0 || iy >= g.h) {
+            o += g.ow;
+            continue;
+          }
+          T* row = xb + (int64_t)iy * g.w;
+          int ix = kj * g.dw - g.pw;
+          for (int ox = 0; ox < g.ow; ox++, ix += g.sw, o++)
+            if (ix >= 0 && ix < g.w) row[ix] += *o;
+        }
+  };
+  if ((int64_t)g.n * rows * L < 200000)
+    for (int t = 0; t < tasks; t++) body(t);
+  else
+    pool->Run(tasks, body);
+}
+
+// ---------------------------------------------------------------- Node-API glue
+
+#define CHECK(call)                                                      \
+  do {                                                                   \
+    if ((call) != napi_ok) {                                             \
+      napi_throw_error(env, nullptr, "nabla native: argument error");    \
+      return nullptr;                                                    \
+    }                                                                    \
+  } while (0)
+
+struct Arr {
+  void* data = nullptr;
+  size_t length = 0;
+  napi_typedarray_type type = napi_int8_array;
+};
+
+static bool GetArr(napi_env env, napi_value v, Arr* out) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  napi_value buf;
+  size_t off;
+  return napi_get_typedarray_info(env, v, &out->type, &out->length, &out->data, &buf, &off) == napi_ok;
+}
+
+static int GetInt(napi_env env, napi_value v) {
+  int32_t r = 0;
+  napi_get_value_int32(env, v, &r);
+  return r;
+}
+
+static bool GetBool(napi_env env, napi_value v) {
+  bool r = false;
+  napi_get_value_bool(env, v, &r);
+  return r;
+}
+
+// matmul(a, aOffs, transA, b, bOffs, transB, out, m, k, n)
+static napi_value Matmul(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Arr a, ao, b, bo, c;
+  if (argc < 10 || !GetArr(env, argv[0], &a) || !GetArr(env, argv[1], &ao) || !GetArr(env, argv[3], &b) || !GetArr(env, argv[4], &bo) ||
+      !GetArr(env, argv[6], &c)) {
+    napi_throw_type_error(env, nullptr, "nabla native matmul: expected typed arrays");
+    return nullptr;
+  }
+  bool ta = GetBool(env, argv[2]), tb = GetBool(env, argv[5]);
+  int m = GetInt(env, argv[7]), k = GetInt(env, argv[8]), n = GetInt(env, argv[9]);
+  int batch = (int)ao.length;
+  if (a.type == napi_float32_array && b.type == napi_float32_array && c.type == napi_float32_array)
+    Gemm<float>((const float*)a.data, (const int32_t*)ao.data, ta, (const float*)b.data, (const int32_t*)bo.data, tb, (float*)c.data, batch, m, k, n);
+  else if (a.type == napi_float64_array && b.type == napi_float64_array && c.type == napi_float64_array)
+    Gemm<double>((const double*)a.data, (const int32_t*)ao.data, ta, (const double*)b.data, (const int32_t*)bo.data, tb, (double*)c.data, batch, m, k,
+                 n);
+  else {
+    napi_throw_type_error(env, nullptr, "nabla native matmul: float32 or float64 arrays of one type expected");
+    return nullptr;
+  }
+  return nullptr;
+}
+
+static bool GetGeom(napi_env env, napi_value obj, Geom* g) {
+  const char* keys[] = {"n", "c", "h", "w", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "oh", "ow"};
+  int* dst[] = {&g->n, &g->c, &g->h, &g->w, &g->kh, &g->kw, &g->sh, &g->sw, &g->ph, &g->pw, &g->dh, &g->dw, &g->oh, &g->ow};
+  for (int i = 0; i < 14; i++) {
+    napi_value v;
+    if (napi_get_named_property(env, obj, keys[i], &v) != napi_ok) return false;
+    *dst[i] = GetInt(env, v);
+  }
+  return true;
+}
+
+// im2col(x, geom, padValue, out)
+static napi_value Im2colN(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Arr x, out;
+  Geom g;
+  double pad = 0;
+  if (argc < 4 || !GetArr(env, argv[0], &x) || !GetGeom(env, argv[1], &g) || !GetArr(env, argv[3], &out)) {
+    napi_throw_type_error(env, nullptr, "nabla native im2col: bad arguments");
+    return nullptr;
+  }
+  napi_get_value_double(env, argv[2], &pad);
+  if (x.type == napi_float32_array && out.type == napi_float32_array) Im2col<float>((const float*)x.data, g, (float)pad, (float*)out.data);
+  else if (x.type == napi_float64_array && out.type == napi_float64_array) Im2col<double>((const double*)x.data, g, pad, (double*)out.data);
+  else napi_throw_type_error(env, nullptr, "nabla native im2col: float32 or float64 expected");
+  return nullptr;
+}
+
+// col2im(cols, geom, out)
+static napi_value Col2imN(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Arr cols, out;
+  Geom g;
+  if (argc < 3 || !GetArr(env, argv[0], &cols) || !GetGeom(env, argv[1], &g) || !GetArr(env, argv[2], &out)) {
+    napi_throw_type_error(env, nullptr, "nabla native col2im: bad arguments");
+    return nullptr;
+  }
+  if (cols.type == napi_float32_array && out.type == napi_float32_array) Col2im<float>((const float*)cols.data, g, (float*)out.data);
+  else if (cols.type == napi_float64_array && out.type == napi_float64_array) Col2im<double>((const double*)cols.data, g, (double*)out.data);
+  else napi_throw_type_error(env, nullptr, "nabla native col2im: float32 or float64 expected");
+  return nullptr;
+}
+
+static napi_value Info(napi_env env, napi_callback_info) {
+  const char* name = isa == Isa::kAvx512 ? "avx512" : isa == Isa::kAvx2 ? "avx2" : "portable";
+  napi_value obj, s, t;
+  napi_create_object(env, &obj);
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &s);
+  napi_set_named_property(env, obj, "isa", s);
+  napi_create_int32(env, pool->size(), &t);
+  napi_set_named_property(env, obj, "threads", t);
+  return obj;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  if (!pool) {
+    int threads = (int)std::thread::hardware_concurrency();
+    if (const char* e = getenv("NABLA_NUM_THREADS")) threads = atoi(e);
+    pool = new ThreadPool(std::max(1, threads));
+  }
+  napi_property_descriptor props[] = {
+      {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"im2col", nullptr, Im2colN, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"col2im", nullptr, Col2imN, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, 4, props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,43 @@
+// The native backend: GEMM and im2col / col2im from the Node-API addon (native/nabla_native.cc), every
+// other kernel from the js backend. Loaded when the addon was built; `null` otherwise.
+
+import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Backend, Im2colGeometry } from "../backend.js";
+import type { TypedArray } from "../../tensor/dtype.js";
+import { jsBackend } from "../js/index.js";
+
+interface Addon {
+  matmul(a: TypedArray, aOffs: Int32Array, transA: boolean, b: TypedArray, bOffs: Int32Array, transB: boolean, out: TypedArray, m: number, k: number, n: number): void;
+  im2col(x: TypedArray, g: Im2colGeometry, padValue: number, out: TypedArray): void;
+  col2im(cols: TypedArray, g: Im2colGeometry, out: TypedArray): void;
+  info(): { isa: string; threads: number };
+}
+
+/** Try to load the addon; returns the backend, or the reason it is unavailable. */
+export function loadNativeBackend(): { backend: Backend; info: { isa: string; threads: number } } | { error: string } {
+  // the package root is the nearest folder above this file holding binding.gyp (dist/ and test builds differ in depth)
+  let root = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6 && !existsSync(join(root, "binding.gyp")); i++) root = dirname(root);
+  let addon: Addon;
+  try {
+    addon = createRequire(import.meta.url)(join(root, "build", "Release", "nabla_native.node")) as Addon;
+  } catch (e) {
+    return { error: (e as Error).message.split("\n")[0] };
+  }
+  const backend: Backend = {
+    ...jsBackend,
+    name: "native",
+    matmul: (a, aOffs, transA, b, bOffs, transB, out, m, k, n) => {
+      // the addon handles one element type at a time; mixed types fall back to js
+      if (a.constructor === b.constructor && b.constructor === out.constructor && !(a instanceof Int32Array)) {
+        addon.matmul(a, aOffs, transA, b, bOffs, transB, out, m, k, n);
+      } else jsBackend.matmul(a, aOffs, transA, b, bOffs, transB, out, m, k, n);
+    },
+    im2col: (x, g, pad, out) => (x instanceof Int32Array ? jsBackend.im2col(x, g, pad, out) : addon.im2col(x, g, pad, out)),
+    col2im: (cols, g, out) => (cols instanceof Int32Array ? jsBackend.col2im(cols, g, out) : addon.col2im(cols, g, out)),
+  };
+  return { backend, info: addon.info() };
+}

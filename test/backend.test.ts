@@ -1,0 +1,71 @@
+// Every backend against the js reference: GEMM (transposes, broadcast batches, odd sizes), and
+// convolution through im2col / col2im with stride, padding, dilation and groups, forward and backward.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as nb from "../src/index.js";
+
+const others = nb.backend.listBackends().filter((b) => b !== "js");
+const F = nb.nn.functional;
+
+/** Run fn on the js backend and on `name`, returning both results. */
+function both<T>(name: string, fn: () => T): [T, T] {
+  const prev = nb.backend.getBackend().name;
+  try {
+    nb.backend.setBackend("js");
+    const ref = fn();
+    nb.backend.setBackend(name);
+    return [ref, fn()];
+  } finally {
+    nb.backend.setBackend(prev);
+  }
+}
+
+test("backends registered: js always, native when the addon was built", () => {
+  assert.ok(nb.backend.listBackends().includes("js"));
+  if (process.env.NABLA_BACKEND === "js") assert.equal(nb.backend.getBackend().name, "js");
+});
+
+for (const name of others) {
+  test(`${name} GEMM matches js: shapes, transposes, batches, float32 and float64`, () => {
+    const g = new nb.Generator(1);
+    for (const [m, k, n] of [[1, 1, 1], [5, 7, 3], [37, 300, 41], [64, 64, 64], [130, 17, 260], [6, 1000, 16]]) {
+      for (const dtype of ["float32", "float64"] as const) {
+        const a = nb.randn([2, m, k], { dtype, generator: g }), b = nb.randn([k, n], { dtype, generator: g });
+        const [r, o] = both(name, () => nb.matmul(a, b));
+        nb.testing.assertClose(o, r, { rtol: dtype === "float32" ? 1e-4 : 1e-12, atol: dtype === "float32" ? 1e-4 : 1e-12, msg: `${name} ${m}x${k}x${n} ${dtype}` });
+        // the backward pass runs the transposed variants (Aᵀ·G, G·Bᵀ) and the broadcast-batch reduction
+        const [rg, og] = both(name, () => {
+          const ai = a.detach().requiresGrad_(), bi = b.detach().requiresGrad_();
+          nb.matmul(ai, bi).pow(2).sum().backward();
+          return [ai.grad!, bi.grad!];
+        });
+        rg.forEach((t, i) => nb.testing.assertClose(og[i], t, { rtol: dtype === "float32" ? 1e-3 : 1e-10, atol: dtype === "float32" ? 1e-3 : 1e-10, msg: `${name} grad ${i} ${m}x${k}x${n}` }));
+      }
+    }
+  });
+
+  test(`${name} convolution matches js: stride, padding, dilation, groups, depthwise; forward and backward`, () => {
+    const g = new nb.Generator(2);
+    const cases: [number[], number[], nb.nn.functional.Conv2dOptions][] = [
+      [[2, 4, 9, 9], [6, 4, 3, 3], { stride: 2, padding: 1 }],
+      [[2, 4, 9, 9], [3, 4, 3, 3], { padding: 2, dilation: 2 }],
+      [[2, 4, 9, 9], [6, 2, 3, 3], { stride: [2, 1], padding: [1, 0], groups: 2 }],
+      [[2, 4, 9, 9], [8, 1, 5, 5], { padding: 2, groups: 4 }],
+      [[3, 16, 14, 14], [32, 16, 3, 3], { padding: 1 }],
+    ];
+    for (const [xs, ws, opts] of cases) {
+      const x = nb.randn(xs, { generator: g }), w = nb.randn(ws, { generator: g }), up = nb.randn([1], { generator: g });
+      const run = () => {
+        const xi = x.detach().requiresGrad_(), wi = w.detach().requiresGrad_();
+        const y = F.conv2d(xi, wi, opts);
+        y.mul(y).sum().mul(up).backward();
+        return [y, xi.grad!, wi.grad!];
+      };
+      const [r, o] = both(name, run);
+      r.forEach((t, i) => nb.testing.assertClose(o[i], t, { rtol: 1e-4, atol: 1e-3, msg: `${name} ${JSON.stringify(opts)} output ${i}` }));
+      const [pr, po] = both(name, () => F.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }));
+      nb.testing.assertClose(po, pr, { rtol: 0, atol: 0 });
+    }
+  });
+}
