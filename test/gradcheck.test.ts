@@ -153,3 +153,12 @@ test("third derivative through createGraph twice", () => {
   const [g3] = nb.autograd.grad(g2.sum(), [x]); // 24x = 48
   assertClose([g1.item(), g2.item(), g3.item()], [32, 48, 48], TOL.f64);
 });
+
+test("kinks: softplus and BCE-with-logits have their true derivative at exactly 0 (σ(0) = 1/2, as PyTorch)", () => {
+  const x = nb.tensor([0, 0], { dtype: "float64", requiresGrad: true });
+  F.softplus(x).sum().backward();
+  assert.deepEqual(x.grad!.toArray(), [0.5, 0.5]);
+  const z = nb.zeros([2], { requiresGrad: true });
+  F.binaryCrossEntropyWithLogits(z, nb.tensor([1, 0]), { reduction: "sum" }).backward();
+  assert.deepEqual(z.grad!.toArray(), [-0.5, 0.5]); // σ(0) − y
+});

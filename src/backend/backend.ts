@@ -2,7 +2,7 @@
 
 import type { TypedArray } from "../tensor/dtype.js";
 
-export type UnaryOp = "neg" | "exp" | "log" | "log1p" | "sqrt" | "abs" | "sign" | "relu" | "sigmoid" | "tanh" | "step";
+export type UnaryOp = "neg" | "exp" | "log" | "log1p" | "sqrt" | "abs" | "sign" | "relu" | "sigmoid" | "tanh" | "softplus" | "step";
 export type BinaryOp = "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum" | "gt" | "ge" | "lt" | "le" | "eq" | "ne";
 export type ReduceOp = "sum" | "max" | "min";
 export type ArgReduceOp = "argmax" | "argmin";

@@ -65,8 +65,8 @@ export const square = (x: Tensor): Tensor => mul(x, x);
 export const relu = (x: Tensor): Tensor => P.unaryPrim("relu", checkTensor(x, "relu"));
 export const sigmoid = (x: Tensor): Tensor => P.unaryPrim("sigmoid", floating(x, "sigmoid"));
 export const tanh = (x: Tensor): Tensor => P.unaryPrim("tanh", floating(x, "tanh"));
-/** log(1 + exp(x)), computed stably as relu(x) + log(1 + exp(−|x|)). */
-export const softplus = (x: Tensor): Tensor => add(relu(x), log1p(exp(neg(abs(x)))));
+/** log(1 + exp(x)), exact in both tails; its derivative is σ(x). */
+export const softplus = (x: Tensor): Tensor => P.unaryPrim("softplus", floating(x, "softplus"));
 /** log σ(x) = −softplus(−x), finite for any x. */
 export const logSigmoid = (x: Tensor): Tensor => neg(softplus(neg(x)));
 

@@ -10,7 +10,7 @@ import { full, zeros } from "./creation.js";
 
 /** Attributes of each primitive; the keys are the closed list of primitives. */
 export interface PrimAttrs {
-  neg: {}; exp: {}; log: {}; log1p: {}; sqrt: {}; abs: {}; sign: {}; relu: {}; sigmoid: {}; tanh: {};
+  neg: {}; exp: {}; log: {}; log1p: {}; sqrt: {}; abs: {}; sign: {}; relu: {}; sigmoid: {}; tanh: {}; softplus: {};
   add: {}; sub: {}; mul: {}; div: {}; pow: {}; maximum: {}; minimum: {};
   clamp: { min: number; max: number };
   where: {};
@@ -297,6 +297,8 @@ const vjps: { [P in Prim]: Vjp<P> } = {
   relu: (g, { out }) => [mul(g, stepMask(out))],
   sigmoid: (g, { out }) => [mul(g, mul(out, binaryPrim("sub", scalar(1, out), out)))],
   tanh: (g, { out }) => [mul(g, binaryPrim("sub", scalar(1, out), mul(out, out)))],
+  // d/dx log(1 + e^x) = σ(x), smooth everywhere (a max(x,0) + log1p(e^{−|x|}) composite would give 0 at x = 0)
+  softplus: (g, { inputs: [x] }) => [mul(g, unaryPrim("sigmoid", x))],
   add: (g, { inputs: [a, b] }) => [sumTo(g, a.shape), sumTo(g, b.shape)],
   sub: (g, { inputs: [a, b] }) => [sumTo(g, a.shape), needs(b) ? sumTo(unaryPrim("neg", g), b.shape) : null],
   mul: (g, { inputs: [a, b] }) => [needs(a) ? sumTo(mul(g, b), a.shape) : null, needs(b) ? sumTo(mul(g, a), b.shape) : null],

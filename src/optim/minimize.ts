@@ -203,6 +203,12 @@ export function minimize(fn: (x: Tensor) => Tensor, x0: Tensor, opts: MinimizeOp
     } else {
       const r = strongWolfe((tt) => obj.fg(axpy(xCur, tt, d)), t0, d, f, g, gtd, { c2: method === "CG" ? 0.4 : 0.9, toleranceChange: 1e-12, maxLs: 40 });
       ({ t, f: fNew, g: gNew } = r);
+      if (!(fNew < f)) {
+        // At the precision floor f no longer resolves a decrease: take the first trial step if f stays
+        // level and the gradient shrinks (the same rule as the full Newton step above).
+        const trial = obj.fg(axpy(xCur, t0, d));
+        if (trial.f <= f + 1e-12 * Math.abs(f) && norm2(trial.g) < norm2(g)) ({ f: fNew, g: gNew } = trial), (t = t0);
+      }
     }
     const xNew = axpy(x, t, d);
     const s = xNew.map((v, i) => v - x[i]);

@@ -24,6 +24,10 @@ export function unary(op: UnaryOp, x: TypedArray, o: TypedArray): void {
       }
       break;
     case "tanh": for (let i = 0; i < n; i++) o[i] = Math.tanh(x[i]); break;
+    case "softplus":
+      // log(1 + e^x) = max(x, 0) + log1p(e^{−|x|}): exact in both tails
+      for (let i = 0; i < n; i++) { const v = x[i]; o[i] = (v > 0 ? v : 0) + Math.log1p(Math.exp(-Math.abs(v))); }
+      break;
   }
 }
 
