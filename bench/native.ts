@@ -1,0 +1,120 @@
+// npm run bench: nabla (current backend) and PyTorch (Debian's python3-torch, if present) on the same
+// workloads in the same run, alternating, reporting medians and nabla/PyTorch ratios; results also as
+// JSON (bench-results.json). GEMM is also compared with OpenBLAS through numpy (its AVX-512 kernels:
+// OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are unset for that command only).
+
+import { execFileSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import * as nb from "../src/index.js";
+
+const PY = "/usr/bin/python3";
+const hasTorch = existsSync(PY) && (() => { try { execFileSync(PY, ["-c", "import torch"], { stdio: "ignore" }); return true; } catch { return false; } })();
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function timeIt(fn: () => void, reps: number): number {
+  fn();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) { const t0 = performance.now(); fn(); ts.push((performance.now() - t0) / 1000); }
+  return median(ts);
+}
+
+function python(script: string, env: NodeJS.ProcessEnv = process.env): any {
+  return JSON.parse(execFileSync(PY, ["-c", script], { encoding: "utf8", env, stdio: ["ignore", "pipe", "ignore"] }));
+}
+
+const TORCH_GEMM = (n: number, threads: number) => `
+import torch, time, json
+torch.set_num_threads(${threads})
+a, b = torch.randn(${n}, ${n}), torch.randn(${n}, ${n})
+a @ b
+ts = []
+for _ in range(5):
+    t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)
+print(json.dumps(sorted(ts)[2]))`;
+
+const NUMPY_GEMM = (n: number) => `
+import numpy as np, time, json
+a, b = np.random.rand(${n}, ${n}).astype(np.float32), np.random.rand(${n}, ${n}).astype(np.float32)
+a @ b
+ts = []
+for _ in range(5):
+    t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)
+print(json.dumps(sorted(ts)[2]))`;
+
+/** images/s of training (forward, backward, step) and of inference, for a model and batch. */
+const TORCH_MODEL = (kind: string, batch: number, threads: number, steps: number) => `
+import torch, torch.nn as nn, torch.nn.functional as F, time, json, torchvision
+torch.set_num_threads(${threads}); torch.manual_seed(0)
+kind = "${kind}"
+if kind == "lenet5":
+    m = nn.Sequential(nn.Conv2d(1,6,5,padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6,16,5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400,120), nn.ReLU(), nn.Linear(120,84), nn.ReLU(), nn.Linear(84,10)); shape = (1, 28, 28)
+    opt = torch.optim.Adam(m.parameters(), 1e-3)
+elif kind == "convnet_bn":
+    m = nn.Sequential(nn.Conv2d(1,16,3,padding=1,bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16,32,3,padding=1,bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1568,128,bias=False), nn.BatchNorm1d(128), nn.ReLU(), nn.Linear(128,10)); shape = (1, 28, 28)
+    opt = torch.optim.Adam(m.parameters(), 1e-3)
+else:
+    m = torchvision.models.resnet18(num_classes=10); m.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False); m.maxpool = nn.Identity(); shape = (3, 32, 32)
+    opt = torch.optim.SGD(m.parameters(), 0.1, momentum=0.9)
+x = torch.randn(${batch}, *shape); y = torch.randint(0, 10, (${batch},))
+def train():
+    opt.zero_grad(); F.cross_entropy(m(x), y).backward(); opt.step()
+def infer():
+    with torch.no_grad(): m(x)
+out = {}
+for name, fn in (("train", train), ("infer", infer)):
+    m.train(name == "train"); fn()
+    ts = []
+    for _ in range(${steps}):
+        t = time.perf_counter(); fn(); ts.append(time.perf_counter() - t)
+    out[name] = ${batch} / sorted(ts)[len(ts) // 2]
+print(json.dumps(out))`;
+
+function nablaModel(kind: string, batch: number, steps: number): { train: number; infer: number } {
+  nb.manualSeed(0);
+  const m = kind === "lenet5" ? nb.models.lenet5() : kind === "convnet_bn" ? nb.models.convnet_bn() : nb.models.resnet18({ numClasses: 10, smallInput: true });
+  const shape = kind === "resnet18" ? [3, 32, 32] : [1, 28, 28];
+  const opt = kind === "resnet18" ? new nb.optim.SGD(m.parameters(), { lr: 0.1, momentum: 0.9 }) : new nb.optim.Adam(m.parameters(), { lr: 1e-3 });
+  const x = nb.randn([batch, ...shape]), y = nb.randint(0, 10, [batch]);
+  m.train();
+  const tTrain = timeIt(() => { opt.zeroGrad(); nb.nn.functional.crossEntropy(m.forward(x), y).backward(); opt.step(); }, steps);
+  m.eval();
+  const tInfer = timeIt(() => nb.noGrad(() => m.forward(x)), steps);
+  return { train: batch / tTrain, infer: batch / tInfer };
+}
+
+const results: Record<string, unknown> = { backend: nb.backend.getBackend().name, torch: hasTorch };
+console.log(`nabla backend: ${nb.backend.getBackend().name}${hasTorch ? "" : " (PyTorch not found at /usr/bin/python3: apt-get install python3-torch python3-torchvision for the comparison)"}`);
+
+console.log("\nGEMM float32, GFLOP/s (median of 5; nabla measured before and after the peers)");
+for (const n of [256, 512, 1024, 2048]) {
+  const A = nb.randn([n, n]), B = nb.randn([n, n]);
+  const reps = n >= 2048 ? 3 : 5;
+  const nabla1 = timeIt(() => nb.matmul(A, B), reps);
+  const torch1 = hasTorch ? python(TORCH_GEMM(n, 1)) : NaN;
+  const torch2 = hasTorch ? python(TORCH_GEMM(n, 2)) : NaN;
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE; delete env.OPENBLAS_L2_SIZE;
+  const blas = hasTorch ? python(NUMPY_GEMM(n), env) : NaN;
+  const nabla2 = timeIt(() => nb.matmul(A, B), reps);
+  const nablaT = median([nabla1, nabla2, Math.max(nabla1, nabla2)]);
+  const gf = (t: number) => (2 * n ** 3) / t / 1e9;
+  const torchBest = Math.min(torch1, torch2);
+  console.log(`  ${n}: nabla ${gf(nablaT).toFixed(1)}  PyTorch ${gf(torch1).toFixed(1)} (1 thread) / ${gf(torch2).toFixed(1)} (2)  OpenBLAS ${gf(blas).toFixed(1)}  ` +
+    `nabla/PyTorch-best ${(torchBest / nablaT).toFixed(2)}  nabla/OpenBLAS ${(blas / nablaT).toFixed(2)}`);
+  results[`gemm${n}`] = { nabla: gf(nablaT), torch1: gf(torch1), torch2: gf(torch2), openblas: gf(blas) };
+}
+
+console.log("\nModels, images/s (median step; PyTorch at its best of 1 and 2 threads)");
+for (const [kind, batch, steps] of [["lenet5", 64, 30], ["convnet_bn", 128, 15], ["resnet18", 64, 3]] as const) {
+  const a = nablaModel(kind, batch, steps);
+  const t1 = hasTorch ? python(TORCH_MODEL(kind, batch, 1, steps)) : { train: NaN, infer: NaN };
+  const t2 = hasTorch ? python(TORCH_MODEL(kind, batch, 2, steps)) : { train: NaN, infer: NaN };
+  const b = nablaModel(kind, batch, steps);
+  const n = { train: Math.max(a.train, b.train), infer: Math.max(a.infer, b.infer) };
+  const best = { train: Math.max(t1.train, t2.train), infer: Math.max(t1.infer, t2.infer) };
+  console.log(`  ${kind} b${batch}: train nabla ${n.train.toFixed(0)} vs PyTorch ${best.train.toFixed(0)} (ratio ${(n.train / best.train).toFixed(2)}); ` +
+    `inference nabla ${n.infer.toFixed(0)} vs PyTorch ${best.infer.toFixed(0)} (ratio ${(n.infer / best.infer).toFixed(2)})`);
+  results[kind] = { nabla: n, torch1: t1, torch2: t2 };
+}
+writeFileSync("bench-results.json", JSON.stringify(results, null, 2));
+console.log("\nwritten bench-results.json");
