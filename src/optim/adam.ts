@@ -1,7 +1,7 @@
 // Adam and AdamW — torch.optim.Adam / AdamW (1.13).
 
 import { noGrad } from "../autograd/engine.js";
-import { check, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import { checkAdamFamily, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 export interface AdamOptions {
@@ -19,13 +19,7 @@ export interface AdamOptions {
 
 type AdamConfig = Required<AdamOptions>;
 
-function validateAdam(o: AdamConfig): void {
-  check(o.lr >= 0, `Invalid learning rate: ${o.lr}`);
-  check(o.eps >= 0, `Invalid epsilon value: ${o.eps}`);
-  check(Array.isArray(o.betas) && o.betas[0] >= 0 && o.betas[0] < 1, `Invalid beta parameter at index 0: ${o.betas?.[0]}`);
-  check(o.betas[1] >= 0 && o.betas[1] < 1, `Invalid beta parameter at index 1: ${o.betas[1]}`);
-  check(o.weightDecay >= 0, `Invalid weight_decay value: ${o.weightDecay}`);
-}
+const validateAdam = (o: AdamConfig): void => checkAdamFamily(o);
 
 /** One Adam step over every group; `decoupled` selects AdamW's weight decay. */
 function adamStep(opt: Optimizer<AdamConfig>, stateOf: (p: Tensor) => Record<string, unknown>, decoupled: boolean): void {

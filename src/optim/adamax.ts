@@ -1,7 +1,7 @@
 // Adamax — torch.optim.Adamax (1.13).
 
 import { noGrad } from "../autograd/engine.js";
-import { check, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import { checkAdamFamily, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 export interface AdamaxOptions {
@@ -29,11 +29,7 @@ export class Adamax extends Optimizer<Required<AdamaxOptions>> {
   }
 
   protected validate(o: Required<AdamaxOptions>): void {
-    check(o.lr >= 0, `Invalid learning rate: ${o.lr}`);
-    check(o.eps >= 0, `Invalid epsilon value: ${o.eps}`);
-    check(o.betas[0] >= 0 && o.betas[0] < 1, `Invalid beta parameter at index 0: ${o.betas[0]}`);
-    check(o.betas[1] >= 0 && o.betas[1] < 1, `Invalid beta parameter at index 1: ${o.betas[1]}`);
-    check(o.weightDecay >= 0, `Invalid weight_decay value: ${o.weightDecay}`);
+    checkAdamFamily(o);
   }
 
   step(closure?: Closure): number | null {

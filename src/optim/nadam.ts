@@ -1,7 +1,7 @@
 // NAdam — torch.optim.NAdam (the corrected momentum product of PyTorch ≥ 2.0; see below).
 
 import { noGrad } from "../autograd/engine.js";
-import { check, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import { check, checkAdamFamily, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 export interface NAdamOptions {
@@ -33,11 +33,7 @@ export class NAdam extends Optimizer<Required<NAdamOptions>> {
   }
 
   protected validate(o: Required<NAdamOptions>): void {
-    check(o.lr >= 0, `Invalid learning rate: ${o.lr}`);
-    check(o.eps >= 0, `Invalid epsilon value: ${o.eps}`);
-    check(o.betas[0] >= 0 && o.betas[0] < 1, `Invalid beta parameter at index 0: ${o.betas[0]}`);
-    check(o.betas[1] >= 0 && o.betas[1] < 1, `Invalid beta parameter at index 1: ${o.betas[1]}`);
-    check(o.weightDecay >= 0, `Invalid weight_decay value: ${o.weightDecay}`);
+    checkAdamFamily(o);
     check(o.momentumDecay >= 0, `Invalid momentum_decay value: ${o.momentumDecay}`);
   }
 

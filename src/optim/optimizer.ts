@@ -157,6 +157,15 @@ export function check(ok: boolean, message: string): void {
   if (!ok) throw new RangeError(message);
 }
 
+/** PyTorch's checks shared by the Adam family: lr, eps and weight decay ≥ 0, both betas in [0, 1). */
+export function checkAdamFamily(o: { lr: number; eps: number; weightDecay: number; betas: [number, number] }): void {
+  check(o.lr >= 0, `Invalid learning rate: ${o.lr}`);
+  check(o.eps >= 0, `Invalid epsilon value: ${o.eps}`);
+  check(Array.isArray(o.betas) && o.betas[0] >= 0 && o.betas[0] < 1, `Invalid beta parameter at index 0: ${o.betas?.[0]}`);
+  check(o.betas[1] >= 0 && o.betas[1] < 1, `Invalid beta parameter at index 1: ${o.betas[1]}`);
+  check(o.weightDecay >= 0, `Invalid weight_decay value: ${o.weightDecay}`);
+}
+
 /** A zero tensor shaped and typed like `p`, for optimizer state. */
 export function zerosLikeParam(p: Tensor, fill = 0): Tensor {
   const d = new (p.dtype === "float64" ? Float64Array : Float32Array)(p.data.length);
