@@ -179,7 +179,8 @@ template <typename T>
 static inline __attribute__((always_inline)) void GemmCols(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, int jBegin,
                                                             int jEnd) {
   constexpr int L = Vec<T>::lanes;
-  std::vector<T> pa((size_t)MC * KC), pb((size_t)NC * KC);
+  // packing buffers, one pair per thread, reused across calls (a LeNet step runs hundreds of small GEMMs)
+  static thread_local std::vector<T> pa((size_t)MC * KC), pb((size_t)NC * KC);
   for (int j0 = jBegin; j0 < jEnd; j0 += NC) {
     int nc = std::min(NC, jEnd - j0);
     for (int p0 = 0; p0 < k; p0 += KC) {
