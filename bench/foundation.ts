@@ -65,7 +65,7 @@ if (!torch) console.log("(PyTorch not found at /usr/bin/python3: apt-get install
 for (const n of [256, 1024]) {
   const a = nb.randn([n, n]), b = nb.randn([n, n]);
   const s = time(() => nb.matmul(a, b), n === 256 ? 9 : 3);
-  let line = `gemm ${n}x${n}x${n} float32: nabla js ${gflops(n, s).toFixed(2)} GFLOP/s (${(s * 1e3).toFixed(1)} ms)`;
+  let line = `gemm ${n}x${n}x${n} float32: nabla ${nb.backend.getBackend().name} ${gflops(n, s).toFixed(2)} GFLOP/s (${(s * 1e3).toFixed(1)} ms)`;
   if (n === 256) {
     const c = new Float32Array(n * n);
     const sn = time(() => naiveMatmul(a.data as Float32Array, b.data as Float32Array, c, n), 3);
@@ -82,7 +82,7 @@ for (const n of [256, 1024]) {
     x.grad = null; w.grad = null;
     nb.nn.functional.conv2d(x, w, { padding: 1 }).sum().backward();
   }, 3);
-  let line = `conv2d [64,32,28,28] * [64,32,3,3] pad 1, forward+backward: nabla js ${(s * 1e3).toFixed(0)} ms`;
+  let line = `conv2d [64,32,28,28] * [64,32,3,3] pad 1, forward+backward: nabla ${nb.backend.getBackend().name} ${(s * 1e3).toFixed(0)} ms`;
   if (torch) line += `; PyTorch 1 thread ${(torch.conv * 1e3).toFixed(0)} ms (nabla/PyTorch time = ${(s / torch.conv).toFixed(1)}x)`;
   rows.push(line);
 }
