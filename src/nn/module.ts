@@ -141,9 +141,8 @@ export abstract class Module {
       for (const [name, p] of m.namedDirectParameters()) {
         if (p.dtype !== dtype) (m as unknown as Record<string, unknown>)[name] = new Parameter(conv(p), p.requiresGrad);
       }
-      for (const [name, b] of m._buffers) {
+      for (const b of m._buffers.values()) {
         if (b.tensor && b.tensor.dtype !== "int32" && b.tensor.dtype !== dtype) b.tensor = conv(b.tensor);
-        void name;
       }
     }
     return this;

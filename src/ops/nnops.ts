@@ -91,7 +91,7 @@ function conv2d4(x: Tensor, w: Tensor, opts: Conv2dOptions): Tensor {
   if (!(w instanceof Tensor) || w.ndim !== 4) throw new RangeError(`conv2d: weight must be 4-D [out, in/groups, kh, kw], got ${w instanceof Tensor ? fmt(w.shape) : typeof w}`);
   if (w.dtype !== x.dtype) throw new TypeError(`conv2d: input (${x.dtype}) and weight (${w.dtype}) must have the same dtype`);
   const groups = opts.groups ?? 1;
-  const [n, c, h, wd] = x.shape;
+  const [n, c] = x.shape;
   const [o, cg, kh, kw] = w.shape;
   if (!Number.isInteger(groups) || groups < 1) throw new RangeError(`conv2d: groups must be a positive integer, got ${groups}`);
   if (c !== cg * groups) {
@@ -118,7 +118,6 @@ function conv2d4(x: Tensor, w: Tensor, opts: Conv2dOptions): Tensor {
   if (oh <= 0 || ow <= 0) {
     throw new RangeError(`conv2d: input ${fmt(x.shape)} (padded ${H + 2 * ph}x${W + 2 * pw}) is smaller than the dilated kernel ${dh * (kh - 1) + 1}x${dw * (kw - 1) + 1}`);
   }
-  void h; void wd;
   const geom: Im2colGeometry = { n, c, h: H, w: W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow };
   const cols = P.im2colPrim(xin, geom, 0); // [N, C·kh·kw, L]
   const kk = cg * kh * kw;
