@@ -74,3 +74,15 @@ test("Inception-v4 and Inception-ResNet-v2 (no torchvision reference): parameter
     assert.deepEqual(s.layers[s.layers.length - 1].outputShape, [1, 10]);
   }
 });
+
+test("lenet5 accepts 28×28 and 32×32 inputs (28×28 zero-padded by 2, as conv1 padding 2 would) and rejects others", () => {
+  nb.manualSeed(0);
+  const m = nb.models.lenet5();
+  const x28 = nb.randn([2, 1, 28, 28]);
+  assert.deepEqual(m.forward(x28).shape, [2, 10]);
+  assert.deepEqual(m.forward(nb.randn([2, 1, 32, 32])).shape, [2, 10]);
+  const conv1 = m.features.at(0) as nb.nn.Conv2d;
+  const direct = nb.nn.functional.conv2d(x28, conv1.weight, { bias: conv1.bias, padding: 2 });
+  nb.testing.assertClose(conv1.forward(nb.nn.functional.pad(x28, [2, 2, 2, 2])), direct, { rtol: 1e-6, atol: 1e-6 });
+  assert.throws(() => m.forward(nb.randn([1, 1, 30, 30])), /lenet5: expected \[N, C, 28, 28\] or \[N, C, 32, 32\] input, got \[1, 1, 30, 30\]/);
+});

@@ -58,7 +58,7 @@ const SMALL_INPUT = /^(resnet|resnext|preact|densenet|vgg)/;
 function modelOptions(name: string, channels: number, numClasses: number, size: number, batchNorm: boolean): Record<string, unknown> {
   const o: Record<string, unknown> = { inChannels: channels, numClasses };
   if (SMALL_INPUT.test(name) && size <= 32) o.smallInput = true;
-  if (name === "lenet5") { o.inputSize = size; if (batchNorm) o.batchNorm = true; }
+  if (name === "lenet5" && batchNorm) o.batchNorm = true;
   return o;
 }
 
@@ -176,7 +176,6 @@ function summaryCmd(argv: string[]): void {
   const opts: Record<string, unknown> = { inChannels: shape[0] };
   if (f["num-classes"] !== undefined) opts.numClasses = f["num-classes"];
   if (f["small-input"]) opts.smallInput = true;
-  if (name === "lenet5") opts.inputSize = shape[1];
   const m = nb.nn.init.skipInit(() => nb.models.get(name, opts));
   console.log(nb.summary(m, shape).text);
 }

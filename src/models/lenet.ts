@@ -8,6 +8,7 @@ import { Linear, Flatten } from "../nn/layers/linear.js";
 import { Sequential } from "../nn/layers/container.js";
 import { AvgPool2d, MaxPool2d, ReLU, Tanh } from "../nn/layers/simple.js";
 import type { ModelOptions } from "./common.js";
+import { pad } from "../ops/nnops.js";
 
 export interface LeNet5Options extends ModelOptions {
   /** Default "relu" (the 1998 network used a scaled tanh). */
@@ -16,14 +17,13 @@ export interface LeNet5Options extends ModelOptions {
   pooling?: "max" | "avg";
   /** BatchNorm after each convolution and hidden linear layer (default false). */
   batchNorm?: boolean;
-  /** 28 (MNIST / Fashion-MNIST: conv1 pads by 2) or 32 (the original size); default 28. */
-  inputSize?: 28 | 32;
 }
 
 /**
- * LeNet-5: INPUT → [CONV 5×5 → act → POOL] × 2 → FC 120 → FC 84 → FC classes.
- * Shapes for a 28×28 input: [N,1,28,28] → conv1 (pad 2) [N,6,28,28] → pool [N,6,14,14] → conv2 [N,16,10,10]
- * → pool [N,16,5,5] → flatten 400 → 120 → 84 → classes. 61,706 parameters for 10 classes.
+ * LeNet-5: INPUT → [CONV 5×5 → act → POOL] × 2 → FC 120 → FC 84 → FC classes, for 32×32 inputs (the
+ * original) and 28×28 ones (MNIST / Fashion-MNIST), which are zero-padded by 2 — the same as giving conv1
+ * padding 2. Shapes: [N,1,32,32] → conv1 [N,6,28,28] → pool [N,6,14,14] → conv2 [N,16,10,10] → pool
+ * [N,16,5,5] → flatten 400 → 120 → 84 → classes. 61,706 parameters for 10 classes.
  */
 export class LeNet5 extends Module {
   features: Sequential;
@@ -33,11 +33,9 @@ export class LeNet5 extends Module {
     super();
     const act = () => (opts.activation === "tanh" ? new Tanh() : new ReLU());
     const pool = () => (opts.pooling === "avg" ? new AvgPool2d(2) : new MaxPool2d(2));
-    const inputSize = opts.inputSize ?? 28;
-    if (inputSize !== 28 && inputSize !== 32) throw new RangeError(`lenet5: inputSize must be 28 or 32, got ${inputSize}`);
     const bn = opts.batchNorm ?? false;
     this.features = new Sequential(
-      new Conv2d(opts.inChannels ?? 1, 6, 5, { padding: (32 - inputSize) / 2, bias: !bn }),
+      new Conv2d(opts.inChannels ?? 1, 6, 5, { bias: !bn }),
       ...(bn ? [new BatchNorm2d(6)] : []), act(), pool(),
       new Conv2d(6, 16, 5, { bias: !bn }),
       ...(bn ? [new BatchNorm2d(16)] : []), act(), pool(),
@@ -51,7 +49,12 @@ export class LeNet5 extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.classifier.forward(this.features.forward(x)); // [N, C, 28, 28] → [N, 16, 5, 5] → [N, classes]
+    const size = x.shape[x.ndim - 1];
+    if (x.ndim !== 4 || x.shape[2] !== size || (size !== 28 && size !== 32)) {
+      throw new RangeError(`lenet5: expected [N, C, 28, 28] or [N, C, 32, 32] input, got [${x.shape.join(", ")}]`);
+    }
+    const x32 = size === 28 ? pad(x, [2, 2, 2, 2]) : x; // [N, C, 32, 32]
+    return this.classifier.forward(this.features.forward(x32)); // → [N, 16, 5, 5] → [N, classes]
   }
 }
 
