@@ -315,6 +315,79 @@ static void Col2im(const T* cols, const Geom& g, T* out) {
     pool->Run(tasks, body);
 }
 
+
+// ---------------------------------------------------------------- elementwise and reductions
+
+#include <cmath>
+
+// op codes shared with src/backend/native/index.ts
+enum Unary { kNeg, kExp, kLog, kLog1p, kSqrt, kAbs, kSign, kRelu, kSigmoid, kTanh, kSoftplus, kStep };
+
+template <typename T>
+static void UnaryLoop(int op, const T* x, T* o, int64_t n) {
+  switch (op) {
+    case kNeg: for (int64_t i = 0; i < n; i++) o[i] = -x[i]; break;
+    case kExp: for (int64_t i = 0; i < n; i++) o[i] = std::exp(x[i]); break;
+    case kLog: for (int64_t i = 0; i < n; i++) o[i] = std::log(x[i]); break;
+    case kLog1p: for (int64_t i = 0; i < n; i++) o[i] = std::log1p(x[i]); break;
+    case kSqrt: for (int64_t i = 0; i < n; i++) o[i] = std::sqrt(x[i]); break;
+    case kAbs: for (int64_t i = 0; i < n; i++) o[i] = std::fabs(x[i]); break;
+    case kSign: for (int64_t i = 0; i < n; i++) { T v = x[i]; o[i] = v > 0 ? 1 : v < 0 ? -1 : v == 0 ? 0 : v; } break;
+    case kRelu: for (int64_t i = 0; i < n; i++) { T v = x[i]; o[i] = v > 0 ? v : (v == v ? 0 : v); } break;
+    case kStep: for (int64_t i = 0; i < n; i++) o[i] = x[i] > 0 ? 1 : 0; break;
+    case kSigmoid:
+      for (int64_t i = 0; i < n; i++) {
+        T v = x[i];
+        if (v >= 0) o[i] = 1 / (1 + std::exp(-v));
+        else { T e = std::exp(v); o[i] = e / (1 + e); }
+      }
+      break;
+    case kTanh: for (int64_t i = 0; i < n; i++) o[i] = std::tanh(x[i]); break;
+    case kSoftplus: for (int64_t i = 0; i < n; i++) { T v = x[i]; o[i] = (v > 0 ? v : 0) + std::log1p(std::exp(-std::fabs(v))); } break;
+  }
+}
+
+// Reduce the middle axis of [outer, size, inner]: 0 sum, 1 max, 2 min (NaN propagates); accumulates in double.
+template <typename T>
+static void ReduceLoop(int op, const T* x, int64_t outer, int64_t size, int64_t inner, T* out) {
+  std::vector<double> acc((size_t)inner);
+  for (int64_t o = 0; o < outer; o++) {
+    const T* base = x + o * size * inner;
+    if (op == 0) {
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int64_t k = 0; k < size; k++)
+        for (int64_t i = 0; i < inner; i++) acc[i] += base[k * inner + i];
+    } else {
+      double init = op == 1 ? -INFINITY : INFINITY;
+      for (int64_t i = 0; i < inner; i++) acc[i] = size > 0 ? (double)base[i] : init;
+      for (int64_t k = 1; k < size; k++)
+        for (int64_t i = 0; i < inner; i++) {
+          double v = base[k * inner + i];
+          if (op == 1 ? (v > acc[i] || v != v) : (v < acc[i] || v != v)) acc[i] = v;
+        }
+    }
+    for (int64_t i = 0; i < inner; i++) out[o * inner + i] = (T)acc[i];
+  }
+}
+
+// First index of the max (op 0) or min (op 1) along the middle axis; a NaN wins, as in PyTorch.
+template <typename T>
+static void ArgReduceLoop(int op, const T* x, int64_t outer, int64_t size, int64_t inner, int32_t* out) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < inner; i++) {
+      const T* b = x + o * size * inner + i;
+      T best = b[0];
+      int32_t bi = 0;
+      if (best == best)
+        for (int64_t k = 1; k < size; k++) {
+          T v = b[k * inner];
+          if (v != v) { bi = (int32_t)k; break; }
+          if (op == 0 ? v > best : v < best) { best = v; bi = (int32_t)k; }
+        }
+      out[o * inner + i] = bi;
+    }
+}
+
 // ---------------------------------------------------------------- Node-API glue
 
 #define CHECK(call)                                                      \
@@ -424,6 +497,44 @@ static napi_value Col2imN(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+
+// unary(op, x, out)
+static napi_value UnaryN(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Arr x, o;
+  if (argc < 3 || !GetArr(env, argv[1], &x) || !GetArr(env, argv[2], &o) || x.type != o.type || x.length != o.length) {
+    napi_throw_type_error(env, nullptr, "nabla native unary: bad arguments");
+    return nullptr;
+  }
+  int op = GetInt(env, argv[0]);
+  if (x.type == napi_float32_array) UnaryLoop<float>(op, (const float*)x.data, (float*)o.data, (int64_t)x.length);
+  else if (x.type == napi_float64_array) UnaryLoop<double>(op, (const double*)x.data, (double*)o.data, (int64_t)x.length);
+  else napi_throw_type_error(env, nullptr, "nabla native unary: float32 or float64 expected");
+  return nullptr;
+}
+
+// reduce(op, x, outer, size, inner, out) and argReduce(op, x, outer, size, inner, outInt32)
+static napi_value ReduceN(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Arr x, o;
+  if (argc < 6 || !GetArr(env, argv[1], &x) || !GetArr(env, argv[5], &o)) {
+    napi_throw_type_error(env, nullptr, "nabla native reduce: bad arguments");
+    return nullptr;
+  }
+  int op = GetInt(env, argv[0]);
+  int64_t outer = GetInt(env, argv[2]), size = GetInt(env, argv[3]), inner = GetInt(env, argv[4]);
+  if (o.type == napi_int32_array && x.type == napi_float32_array) ArgReduceLoop<float>(op, (const float*)x.data, outer, size, inner, (int32_t*)o.data);
+  else if (o.type == napi_int32_array && x.type == napi_float64_array) ArgReduceLoop<double>(op, (const double*)x.data, outer, size, inner, (int32_t*)o.data);
+  else if (x.type == napi_float32_array && o.type == napi_float32_array) ReduceLoop<float>(op, (const float*)x.data, outer, size, inner, (float*)o.data);
+  else if (x.type == napi_float64_array && o.type == napi_float64_array) ReduceLoop<double>(op, (const double*)x.data, outer, size, inner, (double*)o.data);
+  else napi_throw_type_error(env, nullptr, "nabla native reduce: float32 or float64 expected");
+  return nullptr;
+}
+
 static napi_value Info(napi_env env, napi_callback_info) {
   const char* name = isa == Isa::kAvx512 ? "avx512" : isa == Isa::kAvx2 ? "avx2" : "portable";
   napi_value obj, s, t;
@@ -446,8 +557,10 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"im2col", nullptr, Im2colN, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"col2im", nullptr, Col2imN, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unary", nullptr, UnaryN, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reduce", nullptr, ReduceN, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 4, props);
+  napi_define_properties(env, exports, 6, props);
   return exports;
 }
 

@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Backend, Im2colGeometry } from "../backend.js";
+import type { Backend, Im2colGeometry, ReduceOp, UnaryOp } from "../backend.js";
 import type { TypedArray } from "../../tensor/dtype.js";
 import { jsBackend } from "../js/index.js";
 
@@ -14,7 +14,15 @@ interface Addon {
   im2col(x: TypedArray, g: Im2colGeometry, padValue: number, out: TypedArray): void;
   col2im(cols: TypedArray, g: Im2colGeometry, out: TypedArray): void;
   info(): { isa: string; threads: number };
+  unary(op: number, x: TypedArray, out: TypedArray): void;
+  reduce(op: number, x: TypedArray, outer: number, size: number, inner: number, out: TypedArray): void;
 }
+
+/** Op codes of native/nabla_native.cc. */
+const UNARY: Record<UnaryOp, number> = { neg: 0, exp: 1, log: 2, log1p: 3, sqrt: 4, abs: 5, sign: 6, relu: 7, sigmoid: 8, tanh: 9, softplus: 10, step: 11 };
+const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2 };
+/** Below this many elements the js loop is as fast as crossing into the addon. */
+const SMALL = 4096;
 
 /** Try to load the addon; returns the backend, or the reason it is unavailable. */
 export function loadNativeBackend(): { backend: Backend; info: { isa: string; threads: number } } | { error: string } {
@@ -38,6 +46,11 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
     },
     im2col: (x, g, pad, out) => (x instanceof Int32Array ? jsBackend.im2col(x, g, pad, out) : addon.im2col(x, g, pad, out)),
     col2im: (cols, g, out) => (cols instanceof Int32Array ? jsBackend.col2im(cols, g, out) : addon.col2im(cols, g, out)),
+    unary: (op, x, out) => (x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor ? jsBackend.unary(op, x, out) : addon.unary(UNARY[op], x, out)),
+    reduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor
+      ? jsBackend.reduce(op, x, outer, size, inner, out) : addon.reduce(REDUCE[op], x, outer, size, inner, out)),
+    argReduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array
+      ? jsBackend.argReduce(op, x, outer, size, inner, out) : addon.reduce(op === "argmax" ? 0 : 1, x, outer, size, inner, out)),
   };
   return { backend, info: addon.info() };
 }
