@@ -347,6 +347,36 @@ static void UnaryLoop(int op, const T* x, T* o, int64_t n) {
   }
 }
 
+
+// Binary ops on contiguous operands; `sa`/`sb` are 1 (same shape) or 0 (a broadcast scalar).
+enum Binary { kAdd, kSub, kMul, kDiv, kPow, kMax, kMin, kGt, kGe, kLt, kLe, kEq, kNe };
+
+template <typename T, typename F>
+static inline void BinaryApply(const T* a, int64_t sa, const T* b, int64_t sb, T* o, int64_t n, F f) {
+  if (sa == 1 && sb == 1) for (int64_t i = 0; i < n; i++) o[i] = f(a[i], b[i]);
+  else if (sa == 1) { T y = b[0]; for (int64_t i = 0; i < n; i++) o[i] = f(a[i], y); }
+  else { T x = a[0]; for (int64_t i = 0; i < n; i++) o[i] = f(x, b[i]); }
+}
+
+template <typename T>
+static void BinaryLoop(int op, const T* a, int64_t sa, const T* b, int64_t sb, T* o, int64_t n) {
+  switch (op) {
+    case kAdd: BinaryApply(a, sa, b, sb, o, n, [](T x, T y) { return x + y; }); break;
+    case kSub: BinaryApply(a, sa, b, sb, o, n, [](T x, T y) { return x - y; }); break;
+    case kMul: BinaryApply(a, sa, b, sb, o, n, [](T x, T y) { return x * y; }); break;
+    case kDiv: BinaryApply(a, sa, b, sb, o, n, [](T x, T y) { return x / y; }); break;
+    case kPow: BinaryApply(a, sa, b, sb, o, n, [](T x, T y) { return (T)std::pow(x, y); }); break;
+    case kMax: BinaryApply(a, sa, b, sb, o, n, [](T x, T y) { return (x > y || x != x) ? x : y; }); break;
+    case kMin: BinaryApply(a, sa, b, sb, o, n, [](T x, T y) { return (x < y || x != x) ? x : y; }); break;
+    case kGt: BinaryApply(a, sa, b, sb, o, n, [](T x, T y) { return (T)(x > y); }); break;
+    case kGe: BinaryApply(a, sa, b, sb, o, n, [](T x, T y) { return (T)(x >= y); }); break;
+    case kLt: BinaryApply(a, sa, b, sb, o, n, [](T x, T y) { return (T)(x < y); }); break;
+    case kLe: BinaryApply(a, sa, b, sb, o, n, [](T x, T y) { return (T)(x <= y); }); break;
+    case kEq: BinaryApply(a, sa, b, sb, o, n, [](T x, T y) { return (T)(x == y); }); break;
+    case kNe: BinaryApply(a, sa, b, sb, o, n, [](T x, T y) { return (T)(x != y); }); break;
+  }
+}
+
 // Reduce the middle axis of [outer, size, inner]: 0 sum, 1 max, 2 min (NaN propagates); accumulates in double.
 template <typename T>
 static void ReduceLoop(int op, const T* x, int64_t outer, int64_t size, int64_t inner, T* out) {
@@ -535,6 +565,25 @@ static napi_value ReduceN(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+
+// binary(op, a, sa, b, sb, out): contiguous operands, sa/sb 1 (elementwise) or 0 (scalar)
+static napi_value BinaryN(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Arr a, b, o;
+  if (argc < 6 || !GetArr(env, argv[1], &a) || !GetArr(env, argv[3], &b) || !GetArr(env, argv[5], &o) || a.type != o.type || b.type != o.type) {
+    napi_throw_type_error(env, nullptr, "nabla native binary: bad arguments");
+    return nullptr;
+  }
+  int op = GetInt(env, argv[0]);
+  int64_t sa = GetInt(env, argv[2]), sb = GetInt(env, argv[4]);
+  if (o.type == napi_float32_array) BinaryLoop<float>(op, (const float*)a.data, sa, (const float*)b.data, sb, (float*)o.data, (int64_t)o.length);
+  else if (o.type == napi_float64_array) BinaryLoop<double>(op, (const double*)a.data, sa, (const double*)b.data, sb, (double*)o.data, (int64_t)o.length);
+  else napi_throw_type_error(env, nullptr, "nabla native binary: float32 or float64 expected");
+  return nullptr;
+}
+
 static napi_value Info(napi_env env, napi_callback_info) {
   const char* name = isa == Isa::kAvx512 ? "avx512" : isa == Isa::kAvx2 ? "avx2" : "portable";
   napi_value obj, s, t;
@@ -559,8 +608,9 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, UnaryN, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduce", nullptr, ReduceN, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, BinaryN, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 6, props);
+  napi_define_properties(env, exports, 7, props);
   return exports;
 }
 

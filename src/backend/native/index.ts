@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Backend, Im2colGeometry, ReduceOp, UnaryOp } from "../backend.js";
+import type { Backend, BinaryOp, Im2colGeometry, ReduceOp, UnaryOp } from "../backend.js";
 import type { TypedArray } from "../../tensor/dtype.js";
 import { jsBackend } from "../js/index.js";
 
@@ -16,6 +16,19 @@ interface Addon {
   info(): { isa: string; threads: number };
   unary(op: number, x: TypedArray, out: TypedArray): void;
   reduce(op: number, x: TypedArray, outer: number, size: number, inner: number, out: TypedArray): void;
+  binary(op: number, a: TypedArray, sa: number, b: TypedArray, sb: number, out: TypedArray): void;
+}
+
+const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, gt: 7, ge: 8, lt: 9, le: 10, eq: 11, ne: 12 };
+
+/** 1 when `strides` read `shape` contiguously, 0 when they are all zero (a broadcast scalar), else −1. */
+function layout(strides: readonly number[], shape: readonly number[]): number {
+  if (strides.every((s) => s === 0)) return 0;
+  for (let d = shape.length - 1, acc = 1; d >= 0; d--) {
+    if (shape[d] !== 1 && strides[d] !== acc) return -1;
+    acc *= shape[d];
+  }
+  return 1;
 }
 
 /** Op codes of native/nabla_native.cc. */
@@ -49,6 +62,12 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
     unary: (op, x, out) => (x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor ? jsBackend.unary(op, x, out) : addon.unary(UNARY[op], x, out)),
     reduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor
       ? jsBackend.reduce(op, x, outer, size, inner, out) : addon.reduce(REDUCE[op], x, outer, size, inner, out)),
+    binary: (op, a, as, b, bs, out, shape) => {
+      const la = layout(as, shape), lb = layout(bs, shape);
+      if (out.length < SMALL || out instanceof Int32Array || la < 0 || lb < 0 || (la === 0 && lb === 0) ||
+        a.constructor !== out.constructor || b.constructor !== out.constructor) return jsBackend.binary(op, a, as, b, bs, out, shape);
+      addon.binary(BINARY[op], a, la, b, lb, out);
+    },
     argReduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array
       ? jsBackend.argReduce(op, x, outer, size, inner, out) : addon.reduce(op === "argmax" ? 0 : 1, x, outer, size, inner, out)),
   };
