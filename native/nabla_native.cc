@@ -377,9 +377,53 @@ static void BinaryLoop(int op, const T* a, int64_t sa, const T* b, int64_t sb, T
   }
 }
 
+
+// General broadcasting: operands read through per-dim strides over the collapsed output shape; the
+// innermost dim is a contiguous run of the output.
+template <typename T>
+static void BinaryStrided(int op, const T* a, const T* b, T* o, const int32_t* shape, const int32_t* sa, const int32_t* sb, int nd) {
+  int64_t rows = 1;
+  for (int d = 0; d < nd - 1; d++) rows *= shape[d];
+  int64_t inner = shape[nd - 1], ia = sa[nd - 1], ib = sb[nd - 1];
+  std::vector<int64_t> idx(nd > 1 ? nd - 1 : 1, 0);
+  int64_t oa = 0, ob = 0, oo = 0;
+  for (int64_t r = 0; r < rows; r++, oo += inner) {
+    const T* pa = a + oa;
+    const T* pb = b + ob;
+    T* po = o + oo;
+    if (ia == 1 && ib == 1) BinaryLoop<T>(op, pa, 1, pb, 1, po, inner);
+    else if (ia == 1 && ib == 0) BinaryLoop<T>(op, pa, 1, pb, 0, po, inner);
+    else if (ia == 0 && ib == 1) BinaryLoop<T>(op, pa, 0, pb, 1, po, inner);
+    else {
+      std::vector<T> ta((size_t)inner), tb((size_t)inner);
+      for (int64_t i = 0; i < inner; i++) { ta[i] = pa[i * ia]; tb[i] = pb[i * ib]; }
+      BinaryLoop<T>(op, ta.data(), 1, tb.data(), 1, po, inner);
+    }
+    for (int d = nd - 2; d >= 0; d--) {
+      idx[d]++; oa += sa[d]; ob += sb[d];
+      if (idx[d] < shape[d]) break;
+      oa -= (int64_t)sa[d] * shape[d]; ob -= (int64_t)sb[d] * shape[d]; idx[d] = 0;
+    }
+  }
+}
+
 // Reduce the middle axis of [outer, size, inner]: 0 sum, 1 max, 2 min (NaN propagates); accumulates in double.
 template <typename T>
 static void ReduceLoop(int op, const T* x, int64_t outer, int64_t size, int64_t inner, T* out) {
+  if (inner == 1) {  // reductions over the last dims: a register accumulator per row
+    for (int64_t o = 0; o < outer; o++) {
+      const T* base = x + o * size;
+      double a = op == 0 ? 0.0 : size > 0 ? (double)base[0] : (op == 1 ? -INFINITY : INFINITY);
+      if (op == 0) for (int64_t k = 0; k < size; k++) a += base[k];
+      else
+        for (int64_t k = 1; k < size; k++) {
+          double v = base[k];
+          if (op == 1 ? (v > a || v != v) : (v < a || v != v)) a = v;
+        }
+      out[o] = (T)a;
+    }
+    return;
+  }
   std::vector<double> acc((size_t)inner);
   for (int64_t o = 0; o < outer; o++) {
     const T* base = x + o * size * inner;
@@ -584,6 +628,27 @@ static napi_value BinaryN(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+
+// binaryStrided(op, a, b, out, shape, aStrides, bStrides) with Int32Array geometry (collapsed by the caller)
+static napi_value BinaryStridedN(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Arr a, b, o, sh, sa, sb;
+  if (argc < 7 || !GetArr(env, argv[1], &a) || !GetArr(env, argv[2], &b) || !GetArr(env, argv[3], &o) || !GetArr(env, argv[4], &sh) ||
+      !GetArr(env, argv[5], &sa) || !GetArr(env, argv[6], &sb) || a.type != o.type || b.type != o.type || sh.type != napi_int32_array) {
+    napi_throw_type_error(env, nullptr, "nabla native binaryStrided: bad arguments");
+    return nullptr;
+  }
+  int op = GetInt(env, argv[0]), nd = (int)sh.length;
+  if (o.type == napi_float32_array)
+    BinaryStrided<float>(op, (const float*)a.data, (const float*)b.data, (float*)o.data, (const int32_t*)sh.data, (const int32_t*)sa.data, (const int32_t*)sb.data, nd);
+  else if (o.type == napi_float64_array)
+    BinaryStrided<double>(op, (const double*)a.data, (const double*)b.data, (double*)o.data, (const int32_t*)sh.data, (const int32_t*)sa.data, (const int32_t*)sb.data, nd);
+  else napi_throw_type_error(env, nullptr, "nabla native binaryStrided: float32 or float64 expected");
+  return nullptr;
+}
+
 static napi_value Info(napi_env env, napi_callback_info) {
   const char* name = isa == Isa::kAvx512 ? "avx512" : isa == Isa::kAvx2 ? "avx2" : "portable";
   napi_value obj, s, t;
@@ -609,8 +674,9 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"unary", nullptr, UnaryN, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduce", nullptr, ReduceN, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, BinaryN, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binaryStrided", nullptr, BinaryStridedN, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 7, props);
+  napi_define_properties(env, exports, 8, props);
   return exports;
 }
 

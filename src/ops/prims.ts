@@ -107,13 +107,17 @@ export function sumPrim(x: Tensor, dims: number[], keepdim: boolean): Tensor {
   const be = getBackend();
   let data = x.data;
   const shape = [...x.shape];
-  for (let k = dims.length - 1; k >= 0; k--) {
-    const d = dims[k];
-    const outer = numel(shape.slice(0, d)), size = shape[d], inner = numel(shape.slice(d + 1));
+  // one pass per run of adjacent reduced dims, last run first: [N, C, H, W] over (0, 2, 3) is two passes
+  for (let k = dims.length - 1; k >= 0;) {
+    let first = k;
+    while (first > 0 && dims[first - 1] === dims[first] - 1) first--;
+    const lo = dims[first], hi = dims[k];
+    const outer = numel(shape.slice(0, lo)), size = numel(shape.slice(lo, hi + 1)), inner = numel(shape.slice(hi + 1));
     const next = allocate(x.dtype, outer * inner);
     be.reduce("sum", data, outer, size, inner, next);
     data = next;
-    shape[d] = 1;
+    for (let d = lo; d <= hi; d++) shape[d] = 1;
+    k = first - 1;
   }
   if (dims.length === 0) data = data.slice();
   const outShape = keepdim ? shape : shape.filter((_, i) => !dims.includes(i));

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { Backend, BinaryOp, Im2colGeometry, ReduceOp, UnaryOp } from "../backend.js";
 import type { TypedArray } from "../../tensor/dtype.js";
 import { jsBackend } from "../js/index.js";
+import { collapse } from "../js/elementwise.js";
 
 interface Addon {
   matmul(a: TypedArray, aOffs: Int32Array, transA: boolean, b: TypedArray, bOffs: Int32Array, transB: boolean, out: TypedArray, m: number, k: number, n: number): void;
@@ -17,6 +18,7 @@ interface Addon {
   unary(op: number, x: TypedArray, out: TypedArray): void;
   reduce(op: number, x: TypedArray, outer: number, size: number, inner: number, out: TypedArray): void;
   binary(op: number, a: TypedArray, sa: number, b: TypedArray, sb: number, out: TypedArray): void;
+  binaryStrided(op: number, a: TypedArray, b: TypedArray, out: TypedArray, shape: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
 }
 
 const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, gt: 7, ge: 8, lt: 9, le: 10, eq: 11, ne: 12 };
@@ -63,10 +65,15 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
     reduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor
       ? jsBackend.reduce(op, x, outer, size, inner, out) : addon.reduce(REDUCE[op], x, outer, size, inner, out)),
     binary: (op, a, as, b, bs, out, shape) => {
+      if (out.length < SMALL || out instanceof Int32Array || a.constructor !== out.constructor || b.constructor !== out.constructor) {
+        return jsBackend.binary(op, a, as, b, bs, out, shape);
+      }
       const la = layout(as, shape), lb = layout(bs, shape);
-      if (out.length < SMALL || out instanceof Int32Array || la < 0 || lb < 0 || (la === 0 && lb === 0) ||
-        a.constructor !== out.constructor || b.constructor !== out.constructor) return jsBackend.binary(op, a, as, b, bs, out, shape);
-      addon.binary(BINARY[op], a, la, b, lb, out);
+      if (la >= 0 && lb >= 0 && !(la === 0 && lb === 0)) return addon.binary(BINARY[op], a, la, b, lb, out);
+      const os = new Array<number>(shape.length);
+      for (let d = shape.length - 1, acc = 1; d >= 0; d--) { os[d] = acc; acc *= shape[d]; }
+      const [cshape, [ca, cb]] = collapse(shape, [as, bs, os]);
+      addon.binaryStrided(BINARY[op], a, b, out, Int32Array.from(cshape), Int32Array.from(ca), Int32Array.from(cb));
     },
     argReduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array
       ? jsBackend.argReduce(op, x, outer, size, inner, out) : addon.reduce(op === "argmax" ? 0 : 1, x, outer, size, inner, out)),
