@@ -45,6 +45,29 @@ for (const name of others) {
     }
   });
 
+  test(`${name} elementwise, broadcasting and reductions match js (exactly for + − × ÷, max, min, comparisons)`, () => {
+    const g = new nb.Generator(3);
+    const shapes: [number[], number[]][] = [[[64, 80], [64, 80]], [[8, 16, 12, 12], [1, 16, 1, 1]], [[8, 16, 12, 12], []], [[5, 1, 700], [1, 9, 700]],
+      [[2, 3, 40, 40], [40]], [[6000], [6000]], [[1, 5000], [7, 1]]];
+    for (const dtype of ["float32", "float64"] as const) {
+      for (const [sa, sb] of shapes) {
+        const a = nb.randn(sa, { dtype, generator: g }), b = nb.rand(sb, { dtype, generator: g }).add(0.5);
+        for (const op of ["add", "sub", "mul", "div", "maximum", "minimum", "gt", "eq"] as const) {
+          const [r, o] = both(name, () => nb[op](a, b));
+          nb.testing.assertClose(o, r, { rtol: 0, atol: 0, msg: `${name} ${op} ${JSON.stringify([sa, sb])} ${dtype}` });
+        }
+        const [rp, op] = both(name, () => nb.pow(b, a));
+        nb.testing.assertClose(op, rp, { rtol: 1e-6, msg: `${name} pow ${dtype}` });
+      }
+      const x = nb.randn([8, 16, 12, 12], { dtype, generator: g });
+      for (const fn of [(t: nb.Tensor) => t.sum([0, 2, 3]), (t: nb.Tensor) => t.sum(1), (t: nb.Tensor) => t.amax([2, 3]), (t: nb.Tensor) => t.argmax(1),
+        (t: nb.Tensor) => t.exp(), (t: nb.Tensor) => t.sigmoid(), (t: nb.Tensor) => t.relu(), (t: nb.Tensor) => nb.nn.functional.softplus(t)]) {
+        const [r, o] = both(name, () => fn(x));
+        nb.testing.assertClose(o, r, { rtol: dtype === "float32" ? 1e-6 : 1e-14, atol: 1e-6, msg: `${name} ${fn} ${dtype}` });
+      }
+    }
+  });
+
   test(`${name} convolution matches js: stride, padding, dilation, groups, depthwise; forward and backward`, () => {
     const g = new nb.Generator(2);
     const cases: [number[], number[], nb.nn.functional.Conv2dOptions][] = [
