@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
+#include <string>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -486,6 +488,25 @@ static bool GetArr(napi_env env, napi_value v, Arr* out) {
   return napi_get_typedarray_info(env, v, &out->type, &out->length, &out->data, &buf, &off) == napi_ok;
 }
 
+
+// Run fn(T{}) with T = float or double when every array has that element type; otherwise throw a
+// TypeError naming the kernel. The one place where the glue maps typed-array types to C++ types.
+template <typename F>
+static void ForFloatType(napi_env env, const char* what, std::initializer_list<const Arr*> arrays, F fn) {
+  napi_typedarray_type t = (*arrays.begin())->type;
+  for (const Arr* a : arrays)
+    if (a->type != t) t = napi_int8_array;
+  if (t == napi_float32_array) fn(float{});
+  else if (t == napi_float64_array) fn(double{});
+  else {
+    std::string msg = std::string("nabla native ") + what + ": float32 or float64 arrays of one type expected";
+    napi_throw_type_error(env, nullptr, msg.c_str());
+  }
+}
+
+template <typename T>
+static T* Ptr(const Arr& a) { return static_cast<T*>(a.data); }
+
 static int GetInt(napi_env env, napi_value v) {
   int32_t r = 0;
   napi_get_value_int32(env, v, &r);
@@ -512,15 +533,10 @@ static napi_value Matmul(napi_env env, napi_callback_info info) {
   bool ta = GetBool(env, argv[2]), tb = GetBool(env, argv[5]);
   int m = GetInt(env, argv[7]), k = GetInt(env, argv[8]), n = GetInt(env, argv[9]);
   int batch = (int)ao.length;
-  if (a.type == napi_float32_array && b.type == napi_float32_array && c.type == napi_float32_array)
-    Gemm<float>((const float*)a.data, (const int32_t*)ao.data, ta, (const float*)b.data, (const int32_t*)bo.data, tb, (float*)c.data, batch, m, k, n);
-  else if (a.type == napi_float64_array && b.type == napi_float64_array && c.type == napi_float64_array)
-    Gemm<double>((const double*)a.data, (const int32_t*)ao.data, ta, (const double*)b.data, (const int32_t*)bo.data, tb, (double*)c.data, batch, m, k,
-                 n);
-  else {
-    napi_throw_type_error(env, nullptr, "nabla native matmul: float32 or float64 arrays of one type expected");
-    return nullptr;
-  }
+  ForFloatType(env, "matmul", {&a, &b, &c}, [&](auto tag) {
+    using T = decltype(tag);
+    Gemm<T>(Ptr<T>(a), Ptr<int32_t>(ao), ta, Ptr<T>(b), Ptr<int32_t>(bo), tb, Ptr<T>(c), batch, m, k, n);
+  });
   return nullptr;
 }
 
@@ -548,9 +564,10 @@ static napi_value Im2colN(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   napi_get_value_double(env, argv[2], &pad);
-  if (x.type == napi_float32_array && out.type == napi_float32_array) Im2col<float>((const float*)x.data, g, (float)pad, (float*)out.data);
-  else if (x.type == napi_float64_array && out.type == napi_float64_array) Im2col<double>((const double*)x.data, g, pad, (double*)out.data);
-  else napi_throw_type_error(env, nullptr, "nabla native im2col: float32 or float64 expected");
+  ForFloatType(env, "im2col", {&x, &out}, [&](auto tag) {
+    using T = decltype(tag);
+    Im2col<T>(Ptr<T>(x), g, (T)pad, Ptr<T>(out));
+  });
   return nullptr;
 }
 
@@ -565,9 +582,10 @@ static napi_value Col2imN(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "nabla native col2im: bad arguments");
     return nullptr;
   }
-  if (cols.type == napi_float32_array && out.type == napi_float32_array) Col2im<float>((const float*)cols.data, g, (float*)out.data);
-  else if (cols.type == napi_float64_array && out.type == napi_float64_array) Col2im<double>((const double*)cols.data, g, (double*)out.data);
-  else napi_throw_type_error(env, nullptr, "nabla native col2im: float32 or float64 expected");
+  ForFloatType(env, "col2im", {&cols, &out}, [&](auto tag) {
+    using T = decltype(tag);
+    Col2im<T>(Ptr<T>(cols), g, Ptr<T>(out));
+  });
   return nullptr;
 }
 
@@ -578,14 +596,15 @@ static napi_value UnaryN(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   Arr x, o;
-  if (argc < 3 || !GetArr(env, argv[1], &x) || !GetArr(env, argv[2], &o) || x.type != o.type || x.length != o.length) {
+  if (argc < 3 || !GetArr(env, argv[1], &x) || !GetArr(env, argv[2], &o) || x.length != o.length) {
     napi_throw_type_error(env, nullptr, "nabla native unary: bad arguments");
     return nullptr;
   }
   int op = GetInt(env, argv[0]);
-  if (x.type == napi_float32_array) UnaryLoop<float>(op, (const float*)x.data, (float*)o.data, (int64_t)x.length);
-  else if (x.type == napi_float64_array) UnaryLoop<double>(op, (const double*)x.data, (double*)o.data, (int64_t)x.length);
-  else napi_throw_type_error(env, nullptr, "nabla native unary: float32 or float64 expected");
+  ForFloatType(env, "unary", {&x, &o}, [&](auto tag) {
+    using T = decltype(tag);
+    UnaryLoop<T>(op, Ptr<T>(x), Ptr<T>(o), (int64_t)x.length);
+  });
   return nullptr;
 }
 
@@ -601,11 +620,17 @@ static napi_value ReduceN(napi_env env, napi_callback_info info) {
   }
   int op = GetInt(env, argv[0]);
   int64_t outer = GetInt(env, argv[2]), size = GetInt(env, argv[3]), inner = GetInt(env, argv[4]);
-  if (o.type == napi_int32_array && x.type == napi_float32_array) ArgReduceLoop<float>(op, (const float*)x.data, outer, size, inner, (int32_t*)o.data);
-  else if (o.type == napi_int32_array && x.type == napi_float64_array) ArgReduceLoop<double>(op, (const double*)x.data, outer, size, inner, (int32_t*)o.data);
-  else if (x.type == napi_float32_array && o.type == napi_float32_array) ReduceLoop<float>(op, (const float*)x.data, outer, size, inner, (float*)o.data);
-  else if (x.type == napi_float64_array && o.type == napi_float64_array) ReduceLoop<double>(op, (const double*)x.data, outer, size, inner, (double*)o.data);
-  else napi_throw_type_error(env, nullptr, "nabla native reduce: float32 or float64 expected");
+  if (o.type == napi_int32_array) {
+    ForFloatType(env, "argReduce", {&x}, [&](auto tag) {
+      using T = decltype(tag);
+      ArgReduceLoop<T>(op, Ptr<T>(x), outer, size, inner, Ptr<int32_t>(o));
+    });
+  } else {
+    ForFloatType(env, "reduce", {&x, &o}, [&](auto tag) {
+      using T = decltype(tag);
+      ReduceLoop<T>(op, Ptr<T>(x), outer, size, inner, Ptr<T>(o));
+    });
+  }
   return nullptr;
 }
 
@@ -616,15 +641,16 @@ static napi_value BinaryN(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   Arr a, b, o;
-  if (argc < 6 || !GetArr(env, argv[1], &a) || !GetArr(env, argv[3], &b) || !GetArr(env, argv[5], &o) || a.type != o.type || b.type != o.type) {
+  if (argc < 6 || !GetArr(env, argv[1], &a) || !GetArr(env, argv[3], &b) || !GetArr(env, argv[5], &o)) {
     napi_throw_type_error(env, nullptr, "nabla native binary: bad arguments");
     return nullptr;
   }
   int op = GetInt(env, argv[0]);
   int64_t sa = GetInt(env, argv[2]), sb = GetInt(env, argv[4]);
-  if (o.type == napi_float32_array) BinaryLoop<float>(op, (const float*)a.data, sa, (const float*)b.data, sb, (float*)o.data, (int64_t)o.length);
-  else if (o.type == napi_float64_array) BinaryLoop<double>(op, (const double*)a.data, sa, (const double*)b.data, sb, (double*)o.data, (int64_t)o.length);
-  else napi_throw_type_error(env, nullptr, "nabla native binary: float32 or float64 expected");
+  ForFloatType(env, "binary", {&a, &b, &o}, [&](auto tag) {
+    using T = decltype(tag);
+    BinaryLoop<T>(op, Ptr<T>(a), sa, Ptr<T>(b), sb, Ptr<T>(o), (int64_t)o.length);
+  });
   return nullptr;
 }
 
@@ -636,16 +662,15 @@ static napi_value BinaryStridedN(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   Arr a, b, o, sh, sa, sb;
   if (argc < 7 || !GetArr(env, argv[1], &a) || !GetArr(env, argv[2], &b) || !GetArr(env, argv[3], &o) || !GetArr(env, argv[4], &sh) ||
-      !GetArr(env, argv[5], &sa) || !GetArr(env, argv[6], &sb) || a.type != o.type || b.type != o.type || sh.type != napi_int32_array) {
+      !GetArr(env, argv[5], &sa) || !GetArr(env, argv[6], &sb) || sh.type != napi_int32_array) {
     napi_throw_type_error(env, nullptr, "nabla native binaryStrided: bad arguments");
     return nullptr;
   }
   int op = GetInt(env, argv[0]), nd = (int)sh.length;
-  if (o.type == napi_float32_array)
-    BinaryStrided<float>(op, (const float*)a.data, (const float*)b.data, (float*)o.data, (const int32_t*)sh.data, (const int32_t*)sa.data, (const int32_t*)sb.data, nd);
-  else if (o.type == napi_float64_array)
-    BinaryStrided<double>(op, (const double*)a.data, (const double*)b.data, (double*)o.data, (const int32_t*)sh.data, (const int32_t*)sa.data, (const int32_t*)sb.data, nd);
-  else napi_throw_type_error(env, nullptr, "nabla native binaryStrided: float32 or float64 expected");
+  ForFloatType(env, "binaryStrided", {&a, &b, &o}, [&](auto tag) {
+    using T = decltype(tag);
+    BinaryStrided<T>(op, Ptr<T>(a), Ptr<T>(b), Ptr<T>(o), Ptr<int32_t>(sh), Ptr<int32_t>(sa), Ptr<int32_t>(sb), nd);
+  });
   return nullptr;
 }
 

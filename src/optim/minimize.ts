@@ -190,24 +190,26 @@ export function minimize(fn: (x: Tensor) => Tensor, x0: Tensor, opts: MinimizeOp
     // 2. step length
     let t: number, fNew: number, gNew: Float64Array;
     const xCur = x;
+    // At the precision floor f no longer resolves a decrease: a step that keeps f level and shrinks the
+    // gradient is accepted there (used for the full Newton step and after a line search that stalls).
+    const levelAndBetter = (trial: { f: number; g: Float64Array }) => trial.f <= f + 1e-12 * Math.abs(f) && norm2(trial.g) < norm2(g);
     const newtonFull = method === "Newton" || method === "Newton-CG" ? obj.fg(axpy(xCur, 1, d)) : null;
     if (method === "GD" && opts.lr !== undefined) {
       t = opts.lr;
       ({ f: fNew, g: gNew } = obj.fg(axpy(xCur, t, d)));
-    } else if (newtonFull && (newtonFull.f <= f + 1e-4 * gtd ||
-      (newtonFull.f <= f + 1e-12 * Math.abs(f) && norm2(newtonFull.g) < norm2(g)))) {
-      // The full Newton step: accepted on sufficient decrease, or — near the optimum, where f no longer
-      // resolves the decrease — when it stays level and the gradient shrinks.
+    } else if (newtonFull && (newtonFull.f <= f + 1e-4 * gtd || levelAndBetter(newtonFull))) {
+      // the full Newton step, on sufficient decrease or at the precision floor
       t = 1;
       ({ f: fNew, g: gNew } = newtonFull);
     } else {
       const r = strongWolfe((tt) => obj.fg(axpy(xCur, tt, d)), t0, d, f, g, gtd, { c2: method === "CG" ? 0.4 : 0.9, toleranceChange: 1e-12, maxLs: 40 });
       ({ t, f: fNew, g: gNew } = r);
       if (!(fNew < f)) {
-        // At the precision floor f no longer resolves a decrease: take the first trial step if f stays
-        // level and the gradient shrinks (the same rule as the full Newton step above).
         const trial = obj.fg(axpy(xCur, t0, d));
-        if (trial.f <= f + 1e-12 * Math.abs(f) && norm2(trial.g) < norm2(g)) ({ f: fNew, g: gNew } = trial), (t = t0);
+        if (levelAndBetter(trial)) {
+          ({ f: fNew, g: gNew } = trial);
+          t = t0;
+        }
       }
     }
     const xNew = axpy(x, t, d);
