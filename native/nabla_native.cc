@@ -90,22 +90,21 @@ static ThreadPool* pool = nullptr;
 // ---------------------------------------------------------------- GEMM
 
 // C[m×n] = op(A)[m×k] · op(B)[k×n]. A is packed into MR-row panels and B into NR-column panels
-// (k-major), and an MR×NR tile of C lives in vector registers during the k loop.
-constexpr int MR = 6;
-constexpr int NR = 16;
-constexpr int KC = 256;
-constexpr int MC = 72;   // multiple of MR
-constexpr int NC = 1024; // multiple of NR
+// (k-major), and an MR×NR tile of C lives in vector registers during the k loop. The tile is chosen
+// per ISA: 12×32 floats (24 of the 32 zmm registers) with AVX-512, 6×16 (12 of 16 ymm) otherwise, so
+// that enough independent FMA chains are in flight to hide the FMA latency.
+constexpr int KC = 384;
+constexpr int NC = 1024; // multiple of every NR
 
-typedef float vf __attribute__((vector_size(NR * sizeof(float))));
-typedef double vd __attribute__((vector_size(8 * sizeof(double))));
+typedef float vf __attribute__((vector_size(64)));
+typedef double vd __attribute__((vector_size(64)));
 
 template <typename T>
 struct Vec;
 template <>
 struct Vec<float> {
   typedef vf type;
-  static constexpr int lanes = NR;
+  static constexpr int lanes = 16;
 };
 template <>
 struct Vec<double> {
@@ -113,105 +112,166 @@ struct Vec<double> {
   static constexpr int lanes = 8;
 };
 
-template <typename T>
+template <typename T, int MR>
 static inline __attribute__((always_inline)) void PackA(const T* a, bool trans, int64_t lda_m, int64_t k, int i0, int mc, int p0,
                                                          int kc, T* dst) {
-  // dst[panel][p][r] = A[i0 + panel·MR + r][p0 + p]
+  // dst[panel][p][r] = A[i0 + panel·MR + r][p0 + p], zero past the last row
   for (int pn = 0; pn < mc; pn += MR) {
-    for (int p = 0; p < kc; p++) {
-      for (int r = 0; r < MR; r++) {
-        int i = i0 + pn + r;
-        T v = 0;
-        if (pn + r < mc) v = trans ? a[(int64_t)(p0 + p) * lda_m + i] : a[(int64_t)i * k + p0 + p];
-        *dst++ = v;
+    int rows = std::min(MR, mc - pn);
+    if (trans) {
+      for (int p = 0; p < kc; p++, dst += MR) {
+        const T* src = a + (int64_t)(p0 + p) * lda_m + i0 + pn;
+        for (int r = 0; r < rows; r++) dst[r] = src[r];
+        for (int r = rows; r < MR; r++) dst[r] = 0;
       }
+    } else {
+      for (int r = 0; r < MR; r++) {
+        if (r < rows) {
+          const T* src = a + (int64_t)(i0 + pn + r) * k + p0;
+          for (int p = 0; p < kc; p++) dst[p * MR + r] = src[p];
+        } else {
+          for (int p = 0; p < kc; p++) dst[p * MR + r] = 0;
+        }
+      }
+      dst += (int64_t)kc * MR;
     }
   }
 }
 
-template <typename T>
+template <typename T, int NR>
 static inline __attribute__((always_inline)) void PackB(const T* b, bool trans, int64_t k, int64_t n, int j0, int nc, int p0, int kc,
                                                          T* dst) {
-  constexpr int L = Vec<T>::lanes;
-  // dst[panel][p][c] = B[p0 + p][j0 + panel·L + c]
-  for (int pn = 0; pn < nc; pn += L) {
-    for (int p = 0; p < kc; p++) {
-      for (int c = 0; c < L; c++) {
-        int j = j0 + pn + c;
-        T v = 0;
-        if (pn + c < nc) v = trans ? b[(int64_t)j * k + p0 + p] : b[(int64_t)(p0 + p) * n + j];
-        *dst++ = v;
+  // dst[panel][p][c] = B[p0 + p][j0 + panel·NR + c], zero past the last column
+  for (int pn = 0; pn < nc; pn += NR) {
+    int cols = std::min(NR, nc - pn);
+    if (trans) {
+      for (int c = 0; c < NR; c++) {
+        if (c < cols) {
+          const T* src = b + (int64_t)(j0 + pn + c) * k + p0;
+          for (int p = 0; p < kc; p++) dst[p * NR + c] = src[p];
+        } else {
+          for (int p = 0; p < kc; p++) dst[p * NR + c] = 0;
+        }
+      }
+      dst += (int64_t)kc * NR;
+    } else {
+      for (int p = 0; p < kc; p++, dst += NR) {
+        const T* src = b + (int64_t)(p0 + p) * n + j0 + pn;
+        if (cols == NR) {
+          std::memcpy(dst, src, sizeof(T) * NR);
+        } else {
+          for (int c = 0; c < cols; c++) dst[c] = src[c];
+          for (int c = cols; c < NR; c++) dst[c] = 0;
+        }
       }
     }
   }
 }
 
-template <typename T>
+template <typename T, int MR, int NV>
 static inline __attribute__((always_inline)) void Micro(const T* ap, const T* bp, int kc, T* c, int64_t ldc, int rows, int cols, bool acc) {
   typedef typename Vec<T>::type V;
-  constexpr int L = Vec<T>::lanes;
-  V c0 = {}, c1 = {}, c2 = {}, c3 = {}, c4 = {}, c5 = {};
+  constexpr int L = Vec<T>::lanes, NR = NV * L;
+  V cs[MR][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) cs[r][v] = V{};
+  for (int r = 0; r < rows; r++) __builtin_prefetch(c + r * ldc, 1);
+#pragma GCC unroll 2
   for (int p = 0; p < kc; p++) {
-    V b;
-    std::memcpy(&b, bp + (int64_t)p * L, sizeof(V));
+    V b[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) std::memcpy(&b[v], bp + (int64_t)p * NR + v * L, sizeof(V));
     const T* a = ap + (int64_t)p * MR;
-    c0 += a[0] * b;
-    c1 += a[1] * b;
-    c2 += a[2] * b;
-    c3 += a[3] * b;
-    c4 += a[4] * b;
-    c5 += a[5] * b;
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) cs[r][v] += a[r] * b[v];
   }
-  V cs[MR] = {c0, c1, c2, c3, c4, c5};
-  for (int r = 0; r < rows; r++) {
-    T* row = c + r * ldc;
-    if (cols == L) {
-      V old = {};
-      if (acc) std::memcpy(&old, row, sizeof(V));
-      V out = old + cs[r];
-      std::memcpy(row, &out, sizeof(V));
-    } else {
-      for (int q = 0; q < cols; q++) row[q] = (acc ? row[q] : 0) + cs[r][q];
+  if (cols == NR) {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) {
+      if (r >= rows) break;
+      T* row = c + r * ldc;
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) {
+        V old = {};
+        if (acc) std::memcpy(&old, row + v * L, sizeof(V));
+        V out = old + cs[r][v];
+        std::memcpy(row + v * L, &out, sizeof(V));
+      }
+    }
+  } else {
+    for (int r = 0; r < rows; r++) {
+      T* row = c + r * ldc;
+      for (int q = 0; q < cols; q++) row[q] = (acc ? row[q] : 0) + cs[r][q / L][q % L];
     }
   }
 }
 
-// One GEMM over the column range [jBegin, jEnd) of C (threads split the columns).
-template <typename T>
-static inline __attribute__((always_inline)) void GemmCols(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, int jBegin,
-                                                            int jEnd) {
-  constexpr int L = Vec<T>::lanes;
+// k is cut into equal blocks of at most KC: 512 = 256 + 256, not 384 + 128.
+static inline int KStep(int k) {
+  int blocks = std::max(1, (k + KC - 1) / KC);
+  return (k + blocks - 1) / blocks;
+}
+
+// Pack the MR-row panels [panel0, panel1) of A for every k block, in the layout GemmBlock reads when it is
+// handed a pre-packed A: block p0 at p0·mpad, the panel of row i at + i·kc (mpad = m rounded up to MR).
+template <typename T, int MR>
+static inline __attribute__((always_inline)) void PackAllA(const T* a, bool ta, int m, int k, int panel0, int panel1, T* dst) {
+  const int64_t mpad = (int64_t)(m + MR - 1) / MR * MR;
+  int kstep = KStep(k);
+  for (int p0 = 0; p0 < k; p0 += kstep) {
+    int kc = std::min(kstep, k - p0);
+    for (int q = panel0; q < panel1; q++) PackA<T, MR>(a, ta, m, k, q * MR, std::min(MR, m - q * MR), p0, kc, dst + p0 * mpad + (int64_t)q * MR * kc);
+  }
+}
+
+// One GEMM over the block [iBegin, iEnd) × [jBegin, jEnd) of C (threads split the columns or the rows).
+template <typename T, int MR, int NV>
+static inline __attribute__((always_inline)) void GemmBlock(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, int iBegin,
+                                                             int iEnd, int jBegin, int jEnd, const T* packedA) {
+  constexpr int NR = NV * Vec<T>::lanes, MC = MR * 8;
+  const int64_t mpad = (int64_t)(m + MR - 1) / MR * MR;
   // packing buffers, one pair per thread, reused across calls (a LeNet step runs hundreds of small GEMMs)
   static thread_local std::vector<T> pa((size_t)MC * KC), pb((size_t)NC * KC);
   for (int j0 = jBegin; j0 < jEnd; j0 += NC) {
     int nc = std::min(NC, jEnd - j0);
-    for (int p0 = 0; p0 < k; p0 += KC) {
-      int kc = std::min(KC, k - p0);
-      PackB(b, tb, k, n, j0, nc, p0, kc, pb.data());
-      for (int i0 = 0; i0 < m; i0 += MC) {
-        int mc = std::min(MC, m - i0);
-        PackA(a, ta, m, k, i0, mc, p0, kc, pa.data());
-        for (int jr = 0; jr < nc; jr += L) {
+    int kstep = KStep(k);
+    for (int p0 = 0; p0 < k; p0 += kstep) {
+      int kc = std::min(kstep, k - p0);
+      PackB<T, NR>(b, tb, k, n, j0, nc, p0, kc, pb.data());
+      for (int i0 = iBegin; i0 < iEnd; i0 += MC) {
+        int mc = std::min(MC, iEnd - i0);
+        const T* ap = packedA ? packedA + p0 * mpad + (int64_t)i0 * kc : pa.data();
+        if (!packedA) PackA<T, MR>(a, ta, m, k, i0, mc, p0, kc, pa.data());
+        for (int jr = 0; jr < nc; jr += NR) {
           for (int ir = 0; ir < mc; ir += MR) {
-            Micro(pa.data() + (int64_t)ir * kc, pb.data() + (int64_t)jr * kc, kc, c + (int64_t)(i0 + ir) * n + j0 + jr, n, std::min(MR, mc - ir),
-                  std::min(L, nc - jr), p0 > 0);
+            Micro<T, MR, NV>(ap + (int64_t)ir * kc, pb.data() + (int64_t)jr * kc, kc, c + (int64_t)(i0 + ir) * n + j0 + jr, n,
+                             std::min(MR, mc - ir), std::min(NR, nc - jr), p0 > 0);
           }
         }
       }
     }
   }
   if (k == 0)
-    for (int i = 0; i < m; i++) std::memset(c + (int64_t)i * n + jBegin, 0, sizeof(T) * (jEnd - jBegin));
+    for (int i = iBegin; i < iEnd; i++) std::memset(c + (int64_t)i * n + jBegin, 0, sizeof(T) * (jEnd - jBegin));
 }
 
-#define GEMM_VARIANT(NAME, ATTR)                                                                                             \
+#define GEMM_VARIANT(NAME, ATTR, MR, NV)                                                                                     \
   template <typename T>                                                                                                      \
-  ATTR void NAME(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, int j0, int j1) {                      \
-    GemmCols<T>(a, ta, b, tb, c, m, k, n, j0, j1);                                                                           \
+  ATTR void NAME(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, int i0, int i1, int j0, int j1,       \
+                 const T* packedA) {                                                                                         \
+    GemmBlock<T, MR, NV>(a, ta, b, tb, c, m, k, n, i0, i1, j0, j1, packedA);                                                 \
+  }                                                                                                                          \
+  template <typename T>                                                                                                      \
+  ATTR void NAME##PackA(const T* a, bool ta, int m, int k, int q0, int q1, T* dst) {                                         \
+    PackAllA<T, MR>(a, ta, m, k, q0, q1, dst);                                                                               \
   }
-GEMM_VARIANT(GemmAvx512, __attribute__((target("avx512f,avx2,fma"))))
-GEMM_VARIANT(GemmAvx2, __attribute__((target("avx2,fma"))))
-GEMM_VARIANT(GemmPortable, )
+GEMM_VARIANT(GemmAvx512, __attribute__((target("avx512f,avx2,fma"))), 12, 2)
+GEMM_VARIANT(GemmAvx2, __attribute__((target("avx2,fma"))), 6, 1)
+GEMM_VARIANT(GemmPortable, , 6, 1)
 
 enum class Isa { kAvx512, kAvx2, kPortable };
 static Isa DetectIsa() {
@@ -225,33 +285,74 @@ static Isa DetectIsa() {
 static Isa isa = DetectIsa();
 
 template <typename T>
-static void GemmRange(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, int j0, int j1) {
+static void GemmRange(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, int i0, int i1, int j0, int j1,
+                      const T* packedA = nullptr) {
   switch (isa) {
 #if defined(__x86_64__) || defined(__i386__)
-    case Isa::kAvx512: GemmAvx512<T>(a, ta, b, tb, c, m, k, n, j0, j1); return;
-    case Isa::kAvx2: GemmAvx2<T>(a, ta, b, tb, c, m, k, n, j0, j1); return;
+    case Isa::kAvx512: GemmAvx512<T>(a, ta, b, tb, c, m, k, n, i0, i1, j0, j1, packedA); return;
+    case Isa::kAvx2: GemmAvx2<T>(a, ta, b, tb, c, m, k, n, i0, i1, j0, j1, packedA); return;
 #endif
-    default: GemmPortable<T>(a, ta, b, tb, c, m, k, n, j0, j1);
+    default: GemmPortable<T>(a, ta, b, tb, c, m, k, n, i0, i1, j0, j1, packedA);
   }
 }
 
-// Batched GEMM: batches, then column blocks, are the parallel tasks; small problems stay on this thread.
+// Rows per A panel of the current ISA's tile.
+static int GemmMR() { return isa == Isa::kAvx512 ? 12 : 6; }
+
+template <typename T>
+static void GemmPackA(const T* a, bool ta, int m, int k, int q0, int q1, T* dst) {
+  switch (isa) {
+#if defined(__x86_64__) || defined(__i386__)
+    case Isa::kAvx512: GemmAvx512PackA<T>(a, ta, m, k, q0, q1, dst); return;
+    case Isa::kAvx2: GemmAvx2PackA<T>(a, ta, m, k, q0, q1, dst); return;
+#endif
+    default: GemmPortablePackA<T>(a, ta, m, k, q0, q1, dst);
+  }
+}
+
+// Single-threaded GEMM of one matrix pair (the conv kernels call it from their own parallel loops).
+template <typename T>
+static void Gemm1(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n) {
+  GemmRange(a, ta, b, tb, c, m, k, n, 0, m, 0, n);
+}
+
+// Batched GEMM. The parallel tasks are the batch entries, each cut into `parts` column blocks (or row
+// blocks when C is narrow) so that the task count is a multiple of the thread count: 5 equal tasks on
+// 2 threads would leave one thread idle for a fifth of the time. When one matrix is cut by columns, A is
+// packed once, by all threads together, instead of once by each. Small problems stay on this thread.
 template <typename T>
 static void Gemm(const T* a, const int32_t* aOffs, bool ta, const T* b, const int32_t* bOffs, bool tb, T* c, int batch, int m, int k, int n) {
   double flops = 2.0 * batch * m * k * n;
   int threads = flops < 4e6 ? 1 : pool->size();
-  int colBlocks = threads == 1 ? 1 : std::max(1, std::min((n + 63) / 64, threads * 2 / std::max(1, batch) + 1));
-  int per = (n + colBlocks - 1) / colBlocks;
-  per = (per + 15) / 16 * 16;
-  colBlocks = (n + per - 1) / per;
-  pool->Run(threads == 1 ? 1 : batch * colBlocks, [&](int t) {
-    if (threads == 1) {
-      for (int i = 0; i < batch; i++) GemmRange(a + aOffs[i], ta, b + bOffs[i], tb, c + (int64_t)i * m * n, m, k, n, 0, n);
-      return;
-    }
-    int i = t / colBlocks, cb = t % colBlocks;
-    int j0 = cb * per, j1 = std::min(n, j0 + per);
-    if (j0 < j1) GemmRange(a + aOffs[i], ta, b + bOffs[i], tb, c + (int64_t)i * m * n, m, k, n, j0, j1);
+  if (threads == 1) {
+    for (int i = 0; i < batch; i++) Gemm1(a + aOffs[i], ta, b + bOffs[i], tb, c + (int64_t)i * m * n, m, k, n);
+    return;
+  }
+  int parts = batch >= 4 * threads ? 1 : threads / std::__gcd(batch, threads);
+  bool byCols = n >= 32 * parts || n >= m;
+  int extent = byCols ? n : m, align = byCols ? 32 : 12; // whole panels of the widest tile
+  int per = ((extent + parts - 1) / parts + align - 1) / align * align;
+  parts = std::max(1, (extent + per - 1) / per);
+  if (batch == 1 && byCols && parts > 1 && k > 0) {
+    int mr = GemmMR(), panels = (m + mr - 1) / mr;
+    static thread_local std::vector<T> packed;
+    packed.resize((size_t)panels * mr * k);
+    T* pk = packed.data();
+    int chunk = (panels + threads - 1) / threads;
+    pool->Run(threads, [&](int t) { GemmPackA(a, ta, m, k, t * chunk, std::min(panels, (t + 1) * chunk), pk); });
+    pool->Run(parts, [&](int q) {
+      int lo = q * per, hi = std::min(n, lo + per);
+      if (lo < hi) GemmRange(a, ta, b, tb, c, m, k, n, 0, m, lo, hi, (const T*)pk);
+    });
+    return;
+  }
+  pool->Run(batch * parts, [&](int t) {
+    int i = t / parts, q = t % parts;
+    int lo = q * per, hi = std::min(extent, lo + per);
+    if (lo >= hi) return;
+    T* ci = c + (int64_t)i * m * n;
+    if (byCols) GemmRange(a + aOffs[i], ta, b + bOffs[i], tb, ci, m, k, n, 0, m, lo, hi);
+    else GemmRange(a + aOffs[i], ta, b + bOffs[i], tb, ci, m, k, n, lo, hi, 0, n);
   });
 }
 
