@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
@@ -231,7 +232,7 @@ static inline __attribute__((always_inline)) void PackAllA(const T* a, bool ta, 
 // One GEMM over the block [iBegin, iEnd) × [jBegin, jEnd) of C (threads split the columns or the rows).
 template <typename T, int MR, int NV>
 static inline __attribute__((always_inline)) void GemmBlock(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, int iBegin,
-                                                             int iEnd, int jBegin, int jEnd, const T* packedA) {
+                                                             int iEnd, int jBegin, int jEnd, const T* packedA, bool accumulate) {
   constexpr int NR = NV * Vec<T>::lanes, MC = MR * 8;
   const int64_t mpad = (int64_t)(m + MR - 1) / MR * MR;
   // packing buffers, one pair per thread, reused across calls (a LeNet step runs hundreds of small GEMMs)
@@ -249,21 +250,21 @@ static inline __attribute__((always_inline)) void GemmBlock(const T* a, bool ta,
         for (int jr = 0; jr < nc; jr += NR) {
           for (int ir = 0; ir < mc; ir += MR) {
             Micro<T, MR, NV>(ap + (int64_t)ir * kc, pb.data() + (int64_t)jr * kc, kc, c + (int64_t)(i0 + ir) * n + j0 + jr, n,
-                             std::min(MR, mc - ir), std::min(NR, nc - jr), p0 > 0);
+                             std::min(MR, mc - ir), std::min(NR, nc - jr), p0 > 0 || accumulate);
           }
         }
       }
     }
   }
-  if (k == 0)
+  if (k == 0 && !accumulate)
     for (int i = iBegin; i < iEnd; i++) std::memset(c + (int64_t)i * n + jBegin, 0, sizeof(T) * (jEnd - jBegin));
 }
 
 #define GEMM_VARIANT(NAME, ATTR, MR, NV)                                                                                     \
   template <typename T>                                                                                                      \
   ATTR void NAME(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, int i0, int i1, int j0, int j1,       \
-                 const T* packedA) {                                                                                         \
-    GemmBlock<T, MR, NV>(a, ta, b, tb, c, m, k, n, i0, i1, j0, j1, packedA);                                                 \
+                 const T* packedA, bool accumulate) {                                                                        \
+    GemmBlock<T, MR, NV>(a, ta, b, tb, c, m, k, n, i0, i1, j0, j1, packedA, accumulate);                                     \
   }                                                                                                                          \
   template <typename T>                                                                                                      \
   ATTR void NAME##PackA(const T* a, bool ta, int m, int k, int q0, int q1, T* dst) {                                         \
@@ -286,13 +287,13 @@ static Isa isa = DetectIsa();
 
 template <typename T>
 static void GemmRange(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, int i0, int i1, int j0, int j1,
-                      const T* packedA = nullptr) {
+                      const T* packedA = nullptr, bool accumulate = false) {
   switch (isa) {
 #if defined(__x86_64__) || defined(__i386__)
-    case Isa::kAvx512: GemmAvx512<T>(a, ta, b, tb, c, m, k, n, i0, i1, j0, j1, packedA); return;
-    case Isa::kAvx2: GemmAvx2<T>(a, ta, b, tb, c, m, k, n, i0, i1, j0, j1, packedA); return;
+    case Isa::kAvx512: GemmAvx512<T>(a, ta, b, tb, c, m, k, n, i0, i1, j0, j1, packedA, accumulate); return;
+    case Isa::kAvx2: GemmAvx2<T>(a, ta, b, tb, c, m, k, n, i0, i1, j0, j1, packedA, accumulate); return;
 #endif
-    default: GemmPortable<T>(a, ta, b, tb, c, m, k, n, i0, i1, j0, j1, packedA);
+    default: GemmPortable<T>(a, ta, b, tb, c, m, k, n, i0, i1, j0, j1, packedA, accumulate);
   }
 }
 
@@ -310,10 +311,11 @@ static void GemmPackA(const T* a, bool ta, int m, int k, int q0, int q1, T* dst)
   }
 }
 
-// Single-threaded GEMM of one matrix pair (the conv kernels call it from their own parallel loops).
+// Single-threaded GEMM of one matrix pair, C = op(A)·op(B) or C += op(A)·op(B) (the conv kernels call it
+// from their own parallel loops).
 template <typename T>
-static void Gemm1(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n) {
-  GemmRange(a, ta, b, tb, c, m, k, n, 0, m, 0, n);
+static void Gemm1(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, bool accumulate = false) {
+  GemmRange<T>(a, ta, b, tb, c, m, k, n, 0, m, 0, n, nullptr, accumulate);
 }
 
 // Batched GEMM. The parallel tasks are the batch entries, each cut into `parts` column blocks (or row
@@ -362,29 +364,66 @@ struct Geom {
   int n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
 };
 
+// The output columns ox whose input column ix = ix0 + ox·sw lies in [0, w): [lo, hi).
+static inline void ValidRange(int ix0, int sw, int w, int ow, int* lo, int* hi) {
+  int l = ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw;
+  int h = ix0 >= w ? 0 : (w - ix0 + sw - 1) / sw;
+  *lo = std::min(l, ow);
+  *hi = std::max(*lo, std::min(h, ow));
+}
+
+// Unfold one input channel plane [h, w] into its kh·kw rows of oh·ow columns.
+template <typename T>
+static void Im2colPlane(const T* xb, const Geom& g, T pad, T* o) {
+  for (int ki = 0; ki < g.kh; ki++)
+    for (int kj = 0; kj < g.kw; kj++) {
+      int ix0 = kj * g.dw - g.pw, lo, hi;
+      ValidRange(ix0, g.sw, g.w, g.ow, &lo, &hi);
+      for (int oy = 0; oy < g.oh; oy++, o += g.ow) {
+        int iy = oy * g.sh - g.ph + ki * g.dh;
+        if (iy < 0 || iy >= g.h) {
+          for (int ox = 0; ox < g.ow; ox++) o[ox] = pad;
+          continue;
+        }
+        const T* row = xb + (int64_t)iy * g.w + ix0;
+        for (int ox = 0; ox < lo; ox++) o[ox] = pad;
+        if (g.sw == 1)
+          for (int ox = lo; ox < hi; ox++) o[ox] = row[ox];
+        else
+          for (int ox = lo; ox < hi; ox++) o[ox] = row[(int64_t)ox * g.sw];
+        for (int ox = hi; ox < g.ow; ox++) o[ox] = pad;
+      }
+    }
+}
+
+// Adjoint of Im2colPlane: add the kh·kw rows back into the plane (which the caller zeroed).
+template <typename T>
+static void Col2imPlane(const T* o, const Geom& g, T* xb) {
+  for (int ki = 0; ki < g.kh; ki++)
+    for (int kj = 0; kj < g.kw; kj++) {
+      int ix0 = kj * g.dw - g.pw, lo, hi;
+      ValidRange(ix0, g.sw, g.w, g.ow, &lo, &hi);
+      for (int oy = 0; oy < g.oh; oy++, o += g.ow) {
+        int iy = oy * g.sh - g.ph + ki * g.dh;
+        if (iy < 0 || iy >= g.h) continue;
+        T* row = xb + (int64_t)iy * g.w + ix0;
+        if (g.sw == 1)
+          for (int ox = lo; ox < hi; ox++) row[ox] += o[ox];
+        else
+          for (int ox = lo; ox < hi; ox++) row[(int64_t)ox * g.sw] += o[ox];
+      }
+    }
+}
+
 template <typename T>
 static void Im2col(const T* x, const Geom& g, T pad, T* out) {
   int64_t rows = (int64_t)g.c * g.kh * g.kw, L = (int64_t)g.oh * g.ow;
   int tasks = g.n * g.c;
-  int threads = (int64_t)g.n * rows * L < 200000 ? 1 : pool->size();
   auto body = [&](int t) {
     int b = t / g.c, ch = t % g.c;
-    const T* xb = x + ((int64_t)b * g.c + ch) * g.h * g.w;
-    T* o = out + ((int64_t)b * rows + (int64_t)ch * g.kh * g.kw) * L;
-    for (int ki = 0; ki < g.kh; ki++)
-      for (int kj = 0; kj < g.kw; kj++)
-        for (int oy = 0; oy < g.oh; oy++) {
-          int iy = oy * g.sh - g.ph + ki * g.dh;
-          if (iy < 0 || iy >= g.h) {
-            for (int ox = 0; ox < g.ow; ox++) *o++ = pad;
-            continue;
-          }
-          const T* row = xb + (int64_t)iy * g.w;
-          int ix = kj * g.dw - g.pw;
-          for (int ox = 0; ox < g.ow; ox++, ix += g.sw) *o++ = (ix >= 0 && ix < g.w) ? row[ix] : pad;
-        }
+    Im2colPlane(x + ((int64_t)b * g.c + ch) * g.h * g.w, g, pad, out + ((int64_t)b * rows + (int64_t)ch * g.kh * g.kw) * L);
   };
-  if (threads == 1)
+  if ((int64_t)g.n * rows * L < 200000)
     for (int t = 0; t < tasks; t++) body(t);
   else
     pool->Run(tasks, body);
@@ -396,21 +435,7 @@ static void Col2im(const T* cols, const Geom& g, T* out) {
   int tasks = g.n * g.c; // each task owns one output channel plane: no write conflicts
   auto body = [&](int t) {
     int b = t / g.c, ch = t % g.c;
-    T* xb = out + ((int64_t)b * g.c + ch) * g.h * g.w;
-    const T* o = cols + ((int64_t)b * rows + (int64_t)ch * g.kh * g.kw) * L;
-    for (int ki = 0; ki < g.kh; ki++)
-      for (int kj = 0; kj < g.kw; kj++)
-        for (int oy = 0; oy < g.oh; oy++) {
-          int iy = oy * g.sh - g.ph + ki * g.dh;
-          if (iy < 0 || iy >= g.h) {
-            o += g.ow;
-            continue;
-          }
-          T* row = xb + (int64_t)iy * g.w;
-          int ix = kj * g.dw - g.pw;
-          for (int ox = 0; ox < g.ow; ox++, ix += g.sw, o++)
-            if (ix >= 0 && ix < g.w) row[ix] += *o;
-        }
+    Col2imPlane(cols + ((int64_t)b * rows + (int64_t)ch * g.kh * g.kw) * L, g, out + ((int64_t)b * g.c + ch) * g.h * g.w);
   };
   if ((int64_t)g.n * rows * L < 200000)
     for (int t = 0; t < tasks; t++) body(t);
@@ -418,10 +443,176 @@ static void Col2im(const T* cols, const Geom& g, T* out) {
     pool->Run(tasks, body);
 }
 
+// ---------------------------------------------------------------- convolution
+
+// Convolution as one GEMM per sample and group over that sample's unfolded columns, which live in a
+// per-thread buffer (never a whole-batch im2col tensor). Samples are the parallel tasks when there are
+// enough of them; otherwise each GEMM is spread over the threads. A 1×1, stride-1, unpadded
+// convolution reads the input directly.
+struct ConvGeom {
+  Geom g;
+  int o, groups;
+  int64_t kk() const { return (int64_t)(g.c / groups) * g.kh * g.kw; } // columns of one group's weight
+  int64_t L() const { return (int64_t)g.oh * g.ow; }
+  bool pointwise() const { return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0; }
+};
+
+// Run body(sample, threadIndex, parallelGemm) over the batch.
+template <typename F>
+static void ForSamples(const ConvGeom& cg, double flopsPerSample, F body) {
+  int threads = pool->size();
+  if (threads > 1 && cg.g.n >= threads && flopsPerSample * cg.g.n >= 2e6) {
+    pool->Run(cg.g.n, [&](int b) { body(b, false); });
+  } else {
+    for (int b = 0; b < cg.g.n; b++) body(b, threads > 1 && flopsPerSample >= 4e6);
+  }
+}
+
+template <typename T>
+static void GemmMaybeParallel(bool parallel, const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n) {
+  if (parallel) {
+    int32_t zero = 0;
+    Gemm(a, &zero, ta, b, &zero, tb, c, 1, m, k, n);
+  } else {
+    Gemm1(a, ta, b, tb, c, m, k, n);
+  }
+}
+
+template <typename T>
+static T* ColsBuffer(size_t n) {
+  static thread_local std::vector<T> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf.data();
+}
+
+template <typename T>
+static void ConvForward(const T* x, const T* w, const ConvGeom& cg, T* out) {
+  const Geom& g = cg.g;
+  int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups, plane = (int64_t)g.h * g.w;
+  ForSamples(cg, 2.0 * cg.o * kk * L, [&](int b, bool par) {
+    const T* xb = x + (int64_t)b * g.c * plane;
+    const T* cols = xb;
+    if (!cg.pointwise()) {
+      T* buf = ColsBuffer<T>((size_t)g.c * g.kh * g.kw * L);
+      for (int ch = 0; ch < g.c; ch++) Im2colPlane(xb + ch * plane, g, T(0), buf + (int64_t)ch * g.kh * g.kw * L);
+      cols = buf;
+    }
+    for (int gi = 0; gi < cg.groups; gi++)
+      GemmMaybeParallel(par, w + gi * og * kk, false, cols + gi * kk * L, false, out + ((int64_t)b * cg.o + gi * og) * L, (int)og, (int)kk, (int)L);
+  });
+}
+
+template <typename T>
+static void ConvBackwardInput(const T* gy, const T* w, const ConvGeom& cg, T* gx) {
+  const Geom& g = cg.g;
+  int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups, plane = (int64_t)g.h * g.w;
+  ForSamples(cg, 2.0 * cg.o * kk * L, [&](int b, bool par) {
+    T* gxb = gx + (int64_t)b * g.c * plane;
+    const T* gyb = gy + (int64_t)b * cg.o * L;
+    if (cg.pointwise()) {
+      for (int gi = 0; gi < cg.groups; gi++)
+        GemmMaybeParallel(par, w + gi * og * kk, true, gyb + gi * og * L, false, gxb + gi * kk * L, (int)kk, (int)og, (int)L);
+      return;
+    }
+    T* buf = ColsBuffer<T>((size_t)g.c * g.kh * g.kw * L);
+    for (int gi = 0; gi < cg.groups; gi++)
+      GemmMaybeParallel(par, w + gi * og * kk, true, gyb + gi * og * L, false, buf + gi * kk * L, (int)kk, (int)og, (int)L);
+    std::memset(gxb, 0, sizeof(T) * g.c * plane);
+    for (int ch = 0; ch < g.c; ch++) Col2imPlane(buf + (int64_t)ch * g.kh * g.kw * L, g, gxb + ch * plane);
+  });
+}
+
+// gw = Σ_b gy_b · cols_bᵀ. Each thread sums its fixed share of the samples (b ≡ t mod threads) into its own
+// buffer and the buffers are added in thread order, so the result does not depend on scheduling.
+template <typename T>
+static void ConvBackwardWeight(const T* x, const T* gy, const ConvGeom& cg, T* gw) {
+  const Geom& g = cg.g;
+  int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups, plane = (int64_t)g.h * g.w, wsize = cg.o * kk;
+  double flops = 2.0 * cg.o * kk * L * g.n;
+  int threads = flops < 2e6 || g.n < pool->size() ? 1 : pool->size();
+  std::vector<T> partial((size_t)(threads - 1) * wsize);
+  auto share = [&](int t) {
+    T* acc = t == 0 ? gw : partial.data() + (t - 1) * wsize;
+    bool first = true;
+    for (int b = t; b < g.n; b += threads) {
+      const T* xb = x + (int64_t)b * g.c * plane;
+      const T* cols = xb;
+      if (!cg.pointwise()) {
+        T* buf = ColsBuffer<T>((size_t)g.c * g.kh * g.kw * L);
+        for (int ch = 0; ch < g.c; ch++) Im2colPlane(xb + ch * plane, g, T(0), buf + (int64_t)ch * g.kh * g.kw * L);
+        cols = buf;
+      }
+      const T* gyb = gy + (int64_t)b * cg.o * L;
+      for (int gi = 0; gi < cg.groups; gi++) {
+        if (threads == 1 && g.n == 1 && flops >= 4e6) {
+          GemmMaybeParallel(true, gyb + gi * og * L, false, cols + gi * kk * L, true, acc + gi * og * kk, (int)og, (int)L, (int)kk);
+        } else {
+          Gemm1(gyb + gi * og * L, false, cols + gi * kk * L, true, acc + gi * og * kk, (int)og, (int)L, (int)kk, !first);
+        }
+      }
+      first = false;
+    }
+    if (first) std::memset(acc, 0, sizeof(T) * wsize);
+  };
+  if (threads == 1) share(0);
+  else pool->Run(threads, share);
+  for (int t = 1; t < threads; t++) {
+    const T* p = partial.data() + (t - 1) * wsize;
+    for (int64_t i = 0; i < wsize; i++) gw[i] += p[i];
+  }
+}
+
+// ---------------------------------------------------------------- pooling
+
+// Max pooling: for each output, the flat index (iy·w + ix) of the first largest input in its window; the
+// first NaN wins (NaN propagates, as in PyTorch). Windows always hold at least one input (padding is at most half the kernel).
+template <typename T>
+static void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx) {
+  int64_t plane = (int64_t)g.h * g.w, L = (int64_t)g.oh * g.ow;
+  // the kernel taps inside the input, per output row and column, so that the window loop has no bounds tests
+  std::vector<int> kiLo(g.oh), kiHi(g.oh), kjLo(g.ow), kjHi(g.ow);
+  auto taps = [](int o, int s, int p, int d, int k, int size, int* lo, int* hi) {
+    int start = o * s - p, l = 0, h = k;
+    while (l < k && start + l * d < 0) l++;
+    while (h > l && start + (h - 1) * d >= size) h--;
+    *lo = l;
+    *hi = h;
+  };
+  for (int oy = 0; oy < g.oh; oy++) taps(oy, g.sh, g.ph, g.dh, g.kh, g.h, &kiLo[oy], &kiHi[oy]);
+  for (int ox = 0; ox < g.ow; ox++) taps(ox, g.sw, g.pw, g.dw, g.kw, g.w, &kjLo[ox], &kjHi[ox]);
+  auto body = [&](int p) {
+    const T* xp = x + p * plane;
+    int32_t* ip = idx + p * L;
+    for (int oy = 0; oy < g.oh; oy++)
+      for (int ox = 0; ox < g.ow; ox++) {
+        if (kiLo[oy] >= kiHi[oy] || kjLo[ox] >= kjHi[ox]) {
+          ip[oy * g.ow + ox] = 0;
+          continue;
+        }
+        int best = (oy * g.sh - g.ph + kiLo[oy] * g.dh) * g.w + ox * g.sw - g.pw + kjLo[ox] * g.dw;
+        T bv = xp[best];
+        for (int ki = kiLo[oy]; ki < kiHi[oy]; ki++) {
+          int row = (oy * g.sh - g.ph + ki * g.dh) * g.w + ox * g.sw - g.pw;
+          for (int kj = kjLo[ox]; kj < kjHi[ox]; kj++) {
+            int at = row + kj * g.dw;
+            T v = xp[at];
+            bool take = v > bv || (v != v && bv == bv); // branch-free: which tap wins is data-dependent
+            best = take ? at : best;
+            bv = take ? v : bv;
+          }
+        }
+        ip[oy * g.ow + ox] = best;
+      }
+  };
+  int tasks = g.n * g.c;
+  if ((int64_t)tasks * L * g.kh * g.kw < 100000)
+    for (int p = 0; p < tasks; p++) body(p);
+  else
+    pool->Run(tasks, body);
+}
 
 // ---------------------------------------------------------------- elementwise and reductions
 
-#include <cmath>
 
 // op codes shared with src/backend/native/index.ts
 enum Unary { kNeg, kExp, kLog, kLog1p, kSqrt, kAbs, kSign, kRelu, kSigmoid, kTanh, kSoftplus, kStep };
@@ -652,6 +843,58 @@ static bool GetGeom(napi_env env, napi_value obj, Geom* g) {
   return true;
 }
 
+// Geometry of a convolution or pooling, as an Int32Array [n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, o, groups].
+static bool GetConvGeom(napi_env env, napi_value v, ConvGeom* cg) {
+  Arr a;
+  if (!GetArr(env, v, &a) || a.type != napi_int32_array || a.length != 16) return false;
+  const int32_t* q = static_cast<const int32_t*>(a.data);
+  Geom& g = cg->g;
+  int* dst[] = {&g.n, &g.c, &g.h, &g.w, &g.kh, &g.kw, &g.sh, &g.sw, &g.ph, &g.pw, &g.dh, &g.dw, &g.oh, &g.ow, &cg->o, &cg->groups};
+  for (int i = 0; i < 16; i++) *dst[i] = q[i];
+  return cg->groups > 0;
+}
+
+// conv2d(x, w, geom, out) / conv2dBackwardInput(gy, w, geom, gx) / conv2dBackwardWeight(x, gy, geom, gw)
+template <int Which>
+static napi_value ConvN(napi_env env, napi_callback_info info) {
+  static const char* names[] = {"conv2d", "conv2dBackwardInput", "conv2dBackwardWeight"};
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Arr p, q, out;
+  ConvGeom cg;
+  if (argc < 4 || !GetArr(env, argv[0], &p) || !GetArr(env, argv[1], &q) || !GetConvGeom(env, argv[2], &cg) || !GetArr(env, argv[3], &out)) {
+    std::string msg = std::string("nabla native ") + names[Which] + ": bad arguments";
+    napi_throw_type_error(env, nullptr, msg.c_str());
+    return nullptr;
+  }
+  ForFloatType(env, names[Which], {&p, &q, &out}, [&](auto tag) {
+    using T = decltype(tag);
+    if (Which == 0) ConvForward<T>(Ptr<T>(p), Ptr<T>(q), cg, Ptr<T>(out));
+    else if (Which == 1) ConvBackwardInput<T>(Ptr<T>(p), Ptr<T>(q), cg, Ptr<T>(out));
+    else ConvBackwardWeight<T>(Ptr<T>(p), Ptr<T>(q), cg, Ptr<T>(out));
+  });
+  return nullptr;
+}
+
+// maxPool2dIndices(x, geom, idx)
+static napi_value MaxPoolIndicesN(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Arr x, idx;
+  ConvGeom cg;
+  if (argc < 3 || !GetArr(env, argv[0], &x) || !GetConvGeom(env, argv[1], &cg) || !GetArr(env, argv[2], &idx) || idx.type != napi_int32_array) {
+    napi_throw_type_error(env, nullptr, "nabla native maxPool2dIndices: bad arguments");
+    return nullptr;
+  }
+  ForFloatType(env, "maxPool2dIndices", {&x}, [&](auto tag) {
+    using T = decltype(tag);
+    MaxPoolIndices<T>(Ptr<T>(x), cg.g, Ptr<int32_t>(idx));
+  });
+  return nullptr;
+}
+
 // im2col(x, geom, padValue, out)
 static napi_value Im2colN(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -801,8 +1044,12 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"reduce", nullptr, ReduceN, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, BinaryN, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binaryStrided", nullptr, BinaryStridedN, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2d", nullptr, ConvN<0>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackwardInput", nullptr, ConvN<1>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackwardWeight", nullptr, ConvN<2>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPool2dIndices", nullptr, MaxPoolIndicesN, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 8, props);
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
 }
 

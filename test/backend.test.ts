@@ -76,9 +76,15 @@ for (const name of others) {
       [[2, 4, 9, 9], [6, 2, 3, 3], { stride: [2, 1], padding: [1, 0], groups: 2 }],
       [[2, 4, 9, 9], [8, 1, 5, 5], { padding: 2, groups: 4 }],
       [[3, 16, 14, 14], [32, 16, 3, 3], { padding: 1 }],
+      // 1×1 stride 1 reads the input directly; stride 2 does not; one large sample spreads each GEMM over the threads
+      [[4, 32, 8, 8], [16, 32, 1, 1], {}],
+      [[4, 32, 8, 8], [16, 32, 1, 1], { stride: 2 }],
+      [[1, 64, 24, 24], [64, 64, 3, 3], { padding: 1 }],
+      [[1, 64, 24, 24], [32, 64, 1, 1], {}],
+      [[5, 8, 20, 20], [16, 4, 3, 3], { padding: 1, groups: 2, dilation: 2 }],
     ];
-    for (const [xs, ws, opts] of cases) {
-      const x = nb.randn(xs, { generator: g }), w = nb.randn(ws, { generator: g }), up = nb.randn([1], { generator: g });
+    for (const [[xs, ws, opts], dtype] of cases.flatMap((c) => [[c, "float32"], [c, "float64"]] as const)) {
+      const x = nb.randn(xs, { generator: g, dtype }), w = nb.randn(ws, { generator: g, dtype }), up = nb.randn([1], { generator: g, dtype });
       const run = () => {
         const xi = x.detach().requiresGrad_(), wi = w.detach().requiresGrad_();
         const y = F.conv2d(xi, wi, opts);
@@ -86,9 +92,23 @@ for (const name of others) {
         return [y, xi.grad!, wi.grad!];
       };
       const [r, o] = both(name, run);
-      r.forEach((t, i) => nb.testing.assertClose(o[i], t, { rtol: 1e-4, atol: 1e-3, msg: `${name} ${JSON.stringify(opts)} output ${i}` }));
-      const [pr, po] = both(name, () => F.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }));
-      nb.testing.assertClose(po, pr, { rtol: 0, atol: 0 });
+      const tol = dtype === "float32" ? { rtol: 1e-4, atol: 1e-3 } : { rtol: 1e-11, atol: 1e-10 };
+      r.forEach((t, i) => nb.testing.assertClose(o[i], t, { ...tol, msg: `${name} ${dtype} ${JSON.stringify(opts)} output ${i}` }));
+      for (const popts of [{ stride: 2, padding: 1, ceilMode: true }, { stride: 1, dilation: 2 }]) {
+        const pool = () => {
+          const xi = x.detach().requiresGrad_();
+          const y = F.maxPool2d(xi, 3, popts);
+          y.mul(y).sum().backward();
+          return [y, xi.grad!];
+        };
+        const [pr, po] = both(name, pool);
+        pr.forEach((t, i) => nb.testing.assertClose(po[i], t, { rtol: 0, atol: 0, msg: `${name} maxPool2d ${JSON.stringify(popts)} ${i}` }));
+      }
+    }
+    // a NaN in a window wins (the first one), as in PyTorch
+    const xn = nb.tensor([[[[1, 5, 2, 0], [Number.NaN, 3, 4, Number.NaN], [7, 1, 1, 2], [0, 9, 3, 3]]]]);
+    for (const y of both(name, () => F.maxPool2d(xn, 2).toArray().flat(3) as number[])) {
+      assert.ok(Number.isNaN(y[0]) && Number.isNaN(y[1]) && y[2] === 9 && y[3] === 3, `maxPool2d with NaN: ${y}`);
     }
   });
 }

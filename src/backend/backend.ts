@@ -17,6 +17,12 @@ export interface Im2colGeometry {
   oh: number; ow: number;
 }
 
+/** Geometry of a convolution: the unfold of the input plus the output channels and the group count. */
+export interface ConvGeometry extends Im2colGeometry {
+  o: number;
+  groups: number;
+}
+
 /**
  * A backend provides the kernels the primitives run on. All arrays are contiguous and row-major;
  * `out` is allocated by the caller with the right dtype and length. A faster backend (native addon)
@@ -58,6 +64,17 @@ export interface Backend {
   im2col(x: TypedArray, g: Im2colGeometry, padValue: number, out: TypedArray): void;
   /** Adjoint of im2col: fold columns [N, C·kh·kw, oh·ow] into out [N, C, H, W] (zero-filled by the caller). */
   col2im(cols: TypedArray, g: Im2colGeometry, out: TypedArray): void;
+  /** Cross-correlation: out [N, O, oh, ow] from x [N, C, H, W] and w [O, C/groups, kh, kw] (out overwritten). */
+  conv2d(x: TypedArray, w: TypedArray, g: ConvGeometry, out: TypedArray): void;
+  /** The input gradient of conv2d: gx [N, C, H, W] from gy [N, O, oh, ow] and w (gx overwritten). */
+  conv2dBackwardInput(gy: TypedArray, w: TypedArray, g: ConvGeometry, gx: TypedArray): void;
+  /** The weight gradient of conv2d: gw [O, C/groups, kh, kw] = Σ over the batch, from x and gy (gw overwritten). */
+  conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: ConvGeometry, gw: TypedArray): void;
+  /**
+   * Max pooling over the planes of x [N·C, H, W] (g.n = N·C, g.c = 1): for each output, the flat index
+   * iy·W + ix of the first largest input in its window (the first NaN wins).
+   */
+  maxPool2dIndices(x: TypedArray, g: Im2colGeometry, idx: Int32Array): void;
 }
 
 const registry = new Map<string, Backend>();

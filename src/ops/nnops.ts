@@ -5,7 +5,7 @@ import { Tensor } from "../tensor/tensor.js";
 import { isFloating } from "../tensor/dtype.js";
 import { fmt, normDim } from "../tensor/shape.js";
 import { defaultGenerator, type Generator } from "../tensor/random.js";
-import type { Im2colGeometry } from "../backend/backend.js";
+import { getBackend, type Im2colGeometry } from "../backend/backend.js";
 import * as P from "./prims.js";
 import { add, amax, div, exp, log, matmul, mean, mul, sub, sum, narrow } from "./basic.js";
 import { rand } from "./creation.js";
@@ -79,8 +79,8 @@ export interface Conv2dOptions {
 
 /**
  * 2-D convolution (cross-correlation) of x [N, C, H, W] with w [O, C/groups, kh, kw], like `F.conv2d`.
- * Implemented as im2col + GEMM; groups split channels into independent convolutions (depthwise when
- * groups = C).
+ * One primitive (a GEMM per sample and group over that sample's unfolded columns; its two adjoints give
+ * the gradients); groups split channels into independent convolutions (depthwise when groups = C).
  */
 export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   return unbatched(x, (x4) => conv2d4(x4, w, opts));
@@ -90,6 +90,7 @@ function conv2d4(x: Tensor, w: Tensor, opts: Conv2dOptions): Tensor {
   check4d(x, "conv2d");
   if (!(w instanceof Tensor) || w.ndim !== 4) throw new RangeError(`conv2d: weight must be 4-D [out, in/groups, kh, kw], got ${w instanceof Tensor ? fmt(w.shape) : typeof w}`);
   if (w.dtype !== x.dtype) throw new TypeError(`conv2d: input (${x.dtype}) and weight (${w.dtype}) must have the same dtype`);
+  if (!isFloating(x.dtype)) throw new TypeError(`conv2d: expected a float32 or float64 input, got ${x.dtype}`);
   const groups = opts.groups ?? 1;
   const [n, c] = x.shape;
   const [o, cg, kh, kw] = w.shape;
@@ -118,17 +119,7 @@ function conv2d4(x: Tensor, w: Tensor, opts: Conv2dOptions): Tensor {
   if (oh <= 0 || ow <= 0) {
     throw new RangeError(`conv2d: input ${fmt(x.shape)} (padded ${H + 2 * ph}x${W + 2 * pw}) is smaller than the dilated kernel ${dh * (kh - 1) + 1}x${dw * (kw - 1) + 1}`);
   }
-  const geom: Im2colGeometry = { n, c, h: H, w: W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow };
-  const cols = P.im2colPrim(xin, geom, 0); // [N, C·kh·kw, L]
-  const kk = cg * kh * kw;
-  let out: Tensor;
-  if (groups === 1) {
-    out = P.matmulPrim(P.reshapePrim(w, [o, kk]), cols); // [N, O, L]
-  } else {
-    const colsG = P.reshapePrim(cols, [n, groups, kk, oh * ow]);
-    out = P.matmulPrim(P.reshapePrim(w, [groups, o / groups, kk]), colsG); // [N, g, O/g, L]
-  }
-  out = P.reshapePrim(out, [n, o, oh, ow]);
+  let out = P.conv2dPrim(xin, w, { n, c, h: H, w: W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, o, groups });
   const bias = opts.bias ?? null;
   if (bias !== null) {
     if (bias.ndim !== 1 || bias.shape[0] !== o) throw new RangeError(`conv2d: bias must have shape [${o}], got ${fmt(bias.shape)}`);
@@ -165,8 +156,10 @@ function poolGeometry(x: Tensor, kernel: Pair, stride: Pair | null | undefined, 
 export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions = {}): Tensor {
   return unbatched(x, (x4) => {
     const g = poolGeometry(x4, kernelSize, opts.stride, opts.padding ?? 0, opts.dilation ?? 1, opts.ceilMode ?? false, "maxPool2d");
-    const cols = P.im2colPrim(P.reshapePrim(x4, [g.n, 1, g.h, g.w]), g, -Infinity); // [N·C, kh·kw, L]
-    const m = P.extremeDimPrim(cols, 1, false, true); // [N·C, L]
+    // the backend finds each window's first maximum; a gather picks it (so the gradient scatters back to it)
+    const idx = new Int32Array(g.n * g.oh * g.ow);
+    getBackend().maxPool2dIndices(x4.data, g, idx);
+    const m = P.gatherPrim(P.reshapePrim(x4, [g.n, g.h * g.w]), 1, new Tensor(idx, [g.n, g.oh * g.ow])); // [N·C, L]
     return P.reshapePrim(m, [x4.shape[0], x4.shape[1], g.oh, g.ow]);
   });
 }

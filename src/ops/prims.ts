@@ -2,7 +2,7 @@
 // written with differentiable ops so gradients of gradients work.
 
 import { Node, isGradEnabled } from "../autograd/engine.js";
-import { getBackend, type BinaryOp, type Im2colGeometry, type UnaryOp } from "../backend/backend.js";
+import { getBackend, type BinaryOp, type ConvGeometry, type Im2colGeometry, type UnaryOp } from "../backend/backend.js";
 import { allocate, isFloating, promote, type DType } from "../tensor/dtype.js";
 import { broadcastShapes, broadcastStrides, contiguousStrides, fmt, numel, shapeEq } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -29,6 +29,9 @@ export interface PrimAttrs {
   matmul: { transA: boolean; transB: boolean };
   im2col: { geom: Im2colGeometry; padValue: number };
   col2im: { geom: Im2colGeometry };
+  conv2d: { geom: ConvGeometry };
+  conv2dBackwardInput: { geom: ConvGeometry };
+  conv2dBackwardWeight: { geom: ConvGeometry };
 }
 export type Prim = keyof PrimAttrs;
 export interface VjpContext<P extends Prim> { inputs: readonly Tensor[]; out: Tensor; attrs: PrimAttrs[P] }
@@ -273,6 +276,27 @@ export function col2imPrim(cols: Tensor, geom: Im2colGeometry): Tensor {
   return record("col2im", [cols], out, { geom });
 }
 
+/** Cross-correlation of x [N, C, H, W] with w [O, C/groups, kh, kw] → [N, O, oh, ow]. */
+export function conv2dPrim(x: Tensor, w: Tensor, geom: ConvGeometry): Tensor {
+  const out = alloc(x.dtype, [geom.n, geom.o, geom.oh, geom.ow]);
+  getBackend().conv2d(x.data, w.data, geom, out.data);
+  return record("conv2d", [x, w], out, { geom });
+}
+
+/** The adjoint of conv2d in its input: gy [N, O, oh, ow], w → [N, C, H, W]. */
+export function conv2dBackwardInputPrim(gy: Tensor, w: Tensor, geom: ConvGeometry): Tensor {
+  const out = alloc(gy.dtype, [geom.n, geom.c, geom.h, geom.w]);
+  getBackend().conv2dBackwardInput(gy.data, w.data, geom, out.data);
+  return record("conv2dBackwardInput", [gy, w], out, { geom });
+}
+
+/** The adjoint of conv2d in its weight: x, gy [N, O, oh, ow] → [O, C/groups, kh, kw]. */
+export function conv2dBackwardWeightPrim(x: Tensor, gy: Tensor, geom: ConvGeometry): Tensor {
+  const out = alloc(x.dtype, [geom.o, geom.c / geom.groups, geom.kh, geom.kw]);
+  getBackend().conv2dBackwardWeight(x.data, gy.data, geom, out.data);
+  return record("conv2dBackwardWeight", [x, gy], out, { geom });
+}
+
 // ---------------------------------------------------------------- backward rules
 
 /** Sum a broadcast gradient back down to `shape`. */
@@ -364,6 +388,20 @@ const vjps: { [P in Prim]: Vjp<P> } = {
   ],
   im2col: (g, { attrs }) => [col2imPrim(g, attrs.geom)],
   col2im: (g, { attrs }) => [im2colPrim(g, attrs.geom, 0)],
+  // y = A_w x is bilinear in (x, w); its two adjoints are bilinear too, so the three close under
+  // differentiation: ⟨A_w x, gy⟩ = ⟨x, A_wᵀ gy⟩ = ⟨w, W(x, gy)⟩.
+  conv2d: (g, { inputs: [x, w], attrs: { geom } }) => [
+    needs(x) ? conv2dBackwardInputPrim(g, w, geom) : null,
+    needs(w) ? conv2dBackwardWeightPrim(x, g, geom) : null,
+  ],
+  conv2dBackwardInput: (g, { inputs: [gy, w], attrs: { geom } }) => [
+    needs(gy) ? conv2dPrim(g, w, geom) : null,
+    needs(w) ? conv2dBackwardWeightPrim(g, gy, geom) : null,
+  ],
+  conv2dBackwardWeight: (g, { inputs: [x, gy], attrs: { geom } }) => [
+    needs(x) ? conv2dBackwardInputPrim(gy, g, geom) : null,
+    needs(gy) ? conv2dPrim(x, g, geom) : null,
+  ],
 };
 
 /** Gradient of maximum/minimum: to the winner, split evenly on ties (as PyTorch 1.13). */

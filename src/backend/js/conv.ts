@@ -1,7 +1,9 @@
-// js backend: im2col / col2im (unfold / fold), the movement kernels convolution and pooling are built on.
+// js backend: im2col / col2im (unfold / fold), convolution as one GEMM per sample and group over that
+// sample's unfolded columns, and max-pooling indices.
 
 import type { TypedArray } from "../../tensor/dtype.js";
-import type { Im2colGeometry } from "../backend.js";
+import type { ConvGeometry, Im2colGeometry } from "../backend.js";
+import { gemm } from "./gemm.js";
 
 export function im2col(x: TypedArray, g: Im2colGeometry, padValue: number, out: TypedArray): void {
   const { n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow } = g;
@@ -47,6 +49,70 @@ export function col2im(cols: TypedArray, g: Im2colGeometry, out: TypedArray): vo
             for (let ox = 0; ox < ow; ox++, ix += sw, o++) if (ix >= 0 && ix < w) out[row + ix] += cols[o];
           }
         }
+      }
+    }
+  }
+}
+
+/** One sample's columns [C·kh·kw, oh·ow] (a reused buffer), unfolded from sample b of x. */
+let colsBuf: Float64Array | Float32Array = new Float32Array(0);
+function sampleCols(x: TypedArray, g: ConvGeometry, b: number): TypedArray {
+  const size = g.c * g.kh * g.kw * g.oh * g.ow;
+  const f64 = x instanceof Float64Array;
+  if (colsBuf.length < size || (colsBuf instanceof Float64Array) !== f64) colsBuf = f64 ? new Float64Array(size) : new Float32Array(size);
+  const plane = g.c * g.h * g.w;
+  im2col(x.subarray(b * plane, (b + 1) * plane), { ...g, n: 1 }, 0, colsBuf);
+  return colsBuf;
+}
+
+export function conv2d(x: TypedArray, w: TypedArray, g: ConvGeometry, out: TypedArray): void {
+  const kk = (g.c / g.groups) * g.kh * g.kw, L = g.oh * g.ow, og = g.o / g.groups;
+  for (let b = 0; b < g.n; b++) {
+    const cols = sampleCols(x, g, b);
+    for (let gi = 0; gi < g.groups; gi++) gemm(w, gi * og * kk, false, cols, gi * kk * L, false, out, (b * g.o + gi * og) * L, og, kk, L);
+  }
+}
+
+export function conv2dBackwardInput(gy: TypedArray, w: TypedArray, g: ConvGeometry, gx: TypedArray): void {
+  const kk = (g.c / g.groups) * g.kh * g.kw, L = g.oh * g.ow, og = g.o / g.groups, plane = g.c * g.h * g.w;
+  const cols = new (gx instanceof Float64Array ? Float64Array : Float32Array)(g.c * g.kh * g.kw * L);
+  gx.fill(0);
+  for (let b = 0; b < g.n; b++) {
+    for (let gi = 0; gi < g.groups; gi++) gemm(w, gi * og * kk, true, gy, (b * g.o + gi * og) * L, false, cols, gi * kk * L, kk, og, L);
+    col2im(cols, { ...g, n: 1 }, gx.subarray(b * plane, (b + 1) * plane));
+  }
+}
+
+export function conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: ConvGeometry, gw: TypedArray): void {
+  const kk = (g.c / g.groups) * g.kh * g.kw, L = g.oh * g.ow, og = g.o / g.groups;
+  const part = new (gw instanceof Float64Array ? Float64Array : Float32Array)(gw.length);
+  gw.fill(0);
+  for (let b = 0; b < g.n; b++) {
+    const cols = sampleCols(x, g, b);
+    for (let gi = 0; gi < g.groups; gi++) gemm(gy, (b * g.o + gi * og) * L, false, cols, gi * kk * L, true, part, gi * og * kk, og, L, kk);
+    for (let i = 0; i < gw.length; i++) gw[i] += part[i];
+  }
+}
+
+export function maxPool2dIndices(x: TypedArray, g: Im2colGeometry, idx: Int32Array): void {
+  const { n, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow } = g;
+  let o = 0;
+  for (let p = 0; p < n; p++) {
+    const base = p * h * w;
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++, o++) {
+        let best = -1, bv = 0;
+        for (let ki = 0; ki < kh; ki++) {
+          const iy = oy * sh - ph + ki * dh;
+          if (iy < 0 || iy >= h) continue;
+          for (let kj = 0; kj < kw; kj++) {
+            const ix = ox * sw - pw + kj * dw;
+            if (ix < 0 || ix >= w) continue;
+            const v = x[base + iy * w + ix];
+            if (best < 0 || v > bv || (v !== v && bv === bv)) { best = iy * w + ix; bv = v; }
+          }
+        }
+        idx[o] = best < 0 ? 0 : best;
       }
     }
   }

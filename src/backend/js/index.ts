@@ -5,7 +5,7 @@ import type { TypedArray } from "../../tensor/dtype.js";
 import { binary, copy, unary, where } from "./elementwise.js";
 import { argReduce, gather, reduce, scatterAdd } from "./reduce.js";
 import { matmul } from "./gemm.js";
-import { col2im, im2col } from "./conv.js";
+import { col2im, conv2d, conv2dBackwardInput, conv2dBackwardWeight, im2col, maxPool2dIndices } from "./conv.js";
 
 function cast(x: TypedArray, out: TypedArray): void {
   if (out instanceof Int32Array && !(x instanceof Int32Array)) {
@@ -34,4 +34,8 @@ export const jsBackend: Backend = {
   matmul,
   im2col,
   col2im,
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  maxPool2dIndices,
 };

@@ -1,11 +1,12 @@
-// The native backend: GEMM and im2col / col2im from the Node-API addon (native/nabla_native.cc), every
-// other kernel from the js backend. Loaded when the addon was built; `null` otherwise.
+// The native backend: GEMM, convolution, max-pool indices, im2col / col2im, elementwise and reduction
+// kernels from the Node-API addon (native/nabla_native.cc), every other kernel from the js backend.
+// Loaded when the addon was built; `null` otherwise.
 
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Backend, BinaryOp, Im2colGeometry, ReduceOp, UnaryOp } from "../backend.js";
+import type { Backend, BinaryOp, ConvGeometry, Im2colGeometry, ReduceOp, UnaryOp } from "../backend.js";
 import type { TypedArray } from "../../tensor/dtype.js";
 import { jsBackend } from "../js/index.js";
 import { collapse } from "../js/elementwise.js";
@@ -19,6 +20,21 @@ interface Addon {
   reduce(op: number, x: TypedArray, outer: number, size: number, inner: number, out: TypedArray): void;
   binary(op: number, a: TypedArray, sa: number, b: TypedArray, sb: number, out: TypedArray): void;
   binaryStrided(op: number, a: TypedArray, b: TypedArray, out: TypedArray, shape: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
+  conv2d(x: TypedArray, w: TypedArray, g: Int32Array, out: TypedArray): void;
+  conv2dBackwardInput(gy: TypedArray, w: TypedArray, g: Int32Array, gx: TypedArray): void;
+  conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: Int32Array, gw: TypedArray): void;
+  maxPool2dIndices(x: TypedArray, g: Int32Array, idx: Int32Array): void;
+}
+
+/** The geometry as the addon reads it: [n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, o, groups]. */
+function packGeometry(g: Im2colGeometry & Partial<ConvGeometry>): Int32Array {
+  return Int32Array.of(g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow, g.o ?? 0, g.groups ?? 1);
+}
+
+/** True when the arrays are all float32 or all float64 (what the addon's kernels take). */
+function sameFloat(...xs: TypedArray[]): boolean {
+  const t = xs[0].constructor;
+  return (t === Float32Array || t === Float64Array) && xs.every((x) => x.constructor === t);
 }
 
 const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, gt: 7, ge: 8, lt: 9, le: 10, eq: 11, ne: 12 };
@@ -75,6 +91,12 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
       const [cshape, [ca, cb]] = collapse(shape, [as, bs, os]);
       addon.binaryStrided(BINARY[op], a, b, out, Int32Array.from(cshape), Int32Array.from(ca), Int32Array.from(cb));
     },
+    conv2d: (x, w, g, out) => (sameFloat(x, w, out) ? addon.conv2d(x, w, packGeometry(g), out) : jsBackend.conv2d(x, w, g, out)),
+    conv2dBackwardInput: (gy, w, g, gx) =>
+      (sameFloat(gy, w, gx) ? addon.conv2dBackwardInput(gy, w, packGeometry(g), gx) : jsBackend.conv2dBackwardInput(gy, w, g, gx)),
+    conv2dBackwardWeight: (x, gy, g, gw) =>
+      (sameFloat(x, gy, gw) ? addon.conv2dBackwardWeight(x, gy, packGeometry(g), gw) : jsBackend.conv2dBackwardWeight(x, gy, g, gw)),
+    maxPool2dIndices: (x, g, idx) => (sameFloat(x) ? addon.maxPool2dIndices(x, packGeometry(g), idx) : jsBackend.maxPool2dIndices(x, g, idx)),
     argReduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array
       ? jsBackend.argReduce(op, x, outer, size, inner, out) : addon.reduce(op === "argmax" ? 0 : 1, x, outer, size, inner, out)),
   };
