@@ -569,46 +569,131 @@ static void ConvBackwardWeight(const T* x, const T* gy, const ConvGeom& cg, T* g
 template <typename T>
 static void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx) {
   int64_t plane = (int64_t)g.h * g.w, L = (int64_t)g.oh * g.ow;
-  // the kernel taps inside the input, per output row and column, so that the window loop has no bounds tests
-  std::vector<int> kiLo(g.oh), kiHi(g.oh), kjLo(g.ow), kjHi(g.ow);
-  auto taps = [](int o, int s, int p, int d, int k, int size, int* lo, int* hi) {
-    int start = o * s - p, l = 0, h = k;
-    while (l < k && start + l * d < 0) l++;
-    while (h > l && start + (h - 1) * d >= size) h--;
-    *lo = l;
-    *hi = h;
-  };
-  for (int oy = 0; oy < g.oh; oy++) taps(oy, g.sh, g.ph, g.dh, g.kh, g.h, &kiLo[oy], &kiHi[oy]);
-  for (int ox = 0; ox < g.ow; ox++) taps(ox, g.sw, g.pw, g.dw, g.kw, g.w, &kjLo[ox], &kjHi[ox]);
+  // One output row at a time, tap by tap (taps in window order, so the first maximum is kept), with the
+  // output columns innermost: independent lanes, no loop-carried compare chain, no bounds tests.
   auto body = [&](int p) {
-    const T* xp = x + p * plane;
-    int32_t* ip = idx + p * L;
-    for (int oy = 0; oy < g.oh; oy++)
-      for (int ox = 0; ox < g.ow; ox++) {
-        if (kiLo[oy] >= kiHi[oy] || kjLo[ox] >= kjHi[ox]) {
-          ip[oy * g.ow + ox] = 0;
-          continue;
-        }
-        int best = (oy * g.sh - g.ph + kiLo[oy] * g.dh) * g.w + ox * g.sw - g.pw + kjLo[ox] * g.dw;
-        T bv = xp[best];
-        for (int ki = kiLo[oy]; ki < kiHi[oy]; ki++) {
-          int row = (oy * g.sh - g.ph + ki * g.dh) * g.w + ox * g.sw - g.pw;
-          for (int kj = kjLo[ox]; kj < kjHi[ox]; kj++) {
-            int at = row + kj * g.dw;
-            T v = xp[at];
-            bool take = v > bv || (v != v && bv == bv); // branch-free: which tap wins is data-dependent
-            best = take ? at : best;
-            bv = take ? v : bv;
+    static thread_local std::vector<T> row;
+    if ((int)row.size() < g.ow) row.resize(g.ow);
+    T* __restrict bv = row.data();
+    const T* __restrict xp = x + p * plane;
+    for (int oy = 0; oy < g.oh; oy++) {
+      int32_t* __restrict best = idx + p * L + (int64_t)oy * g.ow;
+      for (int ox = 0; ox < g.ow; ox++) best[ox] = -1, bv[ox] = 0;
+      for (int ki = 0; ki < g.kh; ki++) {
+        int iy = oy * g.sh - g.ph + ki * g.dh;
+        if (iy < 0 || iy >= g.h) continue;
+        for (int kj = 0; kj < g.kw; kj++) {
+          int ix0 = kj * g.dw - g.pw, lo, hi;
+          ValidRange(ix0, g.sw, g.w, g.ow, &lo, &hi);
+          const int base = iy * g.w + ix0, sw = g.sw;
+          for (int ox = lo; ox < hi; ox++) {
+            const int at = base + ox * sw;
+            const T v = xp[at], b = bv[ox];
+            const bool take = (best[ox] < 0) | (v > b) | ((v != v) & (b == b)); // NaN wins once
+            best[ox] = take ? at : best[ox];
+            bv[ox] = take ? v : b;
           }
         }
-        ip[oy * g.ow + ox] = best;
       }
+      for (int ox = 0; ox < g.ow; ox++) best[ox] = best[ox] < 0 ? 0 : best[ox];
+    }
   };
   int tasks = g.n * g.c;
   if ((int64_t)tasks * L * g.kh * g.kw < 100000)
     for (int p = 0; p < tasks; p++) body(p);
   else
     pool->Run(tasks, body);
+}
+
+// ---------------------------------------------------------------- batch normalization
+
+// x is viewed as [n, c, inner]; every per-channel quantity is double. Channels are the parallel tasks.
+template <typename F>
+static void ForChannels(int64_t n, int64_t c, int64_t inner, F body) {
+  if (n * c * inner < 32768) {
+    for (int64_t ch = 0; ch < c; ch++) body(ch);
+  } else {
+    pool->Run((int)c, [&](int ch) { body(ch); });
+  }
+}
+
+// Per-channel mean and biased variance (two passes: the mean, then the centred squares).
+template <typename T>
+static void BatchNormStats(const T* x, int64_t n, int64_t c, int64_t inner, double* mean, double* var) {
+  double count = (double)(n * inner);
+  ForChannels(n, c, inner, [&](int64_t ch) {
+    double s = 0;
+    for (int64_t b = 0; b < n; b++) {
+      const T* p = x + (b * c + ch) * inner;
+      for (int64_t i = 0; i < inner; i++) s += p[i];
+    }
+    double mu = s / count, q = 0;
+    for (int64_t b = 0; b < n; b++) {
+      const T* p = x + (b * c + ch) * inner;
+      for (int64_t i = 0; i < inner; i++) {
+        double d = p[i] - mu;
+        q += d * d;
+      }
+    }
+    mean[ch] = mu;
+    var[ch] = q / count;
+  });
+}
+
+// out = x·scale[ch] + shift[ch]
+template <typename T>
+static void ChannelAffine(const T* x, int64_t n, int64_t c, int64_t inner, const double* scale, const double* shift, T* out) {
+  ForChannels(n, c, inner, [&](int64_t ch) {
+    T a = (T)scale[ch], b = (T)shift[ch];
+    for (int64_t k = 0; k < n; k++) {
+      const T* p = x + (k * c + ch) * inner;
+      T* o = out + (k * c + ch) * inner;
+      for (int64_t i = 0; i < inner; i++) o[i] = p[i] * a + b;
+    }
+  });
+}
+
+// Backward of y = γ·x̂ + β with x̂ = (x − μ)·invstd: sums Σgy and Σgy·x̂ per channel (the gradients of β and
+// γ), and, when gx is given, gx = scale·(gy − Σgy/M − x̂·Σgy·x̂/M) with batch statistics (training) or
+// gx = scale·gy with fixed ones, where scale = γ·invstd.
+template <typename T>
+static void BatchNormBackward(const T* gy, const T* x, int64_t n, int64_t c, int64_t inner, const double* mean, const double* invstd,
+                              const double* scale, bool training, T* gx, double* sumG, double* sumGX) {
+  double count = (double)(n * inner);
+  ForChannels(n, c, inner, [&](int64_t ch) {
+    double mu = mean[ch], is = invstd[ch], sg = 0, sgx = 0;
+    for (int64_t b = 0; b < n; b++) {
+      const T* g = gy + (b * c + ch) * inner;
+      const T* p = x + (b * c + ch) * inner;
+      for (int64_t i = 0; i < inner; i++) {
+        sg += g[i];
+        sgx += g[i] * (p[i] - mu);
+      }
+    }
+    sgx *= is;
+    sumG[ch] = sg;
+    sumGX[ch] = sgx;
+    if (!gx) return;
+    double sc = scale[ch];
+    if (training) {
+      // gx = sc·gy − sc·mean(gy) − (x − μ)·sc·is·mean(gy·x̂), as a·gy + b·x + d per element
+      double k = sc * is * sgx / count;
+      T a = (T)sc, bx = (T)(-k), d = (T)(k * mu - sc * sg / count);
+      for (int64_t b = 0; b < n; b++) {
+        const T* g = gy + (b * c + ch) * inner;
+        const T* p = x + (b * c + ch) * inner;
+        T* o = gx + (b * c + ch) * inner;
+        for (int64_t i = 0; i < inner; i++) o[i] = a * g[i] + bx * p[i] + d;
+      }
+    } else {
+      T a = (T)sc;
+      for (int64_t b = 0; b < n; b++) {
+        const T* g = gy + (b * c + ch) * inner;
+        T* o = gx + (b * c + ch) * inner;
+        for (int64_t i = 0; i < inner; i++) o[i] = a * g[i];
+      }
+    }
+  });
 }
 
 // ---------------------------------------------------------------- elementwise and reductions
@@ -895,6 +980,73 @@ static napi_value MaxPoolIndicesN(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+static bool GetF64(napi_env env, napi_value v, Arr* a, size_t length) {
+  return GetArr(env, v, a) && a->type == napi_float64_array && a->length == length;
+}
+
+// batchNormStats(x, n, c, inner, mean, var)
+static napi_value BatchNormStatsN(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Arr x, mean, var;
+  int64_t n = argc == 6 ? GetInt(env, argv[1]) : 0, c = argc == 6 ? GetInt(env, argv[2]) : 0, inner = argc == 6 ? GetInt(env, argv[3]) : 0;
+  if (argc < 6 || !GetArr(env, argv[0], &x) || x.length != (size_t)(n * c * inner) || !GetF64(env, argv[4], &mean, c) || !GetF64(env, argv[5], &var, c)) {
+    napi_throw_type_error(env, nullptr, "nabla native batchNormStats: bad arguments");
+    return nullptr;
+  }
+  ForFloatType(env, "batchNormStats", {&x}, [&](auto tag) {
+    using T = decltype(tag);
+    BatchNormStats<T>(Ptr<T>(x), n, c, inner, Ptr<double>(mean), Ptr<double>(var));
+  });
+  return nullptr;
+}
+
+// channelAffine(x, n, c, inner, scale, shift, out)
+static napi_value ChannelAffineN(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Arr x, scale, shift, out;
+  int64_t n = argc == 7 ? GetInt(env, argv[1]) : 0, c = argc == 7 ? GetInt(env, argv[2]) : 0, inner = argc == 7 ? GetInt(env, argv[3]) : 0;
+  if (argc < 7 || !GetArr(env, argv[0], &x) || x.length != (size_t)(n * c * inner) || !GetF64(env, argv[4], &scale, c) || !GetF64(env, argv[5], &shift, c) ||
+      !GetArr(env, argv[6], &out) || out.length != x.length) {
+    napi_throw_type_error(env, nullptr, "nabla native channelAffine: bad arguments");
+    return nullptr;
+  }
+  ForFloatType(env, "channelAffine", {&x, &out}, [&](auto tag) {
+    using T = decltype(tag);
+    ChannelAffine<T>(Ptr<T>(x), n, c, inner, Ptr<double>(scale), Ptr<double>(shift), Ptr<T>(out));
+  });
+  return nullptr;
+}
+
+// batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx | null, sumG, sumGX)
+static napi_value BatchNormBackwardN(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Arr gy, x, mean, invstd, scale, gx, sg, sgx;
+  int64_t n = argc == 12 ? GetInt(env, argv[2]) : 0, c = argc == 12 ? GetInt(env, argv[3]) : 0, inner = argc == 12 ? GetInt(env, argv[4]) : 0;
+  napi_valuetype gxType = napi_null;
+  if (argc == 12) napi_typeof(env, argv[9], &gxType);
+  bool hasGx = gxType != napi_null && gxType != napi_undefined;
+  if (argc < 12 || !GetArr(env, argv[0], &gy) || !GetArr(env, argv[1], &x) || x.length != (size_t)(n * c * inner) || gy.length != x.length ||
+      !GetF64(env, argv[5], &mean, c) || !GetF64(env, argv[6], &invstd, c) || !GetF64(env, argv[7], &scale, c) ||
+      (hasGx && (!GetArr(env, argv[9], &gx) || gx.length != x.length)) || !GetF64(env, argv[10], &sg, c) || !GetF64(env, argv[11], &sgx, c)) {
+    napi_throw_type_error(env, nullptr, "nabla native batchNormBackward: bad arguments");
+    return nullptr;
+  }
+  if (!hasGx) gx = gy;  // only its type is checked below
+  bool training = GetBool(env, argv[8]);
+  ForFloatType(env, "batchNormBackward", {&gy, &x, &gx}, [&](auto tag) {
+    using T = decltype(tag);
+    BatchNormBackward<T>(Ptr<T>(gy), Ptr<T>(x), n, c, inner, Ptr<double>(mean), Ptr<double>(invstd), Ptr<double>(scale), training,
+                         hasGx ? Ptr<T>(gx) : nullptr, Ptr<double>(sg), Ptr<double>(sgx));
+  });
+  return nullptr;
+}
+
 // im2col(x, geom, padValue, out)
 static napi_value Im2colN(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -1048,6 +1200,9 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackwardInput", nullptr, ConvN<1>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackwardWeight", nullptr, ConvN<2>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPool2dIndices", nullptr, MaxPoolIndicesN, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormStats", nullptr, BatchNormStatsN, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"channelAffine", nullptr, ChannelAffineN, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormBackward", nullptr, BatchNormBackwardN, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -84,6 +84,29 @@ test("gradcheck random-projection mode on a big conv", () => {
   assert.equal(gradcheck((a, b) => F.conv2d(a, b, { padding: 1 }), [x, w], { ...TOL.gradcheck, randomProjections: 3 }), true);
 });
 
+test("gradcheck batch norm with fixed (running) statistics", () => {
+  const rm = nb.tensor([0.1, -0.2, 0.3], { dtype: "float64" }), rv = nb.tensor([0.5, 2, 1.5], { dtype: "float64" });
+  assert.equal(gradcheck((x, w, b) => F.batchNorm(x, rm, rv, { weight: w, bias: b }).pow(2), [r64([2, 3, 2, 2], 1), r64([3], 2), r64([3], 3)]), true);
+});
+
+test("batch norm: the fused backward kernel equals the differentiable rebuild (createGraph) in float32", () => {
+  const g = new nb.Generator(5);
+  for (const shape of [[16, 8, 6, 6], [32, 12]]) {
+    const x = nb.randn(shape, { generator: g }).mul(3).add(1), w = nb.randn([shape[1]], { generator: g }), b = nb.randn([shape[1]], { generator: g });
+    const up = nb.randn(shape, { generator: g });
+    for (const training of [true, false]) {
+      const rm = nb.randn([shape[1]], { generator: g }), rv = nb.rand([shape[1]], { generator: g }).add(0.5);
+      const grads = (createGraph: boolean) => {
+        const xi = x.detach().requiresGrad_(), wi = w.detach().requiresGrad_(), bi = b.detach().requiresGrad_();
+        const y = F.batchNorm(xi, rm.clone(), rv.clone(), { weight: wi, bias: bi, training });
+        return nb.autograd.grad(y.mul(up).sum(), [xi, wi, bi], { createGraph });
+      };
+      const fused = grads(false), rebuilt = grads(true);
+      fused.forEach((t, i) => assertClose(t, rebuilt[i], { rtol: 1e-4, atol: 1e-4, msg: `${shape} training=${training} grad ${i}` }));
+    }
+  }
+});
+
 test("gradcheck detects a wrong backward rule", () => {
   // A function whose recorded gradient is deliberately wrong: x·stop(x) has gradient x, not 2x.
   const x = r64([3], 1);
@@ -108,6 +131,15 @@ const ggCases: Record<string, [(...x: T[]) => T, () => T[]]> = {
     () => [r64([3, 2], 1), r64([2, 4], 2), r64([4, 1], 3)],
   ],
   conv2d: [(x, w) => F.conv2d(x, w, { padding: 1 }).tanh(), () => [r64([1, 1, 4, 4], 1), r64([2, 1, 3, 3], 2)]],
+  // batch norm's backward is one fused kernel; recorded (createGraph), it is rebuilt from differentiable ops
+  batchNorm_train: [
+    (x, w, b) => F.batchNorm(x, null, null, { weight: w, bias: b, training: true }).tanh(),
+    () => [r64([3, 2, 2], 1), r64([2], 2), r64([2], 3)],
+  ],
+  batchNorm_eval: [
+    (x, w) => F.batchNorm(x, nb.tensor([0.1, -0.2], { dtype: "float64" }), nb.tensor([0.5, 2], { dtype: "float64" }), { weight: w }).tanh(),
+    () => [r64([3, 2, 2], 1), r64([2], 2)],
+  ],
 };
 
 for (const [name, [fn, make]] of Object.entries(ggCases)) {

@@ -75,6 +75,17 @@ export interface Backend {
    * iy·W + ix of the first largest input in its window (the first NaN wins).
    */
   maxPool2dIndices(x: TypedArray, g: Im2colGeometry, idx: Int32Array): void;
+  /** Per-channel mean and biased variance of x viewed as [n, c, inner], accumulated in double. */
+  batchNormStats(x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, variance: Float64Array): void;
+  /** out = x·scale[ch] + shift[ch] over x viewed as [n, c, inner]. */
+  channelAffine(x: TypedArray, n: number, c: number, inner: number, scale: Float64Array, shift: Float64Array, out: TypedArray): void;
+  /**
+   * Batch-norm backward over [n, c, inner] given the saved mean and invstd: sumG = Σgy and sumGXhat = Σgy·x̂
+   * per channel, and, when gx is given, gx = scale·(gy − Σgy/M − x̂·Σgy·x̂/M) (training, M = n·inner) or
+   * scale·gy (fixed statistics), where scale = γ·invstd.
+   */
+  batchNormBackward(gy: TypedArray, x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, invstd: Float64Array,
+    scale: Float64Array, training: boolean, gx: TypedArray | null, sumG: Float64Array, sumGXhat: Float64Array): void;
 }
 
 const registry = new Map<string, Backend>();

@@ -2,9 +2,11 @@
 
 import { Tensor } from "../tensor/tensor.js";
 import { fmt } from "../tensor/shape.js";
-import { noGrad } from "../autograd/engine.js";
 import * as P from "../ops/prims.js";
-import { add, div, mean, mul, pow, reshape, sqrt, sub, where, gt, narrow } from "../ops/basic.js";
+import { add, div, mean, mul, pow, reshape, sqrt, sub, sum, where, gt, narrow } from "../ops/basic.js";
+import { full } from "../ops/creation.js";
+import { isFloating } from "../tensor/dtype.js";
+import { getBackend } from "../backend/backend.js";
 import { pad } from "../ops/nnops.js";
 
 /** y = x·Wᵀ + b with W [out, in], like `F.linear`; x may have any leading dims. */
@@ -39,37 +41,66 @@ export interface BatchNormOptions {
  * Batch Normalization over dim 1 of (N, C), (N, C, L) or (N, C, H, W) input, like `F.batch_norm`.
  * Training: x̂ = (x − μ_B) / √(σ²_B + ε) with the batch mean and *biased* variance, and running
  * stats updated in place as r ← (1 − momentum)·r + momentum·s using the *unbiased* variance.
- * Evaluation: the running statistics. Then y = γ·x̂ + β. The backward pass (dx, dγ, dβ) is that of
- * this composite, which is exactly the step-by-step derivation through the graph.
+ * Evaluation: the running statistics. Then y = γ·x̂ + β.
+ *
+ * One primitive: the statistics come from one backend pass, y from a second, and the backward pass is
+ * the closed form dx = γ/σ·(g − mean(g) − x̂·mean(g·x̂)), dγ = Σ g·x̂, dβ = Σ g (two passes). When the
+ * backward pass is itself recorded (createGraph), the same gradients are built from differentiable ops.
  */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions = {}): Tensor {
   if (x.ndim < 2) throw new RangeError(`batchNorm: expected input of at least 2 dims (N, C, ...), got ${fmt(x.shape)}`);
+  if (!isFloating(x.dtype)) throw new TypeError(`batchNorm: expected a float32 or float64 input, got ${x.dtype}`);
   const c = x.shape[1];
   const eps = opts.eps ?? 1e-5, momentum = opts.momentum ?? 0.1;
-  const bshape = x.shape.map((s, i) => (i === 1 ? c : 1)); // [1, C, 1, ...]
   for (const [name, t] of [["running_mean", runningMean], ["running_var", runningVar], ["weight", opts.weight], ["bias", opts.bias]] as const) {
     if (t && (t.ndim !== 1 || t.shape[0] !== c)) throw new RangeError(`batchNorm: ${name} must have shape [${c}] for input ${fmt(x.shape)}, got ${fmt(t.shape)}`);
   }
-  const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  let xhat: Tensor;
-  if (opts.training ?? false) {
-    const n = x.data.length / c;
-    if (n <= 1) throw new RangeError(`batchNorm: expected more than 1 value per channel when training, got input size ${fmt(x.shape)}`);
-    const mu = mean(x, dims, { keepdim: true });
-    const centered = sub(x, mu);
-    const v = mean(mul(centered, centered), dims, { keepdim: true }); // biased
-    xhat = div(centered, sqrt(add(v, eps)));
-    noGrad(() => {
-      if (runningMean) runningMean.data.set(add(mul(runningMean, 1 - momentum), mul(reshape(mu, [c]), momentum)).data);
-      if (runningVar) runningVar.data.set(add(mul(runningVar, 1 - momentum), mul(reshape(v, [c]), (momentum * n) / (n - 1))).data);
-    });
+  const n = x.shape[0], inner = x.data.length / Math.max(1, n * c);
+  const training = opts.training ?? false;
+  const mean = new Float64Array(c), invstd = new Float64Array(c);
+  if (training) {
+    const m = n * inner;
+    if (m <= 1) throw new RangeError(`batchNorm: expected more than 1 value per channel when training, got input size ${fmt(x.shape)}`);
+    const variance = new Float64Array(c);
+    getBackend().batchNormStats(x.data, n, c, inner, mean, variance);
+    for (let ch = 0; ch < c; ch++) invstd[ch] = 1 / Math.sqrt(variance[ch] + eps);
+    if (runningMean) for (let ch = 0; ch < c; ch++) runningMean.data[ch] = (1 - momentum) * runningMean.data[ch] + momentum * mean[ch];
+    if (runningVar) for (let ch = 0; ch < c; ch++) runningVar.data[ch] = (1 - momentum) * runningVar.data[ch] + momentum * variance[ch] * (m / (m - 1));
   } else {
     if (!runningMean || !runningVar) throw new Error("batchNorm: running_mean and running_var are required when not training");
-    xhat = div(sub(x, reshape(runningMean, bshape)), sqrt(add(reshape(runningVar, bshape), eps)));
+    for (let ch = 0; ch < c; ch++) {
+      mean[ch] = runningMean.data[ch];
+      invstd[ch] = 1 / Math.sqrt(runningVar.data[ch] + eps);
+    }
   }
-  if (opts.weight) xhat = mul(xhat, reshape(opts.weight, bshape));
-  if (opts.bias) xhat = add(xhat, reshape(opts.bias, bshape));
-  return xhat;
+  const weight = opts.weight ?? full([c], 1, { dtype: x.dtype });
+  const bias = opts.bias ?? full([c], 0, { dtype: x.dtype });
+  const differentiable = (g: Tensor) => batchNormGradients(g, x, weight, bias, training ? null : { mean, invstd }, eps);
+  return P.batchNormPrim(x, weight, bias, { n, c, inner, mean, invstd, training, differentiable });
+}
+
+/**
+ * The gradients of batchNorm as differentiable ops (for gradients of gradients): with batch statistics
+ * recomputed from x when `fixed` is null, or with the fixed running ones.
+ */
+function batchNormGradients(g: Tensor, x: Tensor, weight: Tensor, bias: Tensor, fixed: { mean: Float64Array; invstd: Float64Array } | null, eps: number): (Tensor | null)[] {
+  const c = x.shape[1];
+  const bshape = x.shape.map((s, i) => (i === 1 ? c : 1)); // [1, C, 1, ...]
+  const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
+  const perChannel = (v: Float64Array) => reshape(new Tensor(x.dtype === "float64" ? Float64Array.from(v) : Float32Array.from(v), [c]), bshape);
+  const gxhat = mul(g, reshape(weight, bshape));
+  let xhat: Tensor, gx: Tensor;
+  if (fixed) {
+    const invstd = perChannel(fixed.invstd);
+    xhat = mul(sub(x, perChannel(fixed.mean)), invstd);
+    gx = mul(gxhat, invstd);
+  } else {
+    const centered = sub(x, mean(x, dims, { keepdim: true }));
+    const invstd = div(1, sqrt(add(mean(mul(centered, centered), dims, { keepdim: true }), eps)));
+    xhat = mul(centered, invstd);
+    gx = mul(invstd, sub(sub(gxhat, mean(gxhat, dims, { keepdim: true })), mul(xhat, mean(mul(gxhat, xhat), dims, { keepdim: true }))));
+  }
+  return [x.requiresGrad ? gx : null, weight.requiresGrad ? sum(mul(g, xhat), dims) : null, bias.requiresGrad ? sum(g, dims) : null];
 }
 
 export interface LocalResponseNormOptions { alpha?: number; beta?: number; k?: number }

@@ -32,6 +32,17 @@ export interface PrimAttrs {
   conv2d: { geom: ConvGeometry };
   conv2dBackwardInput: { geom: ConvGeometry };
   conv2dBackwardWeight: { geom: ConvGeometry };
+  batchNorm: BatchNormAttrs;
+}
+
+/** Batch norm of x viewed as [n, c, inner] with per-channel statistics fixed by the caller. */
+export interface BatchNormAttrs {
+  n: number; c: number; inner: number;
+  mean: Float64Array; invstd: Float64Array;
+  /** Batch statistics (their dependence on x is part of the gradient) or fixed running ones. */
+  training: boolean;
+  /** The same three gradients as differentiable ops, used when the backward pass is itself recorded (createGraph). */
+  differentiable: (g: Tensor) => (Tensor | null)[];
 }
 export type Prim = keyof PrimAttrs;
 export interface VjpContext<P extends Prim> { inputs: readonly Tensor[]; out: Tensor; attrs: PrimAttrs[P] }
@@ -297,6 +308,19 @@ export function conv2dBackwardWeightPrim(x: Tensor, gy: Tensor, geom: ConvGeomet
   return record("conv2dBackwardWeight", [x, gy], out, { geom });
 }
 
+/** y = (x − mean)·invstd·weight + bias per channel, in one pass; weight and bias are [c] tensors. */
+export function batchNormPrim(x: Tensor, weight: Tensor, bias: Tensor, attrs: BatchNormAttrs): Tensor {
+  const { n, c, inner, mean, invstd } = attrs;
+  const scale = new Float64Array(c), shift = new Float64Array(c);
+  for (let ch = 0; ch < c; ch++) {
+    scale[ch] = invstd[ch] * weight.data[ch];
+    shift[ch] = bias.data[ch] - mean[ch] * scale[ch];
+  }
+  const out = alloc(x.dtype, x.shape);
+  getBackend().channelAffine(x.data, n, c, inner, scale, shift, out.data);
+  return record("batchNorm", [x, weight, bias], out, attrs);
+}
+
 // ---------------------------------------------------------------- backward rules
 
 /** Sum a broadcast gradient back down to `shape`. */
@@ -402,6 +426,21 @@ const vjps: { [P in Prim]: Vjp<P> } = {
     needs(x) ? conv2dBackwardInputPrim(gy, g, geom) : null,
     needs(gy) ? conv2dPrim(x, g, geom) : null,
   ],
+  batchNorm: (g, { inputs: [x, w, b], attrs }) => {
+    if (isGradEnabled()) return attrs.differentiable(g);
+    const { n, c, inner, mean, invstd, training } = attrs;
+    const scale = new Float64Array(c);
+    for (let ch = 0; ch < c; ch++) scale[ch] = invstd[ch] * w.data[ch];
+    const gx = needs(x) ? alloc(x.dtype, x.shape) : null;
+    const sumG = new Float64Array(c), sumGXhat = new Float64Array(c);
+    getBackend().batchNormBackward(g.data, x.data, n, c, inner, mean, invstd, scale, training, gx ? gx.data : null, sumG, sumGXhat);
+    const perChannel = (v: Float64Array, like: Tensor) => {
+      const t = alloc(like.dtype, [c]);
+      t.data.set(v);
+      return t;
+    };
+    return [gx, needs(w) ? perChannel(sumGXhat, w) : null, needs(b) ? perChannel(sumG, b) : null];
+  },
 };
 
 /** Gradient of maximum/minimum: to the winner, split evenly on ties (as PyTorch 1.13). */

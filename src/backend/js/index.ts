@@ -5,6 +5,7 @@ import type { TypedArray } from "../../tensor/dtype.js";
 import { binary, copy, unary, where } from "./elementwise.js";
 import { argReduce, gather, reduce, scatterAdd } from "./reduce.js";
 import { matmul } from "./gemm.js";
+import { batchNormBackward, batchNormStats, channelAffine } from "./norm.js";
 import { col2im, conv2d, conv2dBackwardInput, conv2dBackwardWeight, im2col, maxPool2dIndices } from "./conv.js";
 
 function cast(x: TypedArray, out: TypedArray): void {
@@ -38,4 +39,7 @@ export const jsBackend: Backend = {
   conv2dBackwardInput,
   conv2dBackwardWeight,
   maxPool2dIndices,
+  batchNormStats,
+  channelAffine,
+  batchNormBackward,
 };

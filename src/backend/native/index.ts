@@ -1,4 +1,4 @@
-// The native backend: GEMM, convolution, max-pool indices, im2col / col2im, elementwise and reduction
+// The native backend: GEMM, convolution, max-pool indices, batch norm, im2col / col2im, elementwise and reduction
 // kernels from the Node-API addon (native/nabla_native.cc), every other kernel from the js backend.
 // Loaded when the addon was built; `null` otherwise.
 
@@ -24,6 +24,10 @@ interface Addon {
   conv2dBackwardInput(gy: TypedArray, w: TypedArray, g: Int32Array, gx: TypedArray): void;
   conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: Int32Array, gw: TypedArray): void;
   maxPool2dIndices(x: TypedArray, g: Int32Array, idx: Int32Array): void;
+  batchNormStats(x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, variance: Float64Array): void;
+  channelAffine(x: TypedArray, n: number, c: number, inner: number, scale: Float64Array, shift: Float64Array, out: TypedArray): void;
+  batchNormBackward(gy: TypedArray, x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, invstd: Float64Array,
+    scale: Float64Array, training: boolean, gx: TypedArray | null, sumG: Float64Array, sumGXhat: Float64Array): void;
 }
 
 /** The geometry as the addon reads it: [n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, o, groups]. */
@@ -97,6 +101,14 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
     conv2dBackwardWeight: (x, gy, g, gw) =>
       (sameFloat(x, gy, gw) ? addon.conv2dBackwardWeight(x, gy, packGeometry(g), gw) : jsBackend.conv2dBackwardWeight(x, gy, g, gw)),
     maxPool2dIndices: (x, g, idx) => (sameFloat(x) ? addon.maxPool2dIndices(x, packGeometry(g), idx) : jsBackend.maxPool2dIndices(x, g, idx)),
+    batchNormStats: (x, n, c, inner, mean, variance) =>
+      (sameFloat(x) ? addon.batchNormStats(x, n, c, inner, mean, variance) : jsBackend.batchNormStats(x, n, c, inner, mean, variance)),
+    channelAffine: (x, n, c, inner, scale, shift, out) =>
+      (sameFloat(x, out) ? addon.channelAffine(x, n, c, inner, scale, shift, out) : jsBackend.channelAffine(x, n, c, inner, scale, shift, out)),
+    batchNormBackward: (gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat) =>
+      (sameFloat(gy, x, ...(gx ? [gx] : []))
+        ? addon.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat)
+        : jsBackend.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat)),
     argReduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array
       ? jsBackend.argReduce(op, x, outer, size, inner, out) : addon.reduce(op === "argmax" ? 0 : 1, x, outer, size, inner, out)),
   };
