@@ -372,13 +372,15 @@ static inline void ValidRange(int ix0, int sw, int w, int ow, int* lo, int* hi) 
   *hi = std::max(*lo, std::min(h, ow));
 }
 
-// Unfold one input channel plane [h, w] into its kh·kw rows of oh·ow columns.
+// Unfold one input channel plane [h, w] into its kh·kw rows of oh·ow columns; row r starts at o + r·ld
+// (ld = oh·ow when the rows are packed, larger when several samples share each row).
 template <typename T>
-static void Im2colPlane(const T* xb, const Geom& g, T pad, T* o) {
+static void Im2colPlane(const T* xb, const Geom& g, T pad, T* out, int64_t ld) {
   for (int ki = 0; ki < g.kh; ki++)
     for (int kj = 0; kj < g.kw; kj++) {
       int ix0 = kj * g.dw - g.pw, lo, hi;
       ValidRange(ix0, g.sw, g.w, g.ow, &lo, &hi);
+      T* o = out + (int64_t)(ki * g.kw + kj) * ld;
       for (int oy = 0; oy < g.oh; oy++, o += g.ow) {
         int iy = oy * g.sh - g.ph + ki * g.dh;
         if (iy < 0 || iy >= g.h) {
@@ -398,11 +400,12 @@ static void Im2colPlane(const T* xb, const Geom& g, T pad, T* o) {
 
 // Adjoint of Im2colPlane: add the kh·kw rows back into the plane (which the caller zeroed).
 template <typename T>
-static void Col2imPlane(const T* o, const Geom& g, T* xb) {
+static void Col2imPlane(const T* cols, const Geom& g, T* xb, int64_t ld) {
   for (int ki = 0; ki < g.kh; ki++)
     for (int kj = 0; kj < g.kw; kj++) {
       int ix0 = kj * g.dw - g.pw, lo, hi;
       ValidRange(ix0, g.sw, g.w, g.ow, &lo, &hi);
+      const T* o = cols + (int64_t)(ki * g.kw + kj) * ld;
       for (int oy = 0; oy < g.oh; oy++, o += g.ow) {
         int iy = oy * g.sh - g.ph + ki * g.dh;
         if (iy < 0 || iy >= g.h) continue;
@@ -421,7 +424,7 @@ static void Im2col(const T* x, const Geom& g, T pad, T* out) {
   int tasks = g.n * g.c;
   auto body = [&](int t) {
     int b = t / g.c, ch = t % g.c;
-    Im2colPlane(x + ((int64_t)b * g.c + ch) * g.h * g.w, g, pad, out + ((int64_t)b * rows + (int64_t)ch * g.kh * g.kw) * L);
+    Im2colPlane(x + ((int64_t)b * g.c + ch) * g.h * g.w, g, pad, out + ((int64_t)b * rows + (int64_t)ch * g.kh * g.kw) * L, L);
   };
   if ((int64_t)g.n * rows * L < 200000)
     for (int t = 0; t < tasks; t++) body(t);
@@ -435,7 +438,7 @@ static void Col2im(const T* cols, const Geom& g, T* out) {
   int tasks = g.n * g.c; // each task owns one output channel plane: no write conflicts
   auto body = [&](int t) {
     int b = t / g.c, ch = t % g.c;
-    Col2imPlane(cols + ((int64_t)b * rows + (int64_t)ch * g.kh * g.kw) * L, g, out + ((int64_t)b * g.c + ch) * g.h * g.w);
+    Col2imPlane(cols + ((int64_t)b * rows + (int64_t)ch * g.kh * g.kw) * L, g, out + ((int64_t)b * g.c + ch) * g.h * g.w, L);
   };
   if ((int64_t)g.n * rows * L < 200000)
     for (int t = 0; t < tasks; t++) body(t);
@@ -445,60 +448,90 @@ static void Col2im(const T* cols, const Geom& g, T* out) {
 
 // ---------------------------------------------------------------- convolution
 
-// Convolution as one GEMM per sample and group over that sample's unfolded columns, which live in a
-// per-thread buffer (never a whole-batch im2col tensor). Samples are the parallel tasks when there are
-// enough of them; otherwise each GEMM is spread over the threads. A 1×1, stride-1, unpadded
-// convolution reads the input directly.
+// Convolution as GEMMs over unfolded columns that live in per-thread buffers (never a whole-batch
+// im2col tensor). Samples are taken in chunks of S: the columns of a chunk sit side by side in each row
+// ([C·kh·kw, S·L]), so that late layers with few output pixels (L = 16 in ResNet-18's last stage) still
+// give the GEMM a wide B (S·L ≥ 256) instead of a half-empty vector tile. Chunks are the parallel tasks
+// when there are enough of them; otherwise each GEMM is spread over the threads. A 1×1, stride-1,
+// unpadded convolution of one sample reads the input directly.
 struct ConvGeom {
   Geom g;
   int o, groups;
   int64_t kk() const { return (int64_t)(g.c / groups) * g.kh * g.kw; } // columns of one group's weight
   int64_t L() const { return (int64_t)g.oh * g.ow; }
+  int64_t taps() const { return (int64_t)g.kh * g.kw; }
   bool pointwise() const { return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0; }
+  int chunk() const { return L() >= 256 ? 1 : (int)std::max<int64_t>(1, std::min<int64_t>(g.n, (256 + L() - 1) / L())); }
+  int chunks() const { return (g.n + chunk() - 1) / chunk(); }
 };
 
-// Run body(sample, threadIndex, parallelGemm) over the batch.
+// Run body(firstSample, count, parallelGemm) over the chunks of the batch.
 template <typename F>
-static void ForSamples(const ConvGeom& cg, double flopsPerSample, F body) {
-  int threads = pool->size();
-  if (threads > 1 && cg.g.n >= threads && flopsPerSample * cg.g.n >= 2e6) {
-    pool->Run(cg.g.n, [&](int b) { body(b, false); });
+static void ForChunks(const ConvGeom& cg, double flopsPerSample, F body) {
+  int threads = pool->size(), S = cg.chunk(), chunks = cg.chunks();
+  auto run = [&](int c, bool par) { body(c * S, std::min(S, cg.g.n - c * S), par); };
+  if (threads > 1 && chunks >= threads && flopsPerSample * cg.g.n >= 2e6) {
+    pool->Run(chunks, [&](int c) { run(c, false); });
   } else {
-    for (int b = 0; b < cg.g.n; b++) body(b, threads > 1 && flopsPerSample >= 4e6);
+    for (int c = 0; c < chunks; c++) run(c, threads > 1 && flopsPerSample * S >= 4e6);
   }
 }
 
 template <typename T>
-static void GemmMaybeParallel(bool parallel, const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n) {
-  if (parallel) {
+static void GemmMaybeParallel(bool parallel, const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, bool accumulate = false) {
+  if (parallel && !accumulate) {
     int32_t zero = 0;
     Gemm(a, &zero, ta, b, &zero, tb, c, 1, m, k, n);
   } else {
-    Gemm1(a, ta, b, tb, c, m, k, n);
+    Gemm1(a, ta, b, tb, c, m, k, n, accumulate);
   }
 }
 
-template <typename T>
-static T* ColsBuffer(size_t n) {
+// Per-thread scratch buffers; slot 0 holds unfolded columns, slot 1 a chunk's outputs or output gradients.
+template <typename T, int Slot>
+static T* Scratch(size_t n) {
   static thread_local std::vector<T> buf;
   if (buf.size() < n) buf.resize(n);
   return buf.data();
 }
 
+// The columns [C·kh·kw, cnt·L] of samples b0 … b0+cnt−1, or the input itself for one pointwise sample.
+template <typename T>
+static const T* ChunkCols(const T* x, const ConvGeom& cg, int b0, int cnt) {
+  const Geom& g = cg.g;
+  int64_t plane = (int64_t)g.h * g.w, L = cg.L(), ld = cnt * L;
+  if (cg.pointwise() && cnt == 1) return x + (int64_t)b0 * g.c * plane;
+  T* buf = Scratch<T, 0>((size_t)g.c * cg.taps() * ld);
+  for (int s = 0; s < cnt; s++) {
+    const T* xb = x + (int64_t)(b0 + s) * g.c * plane;
+    for (int ch = 0; ch < g.c; ch++) Im2colPlane(xb + ch * plane, g, T(0), buf + ch * cg.taps() * ld + s * L, ld);
+  }
+  return buf;
+}
+
+// Gather rows [O, cnt·L] of samples b0 … from y [N, O, L] (or the sample itself when cnt is 1).
+template <typename T>
+static const T* ChunkRows(const T* y, const ConvGeom& cg, int b0, int cnt) {
+  int64_t L = cg.L(), ld = cnt * L;
+  if (cnt == 1) return y + (int64_t)b0 * cg.o * L;
+  T* buf = Scratch<T, 1>((size_t)cg.o * ld);
+  for (int s = 0; s < cnt; s++)
+    for (int o = 0; o < cg.o; o++) std::memcpy(buf + o * ld + s * L, y + ((int64_t)(b0 + s) * cg.o + o) * L, sizeof(T) * L);
+  return buf;
+}
+
 template <typename T>
 static void ConvForward(const T* x, const T* w, const ConvGeom& cg, T* out) {
-  const Geom& g = cg.g;
-  int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups, plane = (int64_t)g.h * g.w;
-  ForSamples(cg, 2.0 * cg.o * kk * L, [&](int b, bool par) {
-    const T* xb = x + (int64_t)b * g.c * plane;
-    const T* cols = xb;
-    if (!cg.pointwise()) {
-      T* buf = ColsBuffer<T>((size_t)g.c * g.kh * g.kw * L);
-      for (int ch = 0; ch < g.c; ch++) Im2colPlane(xb + ch * plane, g, T(0), buf + (int64_t)ch * g.kh * g.kw * L);
-      cols = buf;
-    }
+  int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups;
+  ForChunks(cg, 2.0 * cg.o * kk * L, [&](int b0, int cnt, bool par) {
+    int64_t ld = cnt * L;
+    const T* cols = ChunkCols(x, cg, b0, cnt);
+    T* dst = cnt == 1 ? out + (int64_t)b0 * cg.o * L : Scratch<T, 1>((size_t)cg.o * ld);
     for (int gi = 0; gi < cg.groups; gi++)
-      GemmMaybeParallel(par, w + gi * og * kk, false, cols + gi * kk * L, false, out + ((int64_t)b * cg.o + gi * og) * L, (int)og, (int)kk, (int)L);
+      GemmMaybeParallel(par, w + gi * og * kk, false, cols + gi * kk * ld, false, dst + gi * og * ld, (int)og, (int)kk, (int)ld);
+    if (cnt > 1)
+      for (int s = 0; s < cnt; s++)
+        for (int o = 0; o < cg.o; o++) std::memcpy(out + ((int64_t)(b0 + s) * cg.o + o) * L, dst + o * ld + s * L, sizeof(T) * L);
   });
 }
 
@@ -506,50 +539,46 @@ template <typename T>
 static void ConvBackwardInput(const T* gy, const T* w, const ConvGeom& cg, T* gx) {
   const Geom& g = cg.g;
   int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups, plane = (int64_t)g.h * g.w;
-  ForSamples(cg, 2.0 * cg.o * kk * L, [&](int b, bool par) {
-    T* gxb = gx + (int64_t)b * g.c * plane;
-    const T* gyb = gy + (int64_t)b * cg.o * L;
-    if (cg.pointwise()) {
+  ForChunks(cg, 2.0 * cg.o * kk * L, [&](int b0, int cnt, bool par) {
+    int64_t ld = cnt * L;
+    const T* gyc = ChunkRows(gy, cg, b0, cnt);
+    if (cg.pointwise() && cnt == 1) {
       for (int gi = 0; gi < cg.groups; gi++)
-        GemmMaybeParallel(par, w + gi * og * kk, true, gyb + gi * og * L, false, gxb + gi * kk * L, (int)kk, (int)og, (int)L);
+        GemmMaybeParallel(par, w + gi * og * kk, true, gyc + gi * og * L, false, gx + (int64_t)b0 * g.c * plane + gi * kk * L, (int)kk, (int)og, (int)L);
       return;
     }
-    T* buf = ColsBuffer<T>((size_t)g.c * g.kh * g.kw * L);
+    T* cols = Scratch<T, 0>((size_t)g.c * cg.taps() * ld);
     for (int gi = 0; gi < cg.groups; gi++)
-      GemmMaybeParallel(par, w + gi * og * kk, true, gyb + gi * og * L, false, buf + gi * kk * L, (int)kk, (int)og, (int)L);
-    std::memset(gxb, 0, sizeof(T) * g.c * plane);
-    for (int ch = 0; ch < g.c; ch++) Col2imPlane(buf + (int64_t)ch * g.kh * g.kw * L, g, gxb + ch * plane);
+      GemmMaybeParallel(par, w + gi * og * kk, true, gyc + gi * og * ld, false, cols + gi * kk * ld, (int)kk, (int)og, (int)ld);
+    for (int s = 0; s < cnt; s++) {
+      T* gxb = gx + (int64_t)(b0 + s) * g.c * plane;
+      std::memset(gxb, 0, sizeof(T) * g.c * plane);
+      for (int ch = 0; ch < g.c; ch++) Col2imPlane(cols + ch * cg.taps() * ld + s * L, g, gxb + ch * plane, ld);
+    }
   });
 }
 
-// gw = Σ_b gy_b · cols_bᵀ. Each thread sums its fixed share of the samples (b ≡ t mod threads) into its own
-// buffer and the buffers are added in thread order, so the result does not depend on scheduling.
+// gw = Σ over chunks of gy_chunk · cols_chunkᵀ. Each thread sums a fixed share of the chunks (c ≡ t mod
+// threads) into its own buffer and the buffers are added in thread order, so the result does not depend
+// on scheduling.
 template <typename T>
 static void ConvBackwardWeight(const T* x, const T* gy, const ConvGeom& cg, T* gw) {
-  const Geom& g = cg.g;
-  int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups, plane = (int64_t)g.h * g.w, wsize = cg.o * kk;
-  double flops = 2.0 * cg.o * kk * L * g.n;
-  int threads = flops < 2e6 || g.n < pool->size() ? 1 : pool->size();
+  int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups, wsize = cg.o * kk;
+  int S = cg.chunk(), chunks = cg.chunks();
+  double flops = 2.0 * cg.o * kk * L * cg.g.n;
+  int threads = flops < 2e6 || chunks < pool->size() ? 1 : pool->size();
+  bool parGemm = threads == 1 && chunks == 1 && pool->size() > 1 && flops >= 4e6;
   std::vector<T> partial((size_t)(threads - 1) * wsize);
   auto share = [&](int t) {
     T* acc = t == 0 ? gw : partial.data() + (t - 1) * wsize;
     bool first = true;
-    for (int b = t; b < g.n; b += threads) {
-      const T* xb = x + (int64_t)b * g.c * plane;
-      const T* cols = xb;
-      if (!cg.pointwise()) {
-        T* buf = ColsBuffer<T>((size_t)g.c * g.kh * g.kw * L);
-        for (int ch = 0; ch < g.c; ch++) Im2colPlane(xb + ch * plane, g, T(0), buf + (int64_t)ch * g.kh * g.kw * L);
-        cols = buf;
-      }
-      const T* gyb = gy + (int64_t)b * cg.o * L;
-      for (int gi = 0; gi < cg.groups; gi++) {
-        if (threads == 1 && g.n == 1 && flops >= 4e6) {
-          GemmMaybeParallel(true, gyb + gi * og * L, false, cols + gi * kk * L, true, acc + gi * og * kk, (int)og, (int)L, (int)kk);
-        } else {
-          Gemm1(gyb + gi * og * L, false, cols + gi * kk * L, true, acc + gi * og * kk, (int)og, (int)L, (int)kk, !first);
-        }
-      }
+    for (int c = t; c < chunks; c += threads) {
+      int b0 = c * S, cnt = std::min(S, cg.g.n - b0);
+      int64_t ld = cnt * L;
+      const T* cols = ChunkCols(x, cg, b0, cnt);
+      const T* gyc = ChunkRows(gy, cg, b0, cnt);
+      for (int gi = 0; gi < cg.groups; gi++)
+        GemmMaybeParallel(parGemm, gyc + gi * og * ld, false, cols + gi * kk * ld, true, acc + gi * og * kk, (int)og, (int)ld, (int)kk, !first);
       first = false;
     }
     if (first) std::memset(acc, 0, sizeof(T) * wsize);
@@ -603,6 +632,48 @@ static void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx) {
     for (int p = 0; p < tasks; p++) body(p);
   else
     pool->Run(tasks, body);
+}
+
+// ---------------------------------------------------------------- gather / scatter-add
+
+// Along the middle axis of [outer, size, inner] with idx [outer, idxSize, inner]; outer rows are the
+// parallel tasks (scatter-add writes only inside its own row). Returns false on an index outside [0, size).
+template <typename T>
+static bool Gather(const T* x, int64_t outer, int64_t size, int64_t inner, const int32_t* idx, int64_t idxSize, T* out) {
+  std::atomic<bool> ok{true};
+  auto body = [&](int o) {
+    const T* xb = x + o * size * inner;
+    for (int64_t j = 0; j < idxSize; j++) {
+      int64_t ib = (o * idxSize + j) * inner;
+      for (int64_t i = 0; i < inner; i++) {
+        int32_t k = idx[ib + i];
+        if ((uint32_t)k >= (uint64_t)size) { ok = false; out[ib + i] = 0; continue; }
+        out[ib + i] = xb[k * inner + i];
+      }
+    }
+  };
+  if (outer * idxSize * inner < 32768) for (int64_t o = 0; o < outer; o++) body((int)o);
+  else pool->Run((int)outer, body);
+  return ok;
+}
+
+template <typename T>
+static bool ScatterAdd(T* out, int64_t outer, int64_t size, int64_t inner, const int32_t* idx, int64_t idxSize, const T* src) {
+  std::atomic<bool> ok{true};
+  auto body = [&](int o) {
+    T* ob = out + o * size * inner;
+    for (int64_t j = 0; j < idxSize; j++) {
+      int64_t ib = (o * idxSize + j) * inner;
+      for (int64_t i = 0; i < inner; i++) {
+        int32_t k = idx[ib + i];
+        if ((uint32_t)k >= (uint64_t)size) { ok = false; continue; }
+        ob[k * inner + i] += src[ib + i];
+      }
+    }
+  };
+  if (outer * idxSize * inner < 32768) for (int64_t o = 0; o < outer; o++) body((int)o);
+  else pool->Run((int)outer, body);
+  return ok;
 }
 
 // ---------------------------------------------------------------- batch normalization
@@ -1047,6 +1118,35 @@ static napi_value BatchNormBackwardN(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// gather(x, outer, size, inner, idx, idxSize, out) / scatterAdd(out, outer, size, inner, idx, idxSize, src)
+template <bool IsGather>
+static napi_value GatherScatterN(napi_env env, napi_callback_info info) {
+  const char* name = IsGather ? "gather" : "scatterAdd";
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Arr big, idx, small;
+  int64_t outer = argc == 7 ? GetInt(env, argv[1]) : 0, size = argc == 7 ? GetInt(env, argv[2]) : 0, inner = argc == 7 ? GetInt(env, argv[3]) : 0;
+  int64_t idxSize = argc == 7 ? GetInt(env, argv[5]) : 0;
+  if (argc < 7 || !GetArr(env, argv[0], &big) || big.length != (size_t)(outer * size * inner) || !GetArr(env, argv[4], &idx) ||
+      idx.type != napi_int32_array || idx.length != (size_t)(outer * idxSize * inner) || !GetArr(env, argv[6], &small) || small.length != idx.length) {
+    std::string msg = std::string("nabla native ") + name + ": bad arguments";
+    napi_throw_type_error(env, nullptr, msg.c_str());
+    return nullptr;
+  }
+  bool ok = true;
+  ForFloatType(env, name, {&big, &small}, [&](auto tag) {
+    using T = decltype(tag);
+    ok = IsGather ? Gather<T>(Ptr<T>(big), outer, size, inner, Ptr<int32_t>(idx), idxSize, Ptr<T>(small))
+                  : ScatterAdd<T>(Ptr<T>(big), outer, size, inner, Ptr<int32_t>(idx), idxSize, Ptr<T>(small));
+  });
+  if (!ok) {
+    std::string msg = std::string(name) + ": index out of range for a dimension of size " + std::to_string(size);
+    napi_throw_range_error(env, nullptr, msg.c_str());
+  }
+  return nullptr;
+}
+
 // im2col(x, geom, padValue, out)
 static napi_value Im2colN(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -1203,6 +1303,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"batchNormStats", nullptr, BatchNormStatsN, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"channelAffine", nullptr, ChannelAffineN, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, BatchNormBackwardN, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gather", nullptr, GatherScatterN<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"scatterAdd", nullptr, GatherScatterN<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -82,6 +82,9 @@ for (const name of others) {
       [[1, 64, 24, 24], [64, 64, 3, 3], { padding: 1 }],
       [[1, 64, 24, 24], [32, 64, 1, 1], {}],
       [[5, 8, 20, 20], [16, 4, 3, 3], { padding: 1, groups: 2, dilation: 2 }],
+      // few output pixels: samples are unfolded side by side in chunks (11 + a remainder of 8 here)
+      [[19, 8, 5, 5], [12, 4, 3, 3], { padding: 1, groups: 2 }],
+      [[6, 16, 6, 6], [8, 16, 1, 1], {}],
     ];
     for (const [[xs, ws, opts], dtype] of cases.flatMap((c) => [[c, "float32"], [c, "float64"]] as const)) {
       const x = nb.randn(xs, { generator: g, dtype }), w = nb.randn(ws, { generator: g, dtype }), up = nb.randn([1], { generator: g, dtype });

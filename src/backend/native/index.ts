@@ -1,4 +1,4 @@
-// The native backend: GEMM, convolution, max-pool indices, batch norm, im2col / col2im, elementwise and reduction
+// The native backend: GEMM, convolution, max-pool indices, batch norm, gather / scatter-add, im2col / col2im, elementwise and reduction
 // kernels from the Node-API addon (native/nabla_native.cc), every other kernel from the js backend.
 // Loaded when the addon was built; `null` otherwise.
 
@@ -24,6 +24,8 @@ interface Addon {
   conv2dBackwardInput(gy: TypedArray, w: TypedArray, g: Int32Array, gx: TypedArray): void;
   conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: Int32Array, gw: TypedArray): void;
   maxPool2dIndices(x: TypedArray, g: Int32Array, idx: Int32Array): void;
+  gather(x: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, out: TypedArray): void;
+  scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray): void;
   batchNormStats(x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, variance: Float64Array): void;
   channelAffine(x: TypedArray, n: number, c: number, inner: number, scale: Float64Array, shift: Float64Array, out: TypedArray): void;
   batchNormBackward(gy: TypedArray, x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, invstd: Float64Array,
@@ -101,6 +103,10 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
     conv2dBackwardWeight: (x, gy, g, gw) =>
       (sameFloat(x, gy, gw) ? addon.conv2dBackwardWeight(x, gy, packGeometry(g), gw) : jsBackend.conv2dBackwardWeight(x, gy, g, gw)),
     maxPool2dIndices: (x, g, idx) => (sameFloat(x) ? addon.maxPool2dIndices(x, packGeometry(g), idx) : jsBackend.maxPool2dIndices(x, g, idx)),
+    gather: (x, outer, size, inner, idx, idxSize, out) => (out.length < SMALL || !sameFloat(x, out)
+      ? jsBackend.gather(x, outer, size, inner, idx, idxSize, out) : addon.gather(x, outer, size, inner, idx, idxSize, out)),
+    scatterAdd: (out, outer, size, inner, idx, idxSize, src) => (src.length < SMALL || !sameFloat(out, src)
+      ? jsBackend.scatterAdd(out, outer, size, inner, idx, idxSize, src) : addon.scatterAdd(out, outer, size, inner, idx, idxSize, src)),
     batchNormStats: (x, n, c, inner, mean, variance) =>
       (sameFloat(x) ? addon.batchNormStats(x, n, c, inner, mean, variance) : jsBackend.batchNormStats(x, n, c, inner, mean, variance)),
     channelAffine: (x, n, c, inner, scale, shift, out) =>
