@@ -767,6 +767,44 @@ static void BatchNormBackward(const T* gy, const T* x, int64_t n, int64_t c, int
   });
 }
 
+// ---------------------------------------------------------------- optimizer updates
+
+// One Adam / AdamW update in place, each element in double with the js backend's expression order (no
+// FMA contraction), so both backends give the same bits.
+struct AdamHyper {
+  double lr, b1, b2, eps, wd, step;
+  bool decoupled, maximize;
+};
+
+template <typename T>
+__attribute__((optimize("fp-contract=off"))) static void AdamUpdate(T* th, const T* gr, T* m, T* v, T* vmax, int64_t n, const AdamHyper& h) {
+  const double bc1 = 1 - std::pow(h.b1, h.step), bc2 = 1 - std::pow(h.b2, h.step);
+  const double stepSize = h.lr / bc1, bc2Sqrt = std::sqrt(bc2), decay = 1 - h.lr * h.wd;
+  auto body = [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; i++) {
+      double d = h.maximize ? -(double)gr[i] : (double)gr[i];
+      if (h.decoupled) th[i] = (T)(th[i] * decay);
+      else if (h.wd != 0) d = d + h.wd * th[i];
+      m[i] = (T)(m[i] * h.b1 + (1 - h.b1) * d);
+      v[i] = (T)(v[i] * h.b2 + (1 - h.b2) * d * d);
+      double denom;
+      if (vmax) {
+        vmax[i] = std::max(vmax[i], v[i]);
+        denom = std::sqrt((double)vmax[i]) / bc2Sqrt + h.eps;
+      } else {
+        denom = std::sqrt((double)v[i]) / bc2Sqrt + h.eps;
+      }
+      th[i] = (T)(th[i] + -stepSize * (m[i] / denom));
+    }
+  };
+  if (n < 65536) body(0, n);
+  else {
+    int tasks = pool->size() * 4;
+    int64_t per = (n + tasks - 1) / tasks;
+    pool->Run(tasks, [&](int t) { body(t * per, std::min(n, (t + 1) * per)); });
+  }
+}
+
 // ---------------------------------------------------------------- elementwise and reductions
 
 
@@ -1147,6 +1185,31 @@ static napi_value GatherScatterN(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// adamUpdate(param, grad, expAvg, expAvgSq, maxExpAvgSq | null, hyper Float64Array [lr, b1, b2, eps, wd, step, decoupled, maximize])
+static napi_value AdamUpdateN(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Arr th, gr, m, v, vmax, hy;
+  napi_valuetype vt = napi_null;
+  if (argc == 6) napi_typeof(env, argv[4], &vt);
+  bool ams = vt != napi_null && vt != napi_undefined;
+  if (argc < 6 || !GetArr(env, argv[0], &th) || !GetArr(env, argv[1], &gr) || !GetArr(env, argv[2], &m) || !GetArr(env, argv[3], &v) ||
+      (ams && !GetArr(env, argv[4], &vmax)) || !GetF64(env, argv[5], &hy, 8) || gr.length != th.length || m.length != th.length ||
+      v.length != th.length || (ams && vmax.length != th.length)) {
+    napi_throw_type_error(env, nullptr, "nabla native adamUpdate: bad arguments");
+    return nullptr;
+  }
+  if (!ams) vmax = th;  // only its type is checked below
+  const double* q = Ptr<double>(hy);
+  AdamHyper h{q[0], q[1], q[2], q[3], q[4], q[5], q[6] != 0, q[7] != 0};
+  ForFloatType(env, "adamUpdate", {&th, &gr, &m, &v, &vmax}, [&](auto tag) {
+    using T = decltype(tag);
+    AdamUpdate<T>(Ptr<T>(th), Ptr<T>(gr), Ptr<T>(m), Ptr<T>(v), ams ? Ptr<T>(vmax) : nullptr, (int64_t)th.length, h);
+  });
+  return nullptr;
+}
+
 // im2col(x, geom, padValue, out)
 static napi_value Im2colN(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -1305,6 +1368,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"batchNormBackward", nullptr, BatchNormBackwardN, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gather", nullptr, GatherScatterN<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"scatterAdd", nullptr, GatherScatterN<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamUpdate", nullptr, AdamUpdateN, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -115,3 +115,23 @@ for (const name of others) {
     }
   });
 }
+
+for (const name of others) {
+  test(`${name} Adam / AdamW updates equal js bit for bit (large tensors take the native kernel)`, () => {
+    const g = new nb.Generator(9);
+    for (const dtype of ["float32", "float64"] as const) {
+      for (const [Opt, opts] of [[nb.optim.Adam, { lr: 1e-2, weightDecay: 0.1 }], [nb.optim.Adam, { amsgrad: true, maximize: true }],
+        [nb.optim.AdamW, { lr: 3e-3 }]] as const) {
+        const p0 = nb.randn([100, 50], { generator: g, dtype }), grads = [0, 1, 2].map(() => nb.randn([100, 50], { generator: g, dtype }));
+        const run = () => {
+          const p = p0.clone().requiresGrad_();
+          const opt = new Opt([p], opts);
+          for (const gr of grads) { p.grad = gr.clone(); opt.step(); }
+          return p.detach();
+        };
+        const [r, o] = both(name, run);
+        nb.testing.assertClose(o, r, { rtol: 0, atol: 0, msg: `${name} ${Opt.name} ${JSON.stringify(opts)} ${dtype}` });
+      }
+    }
+  });
+}

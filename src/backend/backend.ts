@@ -23,6 +23,14 @@ export interface ConvGeometry extends Im2colGeometry {
   groups: number;
 }
 
+/** Hyper-parameters of one Adam / AdamW update (`step` counts from 1). */
+export interface AdamUpdate {
+  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number;
+  /** AdamW: θ ← θ·(1 − η·λ) instead of adding λθ to the gradient. */
+  decoupled: boolean;
+  maximize: boolean;
+}
+
 /**
  * A backend provides the kernels the primitives run on. All arrays are contiguous and row-major;
  * `out` is allocated by the caller with the right dtype and length. A faster backend (native addon)
@@ -86,6 +94,8 @@ export interface Backend {
    */
   batchNormBackward(gy: TypedArray, x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, invstd: Float64Array,
     scale: Float64Array, training: boolean, gx: TypedArray | null, sumG: Float64Array, sumGXhat: Float64Array): void;
+  /** One Adam / AdamW update of a parameter and its moments, in place (maxExpAvgSq for AMSGrad). */
+  adamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, maxExpAvgSq: TypedArray | null, h: AdamUpdate): void;
 }
 
 const registry = new Map<string, Backend>();

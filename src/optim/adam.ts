@@ -1,6 +1,7 @@
 // Adam and AdamW — torch.optim.Adam / AdamW (1.13).
 
 import { noGrad } from "../autograd/engine.js";
+import { getBackend } from "../backend/backend.js";
 import { checkAdamFamily, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -37,24 +38,8 @@ function adamStep(opt: Optimizer<AdamConfig>, stateOf: (p: Tensor) => Record<str
         }
         const step = (st.step as number) + 1;
         st.step = step;
-        const th = p.data, gr = p.grad.data, m = (st.exp_avg as Tensor).data, v = (st.exp_avg_sq as Tensor).data;
-        const vmax = amsgrad ? (st.max_exp_avg_sq as Tensor).data : null;
-        const bc1 = 1 - b1 ** step, bc2 = 1 - b2 ** step;
-        const stepSize = lr / bc1, bc2Sqrt = Math.sqrt(bc2);
-        const decay = 1 - lr * wd;
-        for (let i = 0; i < th.length; i++) {
-          let d = maximize ? -gr[i] : gr[i];
-          if (decoupled) th[i] = th[i] * decay;
-          else if (wd !== 0) d = d + wd * th[i];
-          m[i] = m[i] * b1 + (1 - b1) * d;
-          v[i] = v[i] * b2 + (1 - b2) * d * d;
-          let denom: number;
-          if (vmax) {
-            vmax[i] = Math.max(vmax[i], v[i]);
-            denom = Math.sqrt(vmax[i]) / bc2Sqrt + eps;
-          } else denom = Math.sqrt(v[i]) / bc2Sqrt + eps;
-          th[i] = th[i] + -stepSize * (m[i] / denom);
-        }
+        getBackend().adamUpdate(p.data, p.grad.data, (st.exp_avg as Tensor).data, (st.exp_avg_sq as Tensor).data,
+          amsgrad ? (st.max_exp_avg_sq as Tensor).data : null, { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, step, decoupled, maximize });
       }
     }
   });

@@ -1,12 +1,12 @@
-// The native backend: GEMM, convolution, max-pool indices, batch norm, gather / scatter-add, im2col / col2im, elementwise and reduction
-// kernels from the Node-API addon (native/nabla_native.cc), every other kernel from the js backend.
-// Loaded when the addon was built; `null` otherwise.
+// The native backend: GEMM, convolution, max-pool indices, batch norm, gather / scatter-add, the Adam
+// update, im2col / col2im, elementwise and reduction kernels from the Node-API addon
+// (native/nabla_native.cc), every other kernel from the js backend. Loaded when the addon was built.
 
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Backend, BinaryOp, ConvGeometry, Im2colGeometry, ReduceOp, UnaryOp } from "../backend.js";
+import type { AdamUpdate, Backend, BinaryOp, ConvGeometry, Im2colGeometry, ReduceOp, UnaryOp } from "../backend.js";
 import type { TypedArray } from "../../tensor/dtype.js";
 import { jsBackend } from "../js/index.js";
 import { collapse } from "../js/elementwise.js";
@@ -26,6 +26,7 @@ interface Addon {
   maxPool2dIndices(x: TypedArray, g: Int32Array, idx: Int32Array): void;
   gather(x: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, out: TypedArray): void;
   scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray): void;
+  adamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, maxExpAvgSq: TypedArray | null, hyper: Float64Array): void;
   batchNormStats(x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, variance: Float64Array): void;
   channelAffine(x: TypedArray, n: number, c: number, inner: number, scale: Float64Array, shift: Float64Array, out: TypedArray): void;
   batchNormBackward(gy: TypedArray, x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, invstd: Float64Array,
@@ -107,6 +108,9 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
       ? jsBackend.gather(x, outer, size, inner, idx, idxSize, out) : addon.gather(x, outer, size, inner, idx, idxSize, out)),
     scatterAdd: (out, outer, size, inner, idx, idxSize, src) => (src.length < SMALL || !sameFloat(out, src)
       ? jsBackend.scatterAdd(out, outer, size, inner, idx, idxSize, src) : addon.scatterAdd(out, outer, size, inner, idx, idxSize, src)),
+    adamUpdate: (param, grad, m, v, vmax, h: AdamUpdate) => (param.length < SMALL || !sameFloat(param, grad, m, v, ...(vmax ? [vmax] : []))
+      ? jsBackend.adamUpdate(param, grad, m, v, vmax, h)
+      : addon.adamUpdate(param, grad, m, v, vmax, Float64Array.of(h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.step, h.decoupled ? 1 : 0, h.maximize ? 1 : 0))),
     batchNormStats: (x, n, c, inner, mean, variance) =>
       (sameFloat(x) ? addon.batchNormStats(x, n, c, inner, mean, variance) : jsBackend.batchNormStats(x, n, c, inner, mean, variance)),
     channelAffine: (x, n, c, inner, scale, shift, out) =>
