@@ -20,6 +20,7 @@
 #include <initializer_list>
 #include <string>
 #include <mutex>
+#include <numeric>
 #include <thread>
 #include <vector>
 
@@ -335,7 +336,7 @@ static void Gemm(const T* a, const int32_t* aOffs, bool ta, const T* b, const in
     for (int i = 0; i < batch; i++) Gemm1(a + aOffs[i], ta, b + bOffs[i], tb, c + (int64_t)i * m * n, m, k, n);
     return;
   }
-  int parts = batch >= 4 * threads ? 1 : threads / std::__gcd(batch, threads);
+  int parts = batch >= 4 * threads ? 1 : threads / std::gcd(batch, threads);
   bool byCols = n >= 32 * parts || n >= m;
   int extent = byCols ? n : m, align = byCols ? 32 : 12; // whole panels of the widest tile
   int per = ((extent + parts - 1) / parts + align - 1) / align * align;
