@@ -18,6 +18,14 @@ function timeIt(fn: () => void, reps: number): number {
   return median(ts);
 }
 
+/** GEMM timing, the same rule as the Python side: 0.2 s of warm-up, then the median of at least 5 calls and 0.3 s. */
+function timeGemm(fn: () => void): number {
+  for (const t0 = performance.now(); performance.now() - t0 < 200;) fn();
+  const ts: number[] = [];
+  while (ts.length < 5 || ts.reduce((a, b) => a + b, 0) < 0.3) { const t0 = performance.now(); fn(); ts.push((performance.now() - t0) / 1000); }
+  return median(ts);
+}
+
 function python(script: string, env: NodeJS.ProcessEnv = process.env): any {
   return JSON.parse(execFileSync(PY, ["-c", script], { encoding: "utf8", env, stdio: ["ignore", "pipe", "ignore"] }));
 }
@@ -26,20 +34,22 @@ const TORCH_GEMM = (n: number, threads: number) => `
 import torch, time, json
 torch.set_num_threads(${threads})
 a, b = torch.randn(${n}, ${n}), torch.randn(${n}, ${n})
-a @ b
+t0 = time.perf_counter()
+while time.perf_counter() - t0 < 0.2: a @ b
 ts = []
-for _ in range(5):
+while len(ts) < 5 or sum(ts) < 0.3:
     t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)
-print(json.dumps(sorted(ts)[2]))`;
+print(json.dumps(sorted(ts)[len(ts) // 2]))`;
 
 const NUMPY_GEMM = (n: number) => `
 import numpy as np, time, json
 a, b = np.random.rand(${n}, ${n}).astype(np.float32), np.random.rand(${n}, ${n}).astype(np.float32)
-a @ b
+t0 = time.perf_counter()
+while time.perf_counter() - t0 < 0.2: a @ b
 ts = []
-for _ in range(5):
+while len(ts) < 5 or sum(ts) < 0.3:
     t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)
-print(json.dumps(sorted(ts)[2]))`;
+print(json.dumps(sorted(ts)[len(ts) // 2]))`;
 
 /** images/s of training (forward, backward, step) and of inference, for a model and batch. */
 const TORCH_MODEL = (kind: string, batch: number, threads: number, steps: number) => `
@@ -85,17 +95,18 @@ function nablaModel(kind: string, batch: number, steps: number): { train: number
 const results: Record<string, unknown> = { backend: nb.backend.getBackend().name, torch: hasTorch };
 console.log(`nabla backend: ${nb.backend.getBackend().name}${hasTorch ? "" : " (PyTorch not found at /usr/bin/python3: apt-get install python3-torch python3-torchvision for the comparison)"}`);
 
-console.log("\nGEMM float32, GFLOP/s (median of 5; nabla measured before and after the peers)");
-for (const n of [256, 512, 1024, 2048]) {
+// `node .test-build/bench/native.js gemm` (or `models`) runs one part only
+const part = process.argv[2];
+if (part !== "models") console.log("\nGEMM float32, GFLOP/s (0.2 s warm-up, then the median of ≥ 5 calls and ≥ 0.3 s; nabla measured before and after the peers, the slower kept)");
+for (const n of part === "models" ? [] : [256, 512, 1024, 2048]) {
   const A = nb.randn([n, n]), B = nb.randn([n, n]);
-  const reps = n >= 2048 ? 3 : 5;
-  const nabla1 = timeIt(() => nb.matmul(A, B), reps);
+  const nabla1 = timeGemm(() => nb.matmul(A, B));
   const torch1 = hasTorch ? python(TORCH_GEMM(n, 1)) : NaN;
   const torch2 = hasTorch ? python(TORCH_GEMM(n, 2)) : NaN;
   const env = { ...process.env };
   delete env.OPENBLAS_CORETYPE; delete env.OPENBLAS_L2_SIZE;
   const blas = hasTorch ? python(NUMPY_GEMM(n), env) : NaN;
-  const nabla2 = timeIt(() => nb.matmul(A, B), reps);
+  const nabla2 = timeGemm(() => nb.matmul(A, B));
   const nablaT = median([nabla1, nabla2, Math.max(nabla1, nabla2)]);
   const gf = (t: number) => (2 * n ** 3) / t / 1e9;
   const torchBest = Math.min(torch1, torch2);
@@ -104,8 +115,8 @@ for (const n of [256, 512, 1024, 2048]) {
   results[`gemm${n}`] = { nabla: gf(nablaT), torch1: gf(torch1), torch2: gf(torch2), openblas: gf(blas) };
 }
 
-console.log("\nModels, images/s (median step; PyTorch at its best of 1 and 2 threads)");
-for (const [kind, batch, steps] of [["lenet5", 64, 30], ["convnet_bn", 128, 15], ["resnet18", 64, 3]] as const) {
+if (part !== "gemm") console.log("\nModels, images/s (median step; PyTorch at its best of 1 and 2 threads)");
+for (const [kind, batch, steps] of part === "gemm" ? [] : [["lenet5", 64, 30], ["convnet_bn", 128, 15], ["resnet18", 64, 3]] as const) {
   const a = nablaModel(kind, batch, steps);
   const t1 = hasTorch ? python(TORCH_MODEL(kind, batch, 1, steps)) : { train: NaN, infer: NaN };
   const t2 = hasTorch ? python(TORCH_MODEL(kind, batch, 2, steps)) : { train: NaN, infer: NaN };
