@@ -23,6 +23,7 @@
 #include <numeric>
 #include <thread>
 #include <vector>
+#include <type_traits>
 
 // ---------------------------------------------------------------- thread pool
 
@@ -93,6 +94,20 @@ class ThreadPool {
 };
 
 static ThreadPool* pool = nullptr;
+
+// fn(lo, hi) over [0, count) in contiguous ranges: on this thread when the work (count·cost) is small,
+// otherwise in at most 4 ranges per thread (one task per row would pay an atomic per row).
+template <typename F>
+static void ParallelFor(int64_t count, double cost, F fn) {
+  int threads = pool->size();
+  if (threads == 1 || count < 2 || (double)count * cost < 32768) {
+    if (count > 0) fn((int64_t)0, count);
+    return;
+  }
+  int64_t tasks = std::min<int64_t>(count, 4 * threads), per = (count + tasks - 1) / tasks;
+  tasks = (count + per - 1) / per;
+  pool->Run((int)tasks, [&](int t) { fn(t * per, std::min(count, (t + 1) * per)); });
+}
 
 // ---------------------------------------------------------------- GEMM
 
@@ -599,21 +614,69 @@ static void ConvBackwardWeight(const T* x, const T* gy, const ConvGeom& cg, T* g
 
 // ---------------------------------------------------------------- pooling
 
-// Max pooling: for each output, the flat index (iy·w + ix) of the first largest input in its window; the
-// first NaN wins (NaN propagates, as in PyTorch). Windows always hold at least one input (padding is at most half the kernel).
+// Max pooling: for each output, the flat index (iy·w + ix) of the first largest input in its window, and
+// (when vals is given) that input; the first NaN wins (NaN propagates, as in PyTorch). Windows always hold
+// at least one input (padding is at most half the kernel).
 template <typename T>
-static void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx) {
-  int64_t plane = (int64_t)g.h * g.w, L = (int64_t)g.oh * g.ow;
-  // One output row at a time, tap by tap (taps in window order, so the first maximum is kept), with the
-  // output columns innermost: independent lanes, no loop-carried compare chain, no bounds tests.
-  auto body = [&](int p) {
-    static thread_local std::vector<T> row;
-    if ((int)row.size() < g.ow) row.resize(g.ow);
-    T* __restrict bv = row.data();
+static inline void TakeIfBetter(T v, int32_t at, T* best, int32_t* bi) {
+  const bool take = (v > *best) | ((v != v) & (*best == *best)); // NaN wins once
+  *best = take ? v : *best;
+  *bi = take ? at : *bi;
+}
+
+// 2×2 / stride-2 windows of two input rows, one 16-byte vector of outputs at a time (4 floats or 2
+// doubles: the even/odd split is a single shufps / unpck on the baseline ISA) with vector compares and
+// selects: on random data a branch per comparison mispredicts half the time. Returns the number of
+// outputs done; the caller finishes the row.
+template <typename T>
+static inline int MaxPoolPairsVec(const T* r0, const T* r1, int32_t at0, int32_t at1, int ow, int32_t* io, T* vo) {
+  constexpr int N = 16 / sizeof(T);
+  typedef T V __attribute__((vector_size(16)));
+  typedef typename std::conditional<sizeof(T) == 4, int32_t, int64_t>::type I;
+  typedef I VI __attribute__((vector_size(16)));
+  VI even, odd;
+  for (int i = 0; i < N; i++) even[i] = 2 * i, odd[i] = 2 * i + 1;
+  int ox = 0;
+  for (; ox + N <= ow; ox += N) {
+    V lo, hi;
+    std::memcpy(&lo, r0 + 2 * ox, sizeof(V));
+    std::memcpy(&hi, r0 + 2 * ox + N, sizeof(V));
+    V t0 = __builtin_shuffle(lo, hi, even), t1 = __builtin_shuffle(lo, hi, odd);
+    std::memcpy(&lo, r1 + 2 * ox, sizeof(V));
+    std::memcpy(&hi, r1 + 2 * ox + N, sizeof(V));
+    V t2 = __builtin_shuffle(lo, hi, even), t3 = __builtin_shuffle(lo, hi, odd);
+    VI col = even + (I)(2 * ox);
+    V b = t0;
+    VI k = col + (I)at0;
+    // taps in window order; a later tap wins only when strictly larger, or NaN over a non-NaN
+    VI m = (t1 > b) | ((t1 != t1) & (b == b));
+    b = m ? t1 : b;
+    k = m ? col + (I)(at0 + 1) : k;
+    m = (t2 > b) | ((t2 != t2) & (b == b));
+    b = m ? t2 : b;
+    k = m ? col + (I)at1 : k;
+    m = (t3 > b) | ((t3 != t3) & (b == b));
+    b = m ? t3 : b;
+    k = m ? col + (I)(at1 + 1) : k;
+    for (int i = 0; i < N; i++) io[ox + i] = (int32_t)k[i];
+    if (vo) std::memcpy(vo + ox, &b, sizeof(V));
+  }
+  return ox;
+}
+
+template <typename T>
+static void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx, T* vals) {
+  const int64_t plane = (int64_t)g.h * g.w, L = (int64_t)g.oh * g.ow;
+  // 2×2 windows at stride 2 inside the plane (the common case): two input rows per output row.
+  const bool pairs = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 && g.dw == 1 &&
+                     2 * g.oh <= g.h && 2 * g.ow <= g.w;
+  // Otherwise one output row at a time, tap by tap (taps in window order, so the first maximum is kept),
+  // with the output columns innermost: independent lanes, no loop-carried compare chain, no bounds tests.
+  auto general = [&](int64_t p, T* bv, int32_t* bi) {
     const T* __restrict xp = x + p * plane;
     for (int oy = 0; oy < g.oh; oy++) {
       int32_t* __restrict best = idx + p * L + (int64_t)oy * g.ow;
-      for (int ox = 0; ox < g.ow; ox++) best[ox] = -1, bv[ox] = 0;
+      for (int ox = 0; ox < g.ow; ox++) bi[ox] = -1, bv[ox] = 0;
       for (int ki = 0; ki < g.kh; ki++) {
         int iy = oy * g.sh - g.ph + ki * g.dh;
         if (iy < 0 || iy >= g.h) continue;
@@ -624,20 +687,46 @@ static void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx) {
           for (int ox = lo; ox < hi; ox++) {
             const int at = base + ox * sw;
             const T v = xp[at], b = bv[ox];
-            const bool take = (best[ox] < 0) | (v > b) | ((v != v) & (b == b)); // NaN wins once
-            best[ox] = take ? at : best[ox];
+            const bool take = (bi[ox] < 0) | (v > b) | ((v != v) & (b == b));
+            bi[ox] = take ? at : bi[ox];
             bv[ox] = take ? v : b;
           }
         }
       }
-      for (int ox = 0; ox < g.ow; ox++) best[ox] = best[ox] < 0 ? 0 : best[ox];
+      for (int ox = 0; ox < g.ow; ox++) best[ox] = bi[ox] < 0 ? 0 : bi[ox];
+      if (vals) {
+        T* __restrict vo = vals + p * L + (int64_t)oy * g.ow;
+        for (int ox = 0; ox < g.ow; ox++) vo[ox] = bi[ox] < 0 ? xp[0] : bv[ox];
+      }
     }
   };
-  int tasks = g.n * g.c;
-  if ((int64_t)tasks * L * g.kh * g.kw < 100000)
-    for (int p = 0; p < tasks; p++) body(p);
-  else
-    pool->Run(tasks, body);
+  ParallelFor((int64_t)g.n, (double)L * g.kh * g.kw, [&](int64_t lo, int64_t hi) {
+    std::vector<T> bv(pairs ? 0 : g.ow);
+    std::vector<int32_t> bi(pairs ? 0 : g.ow);
+    for (int64_t p = lo; p < hi; p++) {
+      if (!pairs) {
+        general(p, bv.data(), bi.data());
+        continue;
+      }
+      const T* xp = x + p * plane;
+      for (int oy = 0; oy < g.oh; oy++) {
+        const T* __restrict r0 = xp + (int64_t)2 * oy * g.w;
+        const T* __restrict r1 = r0 + g.w;
+        int32_t* __restrict io = idx + p * L + (int64_t)oy * g.ow;
+        const int32_t at0 = 2 * oy * g.w, at1 = at0 + g.w;
+        int ox = MaxPoolPairsVec(r0, r1, at0, at1, g.ow, io, vals ? vals + p * L + (int64_t)oy * g.ow : nullptr);
+        for (; ox < g.ow; ox++) {
+          T b = r0[2 * ox];
+          int32_t k = at0 + 2 * ox;
+          TakeIfBetter(r0[2 * ox + 1], at0 + 2 * ox + 1, &b, &k);
+          TakeIfBetter(r1[2 * ox], at1 + 2 * ox, &b, &k);
+          TakeIfBetter(r1[2 * ox + 1], at1 + 2 * ox + 1, &b, &k);
+          io[ox] = k;
+          if (vals) vals[p * L + (int64_t)oy * g.ow + ox] = b;
+        }
+      }
+    }
+  });
 }
 
 // ---------------------------------------------------------------- gather / scatter-add
@@ -647,7 +736,7 @@ static void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx) {
 template <typename T>
 static bool Gather(const T* x, int64_t outer, int64_t size, int64_t inner, const int32_t* idx, int64_t idxSize, T* out) {
   std::atomic<bool> ok{true};
-  auto body = [&](int o) {
+  auto body = [&](int64_t o) {
     const T* xb = x + o * size * inner;
     for (int64_t j = 0; j < idxSize; j++) {
       int64_t ib = (o * idxSize + j) * inner;
@@ -658,15 +747,16 @@ static bool Gather(const T* x, int64_t outer, int64_t size, int64_t inner, const
       }
     }
   };
-  if (outer * idxSize * inner < 32768) for (int64_t o = 0; o < outer; o++) body((int)o);
-  else pool->Run((int)outer, body);
+  ParallelFor(outer, (double)idxSize * inner, [&](int64_t lo, int64_t hi) {
+    for (int64_t o = lo; o < hi; o++) body(o);
+  });
   return ok;
 }
 
 template <typename T>
 static bool ScatterAdd(T* out, int64_t outer, int64_t size, int64_t inner, const int32_t* idx, int64_t idxSize, const T* src) {
   std::atomic<bool> ok{true};
-  auto body = [&](int o) {
+  auto body = [&](int64_t o) {
     T* ob = out + o * size * inner;
     for (int64_t j = 0; j < idxSize; j++) {
       int64_t ib = (o * idxSize + j) * inner;
@@ -677,8 +767,9 @@ static bool ScatterAdd(T* out, int64_t outer, int64_t size, int64_t inner, const
       }
     }
   };
-  if (outer * idxSize * inner < 32768) for (int64_t o = 0; o < outer; o++) body((int)o);
-  else pool->Run((int)outer, body);
+  ParallelFor(outer, (double)idxSize * inner, [&](int64_t lo, int64_t hi) {
+    for (int64_t o = lo; o < hi; o++) body(o);
+  });
   return ok;
 }
 
@@ -687,11 +778,26 @@ static bool ScatterAdd(T* out, int64_t outer, int64_t size, int64_t inner, const
 // x is viewed as [n, c, inner]; every per-channel quantity is double. Channels are the parallel tasks.
 template <typename F>
 static void ForChannels(int64_t n, int64_t c, int64_t inner, F body) {
-  if (n * c * inner < 32768) {
-    for (int64_t ch = 0; ch < c; ch++) body(ch);
-  } else {
-    pool->Run((int)c, [&](int ch) { body(ch); });
-  }
+  ParallelFor(c, (double)n * inner, [&](int64_t lo, int64_t hi) {
+    for (int64_t ch = lo; ch < hi; ch++) body(ch);
+  });
+}
+
+// Sums kept in 8 partial lanes: a plain double loop is one chain of dependent adds (about 4 cycles each);
+// 8 independent lanes pipeline and vectorize. The lanes are added pairwise at the end.
+struct Sum8 {
+  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  double Total() const { return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])); }
+};
+
+// s += f(p[i]) over a contiguous run.
+template <typename T, typename F>
+static inline void Accumulate(Sum8& s, const T* __restrict p, int64_t len, F f) {
+  int64_t i = 0;
+  for (; i + 8 <= len; i += 8)
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) s.a[j] += f((double)p[i + j]);
+  for (int j = 0; i < len; i++, j++) s.a[j] += f((double)p[i]);
 }
 
 // Per-channel mean and biased variance (two passes: the mean, then the centred squares).
@@ -699,21 +805,12 @@ template <typename T>
 static void BatchNormStats(const T* x, int64_t n, int64_t c, int64_t inner, double* mean, double* var) {
   double count = (double)(n * inner);
   ForChannels(n, c, inner, [&](int64_t ch) {
-    double s = 0;
-    for (int64_t b = 0; b < n; b++) {
-      const T* p = x + (b * c + ch) * inner;
-      for (int64_t i = 0; i < inner; i++) s += p[i];
-    }
-    double mu = s / count, q = 0;
-    for (int64_t b = 0; b < n; b++) {
-      const T* p = x + (b * c + ch) * inner;
-      for (int64_t i = 0; i < inner; i++) {
-        double d = p[i] - mu;
-        q += d * d;
-      }
-    }
+    Sum8 s, q;
+    for (int64_t b = 0; b < n; b++) Accumulate(s, x + (b * c + ch) * inner, inner, [](double v) { return v; });
+    double mu = s.Total() / count;
+    for (int64_t b = 0; b < n; b++) Accumulate(q, x + (b * c + ch) * inner, inner, [mu](double v) { return (v - mu) * (v - mu); });
     mean[ch] = mu;
-    var[ch] = q / count;
+    var[ch] = q.Total() / count;
   });
 }
 
@@ -738,16 +835,25 @@ static void BatchNormBackward(const T* gy, const T* x, int64_t n, int64_t c, int
                               const double* scale, bool training, T* gx, double* sumG, double* sumGX) {
   double count = (double)(n * inner);
   ForChannels(n, c, inner, [&](int64_t ch) {
-    double mu = mean[ch], is = invstd[ch], sg = 0, sgx = 0;
+    double mu = mean[ch], is = invstd[ch];
+    Sum8 s1, s2;
     for (int64_t b = 0; b < n; b++) {
-      const T* g = gy + (b * c + ch) * inner;
-      const T* p = x + (b * c + ch) * inner;
-      for (int64_t i = 0; i < inner; i++) {
-        sg += g[i];
-        sgx += g[i] * (p[i] - mu);
+      const T* __restrict g = gy + (b * c + ch) * inner;
+      const T* __restrict p = x + (b * c + ch) * inner;
+      int64_t i = 0;
+      for (; i + 8 <= inner; i += 8)
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+          double gv = g[i + j];
+          s1.a[j] += gv;
+          s2.a[j] += gv * ((double)p[i + j] - mu);
+        }
+      for (int j = 0; i < inner; i++, j++) {
+        s1.a[j] += g[i];
+        s2.a[j] += (double)g[i] * ((double)p[i] - mu);
       }
     }
-    sgx *= is;
+    double sg = s1.Total(), sgx = s2.Total() * is;
     sumG[ch] = sg;
     sumGX[ch] = sgx;
     if (!gx) return;
@@ -1079,19 +1185,31 @@ static napi_value ConvN(napi_env env, napi_callback_info info) {
 
 // maxPool2dIndices(x, geom, idx)
 static napi_value MaxPoolIndicesN(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Arr x, idx;
+  Arr x, idx, vals;
   ConvGeom cg;
-  if (argc < 3 || !GetArr(env, argv[0], &x) || !GetConvGeom(env, argv[1], &cg) || !GetArr(env, argv[2], &idx) || idx.type != napi_int32_array) {
+  napi_valuetype vt = napi_undefined;
+  if (argc >= 4) napi_typeof(env, argv[3], &vt);
+  bool hasVals = vt != napi_undefined && vt != napi_null;
+  if (argc < 3 || !GetArr(env, argv[0], &x) || !GetConvGeom(env, argv[1], &cg) || !GetArr(env, argv[2], &idx) || idx.type != napi_int32_array ||
+      (hasVals && !GetArr(env, argv[3], &vals))) {
     napi_throw_type_error(env, nullptr, "nabla native maxPool2dIndices: bad arguments");
     return nullptr;
   }
-  ForFloatType(env, "maxPool2dIndices", {&x}, [&](auto tag) {
+  const Geom& g = cg.g;
+  size_t planes = (size_t)g.n, outs = planes * g.oh * g.ow;
+  if (x.length != planes * g.h * g.w || idx.length != outs || (hasVals && vals.length != outs)) {
+    napi_throw_range_error(env, nullptr, "nabla native maxPool2dIndices: array lengths do not match the geometry");
+    return nullptr;
+  }
+  auto run = [&](auto tag) {
     using T = decltype(tag);
-    MaxPoolIndices<T>(Ptr<T>(x), cg.g, Ptr<int32_t>(idx));
-  });
+    MaxPoolIndices<T>(Ptr<T>(x), g, Ptr<int32_t>(idx), hasVals ? Ptr<T>(vals) : nullptr);
+  };
+  if (hasVals) ForFloatType(env, "maxPool2dIndices", {&x, &vals}, run);
+  else ForFloatType(env, "maxPool2dIndices", {&x}, run);
   return nullptr;
 }
 
@@ -1268,7 +1386,11 @@ static napi_value UnaryN(napi_env env, napi_callback_info info) {
   int op = GetInt(env, argv[0]);
   ForFloatType(env, "unary", {&x, &o}, [&](auto tag) {
     using T = decltype(tag);
-    UnaryLoop<T>(op, Ptr<T>(x), Ptr<T>(o), (int64_t)x.length);
+    const T* xp = Ptr<T>(x);
+    T* op_ = Ptr<T>(o);
+    // transcendental ops cost about ten times a load and a store
+    double cost = op == kExp || op == kLog || op == kLog1p || op == kSigmoid || op == kTanh || op == kSoftplus ? 10 : 1;
+    ParallelFor((int64_t)x.length, cost, [&](int64_t lo, int64_t hi) { UnaryLoop<T>(op, xp + lo, op_ + lo, hi - lo); });
   });
   return nullptr;
 }
@@ -1285,15 +1407,24 @@ static napi_value ReduceN(napi_env env, napi_callback_info info) {
   }
   int op = GetInt(env, argv[0]);
   int64_t outer = GetInt(env, argv[2]), size = GetInt(env, argv[3]), inner = GetInt(env, argv[4]);
+  if (outer < 0 || size < 0 || inner < 0 || x.length != (size_t)(outer * size * inner) || o.length != (size_t)(outer * inner)) {
+    napi_throw_range_error(env, nullptr, "nabla native reduce: array lengths do not match [outer, size, inner]");
+    return nullptr;
+  }
+  // rows of the outer axis are independent: ranges of them go to the threads
   if (o.type == napi_int32_array) {
     ForFloatType(env, "argReduce", {&x}, [&](auto tag) {
       using T = decltype(tag);
-      ArgReduceLoop<T>(op, Ptr<T>(x), outer, size, inner, Ptr<int32_t>(o));
+      const T* xp = Ptr<T>(x);
+      int32_t* out = Ptr<int32_t>(o);
+      ParallelFor(outer, (double)size * inner, [&](int64_t lo, int64_t hi) { ArgReduceLoop<T>(op, xp + lo * size * inner, hi - lo, size, inner, out + lo * inner); });
     });
   } else {
     ForFloatType(env, "reduce", {&x, &o}, [&](auto tag) {
       using T = decltype(tag);
-      ReduceLoop<T>(op, Ptr<T>(x), outer, size, inner, Ptr<T>(o));
+      const T* xp = Ptr<T>(x);
+      T* out = Ptr<T>(o);
+      ParallelFor(outer, (double)size * inner, [&](int64_t lo, int64_t hi) { ReduceLoop<T>(op, xp + lo * size * inner, hi - lo, size, inner, out + lo * inner); });
     });
   }
   return nullptr;
@@ -1312,9 +1443,17 @@ static napi_value BinaryN(napi_env env, napi_callback_info info) {
   }
   int op = GetInt(env, argv[0]);
   int64_t sa = GetInt(env, argv[2]), sb = GetInt(env, argv[4]);
+  auto fits = [&](const Arr& x, int64_t st) { return st == 1 ? x.length == o.length : st == 0 && (x.length >= 1 || o.length == 0); };
+  if (!fits(a, sa) || !fits(b, sb)) {
+    napi_throw_range_error(env, nullptr, "nabla native binary: operand lengths do not match the output");
+    return nullptr;
+  }
   ForFloatType(env, "binary", {&a, &b, &o}, [&](auto tag) {
     using T = decltype(tag);
-    BinaryLoop<T>(op, Ptr<T>(a), sa, Ptr<T>(b), sb, Ptr<T>(o), (int64_t)o.length);
+    const T *ap = Ptr<T>(a), *bp = Ptr<T>(b);
+    T* out = Ptr<T>(o);
+    ParallelFor((int64_t)o.length, op == kPow ? 10 : 1,
+                [&](int64_t lo, int64_t hi) { BinaryLoop<T>(op, ap + lo * sa, sa, bp + lo * sb, sb, out + lo, hi - lo); });
   });
   return nullptr;
 }

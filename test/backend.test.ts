@@ -108,6 +108,29 @@ for (const name of others) {
         pr.forEach((t, i) => nb.testing.assertClose(po[i], t, { rtol: 0, atol: 0, msg: `${name} maxPool2d ${JSON.stringify(popts)} ${i}` }));
       }
     }
+    // 2×2 / stride 2 (the native vector path): many ties and some NaNs, rows whose width is not a whole
+    // number of vectors, odd plane sizes; the first maximum in window order must win, as in js
+    for (const dtype of ["float32", "float64"] as const) {
+      const vals = nb.randint(0, 3, [3, 5, 13, 19], { generator: g }).toArray().flat(3) as number[];
+      vals.forEach((v, i) => { if (i % 37 === 5) vals[i] = Number.NaN; });
+      const xt = nb.tensor(vals, { dtype }).reshape([3, 5, 13, 19]);
+      const pool = () => {
+        const xi = xt.detach().requiresGrad_();
+        const y = F.maxPool2d(xi, 2);
+        y.mul(nb.arange(0, y.numel(), 1, { dtype }).reshape(y.shape)).sum().backward(); // a distinct gradient per window
+        return [y, xi.grad!];
+      };
+      const [pr, po] = both(name, pool);
+      pr.forEach((t, i) => nb.testing.assertClose(po[i], t, { rtol: 0, atol: 0, equalNan: true, msg: `${name} maxPool2d 2x2 ties ${dtype} ${i}` }));
+    }
+    const geom = { n: 2, c: 1, h: 4, w: 4, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, dh: 1, dw: 1, oh: 2, ow: 2 };
+    const prev = nb.backend.getBackend().name;
+    try {
+      nb.backend.setBackend(name);
+      assert.throws(() => nb.backend.getBackend().maxPool2dIndices(new Float32Array(32), geom, new Int32Array(3)), /lengths do not match/);
+    } finally {
+      nb.backend.setBackend(prev);
+    }
     // a NaN in a window wins (the first one), as in PyTorch
     const xn = nb.tensor([[[[1, 5, 2, 0], [Number.NaN, 3, 4, Number.NaN], [7, 1, 1, 2], [0, 9, 3, 3]]]]);
     for (const y of both(name, () => F.maxPool2d(xn, 2).toArray().flat(3) as number[])) {

@@ -80,9 +80,9 @@ export interface Backend {
   conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: ConvGeometry, gw: TypedArray): void;
   /**
    * Max pooling over the planes of x [N·C, H, W] (g.n = N·C, g.c = 1): for each output, the flat index
-   * iy·W + ix of the first largest input in its window (the first NaN wins).
+   * iy·W + ix of the first largest input in its window (the first NaN wins), and that input in `values` when given.
    */
-  maxPool2dIndices(x: TypedArray, g: Im2colGeometry, idx: Int32Array): void;
+  maxPool2dIndices(x: TypedArray, g: Im2colGeometry, idx: Int32Array, values?: TypedArray | null): void;
   /** Per-channel mean and biased variance of x viewed as [n, c, inner], accumulated in double. */
   batchNormStats(x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, variance: Float64Array): void;
   /** out = x·scale[ch] + shift[ch] over x viewed as [n, c, inner]. */

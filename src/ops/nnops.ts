@@ -2,7 +2,7 @@
 // Each matches the torch.nn.functional op of the same (camelCase) name and defaults.
 
 import { Tensor } from "../tensor/tensor.js";
-import { isFloating } from "../tensor/dtype.js";
+import { allocateUninit, isFloating } from "../tensor/dtype.js";
 import { fmt, normDim } from "../tensor/shape.js";
 import { defaultGenerator, type Generator } from "../tensor/random.js";
 import { getBackend, type Im2colGeometry } from "../backend/backend.js";
@@ -156,10 +156,11 @@ function poolGeometry(x: Tensor, kernel: Pair, stride: Pair | null | undefined, 
 export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions = {}): Tensor {
   return unbatched(x, (x4) => {
     const g = poolGeometry(x4, kernelSize, opts.stride, opts.padding ?? 0, opts.dilation ?? 1, opts.ceilMode ?? false, "maxPool2d");
-    // the backend finds each window's first maximum; a gather picks it (so the gradient scatters back to it)
-    const idx = new Int32Array(g.n * g.oh * g.ow);
-    getBackend().maxPool2dIndices(x4.data, g, idx);
-    const m = P.gatherPrim(P.reshapePrim(x4, [g.n, g.h * g.w]), 1, new Tensor(idx, [g.n, g.oh * g.ow])); // [N·C, L]
+    // the backend finds each window's first maximum and its value; the result is recorded as a gather of
+    // those indices, so the gradient scatters back to them
+    const idx = allocateUninit("int32", g.n * g.oh * g.ow) as Int32Array, values = allocateUninit(x4.dtype, g.n * g.oh * g.ow);
+    getBackend().maxPool2dIndices(x4.data, g, idx, values);
+    const m = P.gatherPrim(P.reshapePrim(x4, [g.n, g.h * g.w]), 1, new Tensor(idx, [g.n, g.oh * g.ow]), values); // [N·C, L]
     return P.reshapePrim(m, [x4.shape[0], x4.shape[1], g.oh, g.ow]);
   });
 }

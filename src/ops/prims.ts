@@ -3,7 +3,7 @@
 
 import { Node, isGradEnabled } from "../autograd/engine.js";
 import { getBackend, type BinaryOp, type ConvGeometry, type Im2colGeometry, type UnaryOp } from "../backend/backend.js";
-import { allocate, isFloating, promote, type DType } from "../tensor/dtype.js";
+import { allocate, allocateUninit, isFloating, promote, type DType, type TypedArray } from "../tensor/dtype.js";
 import { broadcastShapes, broadcastStrides, contiguousStrides, fmt, numel, shapeEq } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { full, zeros } from "./creation.js";
@@ -63,24 +63,29 @@ function alloc(dtype: DType, shape: readonly number[]): Tensor {
   return new Tensor(allocate(dtype, numel(shape)), shape);
 }
 
+/** An output tensor the kernel writes in full: its storage is not zero-filled first. */
+function allocOut(dtype: DType, shape: readonly number[]): Tensor {
+  return new Tensor(allocateUninit(dtype, numel(shape)), shape);
+}
+
 // ---------------------------------------------------------------- elementwise
 
 export function unaryPrim(op: UnaryOp & Prim, x: Tensor): Tensor {
-  const out = alloc(x.dtype, x.shape);
+  const out = allocOut(x.dtype, x.shape);
   getBackend().unary(op, x.data, out.data);
   return record(op, [x], out, {});
 }
 
 /** Non-differentiable elementwise step (x > 0 → 1, else 0), the mask ReLU's backward uses. */
 export function stepMask(x: Tensor): Tensor {
-  const out = alloc(x.dtype, x.shape);
+  const out = allocOut(x.dtype, x.shape);
   getBackend().unary("step", x.data, out.data);
   return out;
 }
 
 export function castPrim(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
-  const out = alloc(dtype, x.shape);
+  const out = allocOut(dtype, x.shape);
   getBackend().cast(x.data, out.data);
   return isFloating(dtype) ? record("cast", [x], out, { dtype }) : out;
 }
@@ -91,7 +96,7 @@ export function binaryPrim(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   if (a.dtype !== dtype) a = castPrim(a, dtype);
   if (b.dtype !== dtype) b = castPrim(b, dtype);
   const shape = broadcastShapes(a.shape, b.shape, op);
-  const out = alloc(dtype, shape);
+  const out = allocOut(dtype, shape);
   getBackend().binary(op, a.data, broadcastStrides(a.shape, shape), b.data, broadcastStrides(b.shape, shape), out.data, shape);
   if (op === "gt" || op === "ge" || op === "lt" || op === "le" || op === "eq" || op === "ne") return out;
   return record(op, [a, b], out, {});
@@ -102,14 +107,14 @@ export function wherePrim(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   if (a.dtype !== dtype) a = castPrim(a, dtype);
   if (b.dtype !== dtype) b = castPrim(b, dtype);
   const shape = broadcastShapes(broadcastShapes(cond.shape, a.shape, "where"), b.shape, "where");
-  const out = alloc(dtype, shape);
+  const out = allocOut(dtype, shape);
   getBackend().where(cond.data, broadcastStrides(cond.shape, shape), a.data, broadcastStrides(a.shape, shape),
     b.data, broadcastStrides(b.shape, shape), out.data, shape);
   return record("where", [cond, a, b], out, {});
 }
 
 export function clampPrim(x: Tensor, min: number, max: number): Tensor {
-  const out = alloc(x.dtype, x.shape);
+  const out = allocOut(x.dtype, x.shape);
   getBackend().clamp(x.data, min, max, out.data);
   return record("clamp", [x], out, { min, max });
 }
@@ -127,7 +132,7 @@ export function sumPrim(x: Tensor, dims: number[], keepdim: boolean): Tensor {
     while (first > 0 && dims[first - 1] === dims[first] - 1) first--;
     const lo = dims[first], hi = dims[k];
     const outer = numel(shape.slice(0, lo)), size = numel(shape.slice(lo, hi + 1)), inner = numel(shape.slice(hi + 1));
-    const next = allocate(x.dtype, outer * inner);
+    const next = allocateUninit(x.dtype, outer * inner);
     be.reduce("sum", data, outer, size, inner, next);
     data = next;
     for (let d = lo; d <= hi; d++) shape[d] = 1;
@@ -171,14 +176,14 @@ export function permutePrim(x: Tensor, perm: number[]): Tensor {
   if (perm.every((p, i) => p === i)) return x;
   const shape = perm.map((p) => x.shape[p]);
   const xs = contiguousStrides(x.shape);
-  const out = alloc(x.dtype, shape);
+  const out = allocOut(x.dtype, shape);
   getBackend().copy(x.data, 0, perm.map((p) => xs[p]), out.data, 0, contiguousStrides(shape), shape);
   return record("permute", [x], out, { perm });
 }
 
 export function expandPrim(x: Tensor, shape: number[]): Tensor {
   if (shapeEq(x.shape, shape)) return x;
-  const out = alloc(x.dtype, shape);
+  const out = allocOut(x.dtype, shape);
   getBackend().copy(x.data, 0, broadcastStrides(x.shape, shape), out.data, 0, contiguousStrides(shape), shape);
   return record("expand", [x], out, { shape });
 }
@@ -188,7 +193,7 @@ export function slicePrim(x: Tensor, dim: number, start: number, step: number, l
   if (start === 0 && step === 1 && length === x.shape[dim]) return x;
   const shape = x.shape.map((s, i) => (i === dim ? length : s));
   const xs = contiguousStrides(x.shape);
-  const out = alloc(x.dtype, shape);
+  const out = allocOut(x.dtype, shape);
   const srcStrides = xs.map((s, i) => (i === dim ? s * step : s));
   getBackend().copy(x.data, start * xs[dim], srcStrides, out.data, 0, contiguousStrides(shape), shape);
   return record("slice", [x], out, { dim, start, step, length });
@@ -217,7 +222,7 @@ export function catPrim(xs: Tensor[], dim: number): Tensor {
   const shape = [...xs[0].shape];
   shape[dim] = xs.reduce((acc, t) => acc + t.shape[dim], 0);
   const os = contiguousStrides(shape);
-  const out = alloc(xs[0].dtype, shape);
+  const out = allocOut(xs[0].dtype, shape);
   let off = 0;
   const be = getBackend();
   for (const t of xs) {
@@ -227,10 +232,15 @@ export function catPrim(xs: Tensor[], dim: number): Tensor {
   return record("cat", xs, out, { dim });
 }
 
-export function gatherPrim(x: Tensor, dim: number, idx: Tensor): Tensor {
+/** x's elements at idx along `dim`; `gathered`, when given, already holds them (a kernel that found the indices computed them too). */
+export function gatherPrim(x: Tensor, dim: number, idx: Tensor, gathered?: TypedArray): Tensor {
   const outer = numel(x.shape.slice(0, dim)), size = x.shape[dim], inner = numel(x.shape.slice(dim + 1));
-  const out = alloc(x.dtype, idx.shape);
-  getBackend().gather(x.data, outer, size, inner, idx.data as Int32Array, idx.shape[dim], out.data);
+  let out: Tensor;
+  if (gathered) out = new Tensor(gathered, idx.shape);
+  else {
+    out = allocOut(x.dtype, idx.shape);
+    getBackend().gather(x.data, outer, size, inner, idx.data as Int32Array, idx.shape[dim], out.data);
+  }
   return record("gather", [x, idx], out, { dim });
 }
 
@@ -270,7 +280,7 @@ export function matmulPrim(a: Tensor, b: Tensor, transA = false, transB = false)
     bOffs[i] = bo * ka * n;
     for (let d = batch.length - 1; d >= 0; d--) { if (++idx[d] < batch[d]) break; idx[d] = 0; }
   }
-  const out = alloc(dtype, [...batch, m, n]);
+  const out = allocOut(dtype, [...batch, m, n]);
   getBackend().matmul(a.data, aOffs, transA, b.data, bOffs, transB, out.data, m, ka, n);
   return record("matmul", [a, b], out, { transA, transB });
 }
@@ -289,21 +299,21 @@ export function col2imPrim(cols: Tensor, geom: Im2colGeometry): Tensor {
 
 /** Cross-correlation of x [N, C, H, W] with w [O, C/groups, kh, kw] → [N, O, oh, ow]. */
 export function conv2dPrim(x: Tensor, w: Tensor, geom: ConvGeometry): Tensor {
-  const out = alloc(x.dtype, [geom.n, geom.o, geom.oh, geom.ow]);
+  const out = allocOut(x.dtype, [geom.n, geom.o, geom.oh, geom.ow]);
   getBackend().conv2d(x.data, w.data, geom, out.data);
   return record("conv2d", [x, w], out, { geom });
 }
 
 /** The adjoint of conv2d in its input: gy [N, O, oh, ow], w → [N, C, H, W]. */
 export function conv2dBackwardInputPrim(gy: Tensor, w: Tensor, geom: ConvGeometry): Tensor {
-  const out = alloc(gy.dtype, [geom.n, geom.c, geom.h, geom.w]);
+  const out = allocOut(gy.dtype, [geom.n, geom.c, geom.h, geom.w]);
   getBackend().conv2dBackwardInput(gy.data, w.data, geom, out.data);
   return record("conv2dBackwardInput", [gy, w], out, { geom });
 }
 
 /** The adjoint of conv2d in its weight: x, gy [N, O, oh, ow] → [O, C/groups, kh, kw]. */
 export function conv2dBackwardWeightPrim(x: Tensor, gy: Tensor, geom: ConvGeometry): Tensor {
-  const out = alloc(x.dtype, [geom.o, geom.c / geom.groups, geom.kh, geom.kw]);
+  const out = allocOut(x.dtype, [geom.o, geom.c / geom.groups, geom.kh, geom.kw]);
   getBackend().conv2dBackwardWeight(x.data, gy.data, geom, out.data);
   return record("conv2dBackwardWeight", [x, gy], out, { geom });
 }
@@ -316,7 +326,7 @@ export function batchNormPrim(x: Tensor, weight: Tensor, bias: Tensor, attrs: Ba
     scale[ch] = invstd[ch] * weight.data[ch];
     shift[ch] = bias.data[ch] - mean[ch] * scale[ch];
   }
-  const out = alloc(x.dtype, x.shape);
+  const out = allocOut(x.dtype, x.shape);
   getBackend().channelAffine(x.data, n, c, inner, scale, shift, out.data);
   return record("batchNorm", [x, weight, bias], out, attrs);
 }
@@ -431,7 +441,7 @@ const vjps: { [P in Prim]: Vjp<P> } = {
     const { n, c, inner, mean, invstd, training } = attrs;
     const scale = new Float64Array(c);
     for (let ch = 0; ch < c; ch++) scale[ch] = invstd[ch] * w.data[ch];
-    const gx = needs(x) ? alloc(x.dtype, x.shape) : null;
+    const gx = needs(x) ? allocOut(x.dtype, x.shape) : null;
     const sumG = new Float64Array(c), sumGXhat = new Float64Array(c);
     getBackend().batchNormBackward(g.data, x.data, n, c, inner, mean, invstd, scale, training, gx ? gx.data : null, sumG, sumGXhat);
     const perChannel = (v: Float64Array, like: Tensor) => {

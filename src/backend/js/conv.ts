@@ -94,7 +94,7 @@ export function conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: ConvGeome
   }
 }
 
-export function maxPool2dIndices(x: TypedArray, g: Im2colGeometry, idx: Int32Array): void {
+export function maxPool2dIndices(x: TypedArray, g: Im2colGeometry, idx: Int32Array, values?: TypedArray | null): void {
   const { n, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow } = g;
   let o = 0;
   for (let p = 0; p < n; p++) {
@@ -113,6 +113,7 @@ export function maxPool2dIndices(x: TypedArray, g: Im2colGeometry, idx: Int32Arr
           }
         }
         idx[o] = best < 0 ? 0 : best;
+        if (values) values[o] = x[base + idx[o]];
       }
     }
   }

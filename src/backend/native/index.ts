@@ -23,7 +23,7 @@ interface Addon {
   conv2d(x: TypedArray, w: TypedArray, g: Int32Array, out: TypedArray): void;
   conv2dBackwardInput(gy: TypedArray, w: TypedArray, g: Int32Array, gx: TypedArray): void;
   conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: Int32Array, gw: TypedArray): void;
-  maxPool2dIndices(x: TypedArray, g: Int32Array, idx: Int32Array): void;
+  maxPool2dIndices(x: TypedArray, g: Int32Array, idx: Int32Array, values: TypedArray | null): void;
   gather(x: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, out: TypedArray): void;
   scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray): void;
   adamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, maxExpAvgSq: TypedArray | null, hyper: Float64Array): void;
@@ -103,7 +103,8 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
       (sameFloat(gy, w, gx) ? addon.conv2dBackwardInput(gy, w, packGeometry(g), gx) : jsBackend.conv2dBackwardInput(gy, w, g, gx)),
     conv2dBackwardWeight: (x, gy, g, gw) =>
       (sameFloat(x, gy, gw) ? addon.conv2dBackwardWeight(x, gy, packGeometry(g), gw) : jsBackend.conv2dBackwardWeight(x, gy, g, gw)),
-    maxPool2dIndices: (x, g, idx) => (sameFloat(x) ? addon.maxPool2dIndices(x, packGeometry(g), idx) : jsBackend.maxPool2dIndices(x, g, idx)),
+    maxPool2dIndices: (x, g, idx, values) => (sameFloat(x, ...(values ? [values] : []))
+      ? addon.maxPool2dIndices(x, packGeometry(g), idx, values ?? null) : jsBackend.maxPool2dIndices(x, g, idx, values)),
     gather: (x, outer, size, inner, idx, idxSize, out) => (out.length < SMALL || !sameFloat(x, out)
       ? jsBackend.gather(x, outer, size, inner, idx, idxSize, out) : addon.gather(x, outer, size, inner, idx, idxSize, out)),
     scatterAdd: (out, outer, size, inner, idx, idxSize, src) => (src.length < SMALL || !sameFloat(out, src)
