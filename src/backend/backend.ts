@@ -40,6 +40,8 @@ export interface Backend {
   readonly name: string;
   /** out[i] = op(x[i]). */
   unary(op: UnaryOp, x: TypedArray, out: TypedArray): void;
+  /** gx[i] = g[i]·(y[i] > 0 ? 1 : 0): ReLU's backward from its output y, in one pass (same lengths and type). */
+  reluBackward(g: TypedArray, y: TypedArray, gx: TypedArray): void;
   /** out = op(a, b) with a read through `aStrides` and b through `bStrides` (0 on broadcast dims). */
   binary(op: BinaryOp, a: TypedArray, aStrides: readonly number[], b: TypedArray, bStrides: readonly number[],
     out: TypedArray, outShape: readonly number[]): void;
@@ -60,8 +62,11 @@ export interface Backend {
   fill(out: TypedArray, value: number): void;
   /** out = x gathered along `axis` of [outer, size, inner] with idx of shape [outer, idxSize, inner]. */
   gather(x: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, out: TypedArray): void;
-  /** out (pre-filled with the base) += src scattered along `axis`, the adjoint of gather. */
-  scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray): void;
+  /**
+   * out (pre-filled with the base) += src scattered along `axis`, the adjoint of gather. With `clear`, out's
+   * contents are ignored: each outer row is zeroed just before its scatter (while it is in cache).
+   */
+  scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray, clear?: boolean): void;
   /**
    * Batched GEMM: for each batch b, C_b[M, N] = op(A_b)[M, K] · op(B_b)[K, N], where op transposes when
    * the flag is set and A_b starts at aBatchStrides·b (0 broadcasts one matrix over the batch).

@@ -83,6 +83,13 @@ export function stepMask(x: Tensor): Tensor {
   return out;
 }
 
+/** ReLU's gradient from its output, g·(y > 0), in one pass; not recorded (for backward passes that are not differentiated). */
+function reluBackwardPrim(g: Tensor, y: Tensor): Tensor {
+  const gx = allocOut(g.dtype, g.shape);
+  getBackend().reluBackward(g.data, y.data, gx.data);
+  return gx;
+}
+
 export function castPrim(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
   const out = allocOut(dtype, x.shape);
@@ -247,8 +254,8 @@ export function gatherPrim(x: Tensor, dim: number, idx: Tensor, gathered?: Typed
 export function scatterAddPrim(src: Tensor, dim: number, idx: Tensor, size: number): Tensor {
   const shape = src.shape.map((s, i) => (i === dim ? size : s));
   const outer = numel(shape.slice(0, dim)), inner = numel(shape.slice(dim + 1));
-  const out = alloc(src.dtype, shape);
-  getBackend().scatterAdd(out.data, outer, size, inner, idx.data as Int32Array, idx.shape[dim], src.data);
+  const out = allocOut(src.dtype, shape);
+  getBackend().scatterAdd(out.data, outer, size, inner, idx.data as Int32Array, idx.shape[dim], src.data, true);
   return record("scatterAdd", [src, idx], out, { dim, size });
 }
 
@@ -356,7 +363,7 @@ const vjps: { [P in Prim]: Vjp<P> } = {
   sqrt: (g, { out }) => [binaryPrim("div", g, mul(out, scalar(2, out)))],
   abs: (g, { inputs: [x] }) => [mul(g, unaryPrim("sign", x).detach())],
   sign: (g) => [zeros(g.shape, { dtype: g.dtype })],
-  relu: (g, { out }) => [mul(g, stepMask(out))],
+  relu: (g, { out }) => [isGradEnabled() || g.dtype !== out.dtype ? mul(g, stepMask(out)) : reluBackwardPrim(g, out)],
   sigmoid: (g, { out }) => [mul(g, mul(out, binaryPrim("sub", scalar(1, out), out)))],
   tanh: (g, { out }) => [mul(g, binaryPrim("sub", scalar(1, out), mul(out, out)))],
   // d/dx log(1 + e^x) = σ(x), smooth everywhere (a max(x,0) + log1p(e^{−|x|}) composite would give 0 at x = 0)

@@ -3,6 +3,10 @@
 import type { TypedArray } from "../../tensor/dtype.js";
 import type { BinaryOp, UnaryOp } from "../backend.js";
 
+export function reluBackward(g: TypedArray, y: TypedArray, gx: TypedArray): void {
+  for (let i = 0; i < gx.length; i++) gx[i] = g[i] * (y[i] > 0 ? 1 : 0);
+}
+
 export function unary(op: UnaryOp, x: TypedArray, o: TypedArray): void {
   const n = x.length;
   switch (op) {

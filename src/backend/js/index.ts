@@ -2,7 +2,7 @@
 
 import type { Backend } from "../backend.js";
 import type { TypedArray } from "../../tensor/dtype.js";
-import { binary, copy, unary, where } from "./elementwise.js";
+import { binary, copy, reluBackward, unary, where } from "./elementwise.js";
 import { argReduce, gather, reduce, scatterAdd } from "./reduce.js";
 import { matmul } from "./gemm.js";
 import { batchNormBackward, batchNormStats, channelAffine } from "./norm.js";
@@ -23,6 +23,7 @@ function clamp(x: TypedArray, lo: number, hi: number, out: TypedArray): void {
 export const jsBackend: Backend = {
   name: "js",
   unary,
+  reluBackward,
   binary,
   where,
   reduce,

@@ -66,7 +66,9 @@ export function gather(x: TypedArray, outer: number, size: number, inner: number
   }
 }
 
-export function scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray): void {
+export function scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray,
+  clear = false): void {
+  if (clear) out.fill(0);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < idxSize; j++) {
       const ib = (o * idxSize + j) * inner;

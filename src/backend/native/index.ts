@@ -17,6 +17,7 @@ interface Addon {
   col2im(cols: TypedArray, g: Im2colGeometry, out: TypedArray): void;
   info(): { isa: string; threads: number };
   unary(op: number, x: TypedArray, out: TypedArray): void;
+  reluBackward(g: TypedArray, y: TypedArray, gx: TypedArray): void;
   reduce(op: number, x: TypedArray, outer: number, size: number, inner: number, out: TypedArray): void;
   binary(op: number, a: TypedArray, sa: number, b: TypedArray, sb: number, out: TypedArray): void;
   binaryStrided(op: number, a: TypedArray, b: TypedArray, out: TypedArray, shape: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
@@ -25,7 +26,7 @@ interface Addon {
   conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: Int32Array, gw: TypedArray): void;
   maxPool2dIndices(x: TypedArray, g: Int32Array, idx: Int32Array, values: TypedArray | null): void;
   gather(x: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, out: TypedArray): void;
-  scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray): void;
+  scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray, clear: boolean): void;
   adamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, maxExpAvgSq: TypedArray | null, hyper: Float64Array): void;
   batchNormStats(x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, variance: Float64Array): void;
   channelAffine(x: TypedArray, n: number, c: number, inner: number, scale: Float64Array, shift: Float64Array, out: TypedArray): void;
@@ -85,6 +86,7 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
     im2col: (x, g, pad, out) => (x instanceof Int32Array ? jsBackend.im2col(x, g, pad, out) : addon.im2col(x, g, pad, out)),
     col2im: (cols, g, out) => (cols instanceof Int32Array ? jsBackend.col2im(cols, g, out) : addon.col2im(cols, g, out)),
     unary: (op, x, out) => (x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor ? jsBackend.unary(op, x, out) : addon.unary(UNARY[op], x, out)),
+    reluBackward: (g, y, gx) => (gx.length < SMALL || !sameFloat(g, y, gx) ? jsBackend.reluBackward(g, y, gx) : addon.reluBackward(g, y, gx)),
     reduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor
       ? jsBackend.reduce(op, x, outer, size, inner, out) : addon.reduce(REDUCE[op], x, outer, size, inner, out)),
     binary: (op, a, as, b, bs, out, shape) => {
@@ -107,8 +109,8 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
       ? addon.maxPool2dIndices(x, packGeometry(g), idx, values ?? null) : jsBackend.maxPool2dIndices(x, g, idx, values)),
     gather: (x, outer, size, inner, idx, idxSize, out) => (out.length < SMALL || !sameFloat(x, out)
       ? jsBackend.gather(x, outer, size, inner, idx, idxSize, out) : addon.gather(x, outer, size, inner, idx, idxSize, out)),
-    scatterAdd: (out, outer, size, inner, idx, idxSize, src) => (src.length < SMALL || !sameFloat(out, src)
-      ? jsBackend.scatterAdd(out, outer, size, inner, idx, idxSize, src) : addon.scatterAdd(out, outer, size, inner, idx, idxSize, src)),
+    scatterAdd: (out, outer, size, inner, idx, idxSize, src, clear = false) => (src.length < SMALL || !sameFloat(out, src)
+      ? jsBackend.scatterAdd(out, outer, size, inner, idx, idxSize, src, clear) : addon.scatterAdd(out, outer, size, inner, idx, idxSize, src, clear)),
     adamUpdate: (param, grad, m, v, vmax, h: AdamUpdate) => (param.length < SMALL || !sameFloat(param, grad, m, v, ...(vmax ? [vmax] : []))
       ? jsBackend.adamUpdate(param, grad, m, v, vmax, h)
       : addon.adamUpdate(param, grad, m, v, vmax, Float64Array.of(h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.step, h.decoupled ? 1 : 0, h.maximize ? 1 : 0))),
