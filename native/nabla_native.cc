@@ -1045,16 +1045,34 @@ static void BinaryLoop(int op, const T* a, int64_t sa, const T* b, int64_t sb, T
 }
 
 
+template <typename T>
+static void BinaryStridedRows(int op, const T* a, const T* b, T* o, const int32_t* shape, const int32_t* sa, const int32_t* sb, int nd,
+                              int64_t r0, int64_t r1);
+
 // General broadcasting: operands read through per-dim strides over the collapsed output shape; the
 // innermost dim is a contiguous run of the output.
 template <typename T>
 static void BinaryStrided(int op, const T* a, const T* b, T* o, const int32_t* shape, const int32_t* sa, const int32_t* sb, int nd) {
   int64_t rows = 1;
   for (int d = 0; d < nd - 1; d++) rows *= shape[d];
+  int64_t inner = shape[nd - 1];
+  // ranges of rows go to the threads; each range finds its starting offsets from its first row
+  ParallelFor(rows, (double)inner, [&](int64_t r0, int64_t r1) { BinaryStridedRows(op, a, b, o, shape, sa, sb, nd, r0, r1); });
+}
+
+template <typename T>
+static void BinaryStridedRows(int op, const T* a, const T* b, T* o, const int32_t* shape, const int32_t* sa, const int32_t* sb, int nd,
+                              int64_t r0, int64_t r1) {
   int64_t inner = shape[nd - 1], ia = sa[nd - 1], ib = sb[nd - 1];
   std::vector<int64_t> idx(nd > 1 ? nd - 1 : 1, 0);
-  int64_t oa = 0, ob = 0, oo = 0;
-  for (int64_t r = 0; r < rows; r++, oo += inner) {
+  int64_t oa = 0, ob = 0, oo = r0 * inner;
+  for (int64_t d = nd - 2, rest = r0; d >= 0; d--) {
+    idx[d] = rest % shape[d];
+    rest /= shape[d];
+    oa += idx[d] * sa[d];
+    ob += idx[d] * sb[d];
+  }
+  for (int64_t r = r0; r < r1; r++, oo += inner) {
     const T* pa = a + oa;
     const T* pb = b + ob;
     T* po = o + oo;
@@ -1081,8 +1099,11 @@ static void ReduceLoop(int op, const T* x, int64_t outer, int64_t size, int64_t 
     for (int64_t o = 0; o < outer; o++) {
       const T* base = x + o * size;
       double a = op == 0 ? 0.0 : size > 0 ? (double)base[0] : (op == 1 ? -INFINITY : INFINITY);
-      if (op == 0) for (int64_t k = 0; k < size; k++) a += base[k];
-      else
+      if (op == 0) {
+        Sum8 s;
+        Accumulate(s, base, size, [](double v) { return v; });
+        a = s.Total();
+      } else
         for (int64_t k = 1; k < size; k++) {
           double v = base[k];
           if (op == 1 ? (v > a || v != v) : (v < a || v != v)) a = v;
@@ -1579,6 +1600,19 @@ static napi_value BinaryStridedN(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   int op = GetInt(env, argv[0]), nd = (int)sh.length;
+  // the geometry must stay inside every array: output = ∏ shape, operand extents = 1 + Σ (shape−1)·stride
+  bool fits = nd >= 1 && sa.type == napi_int32_array && sb.type == napi_int32_array && sa.length == sh.length && sb.length == sh.length;
+  int64_t count = 1, lastA = 0, lastB = 0;
+  for (int d = 0; fits && d < nd; d++) {
+    int64_t n = Ptr<int32_t>(sh)[d], stA = Ptr<int32_t>(sa)[d], stB = Ptr<int32_t>(sb)[d];
+    fits = n >= 0 && stA >= 0 && stB >= 0;
+    count *= n;
+    if (n > 0) lastA += (n - 1) * stA, lastB += (n - 1) * stB;
+  }
+  if (!fits || (size_t)count != o.length || (count > 0 && ((size_t)lastA >= a.length || (size_t)lastB >= b.length))) {
+    napi_throw_range_error(env, nullptr, "nabla native binaryStrided: shape and strides do not fit the arrays");
+    return nullptr;
+  }
   ForFloatType(env, "binaryStrided", {&a, &b, &o}, [&](auto tag) {
     using T = decltype(tag);
     BinaryStrided<T>(op, Ptr<T>(a), Ptr<T>(b), Ptr<T>(o), Ptr<int32_t>(sh), Ptr<int32_t>(sa), Ptr<int32_t>(sb), nd);
