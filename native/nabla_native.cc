@@ -611,8 +611,185 @@ static const T* ChunkRows(const T* y, const ConvGeom& cg, int b0, int cnt) {
   return buf;
 }
 
+// ---------------------------------------------------------------- Winograd F(2×2, 3×3)
+
+// A 3×3, stride-1 convolution as Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over 4×4 input tiles d that give 2×2
+// output tiles (Lavin & Gray, 2016): 16 multiplies per tile and channel pair instead of 36, done as 16
+// GEMMs M[ξ] = U[ξ]·V[ξ] with U[ξ] [O×C] the transformed weights and V[ξ] [C×tiles] the transformed
+// inputs. The transforms only add, subtract and halve, so float32 results stay within a few ulps of the
+// direct sum per product term. The backward pass to the input is the same computation on the output
+// gradient with the weights rotated by 180° and transposed (O ↔ C), padded by 2 − p.
+struct WinoGeom {
+  int n, c, h, w, o, ph, pw, oh, ow;
+  int th() const { return (oh + 1) / 2; }
+  int tw() const { return (ow + 1) / 2; }
+  int64_t tiles() const { return (int64_t)th() * tw(); }
+};
+
+// U[ξ][o][c] = (G g Gᵀ)[ξ] for g = w[o][c] (or, flipped, for g = rot180(w[c][o]) with w of shape [c][o][3][3]).
+template <typename T>
+static void WinogradWeights(const T* w, int O, int C, bool flipped, T* U) {
+  const int64_t OC = (int64_t)O * C;
+  for (int o = 0; o < O; o++)
+    for (int c = 0; c < C; c++) {
+      T g[3][3];
+      const T* src = flipped ? w + ((int64_t)c * O + o) * 9 : w + ((int64_t)o * C + c) * 9;
+      for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) g[i][j] = flipped ? src[(2 - i) * 3 + (2 - j)] : src[i * 3 + j];
+      T t[4][3]; // G g
+      for (int j = 0; j < 3; j++) {
+        t[0][j] = g[0][j];
+        t[1][j] = (g[0][j] + g[1][j] + g[2][j]) * T(0.5);
+        t[2][j] = (g[0][j] - g[1][j] + g[2][j]) * T(0.5);
+        t[3][j] = g[2][j];
+      }
+      for (int i = 0; i < 4; i++) { // (G g) Gᵀ
+        T* u = U + (int64_t)i * 4 * OC + (int64_t)o * C + c;
+        u[0] = t[i][0];
+        u[OC] = (t[i][0] + t[i][1] + t[i][2]) * T(0.5);
+        u[2 * OC] = (t[i][0] - t[i][1] + t[i][2]) * T(0.5);
+        u[3 * OC] = t[i][2];
+      }
+    }
+}
+
+// V[ξ][c][t] for the tiles of samples b0 … b0+cnt−1 (t = s·tiles + ty·tw + tx), channels [c0, c1).
+template <typename T>
+static void WinogradInput(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {
+  const int tw = g.tw(), W4 = 2 * tw + 2; // a padded row: tile tx covers [2tx, 2tx+4)
+  std::vector<T> rows(4 * (size_t)W4), t(4 * (size_t)W4), even(tw + 1), odd(tw + 1);
+  const int64_t CT = (int64_t)g.c * ldv;
+  for (int s = 0; s < cnt; s++)
+    for (int c = c0; c < c1; c++) {
+      const T* plane = x + ((int64_t)(b0 + s) * g.c + c) * g.h * g.w;
+      for (int ty = 0; ty < g.th(); ty++) {
+        // the four input rows of this tile row, zero outside the image
+        for (int r = 0; r < 4; r++) {
+          T* row = rows.data() + r * W4;
+          int iy = 2 * ty - g.ph + r;
+          std::fill(row, row + W4, T(0));
+          if (iy < 0 || iy >= g.h) continue;
+          int lo = std::max(0, g.pw), hi = std::min(W4, g.w + g.pw); // row[j] = x[iy][j − pw]
+          std::memcpy(row + lo, plane + (int64_t)iy * g.w + (lo - g.pw), sizeof(T) * std::max(0, hi - lo));
+        }
+        // Bᵀ d along the rows, for the whole width at once
+        const T *d0 = rows.data(), *d1 = d0 + W4, *d2 = d1 + W4, *d3 = d2 + W4;
+        T *t0 = t.data(), *t1 = t0 + W4, *t2 = t1 + W4, *t3 = t2 + W4;
+        for (int j = 0; j < W4; j++) {
+          t0[j] = d0[j] - d2[j];
+          t1[j] = d1[j] + d2[j];
+          t2[j] = d2[j] - d1[j];
+          t3[j] = d1[j] - d3[j];
+        }
+        // (Bᵀ d) B along the columns of each tile; 16 output streams, each contiguous in tx. The row is
+        // split into its even and odd columns first, so that every loop below runs on contiguous data.
+        int64_t tbase = (int64_t)s * g.tiles() + (int64_t)ty * tw;
+        for (int r = 0; r < 4; r++) {
+          const T* __restrict tr = t.data() + r * W4;
+          T* __restrict ev = even.data();
+          T* __restrict od = odd.data();
+          for (int k = 0; k <= tw; k++) ev[k] = tr[2 * k], od[k] = tr[2 * k + 1];
+          T* __restrict v0 = V + (int64_t)(4 * r) * CT + (int64_t)c * ldv + tbase;
+          T* __restrict v1 = v0 + CT;
+          T* __restrict v2 = v1 + CT;
+          T* __restrict v3 = v2 + CT;
+          for (int tx = 0; tx < tw; tx++) v0[tx] = ev[tx] - ev[tx + 1];
+          for (int tx = 0; tx < tw; tx++) v1[tx] = od[tx] + ev[tx + 1];
+          for (int tx = 0; tx < tw; tx++) v2[tx] = ev[tx + 1] - od[tx];
+          for (int tx = 0; tx < tw; tx++) v3[tx] = od[tx] - od[tx + 1];
+        }
+      }
+    }
+}
+
+// out[s][o] = Aᵀ M A for the tiles of samples b0 …, output channels [o0, o1); M[ξ][o][t].
+template <typename T>
+static void WinogradOutput(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out) {
+  const int tw = g.tw();
+  const int64_t OT = (int64_t)g.o * ldm;
+  std::vector<T> r0(2 * (size_t)tw + 2), r1(2 * (size_t)tw + 2), buf(8 * (size_t)tw);
+  for (int s = 0; s < cnt; s++)
+    for (int o = o0; o < o1; o++) {
+      T* plane = out + ((int64_t)(b0 + s) * g.o + o) * g.oh * g.ow;
+      for (int ty = 0; ty < g.th(); ty++) {
+        const int64_t tb = (int64_t)s * g.tiles() + (int64_t)ty * tw + (int64_t)o * ldm;
+        // rows of Aᵀ M for each of the 4 columns j, as contiguous runs over tx:
+        // a0[j] = m[0][j] + m[1][j] + m[2][j], a1[j] = m[1][j] − m[2][j] − m[3][j]
+        T* __restrict a = buf.data();
+        for (int j = 0; j < 4; j++) {
+          const T* __restrict m0 = M + (int64_t)(0 + j) * OT + tb;
+          const T* __restrict m1 = M + (int64_t)(4 + j) * OT + tb;
+          const T* __restrict m2 = M + (int64_t)(8 + j) * OT + tb;
+          const T* __restrict m3 = M + (int64_t)(12 + j) * OT + tb;
+          T* __restrict a0 = a + (int64_t)j * tw;
+          T* __restrict a1 = a + (int64_t)(4 + j) * tw;
+          for (int tx = 0; tx < tw; tx++) a0[tx] = m0[tx] + m1[tx] + m2[tx];
+          for (int tx = 0; tx < tw; tx++) a1[tx] = m1[tx] - m2[tx] - m3[tx];
+        }
+        // then (Aᵀ M) A: columns 0 and 1 of the 2×2 output tile, interleaved into the two output rows
+        for (int h = 0; h < 2; h++) {
+          const T* __restrict c0 = a + (int64_t)(4 * h) * tw;
+          const T *__restrict c1 = c0 + tw, *__restrict c2 = c1 + tw, *__restrict c3 = c2 + tw;
+          T* __restrict row = h == 0 ? r0.data() : r1.data();
+          for (int tx = 0; tx < tw; tx++) {
+            row[2 * tx] = c0[tx] + c1[tx] + c2[tx];
+            row[2 * tx + 1] = c1[tx] - c2[tx] - c3[tx];
+          }
+        }
+        std::memcpy(plane + (int64_t)(2 * ty) * g.ow, r0.data(), sizeof(T) * g.ow);
+        if (2 * ty + 1 < g.oh) std::memcpy(plane + (int64_t)(2 * ty + 1) * g.ow, r1.data(), sizeof(T) * g.ow);
+      }
+    }
+}
+
+// The whole convolution: chunks of samples with at least 256 tiles; chunks go to the threads when there
+// are enough of them, otherwise each phase (transforms by channel, the 16 GEMMs) is spread instead.
+template <typename T>
+static void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T* out) {
+  const int64_t OC = (int64_t)g.o * g.c;
+  std::vector<T> U(16 * (size_t)OC);
+  WinogradWeights(w, g.o, g.c, flipped, U.data());
+  const int64_t tiles = g.tiles();
+  const int S = (int)std::max<int64_t>(1, std::min<int64_t>(g.n, (256 + tiles - 1) / tiles)), chunks = (g.n + S - 1) / S;
+  const int threads = pool->size();
+  auto chunk = [&](int ci, bool par) {
+    const int b0 = ci * S, cnt = std::min(S, g.n - b0);
+    const int64_t ld = cnt * tiles;
+    T* V = Scratch<T, 0>(16 * (size_t)g.c * ld);
+    T* M = Scratch<T, 1>(16 * (size_t)g.o * ld);
+    auto phase = [&](int count, const std::function<void(int)>& f) {
+      if (par) pool->Run(count, f);
+      else for (int i = 0; i < count; i++) f(i);
+    };
+    const int cparts = par ? std::min(g.c, 4 * threads) : 1, oparts = par ? std::min(g.o, 4 * threads) : 1;
+    phase(cparts, [&](int q) { WinogradInput(x, g, b0, cnt, q * g.c / cparts, (q + 1) * g.c / cparts, V, ld); });
+    phase(16, [&](int xi) { Gemm1(U.data() + xi * OC, false, V + (int64_t)xi * g.c * ld, false, M + (int64_t)xi * g.o * ld, g.o, g.c, (int)ld); });
+    phase(oparts, [&](int q) { WinogradOutput(M, g, b0, cnt, q * g.o / oparts, (q + 1) * g.o / oparts, ld, out); });
+  };
+  if (threads > 1 && chunks >= threads) pool->Run(chunks, [&](int ci) { chunk(ci, false); });
+  else for (int ci = 0; ci < chunks; ci++) chunk(ci, threads > 1);
+}
+
+// Winograd is used for float32 3×3 convolutions with stride 1, no dilation, one group, padding ≤ 2 and
+// enough channels for the 16 GEMMs to be worth their transforms; NABLA_WINOGRAD=0 turns it off.
+static bool WinogradEnabled() {
+  static const bool on = [] { const char* e = getenv("NABLA_WINOGRAD"); return !(e && e[0] == '0'); }();
+  return on;
+}
+template <typename T>
+static bool WinogradFits(const ConvGeom& cg) {
+  const Geom& g = cg.g;
+  return std::is_same<T, float>::value && WinogradEnabled() && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
+         cg.groups == 1 && g.ph <= 2 && g.pw <= 2 && g.c >= 16 && cg.o >= 16 && g.oh >= 2 && g.ow >= 2;
+}
+
 template <typename T>
 static void ConvForward(const T* x, const T* w, const ConvGeom& cg, T* out) {
+  if (WinogradFits<T>(cg)) {
+    const Geom& g = cg.g;
+    Winograd(x, w, false, WinoGeom{g.n, g.c, g.h, g.w, cg.o, g.ph, g.pw, g.oh, g.ow}, out);
+    return;
+  }
   int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups;
   ForChunks(cg, 2.0 * cg.o * kk * L, [&](int b0, int cnt, bool par) {
     int64_t ld = cnt * L;
@@ -629,6 +806,11 @@ static void ConvForward(const T* x, const T* w, const ConvGeom& cg, T* out) {
 template <typename T>
 static void ConvBackwardInput(const T* gy, const T* w, const ConvGeom& cg, T* gx) {
   const Geom& g = cg.g;
+  if (WinogradFits<T>(cg)) {
+    // gx = gy ⋆ rot180(wᵀ) with padding 2 − p: a stride-1 3×3 convolution from O channels to C
+    Winograd(gy, w, true, WinoGeom{g.n, cg.o, g.oh, g.ow, g.c, 2 - g.ph, 2 - g.pw, g.h, g.w}, gx);
+    return;
+  }
   int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups, plane = (int64_t)g.h * g.w;
   ForChunks(cg, 2.0 * cg.o * kk * L, [&](int b0, int cnt, bool par) {
     int64_t ld = cnt * L;
@@ -1270,6 +1452,19 @@ static napi_value ConvN(napi_env env, napi_callback_info info) {
   if (argc < 4 || !GetArr(env, argv[0], &p) || !GetArr(env, argv[1], &q) || !GetConvGeom(env, argv[2], &cg) || !GetArr(env, argv[3], &out)) {
     std::string msg = std::string("nabla native ") + names[Which] + ": bad arguments";
     napi_throw_type_error(env, nullptr, msg.c_str());
+    return nullptr;
+  }
+  // the geometry must be a convolution's and every array must have the length it implies
+  const Geom& g = cg.g;
+  bool sane = g.n >= 0 && g.c > 0 && g.h > 0 && g.w > 0 && g.kh > 0 && g.kw > 0 && g.sh > 0 && g.sw > 0 && g.ph >= 0 && g.pw >= 0 &&
+              g.dh > 0 && g.dw > 0 && cg.o > 0 && cg.groups > 0 && g.c % cg.groups == 0 && cg.o % cg.groups == 0 &&
+              g.oh == (g.h + 2 * g.ph - g.dh * (g.kh - 1) - 1) / g.sh + 1 && g.ow == (g.w + 2 * g.pw - g.dw * (g.kw - 1) - 1) / g.sw + 1 &&
+              g.oh > 0 && g.ow > 0;
+  size_t xs = (size_t)g.n * g.c * g.h * g.w, ys = (size_t)g.n * cg.o * g.oh * g.ow, ws = (size_t)cg.o * (g.c / std::max(1, cg.groups)) * g.kh * g.kw;
+  size_t want[3][3] = {{xs, ws, ys}, {ys, ws, xs}, {xs, ys, ws}};
+  if (!sane || p.length != want[Which][0] || q.length != want[Which][1] || out.length != want[Which][2]) {
+    std::string msg = std::string("nabla native ") + names[Which] + ": array lengths do not match the convolution geometry";
+    napi_throw_range_error(env, nullptr, msg.c_str());
     return nullptr;
   }
   ForFloatType(env, names[Which], {&p, &q, &out}, [&](auto tag) {
