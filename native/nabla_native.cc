@@ -1176,6 +1176,28 @@ __attribute__((optimize("fp-contract=off"))) static void AdamUpdate(T* th, const
   }
 }
 
+// One SGD update in place (momentum buffer when momentum ≠ 0), each element in double with the js
+// backend's expression order and no FMA contraction, so both backends give the same bits.
+struct SgdHyper {
+  double lr, mu, dampening, wd;
+  bool nesterov, maximize, first;
+};
+
+template <typename T>
+__attribute__((optimize("fp-contract=off"))) static void SgdUpdate(T* th, const T* gr, T* buf, int64_t n, const SgdHyper& h) {
+  ParallelFor(n, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; i++) {
+      double d = h.maximize ? -(double)gr[i] : (double)gr[i];
+      if (h.wd != 0) d = d + h.wd * th[i];
+      if (h.mu != 0 && buf) {
+        buf[i] = (T)(h.first ? d : h.mu * buf[i] + (1 - h.dampening) * d);
+        d = h.nesterov ? d + h.mu * buf[i] : (double)buf[i];
+      }
+      th[i] = (T)(th[i] + -h.lr * d);
+    }
+  });
+}
+
 // ---------------------------------------------------------------- elementwise and reductions
 
 
@@ -1367,6 +1389,14 @@ static bool GetArr(napi_env env, napi_value v, Arr* out) {
 }
 
 
+// An optional typed-array argument: missing, undefined or null gives present = false.
+static bool GetOptionalArr(napi_env env, size_t argc, napi_value* argv, size_t i, Arr* out, bool* present) {
+  napi_valuetype vt = napi_undefined;
+  if (i < argc) napi_typeof(env, argv[i], &vt);
+  *present = vt != napi_undefined && vt != napi_null;
+  return !*present || GetArr(env, argv[i], out);
+}
+
 // Run fn(T{}) with T = float or double when every array has that element type; otherwise throw a
 // TypeError naming the kernel. The one place where the glue maps typed-array types to C++ types.
 template <typename F>
@@ -1476,18 +1506,16 @@ static napi_value ConvN(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// maxPool2dIndices(x, geom, idx)
+// maxPool2dIndices(x, geom, idx, values | null)
 static napi_value MaxPoolIndicesN(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   Arr x, idx, vals;
   ConvGeom cg;
-  napi_valuetype vt = napi_undefined;
-  if (argc >= 4) napi_typeof(env, argv[3], &vt);
-  bool hasVals = vt != napi_undefined && vt != napi_null;
+  bool hasVals = false;
   if (argc < 3 || !GetArr(env, argv[0], &x) || !GetConvGeom(env, argv[1], &cg) || !GetArr(env, argv[2], &idx) || idx.type != napi_int32_array ||
-      (hasVals && !GetArr(env, argv[3], &vals))) {
+      !GetOptionalArr(env, argc, argv, 3, &vals, &hasVals)) {
     napi_throw_type_error(env, nullptr, "nabla native maxPool2dIndices: bad arguments");
     return nullptr;
   }
@@ -1554,12 +1582,10 @@ static napi_value BatchNormBackwardN(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   Arr gy, x, mean, invstd, scale, gx, sg, sgx;
   int64_t n = argc == 12 ? GetInt(env, argv[2]) : 0, c = argc == 12 ? GetInt(env, argv[3]) : 0, inner = argc == 12 ? GetInt(env, argv[4]) : 0;
-  napi_valuetype gxType = napi_null;
-  if (argc == 12) napi_typeof(env, argv[9], &gxType);
-  bool hasGx = gxType != napi_null && gxType != napi_undefined;
+  bool hasGx = false;
   if (argc < 12 || !GetArr(env, argv[0], &gy) || !GetArr(env, argv[1], &x) || x.length != (size_t)(n * c * inner) || gy.length != x.length ||
       !GetF64(env, argv[5], &mean, c) || !GetF64(env, argv[6], &invstd, c) || !GetF64(env, argv[7], &scale, c) ||
-      (hasGx && (!GetArr(env, argv[9], &gx) || gx.length != x.length)) || !GetF64(env, argv[10], &sg, c) || !GetF64(env, argv[11], &sgx, c)) {
+      !GetOptionalArr(env, argc, argv, 9, &gx, &hasGx) || (hasGx && gx.length != x.length) || !GetF64(env, argv[10], &sg, c) || !GetF64(env, argv[11], &sgx, c)) {
     napi_throw_type_error(env, nullptr, "nabla native batchNormBackward: bad arguments");
     return nullptr;
   }
@@ -1606,16 +1632,36 @@ static napi_value GatherScatterN(napi_env env, napi_callback_info info) {
 }
 
 // adamUpdate(param, grad, expAvg, expAvgSq, maxExpAvgSq | null, hyper Float64Array [lr, b1, b2, eps, wd, step, decoupled, maximize])
+// sgdUpdate(param, grad, momentumBufferOrNull, Float64Array [lr, momentum, dampening, weightDecay, nesterov, maximize, first])
+static napi_value SgdUpdateN(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Arr th, gr, buf, hy;
+  bool hasBuf = false;
+  if (argc < 4 || !GetArr(env, argv[0], &th) || !GetArr(env, argv[1], &gr) || !GetOptionalArr(env, argc, argv, 2, &buf, &hasBuf) ||
+      !GetF64(env, argv[3], &hy, 7) || gr.length != th.length || (hasBuf && buf.length != th.length)) {
+    napi_throw_type_error(env, nullptr, "nabla native sgdUpdate: bad arguments");
+    return nullptr;
+  }
+  if (!hasBuf) buf = th;  // only its type is checked below
+  const double* q = Ptr<double>(hy);
+  SgdHyper h{q[0], q[1], q[2], q[3], q[4] != 0, q[5] != 0, q[6] != 0};
+  ForFloatType(env, "sgdUpdate", {&th, &gr, &buf}, [&](auto tag) {
+    using T = decltype(tag);
+    SgdUpdate<T>(Ptr<T>(th), Ptr<T>(gr), hasBuf ? Ptr<T>(buf) : nullptr, (int64_t)th.length, h);
+  });
+  return nullptr;
+}
+
 static napi_value AdamUpdateN(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   Arr th, gr, m, v, vmax, hy;
-  napi_valuetype vt = napi_null;
-  if (argc == 6) napi_typeof(env, argv[4], &vt);
-  bool ams = vt != napi_null && vt != napi_undefined;
+  bool ams = false;
   if (argc < 6 || !GetArr(env, argv[0], &th) || !GetArr(env, argv[1], &gr) || !GetArr(env, argv[2], &m) || !GetArr(env, argv[3], &v) ||
-      (ams && !GetArr(env, argv[4], &vmax)) || !GetF64(env, argv[5], &hy, 8) || gr.length != th.length || m.length != th.length ||
+      !GetOptionalArr(env, argc, argv, 4, &vmax, &ams) || !GetF64(env, argv[5], &hy, 8) || gr.length != th.length || m.length != th.length ||
       v.length != th.length || (ams && vmax.length != th.length)) {
     napi_throw_type_error(env, nullptr, "nabla native adamUpdate: bad arguments");
     return nullptr;
@@ -1872,6 +1918,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"gather", nullptr, GatherScatterN<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"scatterAdd", nullptr, GatherScatterN<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamUpdate", nullptr, AdamUpdateN, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgdUpdate", nullptr, SgdUpdateN, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -174,15 +174,16 @@ for (const name of others) {
 }
 
 for (const name of others) {
-  test(`${name} Adam / AdamW updates equal js bit for bit (large tensors take the native kernel)`, () => {
+  test(`${name} Adam / AdamW / SGD updates equal js bit for bit (large tensors take the native kernel)`, () => {
     const g = new nb.Generator(9);
     for (const dtype of ["float32", "float64"] as const) {
       for (const [Opt, opts] of [[nb.optim.Adam, { lr: 1e-2, weightDecay: 0.1 }], [nb.optim.Adam, { amsgrad: true, maximize: true }],
-        [nb.optim.AdamW, { lr: 3e-3 }]] as const) {
+        [nb.optim.AdamW, { lr: 3e-3 }], [nb.optim.SGD, { lr: 0.1 }], [nb.optim.SGD, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-2 }],
+        [nb.optim.SGD, { lr: 0.05, momentum: 0.5, dampening: 0.3, maximize: true }]] as const) {
         const p0 = nb.randn([100, 50], { generator: g, dtype }), grads = [0, 1, 2].map(() => nb.randn([100, 50], { generator: g, dtype }));
         const run = () => {
           const p = p0.clone().requiresGrad_();
-          const opt = new Opt([p], opts);
+          const opt = new (Opt as new (ps: nb.Tensor[], o: object) => { step(): unknown })([p], opts);
           for (const gr of grads) { p.grad = gr.clone(); opt.step(); }
           return p.detach();
         };

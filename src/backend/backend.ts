@@ -31,6 +31,11 @@ export interface AdamUpdate {
   maximize: boolean;
 }
 
+/** Hyper-parameters of one SGD update; `first` is the step that initializes the momentum buffer. */
+export interface SgdUpdate {
+  lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; maximize: boolean; first: boolean;
+}
+
 /**
  * A backend provides the kernels the primitives run on. All arrays are contiguous and row-major;
  * `out` is allocated by the caller with the right dtype and length. A faster backend (native addon)
@@ -101,6 +106,8 @@ export interface Backend {
     scale: Float64Array, training: boolean, gx: TypedArray | null, sumG: Float64Array, sumGXhat: Float64Array): void;
   /** One Adam / AdamW update of a parameter and its moments, in place (maxExpAvgSq for AMSGrad). */
   adamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, maxExpAvgSq: TypedArray | null, h: AdamUpdate): void;
+  /** One SGD update of a parameter (and its momentum buffer when momentum ≠ 0), in place. */
+  sgdUpdate(param: TypedArray, grad: TypedArray, momentumBuffer: TypedArray | null, h: SgdUpdate): void;
 }
 
 const registry = new Map<string, Backend>();

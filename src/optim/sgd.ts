@@ -1,6 +1,7 @@
 // SGD with momentum, dampening, Nesterov, weight decay and maximize — torch.optim.SGD (1.13).
 
 import { noGrad } from "../autograd/engine.js";
+import { getBackend } from "../backend/backend.js";
 import { check, Optimizer, type Closure, type ParamsInput } from "./optimizer.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -55,22 +56,12 @@ export class SGD extends Optimizer<Required<SGDOptions>> {
         const { lr, momentum: mu, dampening, weightDecay: wd, nesterov, maximize } = g;
         for (const p of g.params) {
           if (p.grad === null) continue;
-          const th = p.data, gr = p.grad.data, n = th.length;
           const state = this.stateOf(p);
           let buf = state.momentum_buffer as Tensor | undefined;
           const first = mu !== 0 && buf === undefined;
           if (first) { buf = p.grad.detach().clone(); state.momentum_buffer = buf; }
-          const b = buf?.data;
-          for (let i = 0; i < n; i++) {
-            let d = maximize ? -gr[i] : gr[i];
-            if (wd !== 0) d = d + wd * th[i];
-            if (mu !== 0) {
-              const bi = first ? d : mu * b![i] + (1 - dampening) * d;
-              b![i] = bi;
-              d = nesterov ? d + mu * b![i] : b![i];
-            }
-            th[i] = th[i] + -lr * d;
-          }
+          getBackend().sgdUpdate(p.data, p.grad.data, mu !== 0 ? buf!.data : null,
+            { lr, momentum: mu, dampening, weightDecay: wd, nesterov, maximize, first });
         }
       }
     });

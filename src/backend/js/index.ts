@@ -6,7 +6,7 @@ import { binary, copy, reluBackward, unary, where } from "./elementwise.js";
 import { argReduce, gather, reduce, scatterAdd } from "./reduce.js";
 import { matmul } from "./gemm.js";
 import { batchNormBackward, batchNormStats, channelAffine } from "./norm.js";
-import { adamUpdate } from "./optim.js";
+import { adamUpdate, sgdUpdate } from "./optim.js";
 import { col2im, conv2d, conv2dBackwardInput, conv2dBackwardWeight, im2col, maxPool2dIndices } from "./conv.js";
 
 function cast(x: TypedArray, out: TypedArray): void {
@@ -45,4 +45,5 @@ export const jsBackend: Backend = {
   channelAffine,
   batchNormBackward,
   adamUpdate,
+  sgdUpdate,
 };

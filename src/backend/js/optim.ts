@@ -1,7 +1,7 @@
 // js backend: the in-place optimizer updates that run over every parameter element each step.
 
 import type { TypedArray } from "../../tensor/dtype.js";
-import type { AdamUpdate } from "../backend.js";
+import type { AdamUpdate, SgdUpdate } from "../backend.js";
 
 /**
  * One Adam / AdamW update in place, with torch.optim's single-tensor formulas (1.13), each element
@@ -24,5 +24,19 @@ export function adamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArr
       denom = Math.sqrt(maxExpAvgSq[i]) / bc2Sqrt + eps;
     } else denom = Math.sqrt(expAvgSq[i]) / bc2Sqrt + eps;
     param[i] = param[i] + -stepSize * (expAvg[i] / denom);
+  }
+}
+
+/** One SGD update in place, torch.optim.SGD's single-tensor formulas (1.13), each element in double. */
+export function sgdUpdate(param: TypedArray, grad: TypedArray, buf: TypedArray | null, h: SgdUpdate): void {
+  const { lr, momentum: mu, dampening, weightDecay: wd, nesterov, maximize, first } = h;
+  for (let i = 0; i < param.length; i++) {
+    let d = maximize ? -grad[i] : grad[i];
+    if (wd !== 0) d = d + wd * param[i];
+    if (mu !== 0 && buf) {
+      buf[i] = first ? d : mu * buf[i] + (1 - dampening) * d;
+      d = nesterov ? d + mu * buf[i] : buf[i];
+    }
+    param[i] = param[i] + -lr * d;
   }
 }

@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { AdamUpdate, Backend, BinaryOp, ConvGeometry, Im2colGeometry, ReduceOp, UnaryOp } from "../backend.js";
+import type { AdamUpdate, SgdUpdate, Backend, BinaryOp, ConvGeometry, Im2colGeometry, ReduceOp, UnaryOp } from "../backend.js";
 import type { TypedArray } from "../../tensor/dtype.js";
 import { jsBackend } from "../js/index.js";
 import { collapse } from "../js/elementwise.js";
@@ -28,6 +28,7 @@ interface Addon {
   gather(x: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, out: TypedArray): void;
   scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray, clear: boolean): void;
   adamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, maxExpAvgSq: TypedArray | null, hyper: Float64Array): void;
+  sgdUpdate(param: TypedArray, grad: TypedArray, momentumBuffer: TypedArray | null, hyper: Float64Array): void;
   batchNormStats(x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, variance: Float64Array): void;
   channelAffine(x: TypedArray, n: number, c: number, inner: number, scale: Float64Array, shift: Float64Array, out: TypedArray): void;
   batchNormBackward(gy: TypedArray, x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, invstd: Float64Array,
@@ -114,6 +115,9 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
     adamUpdate: (param, grad, m, v, vmax, h: AdamUpdate) => (param.length < SMALL || !sameFloat(param, grad, m, v, ...(vmax ? [vmax] : []))
       ? jsBackend.adamUpdate(param, grad, m, v, vmax, h)
       : addon.adamUpdate(param, grad, m, v, vmax, Float64Array.of(h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.step, h.decoupled ? 1 : 0, h.maximize ? 1 : 0))),
+    sgdUpdate: (param, grad, buf, h: SgdUpdate) => (param.length < SMALL || !sameFloat(param, grad, ...(buf ? [buf] : []))
+      ? jsBackend.sgdUpdate(param, grad, buf, h)
+      : addon.sgdUpdate(param, grad, buf, Float64Array.of(h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov ? 1 : 0, h.maximize ? 1 : 0, h.first ? 1 : 0))),
     batchNormStats: (x, n, c, inner, mean, variance) =>
       (sameFloat(x) ? addon.batchNormStats(x, n, c, inner, mean, variance) : jsBackend.batchNormStats(x, n, c, inner, mean, variance)),
     channelAffine: (x, n, c, inner, scale, shift, out) =>
