@@ -770,6 +770,111 @@ static void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T*
   else for (int ci = 0; ci < chunks; ci++) chunk(ci, threads > 1);
 }
 
+// Ugy[ξ][o][t] = (A dY Aᵀ)[ξ] for the 2×2 output-gradient tiles dY of samples b0 …, channels [o0, o1)
+// (outside the output the tile is zero), A = [1 0; 1 1; 1 −1; 0 −1].
+template <typename T>
+static void WinogradGradOutput(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {
+  const int tw = g.tw();
+  const int64_t OT = (int64_t)g.o * ldu;
+  std::vector<T> rows(4 * (size_t)tw);
+  for (int s = 0; s < cnt; s++)
+    for (int o = o0; o < o1; o++) {
+      const T* plane = gy + ((int64_t)(b0 + s) * g.o + o) * g.oh * g.ow;
+      for (int ty = 0; ty < g.th(); ty++) {
+        // the tile row's two output rows, split into even and odd columns (zero past the edge)
+        T *e0 = rows.data(), *o0r = e0 + tw, *e1 = o0r + tw, *o1r = e1 + tw;
+        for (int h = 0; h < 2; h++) {
+          T* ev = h == 0 ? e0 : e1;
+          T* od = h == 0 ? o0r : o1r;
+          const int y = 2 * ty + h;
+          if (y >= g.oh) {
+            std::fill(ev, ev + tw, T(0));
+            std::fill(od, od + tw, T(0));
+            continue;
+          }
+          const T* r = plane + (int64_t)y * g.ow;
+          for (int tx = 0; tx < tw; tx++) {
+            ev[tx] = r[2 * tx];
+            od[tx] = 2 * tx + 1 < g.ow ? r[2 * tx + 1] : T(0);
+          }
+        }
+        const int64_t tb = (int64_t)s * g.tiles() + (int64_t)ty * tw + (int64_t)o * ldu;
+        // A dY (rows i of 4) then · Aᵀ (columns j of 4): with p = (A dY)[i][0], q = (A dY)[i][1],
+        // the row is (p, p + q, p − q, −q)
+        for (int i = 0; i < 4; i++) {
+          T* __restrict u0 = Ug + (int64_t)(4 * i) * OT + tb;
+          T *__restrict u1 = u0 + OT, *__restrict u2 = u1 + OT, *__restrict u3 = u2 + OT;
+          for (int tx = 0; tx < tw; tx++) {
+            const T a = e0[tx], b = o0r[tx], c = e1[tx], d = o1r[tx]; // dY = [a b; c d]
+            const T p = i == 0 ? a : i == 1 ? a + c : i == 2 ? a - c : -c;
+            const T q = i == 0 ? b : i == 1 ? b + d : i == 2 ? b - d : -d;
+            u0[tx] = p;
+            u1[tx] = p + q;
+            u2[tx] = p - q;
+            u3[tx] = -q;
+          }
+        }
+      }
+    }
+}
+
+// gw = Gᵀ [Σ_tiles (A dY Aᵀ) ⊙ (Bᵀ d B)] G per (o, c): the 16 sums are GEMMs Mw[ξ] = Ug[ξ]·V[ξ]ᵀ over
+// the tiles of each chunk. Each thread sums a fixed share of the chunks into its own Mw and the shares
+// are added in thread order (deterministic), as in the im2col weight gradient.
+template <typename T>
+static void WinogradWeightGrad(const T* x, const T* gy, const WinoGeom& g, T* gw) {
+  const int64_t OC = (int64_t)g.o * g.c, tiles = g.tiles();
+  const int S = (int)std::max<int64_t>(1, std::min<int64_t>(g.n, (256 + tiles - 1) / tiles)), chunks = (g.n + S - 1) / S;
+  const int threads = pool->size();
+  const bool byChunks = threads > 1 && chunks >= threads;
+  const int shares = byChunks ? threads : 1;
+  std::vector<T> Mw((size_t)shares * 16 * OC);
+  auto chunk = [&](int ci, bool par, T* M, bool first) {
+    const int b0 = ci * S, cnt = std::min(S, g.n - b0);
+    const int64_t ld = cnt * tiles;
+    T* V = Scratch<T, 0>(16 * (size_t)g.c * ld);
+    T* Ug = Scratch<T, 1>(16 * (size_t)g.o * ld);
+    auto phase = [&](int count, const std::function<void(int)>& f) {
+      if (par) pool->Run(count, f);
+      else for (int i = 0; i < count; i++) f(i);
+    };
+    const int cparts = par ? std::min(g.c, 4 * threads) : 1, oparts = par ? std::min(g.o, 4 * threads) : 1;
+    phase(cparts, [&](int q) { WinogradInput(x, g, b0, cnt, q * g.c / cparts, (q + 1) * g.c / cparts, V, ld); });
+    phase(oparts, [&](int q) { WinogradGradOutput(gy, g, b0, cnt, q * g.o / oparts, (q + 1) * g.o / oparts, Ug, ld); });
+    phase(16, [&](int xi) {
+      Gemm1(Ug + (int64_t)xi * g.o * ld, false, V + (int64_t)xi * g.c * ld, true, M + xi * OC, g.o, (int)ld, g.c, !first);
+    });
+  };
+  if (byChunks) {
+    pool->Run(threads, [&](int t) {
+      bool first = true;
+      for (int ci = t; ci < chunks; ci += threads, first = false) chunk(ci, false, Mw.data() + (int64_t)t * 16 * OC, first);
+      if (first) std::fill(Mw.begin() + (int64_t)t * 16 * OC, Mw.begin() + (int64_t)(t + 1) * 16 * OC, T(0));
+    });
+    for (int t = 1; t < threads; t++)
+      for (int64_t i = 0; i < 16 * OC; i++) Mw[i] += Mw[(int64_t)t * 16 * OC + i];
+  } else {
+    for (int ci = 0; ci < chunks; ci++) chunk(ci, threads > 1, Mw.data(), ci == 0);
+  }
+  // gw[o][c] = Gᵀ M G, Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]
+  for (int64_t oc = 0; oc < OC; oc++) {
+    T m[4][4], t[3][4];
+    for (int i = 0; i < 4; i++)
+      for (int j = 0; j < 4; j++) m[i][j] = Mw[(int64_t)(4 * i + j) * OC + oc];
+    for (int j = 0; j < 4; j++) {
+      t[0][j] = m[0][j] + (m[1][j] + m[2][j]) * T(0.5);
+      t[1][j] = (m[1][j] - m[2][j]) * T(0.5);
+      t[2][j] = (m[1][j] + m[2][j]) * T(0.5) + m[3][j];
+    }
+    T* out = gw + oc * 9;
+    for (int i = 0; i < 3; i++) {
+      out[i * 3 + 0] = t[i][0] + (t[i][1] + t[i][2]) * T(0.5);
+      out[i * 3 + 1] = (t[i][1] - t[i][2]) * T(0.5);
+      out[i * 3 + 2] = (t[i][1] + t[i][2]) * T(0.5) + t[i][3];
+    }
+  }
+}
+
 // Winograd is used for float32 3×3 convolutions with stride 1, no dilation, one group, padding ≤ 2 and
 // enough channels for the 16 GEMMs to be worth their transforms; NABLA_WINOGRAD=0 turns it off.
 static bool WinogradEnabled() {
@@ -836,6 +941,11 @@ static void ConvBackwardInput(const T* gy, const T* w, const ConvGeom& cg, T* gx
 // on scheduling.
 template <typename T>
 static void ConvBackwardWeight(const T* x, const T* gy, const ConvGeom& cg, T* gw) {
+  if (WinogradFits<T>(cg)) {
+    const Geom& g = cg.g;
+    WinogradWeightGrad(x, gy, WinoGeom{g.n, g.c, g.h, g.w, cg.o, g.ph, g.pw, g.oh, g.ow}, gw);
+    return;
+  }
   int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups, wsize = cg.o * kk;
   int S = cg.chunk(), chunks = cg.chunks();
   double flops = 2.0 * cg.o * kk * L * cg.g.n;
