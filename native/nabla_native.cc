@@ -25,6 +25,16 @@
 #include <vector>
 #include <type_traits>
 
+// Target attributes of the x86 variants; elsewhere (arm64) those variants compile as plain portable code
+// and are never selected by the runtime dispatch.
+#if defined(__x86_64__) || defined(__i386__)
+#define TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
+#define TARGET_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define TARGET_AVX512
+#define TARGET_AVX2
+#endif
+
 // ---------------------------------------------------------------- thread pool
 
 // Workers spin briefly on a generation counter, then sleep on a condition variable: spinning alone
@@ -301,8 +311,8 @@ static inline __attribute__((always_inline)) void GemmBlock(const T* a, bool ta,
   ATTR void NAME##PackA(const T* a, bool ta, int m, int k, int q0, int q1, T* dst) {                                         \
     PackAllA<T, MR>(a, ta, m, k, q0, q1, dst);                                                                               \
   }
-GEMM_VARIANT(GemmAvx512, __attribute__((target("avx512f,avx2,fma"))), 12, 2)
-GEMM_VARIANT(GemmAvx2, __attribute__((target("avx2,fma"))), 6, 1)
+GEMM_VARIANT(GemmAvx512, TARGET_AVX512, 12, 2)
+GEMM_VARIANT(GemmAvx2, TARGET_AVX2, 6, 1)
 GEMM_VARIANT(GemmPortable, , 6, 1)
 
 // C[i][j] = (C[i][j] +) Σ_p A[i][p]·B[j][p] with both operands contiguous along p (A row-major [m×k], B
@@ -350,8 +360,8 @@ static inline __attribute__((always_inline)) void DotBlock(const T* a, const T* 
   ATTR void NAME(const T* a, const T* b, T* c, int m, int k, int n, bool acc) {                 \
     DotBlock<T, R>(a, b, c, m, k, n, acc);                                                      \
   }
-DOT_VARIANT(DotAvx512, __attribute__((target("avx512f,avx2,fma"))), 4)
-DOT_VARIANT(DotAvx2, __attribute__((target("avx2,fma"))), 2)
+DOT_VARIANT(DotAvx512, TARGET_AVX512, 4)
+DOT_VARIANT(DotAvx2, TARGET_AVX2, 2)
 DOT_VARIANT(DotPortable, , 2)
 
 enum class Isa { kAvx512, kAvx2, kPortable };
@@ -630,7 +640,8 @@ struct WinoGeom {
 template <typename T>
 static void WinogradWeights(const T* w, int O, int C, bool flipped, T* U) {
   const int64_t OC = (int64_t)O * C;
-  for (int o = 0; o < O; o++)
+  ParallelFor(O, 40.0 * C, [&](int64_t o0, int64_t o1) {
+  for (int64_t o = o0; o < o1; o++)
     for (int c = 0; c < C; c++) {
       T g[3][3];
       const T* src = flipped ? w + ((int64_t)c * O + o) * 9 : w + ((int64_t)o * C + c) * 9;
@@ -651,11 +662,12 @@ static void WinogradWeights(const T* w, int O, int C, bool flipped, T* U) {
         u[3 * OC] = t[i][2];
       }
     }
+  });
 }
 
 // V[ξ][c][t] for the tiles of samples b0 … b0+cnt−1 (t = s·tiles + ty·tw + tx), channels [c0, c1).
 template <typename T>
-static void WinogradInput(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {
+static inline __attribute__((always_inline)) void WinogradInputT(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {
   const int tw = g.tw(), W4 = 2 * tw + 2; // a padded row: tile tx covers [2tx, 2tx+4)
   std::vector<T> rows(4 * (size_t)W4), t(4 * (size_t)W4), even(tw + 1), odd(tw + 1);
   const int64_t CT = (int64_t)g.c * ldv;
@@ -704,7 +716,7 @@ static void WinogradInput(const T* x, const WinoGeom& g, int b0, int cnt, int c0
 
 // out[s][o] = Aᵀ M A for the tiles of samples b0 …, output channels [o0, o1); M[ξ][o][t].
 template <typename T>
-static void WinogradOutput(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out) {
+static inline __attribute__((always_inline)) void WinogradOutputT(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out) {
   const int tw = g.tw();
   const int64_t OT = (int64_t)g.o * ldm;
   std::vector<T> r0(2 * (size_t)tw + 2), r1(2 * (size_t)tw + 2), buf(8 * (size_t)tw);
@@ -742,38 +754,10 @@ static void WinogradOutput(const T* M, const WinoGeom& g, int b0, int cnt, int o
     }
 }
 
-// The whole convolution: chunks of samples with at least 256 tiles; chunks go to the threads when there
-// are enough of them, otherwise each phase (transforms by channel, the 16 GEMMs) is spread instead.
-template <typename T>
-static void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T* out) {
-  const int64_t OC = (int64_t)g.o * g.c;
-  std::vector<T> U(16 * (size_t)OC);
-  WinogradWeights(w, g.o, g.c, flipped, U.data());
-  const int64_t tiles = g.tiles();
-  const int S = (int)std::max<int64_t>(1, std::min<int64_t>(g.n, (256 + tiles - 1) / tiles)), chunks = (g.n + S - 1) / S;
-  const int threads = pool->size();
-  auto chunk = [&](int ci, bool par) {
-    const int b0 = ci * S, cnt = std::min(S, g.n - b0);
-    const int64_t ld = cnt * tiles;
-    T* V = Scratch<T, 0>(16 * (size_t)g.c * ld);
-    T* M = Scratch<T, 1>(16 * (size_t)g.o * ld);
-    auto phase = [&](int count, const std::function<void(int)>& f) {
-      if (par) pool->Run(count, f);
-      else for (int i = 0; i < count; i++) f(i);
-    };
-    const int cparts = par ? std::min(g.c, 4 * threads) : 1, oparts = par ? std::min(g.o, 4 * threads) : 1;
-    phase(cparts, [&](int q) { WinogradInput(x, g, b0, cnt, q * g.c / cparts, (q + 1) * g.c / cparts, V, ld); });
-    phase(16, [&](int xi) { Gemm1(U.data() + xi * OC, false, V + (int64_t)xi * g.c * ld, false, M + (int64_t)xi * g.o * ld, g.o, g.c, (int)ld); });
-    phase(oparts, [&](int q) { WinogradOutput(M, g, b0, cnt, q * g.o / oparts, (q + 1) * g.o / oparts, ld, out); });
-  };
-  if (threads > 1 && chunks >= threads) pool->Run(chunks, [&](int ci) { chunk(ci, false); });
-  else for (int ci = 0; ci < chunks; ci++) chunk(ci, threads > 1);
-}
-
 // Ugy[ξ][o][t] = (A dY Aᵀ)[ξ] for the 2×2 output-gradient tiles dY of samples b0 …, channels [o0, o1)
 // (outside the output the tile is zero), A = [1 0; 1 1; 1 −1; 0 −1].
 template <typename T>
-static void WinogradGradOutput(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {
+static inline __attribute__((always_inline)) void WinogradGradOutputT(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {
   const int tw = g.tw();
   const int64_t OT = (int64_t)g.o * ldu;
   std::vector<T> rows(4 * (size_t)tw);
@@ -818,6 +802,71 @@ static void WinogradGradOutput(const T* gy, const WinoGeom& g, int b0, int cnt, 
     }
 }
 
+// The transforms are compiled once per ISA (they are a quarter of the Winograd time; wider vectors help).
+#define WINO_VARIANT(SUFFIX, ATTR)                                                                                               \
+  template <typename T>                                                                                                          \
+  ATTR void WinogradInput##SUFFIX(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {          \
+    WinogradInputT(x, g, b0, cnt, c0, c1, V, ldv);                                                                               \
+  }                                                                                                                              \
+  template <typename T>                                                                                                          \
+  ATTR void WinogradOutput##SUFFIX(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out) {       \
+    WinogradOutputT(M, g, b0, cnt, o0, o1, ldm, out);                                                                            \
+  }                                                                                                                              \
+  template <typename T>                                                                                                          \
+  ATTR void WinogradGradOutput##SUFFIX(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {   \
+    WinogradGradOutputT(gy, g, b0, cnt, o0, o1, Ug, ldu);                                                                        \
+  }
+WINO_VARIANT(Avx512, TARGET_AVX512)
+WINO_VARIANT(Avx2, TARGET_AVX2)
+WINO_VARIANT(Portable, )
+
+#define WINO_DISPATCH(NAME, ...)                      \
+  switch (isa) {                                      \
+    case Isa::kAvx512: NAME##Avx512(__VA_ARGS__); return; \
+    case Isa::kAvx2: NAME##Avx2(__VA_ARGS__); return;     \
+    default: NAME##Portable(__VA_ARGS__);             \
+  }
+template <typename T>
+static void WinogradInput(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {
+  WINO_DISPATCH(WinogradInput, x, g, b0, cnt, c0, c1, V, ldv)
+}
+template <typename T>
+static void WinogradOutput(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out) {
+  WINO_DISPATCH(WinogradOutput, M, g, b0, cnt, o0, o1, ldm, out)
+}
+template <typename T>
+static void WinogradGradOutput(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {
+  WINO_DISPATCH(WinogradGradOutput, gy, g, b0, cnt, o0, o1, Ug, ldu)
+}
+
+// The whole convolution: chunks of samples with at least 256 tiles; chunks go to the threads when there
+// are enough of them, otherwise each phase (transforms by channel, the 16 GEMMs) is spread instead.
+template <typename T>
+static void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T* out) {
+  const int64_t OC = (int64_t)g.o * g.c;
+  std::vector<T> U(16 * (size_t)OC);
+  WinogradWeights(w, g.o, g.c, flipped, U.data());
+  const int64_t tiles = g.tiles();
+  const int S = (int)std::max<int64_t>(1, std::min<int64_t>(g.n, (256 + tiles - 1) / tiles)), chunks = (g.n + S - 1) / S;
+  const int threads = pool->size();
+  auto chunk = [&](int ci, bool par) {
+    const int b0 = ci * S, cnt = std::min(S, g.n - b0);
+    const int64_t ld = cnt * tiles;
+    T* V = Scratch<T, 0>(16 * (size_t)g.c * ld);
+    T* M = Scratch<T, 1>(16 * (size_t)g.o * ld);
+    auto phase = [&](int count, const std::function<void(int)>& f) {
+      if (par) pool->Run(count, f);
+      else for (int i = 0; i < count; i++) f(i);
+    };
+    const int cparts = par ? std::min(g.c, 4 * threads) : 1, oparts = par ? std::min(g.o, 4 * threads) : 1;
+    phase(cparts, [&](int q) { WinogradInput(x, g, b0, cnt, q * g.c / cparts, (q + 1) * g.c / cparts, V, ld); });
+    phase(16, [&](int xi) { Gemm1(U.data() + xi * OC, false, V + (int64_t)xi * g.c * ld, false, M + (int64_t)xi * g.o * ld, g.o, g.c, (int)ld); });
+    phase(oparts, [&](int q) { WinogradOutput(M, g, b0, cnt, q * g.o / oparts, (q + 1) * g.o / oparts, ld, out); });
+  };
+  if (threads > 1 && chunks >= threads) pool->Run(chunks, [&](int ci) { chunk(ci, false); });
+  else for (int ci = 0; ci < chunks; ci++) chunk(ci, threads > 1);
+}
+
 // gw = Gᵀ [Σ_tiles (A dY Aᵀ) ⊙ (Bᵀ d B)] G per (o, c): the 16 sums are GEMMs Mw[ξ] = Ug[ξ]·V[ξ]ᵀ over
 // the tiles of each chunk. Each thread sums a fixed share of the chunks into its own Mw and the shares
 // are added in thread order (deterministic), as in the im2col weight gradient.
@@ -857,7 +906,8 @@ static void WinogradWeightGrad(const T* x, const T* gy, const WinoGeom& g, T* gw
     for (int ci = 0; ci < chunks; ci++) chunk(ci, threads > 1, Mw.data(), ci == 0);
   }
   // gw[o][c] = Gᵀ M G, Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]
-  for (int64_t oc = 0; oc < OC; oc++) {
+  ParallelFor(OC, 40, [&](int64_t lo, int64_t hi) {
+  for (int64_t oc = lo; oc < hi; oc++) {
     T m[4][4], t[3][4];
     for (int i = 0; i < 4; i++)
       for (int j = 0; j < 4; j++) m[i][j] = Mw[(int64_t)(4 * i + j) * OC + oc];
@@ -873,6 +923,7 @@ static void WinogradWeightGrad(const T* x, const T* gy, const WinoGeom& g, T* gw
       out[i * 3 + 2] = (t[i][1] + t[i][2]) * T(0.5) + t[i][3];
     }
   }
+  });
 }
 
 // Winograd is used for float32 3×3 convolutions with stride 1, no dilation, one group, padding ≤ 2 and
