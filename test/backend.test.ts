@@ -85,13 +85,19 @@ for (const name of others) {
       // few output pixels: samples are unfolded side by side in chunks (11 + a remainder of 8 here)
       [[19, 8, 5, 5], [12, 4, 3, 3], { padding: 1, groups: 2 }],
       [[6, 16, 6, 6], [8, 16, 1, 1], {}],
-      // 3×3 stride-1 float32 layers take Winograd F(2×2, 3×3): odd output sizes (partial tiles), padding
-      // 0 and 2 (the input gradient then pads by 2 and 0), several chunks of samples (29 + 11) run by the
-      // threads, and one chunk whose phases are spread over the threads instead
-      [[3, 16, 13, 11], [17, 16, 3, 3], {}],
-      [[2, 16, 7, 7], [16, 16, 3, 3], { padding: 2 }],
-      [[40, 16, 5, 5], [16, 16, 3, 3], { padding: 1 }],
-      [[1, 32, 6, 6], [24, 32, 3, 3], { padding: 1 }],
+      // 3×3 stride-1 float32 layers with C·9 > 320 take Winograd F(2×2, 3×3) (and so does their input
+      // gradient when O·9 > 320): odd output sizes (partial tiles), padding 0 and 2 (the input gradient
+      // then pads by 2 and 0), several chunks of samples (29 + 11) run by the threads, and one chunk whose
+      // phases are spread over the threads instead
+      [[3, 40, 13, 11], [37, 40, 3, 3], {}],
+      [[2, 40, 7, 7], [40, 40, 3, 3], { padding: 2 }],
+      [[40, 36, 5, 5], [36, 36, 3, 3], { padding: 1 }],
+      [[1, 40, 6, 6], [40, 40, 3, 3], { padding: 1 }],
+      // few channels (C·kh·kw ≤ 320, ≥ 4 outputs): direct convolution over zero-padded planes, forward
+      // and (when it fits too) the input gradient, also with dilation
+      [[4, 1, 12, 12], [6, 1, 5, 5], { padding: 2 }],
+      [[3, 6, 10, 10], [16, 6, 5, 5], {}],
+      [[2, 5, 9, 11], [7, 5, 3, 3], { padding: 1, dilation: 2 }],
     ];
     for (const [[xs, ws, opts], dtype] of cases.flatMap((c) => [[c, "float32"], [c, "float64"]] as const)) {
       const x = nb.randn(xs, { generator: g, dtype }), w = nb.randn(ws, { generator: g, dtype }), up = nb.randn([1], { generator: g, dtype });
