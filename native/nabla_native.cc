@@ -2018,6 +2018,65 @@ static void ReluBackwardLoop(const T* __restrict g, const T* __restrict y, T* __
   for (; i < n; i++) o[i] = g[i] * (y[i] > 0 ? T(1) : T(0));
 }
 
+// copy(src, srcOffset, dst, dstOffset, shape, srcStrides, dstStrides): a strided copy over a collapsed
+// shape (Int32Arrays); rows of the innermost dim are the unit of work, ranges of rows go to the threads.
+static napi_value CopyN(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Arr src, dst, sh, ss, ds;
+  if (argc < 7 || !GetArr(env, argv[0], &src) || !GetArr(env, argv[2], &dst) || !GetArr(env, argv[4], &sh) || !GetArr(env, argv[5], &ss) ||
+      !GetArr(env, argv[6], &ds) || sh.type != napi_int32_array || ss.type != napi_int32_array || ds.type != napi_int32_array ||
+      ss.length != sh.length || ds.length != sh.length || sh.length == 0) {
+    napi_throw_type_error(env, nullptr, "nabla native copy: bad arguments");
+    return nullptr;
+  }
+  const int64_t so = GetInt(env, argv[1]), dof = GetInt(env, argv[3]);
+  const int nd = (int)sh.length;
+  const int32_t *shape = Ptr<int32_t>(sh), *sst = Ptr<int32_t>(ss), *dst_ = Ptr<int32_t>(ds);
+  // every index the copy touches must lie inside its array
+  bool fits = so >= 0 && dof >= 0;
+  int64_t lastS = so, lastD = dof, count = 1;
+  for (int d = 0; fits && d < nd; d++) {
+    fits = shape[d] >= 0 && sst[d] >= 0 && dst_[d] >= 0;
+    count *= shape[d];
+    if (shape[d] > 0) lastS += (int64_t)(shape[d] - 1) * sst[d], lastD += (int64_t)(shape[d] - 1) * dst_[d];
+  }
+  if (!fits || (count > 0 && ((size_t)lastS >= src.length || (size_t)lastD >= dst.length))) {
+    napi_throw_range_error(env, nullptr, "nabla native copy: shape, strides and offsets do not fit the arrays");
+    return nullptr;
+  }
+  if (count == 0) return nullptr;
+  ForFloatType(env, "copy", {&src, &dst}, [&](auto tag) {
+    using T = decltype(tag);
+    const T* sp = Ptr<T>(src) + so;
+    T* dp = Ptr<T>(dst) + dof;
+    int64_t rows = 1;
+    for (int d = 0; d < nd - 1; d++) rows *= shape[d];
+    const int64_t inner = shape[nd - 1], is = sst[nd - 1], id = dst_[nd - 1];
+    ParallelFor(rows, (double)inner, [&](int64_t r0, int64_t r1) {
+      std::vector<int64_t> idx(nd > 1 ? nd - 1 : 1, 0);
+      int64_t a = 0, b = 0;
+      for (int64_t d = nd - 2, rest = r0; d >= 0; d--) {
+        idx[d] = rest % shape[d];
+        rest /= shape[d];
+        a += idx[d] * sst[d];
+        b += idx[d] * dst_[d];
+      }
+      for (int64_t r = r0; r < r1; r++) {
+        if (is == 1 && id == 1) std::memcpy(dp + b, sp + a, sizeof(T) * inner);
+        else for (int64_t i = 0; i < inner; i++) dp[b + i * id] = sp[a + i * is];
+        for (int d = nd - 2; d >= 0; d--) {
+          idx[d]++, a += sst[d], b += dst_[d];
+          if (idx[d] < shape[d]) break;
+          a -= (int64_t)sst[d] * shape[d], b -= (int64_t)dst_[d] * shape[d], idx[d] = 0;
+        }
+      }
+    });
+  });
+  return nullptr;
+}
+
 // reluBackward(g, y, gx): gx = g·(y > 0 ? 1 : 0)
 static napi_value ReluBackwardN(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -2173,6 +2232,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"conv2d", nullptr, ConvN<0>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackwardInput", nullptr, ConvN<1>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackwardWeight", nullptr, ConvN<2>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"copy", nullptr, CopyN, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluBackward", nullptr, ReluBackwardN, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPool2dIndices", nullptr, MaxPoolIndicesN, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormStats", nullptr, BatchNormStatsN, nullptr, nullptr, nullptr, napi_default, nullptr},

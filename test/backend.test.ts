@@ -180,6 +180,24 @@ for (const name of others) {
 }
 
 for (const name of others) {
+  test(`${name} strided copies (permute, pad, narrow, cat, expand) equal js exactly, with their gradients`, () => {
+    const g = new nb.Generator(5);
+    for (const dtype of ["float32", "float64"] as const) {
+      const x = nb.randn([6, 7, 9, 11], { generator: g, dtype }), y = nb.randn([6, 3, 9, 11], { generator: g, dtype });
+      const run = () => {
+        const xi = x.detach().requiresGrad_(), yi = y.detach().requiresGrad_();
+        const outs = [
+          nb.permute(xi, [2, 0, 3, 1]), nb.transpose(xi, 1, 3), F.pad(xi, [2, 1, 3, 0], { value: 0.5 }), nb.narrow(xi, 3, 2, 7),
+          nb.cat([xi, yi], 1), xi.sum(1, { keepdim: true }).expand([6, 7, 9, 11]),
+        ];
+        outs.reduce((acc, t, i) => acc.add(t.mul(i + 1).sum()), nb.zeros([], { dtype })).backward();
+        return [...outs, xi.grad!, yi.grad!];
+      };
+      const [r, o] = both(name, run);
+      r.forEach((t, i) => nb.testing.assertClose(o[i], t, { rtol: 0, atol: 0, msg: `${name} copy ${dtype} ${i}` }));
+    }
+  });
+
   test(`${name} Adam / AdamW / SGD updates equal js bit for bit (large tensors take the native kernel)`, () => {
     const g = new nb.Generator(9);
     for (const dtype of ["float32", "float64"] as const) {

@@ -18,6 +18,7 @@ interface Addon {
   info(): { isa: string; threads: number };
   unary(op: number, x: TypedArray, out: TypedArray): void;
   reluBackward(g: TypedArray, y: TypedArray, gx: TypedArray): void;
+  copy(src: TypedArray, srcOffset: number, dst: TypedArray, dstOffset: number, shape: Int32Array, srcStrides: Int32Array, dstStrides: Int32Array): void;
   reduce(op: number, x: TypedArray, outer: number, size: number, inner: number, out: TypedArray): void;
   binary(op: number, a: TypedArray, sa: number, b: TypedArray, sb: number, out: TypedArray): void;
   binaryStrided(op: number, a: TypedArray, b: TypedArray, out: TypedArray, shape: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
@@ -87,6 +88,13 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
     im2col: (x, g, pad, out) => (x instanceof Int32Array ? jsBackend.im2col(x, g, pad, out) : addon.im2col(x, g, pad, out)),
     col2im: (cols, g, out) => (cols instanceof Int32Array ? jsBackend.col2im(cols, g, out) : addon.col2im(cols, g, out)),
     unary: (op, x, out) => (x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor ? jsBackend.unary(op, x, out) : addon.unary(UNARY[op], x, out)),
+    copy: (src, so, ss, dst, dof, ds, shape) => {
+      let n = 1;
+      for (const d of shape) n *= d;
+      if (n < SMALL || !sameFloat(src, dst)) return jsBackend.copy(src, so, ss, dst, dof, ds, shape);
+      const [cshape, [cs, cd]] = collapse(shape, [ss, ds]);
+      addon.copy(src, so, dst, dof, Int32Array.from(cshape), Int32Array.from(cs), Int32Array.from(cd));
+    },
     reluBackward: (g, y, gx) => (gx.length < SMALL || !sameFloat(g, y, gx) ? jsBackend.reluBackward(g, y, gx) : addon.reluBackward(g, y, gx)),
     reduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor
       ? jsBackend.reduce(op, x, outer, size, inner, out) : addon.reduce(REDUCE[op], x, outer, size, inner, out)),
