@@ -930,6 +930,26 @@ static void WinogradGradOutput(const T* gy, const WinoGeom& g, int b0, int cnt, 
   WINO_DISPATCH(WinogradGradOutput, gy, g, b0, cnt, o0, o1, Ug, ldu)
 }
 
+// Samples are taken in chunks of S with at least 256 tiles between them (or the whole batch).
+struct WinoChunks {
+  int64_t tiles;
+  int S, chunks;
+  explicit WinoChunks(const WinoGeom& g)
+      : tiles(g.tiles()), S((int)std::max<int64_t>(1, std::min<int64_t>(g.n, (256 + tiles - 1) / tiles))), chunks((g.n + S - 1) / S) {}
+};
+
+// One phase of a chunk: f(i) for i < count, over the threads when `par` (a chunk running alone).
+static void WinoPhase(bool par, int count, const std::function<void(int)>& f) {
+  if (par) pool->Run(count, f);
+  else for (int i = 0; i < count; i++) f(i);
+}
+
+// f(lo, hi) over [0, n) in 4 ranges per thread when `par`, else in one.
+static void WinoPhaseByRange(bool par, int n, const std::function<void(int, int)>& f) {
+  const int parts = par ? std::min(n, 4 * pool->size()) : 1;
+  WinoPhase(par, parts, [&](int q) { f((int)((int64_t)q * n / parts), (int)((int64_t)(q + 1) * n / parts)); });
+}
+
 // The whole convolution: chunks of samples with at least 256 tiles; chunks go to the threads when there
 // are enough of them, otherwise each phase (transforms by channel, the 16 GEMMs) is spread instead.
 template <typename T>
@@ -937,22 +957,16 @@ static void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T*
   const int64_t OC = (int64_t)g.o * g.c;
   std::vector<T> U(16 * (size_t)OC);
   WinogradWeights(w, g.o, g.c, flipped, U.data());
-  const int64_t tiles = g.tiles();
-  const int S = (int)std::max<int64_t>(1, std::min<int64_t>(g.n, (256 + tiles - 1) / tiles)), chunks = (g.n + S - 1) / S;
-  const int threads = pool->size();
+  const WinoChunks wc(g);
+  const int S = wc.S, chunks = wc.chunks, threads = pool->size();
   auto chunk = [&](int ci, bool par) {
     const int b0 = ci * S, cnt = std::min(S, g.n - b0);
-    const int64_t ld = cnt * tiles;
+    const int64_t ld = cnt * wc.tiles;
     T* V = Scratch<T, 0>(16 * (size_t)g.c * ld);
     T* M = Scratch<T, 1>(16 * (size_t)g.o * ld);
-    auto phase = [&](int count, const std::function<void(int)>& f) {
-      if (par) pool->Run(count, f);
-      else for (int i = 0; i < count; i++) f(i);
-    };
-    const int cparts = par ? std::min(g.c, 4 * threads) : 1, oparts = par ? std::min(g.o, 4 * threads) : 1;
-    phase(cparts, [&](int q) { WinogradInput(x, g, b0, cnt, q * g.c / cparts, (q + 1) * g.c / cparts, V, ld); });
-    phase(16, [&](int xi) { Gemm1(U.data() + xi * OC, false, V + (int64_t)xi * g.c * ld, false, M + (int64_t)xi * g.o * ld, g.o, g.c, (int)ld); });
-    phase(oparts, [&](int q) { WinogradOutput(M, g, b0, cnt, q * g.o / oparts, (q + 1) * g.o / oparts, ld, out); });
+    WinoPhaseByRange(par, g.c, [&](int c0, int c1) { WinogradInput(x, g, b0, cnt, c0, c1, V, ld); });
+    WinoPhase(par, 16, [&](int xi) { Gemm1(U.data() + xi * OC, false, V + (int64_t)xi * g.c * ld, false, M + (int64_t)xi * g.o * ld, g.o, g.c, (int)ld); });
+    WinoPhaseByRange(par, g.o, [&](int o0, int o1) { WinogradOutput(M, g, b0, cnt, o0, o1, ld, out); });
   };
   if (threads > 1 && chunks >= threads) pool->Run(chunks, [&](int ci) { chunk(ci, false); });
   else for (int ci = 0; ci < chunks; ci++) chunk(ci, threads > 1);
@@ -963,25 +977,20 @@ static void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T*
 // are added in thread order (deterministic), as in the im2col weight gradient.
 template <typename T>
 static void WinogradWeightGrad(const T* x, const T* gy, const WinoGeom& g, T* gw) {
-  const int64_t OC = (int64_t)g.o * g.c, tiles = g.tiles();
-  const int S = (int)std::max<int64_t>(1, std::min<int64_t>(g.n, (256 + tiles - 1) / tiles)), chunks = (g.n + S - 1) / S;
-  const int threads = pool->size();
+  const int64_t OC = (int64_t)g.o * g.c;
+  const WinoChunks wc(g);
+  const int S = wc.S, chunks = wc.chunks, threads = pool->size();
   const bool byChunks = threads > 1 && chunks >= threads;
   const int shares = byChunks ? threads : 1;
   std::vector<T> Mw((size_t)shares * 16 * OC);
   auto chunk = [&](int ci, bool par, T* M, bool first) {
     const int b0 = ci * S, cnt = std::min(S, g.n - b0);
-    const int64_t ld = cnt * tiles;
+    const int64_t ld = cnt * wc.tiles;
     T* V = Scratch<T, 0>(16 * (size_t)g.c * ld);
     T* Ug = Scratch<T, 1>(16 * (size_t)g.o * ld);
-    auto phase = [&](int count, const std::function<void(int)>& f) {
-      if (par) pool->Run(count, f);
-      else for (int i = 0; i < count; i++) f(i);
-    };
-    const int cparts = par ? std::min(g.c, 4 * threads) : 1, oparts = par ? std::min(g.o, 4 * threads) : 1;
-    phase(cparts, [&](int q) { WinogradInput(x, g, b0, cnt, q * g.c / cparts, (q + 1) * g.c / cparts, V, ld); });
-    phase(oparts, [&](int q) { WinogradGradOutput(gy, g, b0, cnt, q * g.o / oparts, (q + 1) * g.o / oparts, Ug, ld); });
-    phase(16, [&](int xi) {
+    WinoPhaseByRange(par, g.c, [&](int c0, int c1) { WinogradInput(x, g, b0, cnt, c0, c1, V, ld); });
+    WinoPhaseByRange(par, g.o, [&](int o0, int o1) { WinogradGradOutput(gy, g, b0, cnt, o0, o1, Ug, ld); });
+    WinoPhase(par, 16, [&](int xi) {
       Gemm1(Ug + (int64_t)xi * g.o * ld, false, V + (int64_t)xi * g.c * ld, true, M + xi * OC, g.o, (int)ld, g.c, !first);
     });
   };
@@ -1524,6 +1533,31 @@ static void BinaryLoop(int op, const T* a, int64_t sa, const T* b, int64_t sb, T
 }
 
 
+// The rows of a collapsed shape (every dim but the last, whose run lies inside a row), with the offset of
+// the current row in two operands read through per-dim strides: starts at row r0, Next() steps.
+struct RowWalk {
+  const int32_t *shape, *s0, *s1;
+  int nd;
+  std::vector<int64_t> idx;
+  int64_t a = 0, b = 0;
+  RowWalk(const int32_t* shape_, const int32_t* s0_, const int32_t* s1_, int nd_, int64_t r0)
+      : shape(shape_), s0(s0_), s1(s1_), nd(nd_), idx(nd_ > 1 ? nd_ - 1 : 1, 0) {
+    for (int64_t d = nd - 2, rest = r0; d >= 0; d--) {
+      idx[d] = rest % shape[d];
+      rest /= shape[d];
+      a += idx[d] * s0[d];
+      b += idx[d] * s1[d];
+    }
+  }
+  void Next() {
+    for (int d = nd - 2; d >= 0; d--) {
+      idx[d]++, a += s0[d], b += s1[d];
+      if (idx[d] < shape[d]) break;
+      a -= (int64_t)s0[d] * shape[d], b -= (int64_t)s1[d] * shape[d], idx[d] = 0;
+    }
+  }
+};
+
 template <typename T>
 static void BinaryStridedRows(int op, const T* a, const T* b, T* o, const int32_t* shape, const int32_t* sa, const int32_t* sb, int nd,
                               int64_t r0, int64_t r1);
@@ -1542,18 +1576,11 @@ static void BinaryStrided(int op, const T* a, const T* b, T* o, const int32_t* s
 template <typename T>
 static void BinaryStridedRows(int op, const T* a, const T* b, T* o, const int32_t* shape, const int32_t* sa, const int32_t* sb, int nd,
                               int64_t r0, int64_t r1) {
-  int64_t inner = shape[nd - 1], ia = sa[nd - 1], ib = sb[nd - 1];
-  std::vector<int64_t> idx(nd > 1 ? nd - 1 : 1, 0);
-  int64_t oa = 0, ob = 0, oo = r0 * inner;
-  for (int64_t d = nd - 2, rest = r0; d >= 0; d--) {
-    idx[d] = rest % shape[d];
-    rest /= shape[d];
-    oa += idx[d] * sa[d];
-    ob += idx[d] * sb[d];
-  }
-  for (int64_t r = r0; r < r1; r++, oo += inner) {
-    const T* pa = a + oa;
-    const T* pb = b + ob;
+  int64_t inner = shape[nd - 1], ia = sa[nd - 1], ib = sb[nd - 1], oo = r0 * inner;
+  RowWalk rw(shape, sa, sb, nd, r0);
+  for (int64_t r = r0; r < r1; r++, oo += inner, rw.Next()) {
+    const T* pa = a + rw.a;
+    const T* pb = b + rw.b;
     T* po = o + oo;
     if (ia == 1 && ib == 1) BinaryLoop<T>(op, pa, 1, pb, 1, po, inner);
     else if (ia == 1 && ib == 0) BinaryLoop<T>(op, pa, 1, pb, 0, po, inner);
@@ -1562,11 +1589,6 @@ static void BinaryStridedRows(int op, const T* a, const T* b, T* o, const int32_
       std::vector<T> ta((size_t)inner), tb((size_t)inner);
       for (int64_t i = 0; i < inner; i++) { ta[i] = pa[i * ia]; tb[i] = pb[i * ib]; }
       BinaryLoop<T>(op, ta.data(), 1, tb.data(), 1, po, inner);
-    }
-    for (int d = nd - 2; d >= 0; d--) {
-      idx[d]++; oa += sa[d]; ob += sb[d];
-      if (idx[d] < shape[d]) break;
-      oa -= (int64_t)sa[d] * shape[d]; ob -= (int64_t)sb[d] * shape[d]; idx[d] = 0;
     }
   }
 }
@@ -2057,22 +2079,10 @@ static napi_value CopyN(napi_env env, napi_callback_info info) {
     for (int d = 0; d < nd - 1; d++) rows *= shape[d];
     const int64_t inner = shape[nd - 1], is = sst[nd - 1], id = dst_[nd - 1];
     ParallelFor(rows, (double)inner, [&](int64_t r0, int64_t r1) {
-      std::vector<int64_t> idx(nd > 1 ? nd - 1 : 1, 0);
-      int64_t a = 0, b = 0;
-      for (int64_t d = nd - 2, rest = r0; d >= 0; d--) {
-        idx[d] = rest % shape[d];
-        rest /= shape[d];
-        a += idx[d] * sst[d];
-        b += idx[d] * dst_[d];
-      }
-      for (int64_t r = r0; r < r1; r++) {
-        if (is == 1 && id == 1) std::memcpy(dp + b, sp + a, sizeof(T) * inner);
-        else for (int64_t i = 0; i < inner; i++) dp[b + i * id] = sp[a + i * is];
-        for (int d = nd - 2; d >= 0; d--) {
-          idx[d]++, a += sst[d], b += dst_[d];
-          if (idx[d] < shape[d]) break;
-          a -= (int64_t)sst[d] * shape[d], b -= (int64_t)dst_[d] * shape[d], idx[d] = 0;
-        }
+      RowWalk rw(shape, sst, dst_, nd, r0);
+      for (int64_t r = r0; r < r1; r++, rw.Next()) {
+        if (is == 1 && id == 1) std::memcpy(dp + rw.b, sp + rw.a, sizeof(T) * inner);
+        else for (int64_t i = 0; i < inner; i++) dp[rw.b + i * id] = sp[rw.a + i * is];
       }
     });
   });
