@@ -630,7 +630,7 @@ static const T* ChunkRows(const T* y, const ConvGeom& cg, int b0, int cnt) {
 // channels (weights broadcast), and the columns x ≥ ow of each padded row are computed and dropped.
 template <typename T, int OB>
 static inline __attribute__((always_inline)) void DirectConvSample(const T* wt, int C, int O, int kh, int kw, int dh, int dw,
-                                                                 int Hp, int Wp, int oh, int ow, T* xp, T* acc, T* out) {
+                                                                 int Hp, int Wp, int oh, int ow, T* xp, T* acc, T* out, const T* bias) {
   typedef typename Vec<T>::type V;
   constexpr int L = Vec<T>::lanes;
   const int64_t P = (int64_t)oh * Wp, taps = (int64_t)kh * kw;
@@ -653,16 +653,22 @@ static inline __attribute__((always_inline)) void DirectConvSample(const T* wt, 
       }
       for (int q = 0; q < ob; q++) std::memcpy(acc + (int64_t)q * Ppad + p0, &s[q], sizeof(V));
     }
-    for (int q = 0; q < ob; q++)
-      for (int y = 0; y < oh; y++) std::memcpy(out + ((int64_t)(o0 + q) * oh + y) * ow, acc + (int64_t)q * Ppad + (int64_t)y * Wp, sizeof(T) * ow);
+    for (int q = 0; q < ob; q++) {
+      const T b = bias ? bias[o0 + q] : T(0);
+      for (int y = 0; y < oh; y++) {
+        const T* __restrict src = acc + (int64_t)q * Ppad + (int64_t)y * Wp;
+        T* __restrict dst = out + ((int64_t)(o0 + q) * oh + y) * ow;
+        for (int xx = 0; xx < ow; xx++) dst[xx] = src[xx] + b;
+      }
+    }
   }
 }
 
 #define DIRECT_VARIANT(NAME, ATTR, OB)                                                                                            \
   template <typename T>                                                                                                          \
   ATTR void NAME(const T* wt, int C, int O, int kh, int kw, int dh, int dw, int Hp, int Wp, int oh, int ow, T* xp, T* acc,       \
-                 T* out) {                                                                                                       \
-    DirectConvSample<T, OB>(wt, C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp, acc, out);                                             \
+                 T* out, const T* bias) {                                                                                        \
+    DirectConvSample<T, OB>(wt, C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp, acc, out, bias);                                       \
   }
 DIRECT_VARIANT(DirectAvx512, TARGET_AVX512, 16)
 DIRECT_VARIANT(DirectAvx2, TARGET_AVX2, 4)
@@ -672,7 +678,7 @@ DIRECT_VARIANT(DirectPortable, , 4)
 // `flipped`, w is [C, O, kh, kw] and is used rotated by 180° with C and O swapped (the input gradient).
 template <typename T>
 static void DirectConv(const T* x, const T* w, bool flipped, int N, int C, int h, int wd, int O, int kh, int kw, int ph, int pw, int dh,
-                       int dw, int oh, int ow, T* out) {
+                       int dw, int oh, int ow, T* out, const T* bias = nullptr) {
   const int64_t taps = (int64_t)kh * kw;
   // wt[c][tap][o]: the OB weights of one tap and channel are adjacent
   std::vector<T> wt((size_t)C * taps * O);
@@ -694,10 +700,10 @@ static void DirectConv(const T* x, const T* w, bool flipped, int N, int C, int h
       T* ob = out + b * O * oh * ow;
       switch (isa) {
 #if defined(__x86_64__) || defined(__i386__)
-        case Isa::kAvx512: DirectAvx512<T>(wt.data(), C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp.data(), acc.data(), ob); break;
-        case Isa::kAvx2: DirectAvx2<T>(wt.data(), C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp.data(), acc.data(), ob); break;
+        case Isa::kAvx512: DirectAvx512<T>(wt.data(), C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp.data(), acc.data(), ob, bias); break;
+        case Isa::kAvx2: DirectAvx2<T>(wt.data(), C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp.data(), acc.data(), ob, bias); break;
 #endif
-        default: DirectPortable<T>(wt.data(), C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp.data(), acc.data(), ob);
+        default: DirectPortable<T>(wt.data(), C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp.data(), acc.data(), ob, bias);
       }
     }
   });
@@ -807,7 +813,8 @@ static inline __attribute__((always_inline)) void WinogradInputT(const T* x, con
 
 // out[s][o] = Aᵀ M A for the tiles of samples b0 …, output channels [o0, o1); M[ξ][o][t].
 template <typename T>
-static inline __attribute__((always_inline)) void WinogradOutputT(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out) {
+static inline __attribute__((always_inline)) void WinogradOutputT(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out,
+                                                                const T* bias) {
   const int tw = g.tw();
   const int64_t OT = (int64_t)g.o * ldm;
   std::vector<T> r0(2 * (size_t)tw + 2), r1(2 * (size_t)tw + 2), buf(8 * (size_t)tw);
@@ -839,8 +846,13 @@ static inline __attribute__((always_inline)) void WinogradOutputT(const T* M, co
             row[2 * tx + 1] = c1[tx] - c2[tx] - c3[tx];
           }
         }
-        std::memcpy(plane + (int64_t)(2 * ty) * g.ow, r0.data(), sizeof(T) * g.ow);
-        if (2 * ty + 1 < g.oh) std::memcpy(plane + (int64_t)(2 * ty + 1) * g.ow, r1.data(), sizeof(T) * g.ow);
+        const T b = bias ? bias[o] : T(0);
+        T* __restrict d0 = plane + (int64_t)(2 * ty) * g.ow;
+        for (int xx = 0; xx < g.ow; xx++) d0[xx] = r0[xx] + b;
+        if (2 * ty + 1 < g.oh) {
+          T* __restrict d1 = d0 + g.ow;
+          for (int xx = 0; xx < g.ow; xx++) d1[xx] = r1[xx] + b;
+        }
       }
     }
 }
@@ -900,8 +912,9 @@ static inline __attribute__((always_inline)) void WinogradGradOutputT(const T* g
     WinogradInputT(x, g, b0, cnt, c0, c1, V, ldv);                                                                               \
   }                                                                                                                              \
   template <typename T>                                                                                                          \
-  ATTR void WinogradOutput##SUFFIX(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out) {       \
-    WinogradOutputT(M, g, b0, cnt, o0, o1, ldm, out);                                                                            \
+  ATTR void WinogradOutput##SUFFIX(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out,          \
+                                   const T* bias) {                                                                              \
+    WinogradOutputT(M, g, b0, cnt, o0, o1, ldm, out, bias);                                                                      \
   }                                                                                                                              \
   template <typename T>                                                                                                          \
   ATTR void WinogradGradOutput##SUFFIX(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {   \
@@ -922,8 +935,8 @@ static void WinogradInput(const T* x, const WinoGeom& g, int b0, int cnt, int c0
   WINO_DISPATCH(WinogradInput, x, g, b0, cnt, c0, c1, V, ldv)
 }
 template <typename T>
-static void WinogradOutput(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out) {
-  WINO_DISPATCH(WinogradOutput, M, g, b0, cnt, o0, o1, ldm, out)
+static void WinogradOutput(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out, const T* bias) {
+  WINO_DISPATCH(WinogradOutput, M, g, b0, cnt, o0, o1, ldm, out, bias)
 }
 template <typename T>
 static void WinogradGradOutput(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {
@@ -953,7 +966,7 @@ static void WinoPhaseByRange(bool par, int n, const std::function<void(int, int)
 // The whole convolution: chunks of samples with at least 256 tiles; chunks go to the threads when there
 // are enough of them, otherwise each phase (transforms by channel, the 16 GEMMs) is spread instead.
 template <typename T>
-static void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T* out) {
+static void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T* out, const T* bias = nullptr) {
   const int64_t OC = (int64_t)g.o * g.c;
   std::vector<T> U(16 * (size_t)OC);
   WinogradWeights(w, g.o, g.c, flipped, U.data());
@@ -966,7 +979,7 @@ static void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T*
     T* M = Scratch<T, 1>(16 * (size_t)g.o * ld);
     WinoPhaseByRange(par, g.c, [&](int c0, int c1) { WinogradInput(x, g, b0, cnt, c0, c1, V, ld); });
     WinoPhase(par, 16, [&](int xi) { Gemm1(U.data() + xi * OC, false, V + (int64_t)xi * g.c * ld, false, M + (int64_t)xi * g.o * ld, g.o, g.c, (int)ld); });
-    WinoPhaseByRange(par, g.o, [&](int o0, int o1) { WinogradOutput(M, g, b0, cnt, o0, o1, ld, out); });
+    WinoPhaseByRange(par, g.o, [&](int o0, int o1) { WinogradOutput(M, g, b0, cnt, o0, o1, ld, out, bias); });
   };
   if (threads > 1 && chunks >= threads) pool->Run(chunks, [&](int ci) { chunk(ci, false); });
   else for (int ci = 0; ci < chunks; ci++) chunk(ci, threads > 1);
@@ -1040,15 +1053,15 @@ static bool WinogradFits(const ConvGeom& cg) {
 }
 
 template <typename T>
-static void ConvForward(const T* x, const T* w, const ConvGeom& cg, T* out) {
+static void ConvForward(const T* x, const T* w, const ConvGeom& cg, T* out, const T* bias) {
   const Geom& gg = cg.g;
   if (cg.groups == 1 && gg.sh == 1 && gg.sw == 1 && DirectFits((int64_t)gg.c * gg.kh * gg.kw, cg.o)) {
-    DirectConv(x, w, false, gg.n, gg.c, gg.h, gg.w, cg.o, gg.kh, gg.kw, gg.ph, gg.pw, gg.dh, gg.dw, gg.oh, gg.ow, out);
+    DirectConv(x, w, false, gg.n, gg.c, gg.h, gg.w, cg.o, gg.kh, gg.kw, gg.ph, gg.pw, gg.dh, gg.dw, gg.oh, gg.ow, out, bias);
     return;
   }
   if (WinogradFits<T>(cg)) {
     const Geom& g = cg.g;
-    Winograd(x, w, false, WinoGeom{g.n, g.c, g.h, g.w, cg.o, g.ph, g.pw, g.oh, g.ow}, out);
+    Winograd(x, w, false, WinoGeom{g.n, g.c, g.h, g.w, cg.o, g.ph, g.pw, g.oh, g.ow}, out, bias);
     return;
   }
   int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups;
@@ -1058,6 +1071,11 @@ static void ConvForward(const T* x, const T* w, const ConvGeom& cg, T* out) {
     T* dst = cnt == 1 ? out + (int64_t)b0 * cg.o * L : Scratch<T, 1>((size_t)cg.o * ld);
     for (int gi = 0; gi < cg.groups; gi++)
       GemmMaybeParallel(par, w + gi * og * kk, false, cols + gi * kk * ld, false, dst + gi * og * ld, (int)og, (int)kk, (int)ld);
+    if (bias)
+      for (int o = 0; o < cg.o; o++) {
+        T* __restrict row = dst + o * ld;
+        for (int64_t i = 0; i < ld; i++) row[i] += bias[o];
+      }
     if (cnt > 1)
       for (int s = 0; s < cnt; s++)
         for (int o = 0; o < cg.o; o++) std::memcpy(out + ((int64_t)(b0 + s) * cg.o + o) * L, dst + o * ld + s * L, sizeof(T) * L);
@@ -1761,12 +1779,14 @@ static bool GetConvGeom(napi_env env, napi_value v, ConvGeom* cg) {
 template <int Which>
 static napi_value ConvN(napi_env env, napi_callback_info info) {
   static const char* names[] = {"conv2d", "conv2dBackwardInput", "conv2dBackwardWeight"};
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Arr p, q, out;
+  Arr p, q, out, bias;
   ConvGeom cg;
-  if (argc < 4 || !GetArr(env, argv[0], &p) || !GetArr(env, argv[1], &q) || !GetConvGeom(env, argv[2], &cg) || !GetArr(env, argv[3], &out)) {
+  bool hasBias = false;
+  if (argc < 4 || !GetArr(env, argv[0], &p) || !GetArr(env, argv[1], &q) || !GetConvGeom(env, argv[2], &cg) || !GetArr(env, argv[3], &out) ||
+      (Which == 0 && !GetOptionalArr(env, argc, argv, 4, &bias, &hasBias))) {
     std::string msg = std::string("nabla native ") + names[Which] + ": bad arguments";
     napi_throw_type_error(env, nullptr, msg.c_str());
     return nullptr;
@@ -1779,14 +1799,15 @@ static napi_value ConvN(napi_env env, napi_callback_info info) {
               g.oh > 0 && g.ow > 0;
   size_t xs = (size_t)g.n * g.c * g.h * g.w, ys = (size_t)g.n * cg.o * g.oh * g.ow, ws = (size_t)cg.o * (g.c / std::max(1, cg.groups)) * g.kh * g.kw;
   size_t want[3][3] = {{xs, ws, ys}, {ys, ws, xs}, {xs, ys, ws}};
-  if (!sane || p.length != want[Which][0] || q.length != want[Which][1] || out.length != want[Which][2]) {
+  if (!sane || p.length != want[Which][0] || q.length != want[Which][1] || out.length != want[Which][2] || (hasBias && bias.length != (size_t)cg.o)) {
     std::string msg = std::string("nabla native ") + names[Which] + ": array lengths do not match the convolution geometry";
     napi_throw_range_error(env, nullptr, msg.c_str());
     return nullptr;
   }
-  ForFloatType(env, names[Which], {&p, &q, &out}, [&](auto tag) {
+  if (!hasBias) bias = out;  // only its type is checked below
+  ForFloatType(env, names[Which], {&p, &q, &out, &bias}, [&](auto tag) {
     using T = decltype(tag);
-    if (Which == 0) ConvForward<T>(Ptr<T>(p), Ptr<T>(q), cg, Ptr<T>(out));
+    if (Which == 0) ConvForward<T>(Ptr<T>(p), Ptr<T>(q), cg, Ptr<T>(out), hasBias ? Ptr<T>(bias) : nullptr);
     else if (Which == 1) ConvBackwardInput<T>(Ptr<T>(p), Ptr<T>(q), cg, Ptr<T>(out));
     else ConvBackwardWeight<T>(Ptr<T>(p), Ptr<T>(q), cg, Ptr<T>(out));
   });

@@ -101,11 +101,13 @@ for (const name of others) {
     ];
     for (const [[xs, ws, opts], dtype] of cases.flatMap((c) => [[c, "float32"], [c, "float64"]] as const)) {
       const x = nb.randn(xs, { generator: g, dtype }), w = nb.randn(ws, { generator: g, dtype }), up = nb.randn([1], { generator: g, dtype });
+      const bias = nb.randn([ws[0]], { generator: g, dtype });
       const run = () => {
-        const xi = x.detach().requiresGrad_(), wi = w.detach().requiresGrad_();
-        const y = F.conv2d(xi, wi, opts);
+        // the bias is added inside the convolution kernel (each path has its own epilogue)
+        const xi = x.detach().requiresGrad_(), wi = w.detach().requiresGrad_(), bi = bias.detach().requiresGrad_();
+        const y = F.conv2d(xi, wi, { ...opts, bias: bi });
         y.mul(y).sum().mul(up).backward();
-        return [y, xi.grad!, wi.grad!];
+        return [y, xi.grad!, wi.grad!, bi.grad!];
       };
       const [r, o] = both(name, run);
       if (dtype === "float64") {
@@ -116,10 +118,10 @@ for (const name of others) {
         // element; measured worst 4.3e-7). The gradients here are sums of hundreds of terms of size ~50,
         // so a fixed absolute tolerance would measure the data's scale rather than the kernel.
         const truth = both("js", () => {
-          const xi = x.to("float64").requiresGrad_(), wi = w.to("float64").requiresGrad_();
-          const y = F.conv2d(xi, wi, opts);
+          const xi = x.to("float64").requiresGrad_(), wi = w.to("float64").requiresGrad_(), bi = bias.to("float64").requiresGrad_();
+          const y = F.conv2d(xi, wi, { ...opts, bias: bi });
           y.mul(y).sum().mul(up.to("float64")).backward();
-          return [y, xi.grad!, wi.grad!];
+          return [y, xi.grad!, wi.grad!, bi.grad!];
         })[0];
         truth.forEach((t, i) => {
           const tv = t.data, rv = r[i].data, ov = o[i].data;

@@ -82,8 +82,11 @@ export interface Backend {
   im2col(x: TypedArray, g: Im2colGeometry, padValue: number, out: TypedArray): void;
   /** Adjoint of im2col: fold columns [N, C·kh·kw, oh·ow] into out [N, C, H, W] (zero-filled by the caller). */
   col2im(cols: TypedArray, g: Im2colGeometry, out: TypedArray): void;
-  /** Cross-correlation: out [N, O, oh, ow] from x [N, C, H, W] and w [O, C/groups, kh, kw] (out overwritten). */
-  conv2d(x: TypedArray, w: TypedArray, g: ConvGeometry, out: TypedArray): void;
+  /**
+   * Cross-correlation: out [N, O, oh, ow] from x [N, C, H, W] and w [O, C/groups, kh, kw] (out overwritten),
+   * plus bias[o] on every output of channel o when a bias [O] is given.
+   */
+  conv2d(x: TypedArray, w: TypedArray, g: ConvGeometry, out: TypedArray, bias?: TypedArray | null): void;
   /** The input gradient of conv2d: gx [N, C, H, W] from gy [N, O, oh, ow] and w (gx overwritten). */
   conv2dBackwardInput(gy: TypedArray, w: TypedArray, g: ConvGeometry, gx: TypedArray): void;
   /** The weight gradient of conv2d: gw [O, C/groups, kh, kw] = Σ over the batch, from x and gy (gw overwritten). */

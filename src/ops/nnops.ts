@@ -119,13 +119,15 @@ function conv2d4(x: Tensor, w: Tensor, opts: Conv2dOptions): Tensor {
   if (oh <= 0 || ow <= 0) {
     throw new RangeError(`conv2d: input ${fmt(x.shape)} (padded ${H + 2 * ph}x${W + 2 * pw}) is smaller than the dilated kernel ${dh * (kh - 1) + 1}x${dw * (kw - 1) + 1}`);
   }
-  let out = P.conv2dPrim(xin, w, { n, c, h: H, w: W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, o, groups });
   const bias = opts.bias ?? null;
   if (bias !== null) {
-    if (bias.ndim !== 1 || bias.shape[0] !== o) throw new RangeError(`conv2d: bias must have shape [${o}], got ${fmt(bias.shape)}`);
-    out = add(out, P.reshapePrim(bias, [1, o, 1, 1]));
+    if (!(bias instanceof Tensor) || bias.ndim !== 1 || bias.shape[0] !== o) {
+      throw new RangeError(`conv2d: bias must have shape [${o}], got ${bias instanceof Tensor ? fmt(bias.shape) : typeof bias}`);
+    }
+    if (bias.dtype !== x.dtype) throw new TypeError(`conv2d: input (${x.dtype}) and bias (${bias.dtype}) must have the same dtype`);
   }
-  return out;
+  // the bias is added by the convolution kernel itself, while each output block is in cache
+  return P.conv2dPrim(xin, w, { n, c, h: H, w: W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, o, groups }, bias ?? undefined);
 }
 
 /** Output size of a pooling window along one dim, with PyTorch's ceil-mode rule. */

@@ -304,11 +304,11 @@ export function col2imPrim(cols: Tensor, geom: Im2colGeometry): Tensor {
   return record("col2im", [cols], out, { geom });
 }
 
-/** Cross-correlation of x [N, C, H, W] with w [O, C/groups, kh, kw] → [N, O, oh, ow]. */
-export function conv2dPrim(x: Tensor, w: Tensor, geom: ConvGeometry): Tensor {
+/** Cross-correlation of x [N, C, H, W] with w [O, C/groups, kh, kw] → [N, O, oh, ow], plus bias [O] when given (added by the kernel). */
+export function conv2dPrim(x: Tensor, w: Tensor, geom: ConvGeometry, bias?: Tensor): Tensor {
   const out = allocOut(x.dtype, [geom.n, geom.o, geom.oh, geom.ow]);
-  getBackend().conv2d(x.data, w.data, geom, out.data);
-  return record("conv2d", [x, w], out, { geom });
+  getBackend().conv2d(x.data, w.data, geom, out.data, bias ? bias.data : null);
+  return record("conv2d", bias ? [x, w, bias] : [x, w], out, { geom });
 }
 
 /** The adjoint of conv2d in its input: gy [N, O, oh, ow], w → [N, C, H, W]. */
@@ -431,9 +431,10 @@ const vjps: { [P in Prim]: Vjp<P> } = {
   col2im: (g, { attrs }) => [im2colPrim(g, attrs.geom, 0)],
   // y = A_w x is bilinear in (x, w); its two adjoints are bilinear too, so the three close under
   // differentiation: ⟨A_w x, gy⟩ = ⟨x, A_wᵀ gy⟩ = ⟨w, W(x, gy)⟩.
-  conv2d: (g, { inputs: [x, w], attrs: { geom } }) => [
+  conv2d: (g, { inputs: [x, w, b], attrs: { geom } }) => [
     needs(x) ? conv2dBackwardInputPrim(g, w, geom) : null,
     needs(w) ? conv2dBackwardWeightPrim(x, g, geom) : null,
+    ...(b ? [needs(b) ? sumPrim(g, [0, 2, 3], false) : null] : []),
   ],
   conv2dBackwardInput: (g, { inputs: [gy, w], attrs: { geom } }) => [
     needs(gy) ? conv2dPrim(g, w, geom) : null,

@@ -65,11 +65,17 @@ function sampleCols(x: TypedArray, g: ConvGeometry, b: number): TypedArray {
   return colsBuf;
 }
 
-export function conv2d(x: TypedArray, w: TypedArray, g: ConvGeometry, out: TypedArray): void {
+export function conv2d(x: TypedArray, w: TypedArray, g: ConvGeometry, out: TypedArray, bias?: TypedArray | null): void {
   const kk = (g.c / g.groups) * g.kh * g.kw, L = g.oh * g.ow, og = g.o / g.groups;
   for (let b = 0; b < g.n; b++) {
     const cols = sampleCols(x, g, b);
     for (let gi = 0; gi < g.groups; gi++) gemm(w, gi * og * kk, false, cols, gi * kk * L, false, out, (b * g.o + gi * og) * L, og, kk, L);
+    if (bias) {
+      for (let o = 0; o < g.o; o++) {
+        const base = (b * g.o + o) * L, v = bias[o];
+        for (let i = 0; i < L; i++) out[base + i] += v;
+      }
+    }
   }
 }
 

@@ -22,7 +22,7 @@ interface Addon {
   reduce(op: number, x: TypedArray, outer: number, size: number, inner: number, out: TypedArray): void;
   binary(op: number, a: TypedArray, sa: number, b: TypedArray, sb: number, out: TypedArray): void;
   binaryStrided(op: number, a: TypedArray, b: TypedArray, out: TypedArray, shape: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
-  conv2d(x: TypedArray, w: TypedArray, g: Int32Array, out: TypedArray): void;
+  conv2d(x: TypedArray, w: TypedArray, g: Int32Array, out: TypedArray, bias: TypedArray | null): void;
   conv2dBackwardInput(gy: TypedArray, w: TypedArray, g: Int32Array, gx: TypedArray): void;
   conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: Int32Array, gw: TypedArray): void;
   maxPool2dIndices(x: TypedArray, g: Int32Array, idx: Int32Array, values: TypedArray | null): void;
@@ -109,7 +109,8 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
       const [cshape, [ca, cb]] = collapse(shape, [as, bs, os]);
       addon.binaryStrided(BINARY[op], a, b, out, Int32Array.from(cshape), Int32Array.from(ca), Int32Array.from(cb));
     },
-    conv2d: (x, w, g, out) => (sameFloat(x, w, out) ? addon.conv2d(x, w, packGeometry(g), out) : jsBackend.conv2d(x, w, g, out)),
+    conv2d: (x, w, g, out, bias) => (sameFloat(x, w, out, ...(bias ? [bias] : []))
+      ? addon.conv2d(x, w, packGeometry(g), out, bias ?? null) : jsBackend.conv2d(x, w, g, out, bias)),
     conv2dBackwardInput: (gy, w, g, gx) =>
       (sameFloat(gy, w, gx) ? addon.conv2dBackwardInput(gy, w, packGeometry(g), gx) : jsBackend.conv2dBackwardInput(gy, w, g, gx)),
     conv2dBackwardWeight: (x, gy, g, gw) =>
