@@ -182,6 +182,29 @@ for (const name of others) {
 }
 
 for (const name of others) {
+  test(`${name} convolution weight gradients are deterministic (per-thread shares added in a fixed order)`, () => {
+    const g = new nb.Generator(11);
+    const prev = nb.backend.getBackend().name;
+    try {
+      nb.backend.setBackend(name);
+      const be = nb.backend.getBackend();
+      // Winograd (36 → 36 channels, several chunks), inner products (16 → 32), im2col GEMM (stride 2)
+      for (const [n, c, h, o, s] of [[40, 36, 5, 36, 1], [64, 16, 14, 32, 1], [16, 24, 12, 40, 2]]) {
+        const oh = Math.floor((h + 2 - 3) / s) + 1;
+        const geom = { n, c, h, w: h, kh: 3, kw: 3, sh: s, sw: s, ph: 1, pw: 1, dh: 1, dw: 1, oh, ow: oh, o, groups: 1 };
+        const x = nb.randn([n, c, h, h], { generator: g }).data, gy = nb.randn([n, o, oh, oh], { generator: g }).data;
+        const first = new Float32Array(o * c * 9), again = new Float32Array(o * c * 9);
+        be.conv2dBackwardWeight(x, gy, geom, first);
+        for (let r = 0; r < 3; r++) {
+          be.conv2dBackwardWeight(x, gy, geom, again);
+          assert.deepEqual(again, first, `${name} conv weight gradient ${JSON.stringify([n, c, h, o, s])} run ${r}`);
+        }
+      }
+    } finally {
+      nb.backend.setBackend(prev);
+    }
+  });
+
   test(`${name} strided copies (permute, pad, narrow, cat, expand) and broadcasting ops equal js exactly, with their gradients`, () => {
     const g = new nb.Generator(5);
     for (const dtype of ["float32", "float64"] as const) {
