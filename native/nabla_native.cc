@@ -1045,6 +1045,27 @@ static bool WinogradEnabled() {
   static const bool on = [] { const char* e = getenv("NABLA_WINOGRAD"); return !(e && e[0] == '0'); }();
   return on;
 }
+// True when no element is ±Inf or NaN (exponent bits all ones), checked over the raw bits so that the
+// loop vectorizes. Winograd mixes every input of a tile into every output of it, so an Inf would turn
+// neighbouring outputs into NaN (Inf − Inf) where a direct sum leaves them finite: such inputs take the
+// im2col / GEMM path instead.
+template <typename T>
+static bool AllFinite(const T* p, int64_t n) {
+  typedef typename std::conditional<sizeof(T) == 4, uint32_t, uint64_t>::type U;
+  const U mask = sizeof(T) == 4 ? (U)0x7f800000u : (U)0x7ff0000000000000ull;
+  std::atomic<bool> finite{true};
+  ParallelFor(n, 0.25, [&](int64_t lo, int64_t hi) {
+    U bad = 0;
+    for (int64_t i = lo; i < hi; i++) {
+      U u;
+      std::memcpy(&u, p + i, sizeof(U));
+      bad |= (U)((u & mask) == mask);
+    }
+    if (bad) finite = false;
+  });
+  return finite;
+}
+
 template <typename T>
 static bool WinogradFits(const ConvGeom& cg) {
   const Geom& g = cg.g;
@@ -1059,7 +1080,7 @@ static void ConvForward(const T* x, const T* w, const ConvGeom& cg, T* out, cons
     DirectConv(x, w, false, gg.n, gg.c, gg.h, gg.w, cg.o, gg.kh, gg.kw, gg.ph, gg.pw, gg.dh, gg.dw, gg.oh, gg.ow, out, bias);
     return;
   }
-  if (WinogradFits<T>(cg)) {
+  if (WinogradFits<T>(cg) && AllFinite(x, (int64_t)cg.g.n * cg.g.c * cg.g.h * cg.g.w) && AllFinite(w, cg.o * cg.kk())) {
     const Geom& g = cg.g;
     Winograd(x, w, false, WinoGeom{g.n, g.c, g.h, g.w, cg.o, g.ph, g.pw, g.oh, g.ow}, out, bias);
     return;
@@ -1091,7 +1112,7 @@ static void ConvBackwardInput(const T* gy, const T* w, const ConvGeom& cg, T* gx
     DirectConv(gy, w, true, g.n, cg.o, g.oh, g.ow, g.c, g.kh, g.kw, (g.kh - 1) * g.dh - g.ph, (g.kw - 1) * g.dw - g.pw, g.dh, g.dw, g.h, g.w, gx);
     return;
   }
-  if (WinogradFits<T>(cg)) {
+  if (WinogradFits<T>(cg) && AllFinite(gy, (int64_t)g.n * cg.o * g.oh * g.ow) && AllFinite(w, cg.o * cg.kk())) {
     // gx = gy ⋆ rot180(wᵀ) with padding 2 − p: a stride-1 3×3 convolution from O channels to C
     Winograd(gy, w, true, WinoGeom{g.n, cg.o, g.oh, g.ow, g.c, 2 - g.ph, 2 - g.pw, g.h, g.w}, gx);
     return;
@@ -1123,7 +1144,8 @@ template <typename T>
 static void ConvBackwardWeight(const T* x, const T* gy, const ConvGeom& cg, T* gw) {
   // the 16 weight-gradient GEMMs are O×C each: below O·C ≈ 1024 they are too small to pay for the
   // transforms (BN-net conv2, 16→32: 4–6 ms against 3.6–4 ms for the inner-product path)
-  if (WinogradFits<T>(cg) && (int64_t)cg.o * cg.g.c >= 1024) {
+  if (WinogradFits<T>(cg) && (int64_t)cg.o * cg.g.c >= 1024 && AllFinite(x, (int64_t)cg.g.n * cg.g.c * cg.g.h * cg.g.w) &&
+      AllFinite(gy, (int64_t)cg.g.n * cg.o * cg.g.oh * cg.g.ow)) {
     const Geom& g = cg.g;
     WinogradWeightGrad(x, gy, WinoGeom{g.n, g.c, g.h, g.w, cg.o, g.ph, g.pw, g.oh, g.ow}, gw);
     return;
