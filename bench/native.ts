@@ -26,6 +26,12 @@ function timeGemm(fn: () => void): number {
   return median(ts);
 }
 
+/** The environment for a PyTorch run on `threads` threads: torch.set_num_threads does not reach Debian's
+ * OpenBLAS (its GEMMs ran on 2 threads in a "1 thread" run: 170–176 GFLOP/s, 97 with OPENBLAS_NUM_THREADS=1). */
+function threadsEnv(threads: number): NodeJS.ProcessEnv {
+  return { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+}
+
 function python(script: string, env: NodeJS.ProcessEnv = process.env): any {
   return JSON.parse(execFileSync(PY, ["-c", script], { encoding: "utf8", env, stdio: ["ignore", "pipe", "ignore"] }));
 }
@@ -101,8 +107,8 @@ if (part !== "models") console.log("\nGEMM float32, GFLOP/s (0.2 s warm-up, then
 for (const n of part === "models" ? [] : [256, 512, 1024, 2048]) {
   const A = nb.randn([n, n]), B = nb.randn([n, n]);
   const nabla1 = timeGemm(() => nb.matmul(A, B));
-  const torch1 = hasTorch ? python(TORCH_GEMM(n, 1)) : NaN;
-  const torch2 = hasTorch ? python(TORCH_GEMM(n, 2)) : NaN;
+  const torch1 = hasTorch ? python(TORCH_GEMM(n, 1), threadsEnv(1)) : NaN;
+  const torch2 = hasTorch ? python(TORCH_GEMM(n, 2), threadsEnv(2)) : NaN;
   const env = { ...process.env };
   delete env.OPENBLAS_CORETYPE; delete env.OPENBLAS_L2_SIZE;
   const blas = hasTorch ? python(NUMPY_GEMM(n), env) : NaN;
@@ -118,8 +124,8 @@ for (const n of part === "models" ? [] : [256, 512, 1024, 2048]) {
 if (part !== "gemm") console.log("\nModels, images/s (median step; PyTorch at its best of 1 and 2 threads)");
 for (const [kind, batch, steps] of part === "gemm" ? [] : [["lenet5", 64, 30], ["convnet_bn", 128, 15], ["resnet18", 64, 3]] as const) {
   const a = nablaModel(kind, batch, steps);
-  const t1 = hasTorch ? python(TORCH_MODEL(kind, batch, 1, steps)) : { train: NaN, infer: NaN };
-  const t2 = hasTorch ? python(TORCH_MODEL(kind, batch, 2, steps)) : { train: NaN, infer: NaN };
+  const t1 = hasTorch ? python(TORCH_MODEL(kind, batch, 1, steps), threadsEnv(1)) : { train: NaN, infer: NaN };
+  const t2 = hasTorch ? python(TORCH_MODEL(kind, batch, 2, steps), threadsEnv(2)) : { train: NaN, infer: NaN };
   const b = nablaModel(kind, batch, steps);
   const n = { train: Math.max(a.train, b.train), infer: Math.max(a.infer, b.infer) };
   const best = { train: Math.max(t1.train, t2.train), infer: Math.max(t1.infer, t2.infer) };
