@@ -36,26 +36,28 @@ function python(script: string, env: NodeJS.ProcessEnv = process.env): any {
   return JSON.parse(execFileSync(PY, ["-c", script], { encoding: "utf8", env, stdio: ["ignore", "pipe", "ignore"] }));
 }
 
-const TORCH_GEMM = (n: number, threads: number) => `
-import torch, time, json
+/** One round of peer GEMM timings for every size: PyTorch on `threads` threads and, optionally, numpy
+ * (OpenBLAS) in the same process; the same timing rule as timeGemm. Prints {n: {torch, numpy?}} in seconds. */
+const PEER_GEMM = (sizes: number[], threads: number, withNumpy: boolean) => `
+import numpy as np, torch, time, json
 torch.set_num_threads(${threads})
-a, b = torch.randn(${n}, ${n}), torch.randn(${n}, ${n})
-t0 = time.perf_counter()
-while time.perf_counter() - t0 < 0.2: a @ b
-ts = []
-while len(ts) < 5 or sum(ts) < 0.3:
-    t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)
-print(json.dumps(sorted(ts)[len(ts) // 2]))`;
-
-const NUMPY_GEMM = (n: number) => `
-import numpy as np, time, json
-a, b = np.random.rand(${n}, ${n}).astype(np.float32), np.random.rand(${n}, ${n}).astype(np.float32)
-t0 = time.perf_counter()
-while time.perf_counter() - t0 < 0.2: a @ b
-ts = []
-while len(ts) < 5 or sum(ts) < 0.3:
-    t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)
-print(json.dumps(sorted(ts)[len(ts) // 2]))`;
+def timeit(f):
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < 0.2: f()
+    ts = []
+    while len(ts) < 5 or sum(ts) < 0.3:
+        t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
+    return sorted(ts)[len(ts) // 2]
+out = {}
+for n in ${JSON.stringify(sizes)}:
+    r = {}
+    if ${withNumpy ? "True" : "False"}:
+        a, b = np.random.rand(n, n).astype(np.float32), np.random.rand(n, n).astype(np.float32)
+        r["numpy"] = timeit(lambda: a @ b)
+    x, y = torch.randn(n, n), torch.randn(n, n)
+    r["torch"] = timeit(lambda: x @ y)
+    out[n] = r
+print(json.dumps(out))`;
 
 /** images/s of training (forward, backward, step) and of inference, for a model and batch. */
 const TORCH_MODEL = (kind: string, batch: number, threads: number, steps: number) => `
@@ -103,22 +105,32 @@ console.log(`nabla backend: ${nb.backend.getBackend().name}${hasTorch ? "" : " (
 
 // `node .test-build/bench/native.js gemm` (or `models`) runs one part only
 const part = process.argv[2];
-if (part !== "models") console.log("\nGEMM float32, GFLOP/s (0.2 s warm-up, then the median of ≥ 5 calls and ≥ 0.3 s; nabla measured before and after the peers, the slower kept)");
-for (const n of part === "models" ? [] : [256, 512, 1024, 2048]) {
-  const A = nb.randn([n, n]), B = nb.randn([n, n]);
-  const nabla1 = timeGemm(() => nb.matmul(A, B));
-  const torch1 = hasTorch ? python(TORCH_GEMM(n, 1), threadsEnv(1)) : NaN;
-  const torch2 = hasTorch ? python(TORCH_GEMM(n, 2), threadsEnv(2)) : NaN;
-  const env = { ...process.env };
-  delete env.OPENBLAS_CORETYPE; delete env.OPENBLAS_L2_SIZE;
-  const blas = hasTorch ? python(NUMPY_GEMM(n), env) : NaN;
-  const nabla2 = timeGemm(() => nb.matmul(A, B));
-  const nablaT = median([nabla1, nabla2, Math.max(nabla1, nabla2)]);
-  const gf = (t: number) => (2 * n ** 3) / t / 1e9;
-  const torchBest = Math.min(torch1, torch2);
-  console.log(`  ${n}: nabla ${gf(nablaT).toFixed(1)}  PyTorch ${gf(torch1).toFixed(1)} (1 thread) / ${gf(torch2).toFixed(1)} (2)  OpenBLAS ${gf(blas).toFixed(1)}  ` +
-    `nabla/PyTorch-best ${(torchBest / nablaT).toFixed(2)}  nabla/OpenBLAS ${(blas / nablaT).toFixed(2)}`);
-  results[`gemm${n}`] = { nabla: gf(nablaT), torch1: gf(torch1), torch2: gf(torch2), openblas: gf(blas) };
+// GEMM: rounds that alternate nabla (every size) with the peers (every size, two Python processes: numpy
+// + PyTorch on 2 threads with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset, and PyTorch on 1 thread), so
+// that a slow spell of this shared VM hits both sides; the figures are medians over the rounds.
+const SIZES = [256, 512, 1024, 2048], ROUNDS = 3;
+if (part !== "models") {
+  console.log(`\nGEMM float32, GFLOP/s (${ROUNDS} alternating rounds; in each, 0.2 s warm-up then the median of ≥ 5 calls and ≥ 0.3 s; medians over the rounds)`);
+  const mats = SIZES.map((n) => [nb.randn([n, n]), nb.randn([n, n])] as const);
+  const rounds: { nabla: number; torch1: number; torch2: number; blas: number }[][] = [];
+  const blasEnv = threadsEnv(2);
+  delete blasEnv.OPENBLAS_CORETYPE; delete blasEnv.OPENBLAS_L2_SIZE;
+  for (let r = 0; r < ROUNDS; r++) {
+    const nabla = mats.map(([A, B]) => timeGemm(() => nb.matmul(A, B)));
+    const p2 = hasTorch ? python(PEER_GEMM(SIZES, 2, true), blasEnv) : null;
+    const p1 = hasTorch ? python(PEER_GEMM(SIZES, 1, false), threadsEnv(1)) : null;
+    rounds.push(SIZES.map((n, i) => ({ nabla: nabla[i], torch1: p1 ? p1[n].torch : NaN, torch2: p2 ? p2[n].torch : NaN, blas: p2 ? p2[n].numpy : NaN })));
+  }
+  SIZES.forEach((n, i) => {
+    const gf = (t: number) => (2 * n ** 3) / t / 1e9;
+    const col = (k: "nabla" | "torch1" | "torch2" | "blas") => median(rounds.map((r) => gf(r[i][k])));
+    const nabla = col("nabla"), torch1 = col("torch1"), torch2 = col("torch2"), blas = col("blas");
+    const perRound = rounds.map((r) => r[i].blas / r[i].nabla);
+    console.log(`  ${n}: nabla ${nabla.toFixed(1)}  PyTorch ${torch1.toFixed(1)} (1 thread) / ${torch2.toFixed(1)} (2)  OpenBLAS ${blas.toFixed(1)}  ` +
+      `nabla/PyTorch-best ${(nabla / Math.max(torch1, torch2)).toFixed(2)}  nabla/OpenBLAS ${(nabla / blas).toFixed(2)} ` +
+      `(rounds ${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)})`);
+    results[`gemm${n}`] = { nabla, torch1, torch2, openblas: blas, nablaOverOpenblasPerRound: perRound };
+  });
 }
 
 if (part !== "gemm") console.log("\nModels, images/s (median step; PyTorch at its best of 1 and 2 threads)");
