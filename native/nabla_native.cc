@@ -301,19 +301,19 @@ static inline __attribute__((always_inline)) void GemmBlock(const T* a, bool ta,
     for (int i = iBegin; i < iEnd; i++) std::memset(c + (int64_t)i * n + jBegin, 0, sizeof(T) * (jEnd - jBegin));
 }
 
-#define GEMM_VARIANT(NAME, ATTR, MR, NV)                                                                                     \
+#define GEMM_VARIANT(ISA, ATTR, MR, NV)                                                                                      \
   template <typename T>                                                                                                      \
-  ATTR void NAME(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, int i0, int i1, int j0, int j1,       \
+  ATTR void Gemm##ISA(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, int i0, int i1, int j0, int j1,       \
                  const T* packedA, bool accumulate) {                                                                        \
     GemmBlock<T, MR, NV>(a, ta, b, tb, c, m, k, n, i0, i1, j0, j1, packedA, accumulate);                                     \
   }                                                                                                                          \
   template <typename T>                                                                                                      \
-  ATTR void NAME##PackA(const T* a, bool ta, int m, int k, int q0, int q1, T* dst) {                                         \
+  ATTR void GemmPackA##ISA(const T* a, bool ta, int m, int k, int q0, int q1, T* dst) {                                         \
     PackAllA<T, MR>(a, ta, m, k, q0, q1, dst);                                                                               \
   }
-GEMM_VARIANT(GemmAvx512, TARGET_AVX512, 12, 2)
-GEMM_VARIANT(GemmAvx2, TARGET_AVX2, 6, 1)
-GEMM_VARIANT(GemmPortable, , 6, 1)
+GEMM_VARIANT(Avx512, TARGET_AVX512, 12, 2)
+GEMM_VARIANT(Avx2, TARGET_AVX2, 6, 1)
+GEMM_VARIANT(Portable, , 6, 1)
 
 // C[i][j] = (C[i][j] +) Σ_p A[i][p]·B[j][p] with both operands contiguous along p (A row-major [m×k], B
 // given as its transpose [n×k]): for a small m×n with a long k — the weight gradient of a convolution
@@ -355,14 +355,14 @@ static inline __attribute__((always_inline)) void DotBlock(const T* a, const T* 
     }
 }
 
-#define DOT_VARIANT(NAME, ATTR, R)                                                              \
+#define DOT_VARIANT(ISA, ATTR, R)                                                               \
   template <typename T>                                                                         \
-  ATTR void NAME(const T* a, const T* b, T* c, int m, int k, int n, bool acc) {                 \
+  ATTR void Dot##ISA(const T* a, const T* b, T* c, int m, int k, int n, bool acc) {                 \
     DotBlock<T, R>(a, b, c, m, k, n, acc);                                                      \
   }
-DOT_VARIANT(DotAvx512, TARGET_AVX512, 4)
-DOT_VARIANT(DotAvx2, TARGET_AVX2, 2)
-DOT_VARIANT(DotPortable, , 2)
+DOT_VARIANT(Avx512, TARGET_AVX512, 4)
+DOT_VARIANT(Avx2, TARGET_AVX2, 2)
+DOT_VARIANT(Portable, , 2)
 
 enum class Isa { kAvx512, kAvx2, kPortable };
 static Isa DetectIsa() {
@@ -375,27 +375,25 @@ static Isa DetectIsa() {
 }
 static Isa isa = DetectIsa();
 
+// Call NAME##Avx512 / NAME##Avx2 / NAME##Portable (void functions) for the ISA detected at load.
+#define ISA_CALL(NAME, ...)                                  \
+  do {                                                       \
+    switch (isa) {                                           \
+      case Isa::kAvx512: NAME##Avx512(__VA_ARGS__); break;   \
+      case Isa::kAvx2: NAME##Avx2(__VA_ARGS__); break;       \
+      default: NAME##Portable(__VA_ARGS__);                  \
+    }                                                        \
+  } while (0)
+
 template <typename T>
 static void GemmRange(const T* a, bool ta, const T* b, bool tb, T* c, int m, int k, int n, int i0, int i1, int j0, int j1,
                       const T* packedA = nullptr, bool accumulate = false) {
-  switch (isa) {
-#if defined(__x86_64__) || defined(__i386__)
-    case Isa::kAvx512: GemmAvx512<T>(a, ta, b, tb, c, m, k, n, i0, i1, j0, j1, packedA, accumulate); return;
-    case Isa::kAvx2: GemmAvx2<T>(a, ta, b, tb, c, m, k, n, i0, i1, j0, j1, packedA, accumulate); return;
-#endif
-    default: GemmPortable<T>(a, ta, b, tb, c, m, k, n, i0, i1, j0, j1, packedA, accumulate);
-  }
+  ISA_CALL(Gemm, a, ta, b, tb, c, m, k, n, i0, i1, j0, j1, packedA, accumulate);
 }
 
 template <typename T>
 static void DotGemm(const T* a, const T* b, T* c, int m, int k, int n, bool acc) {
-  switch (isa) {
-#if defined(__x86_64__) || defined(__i386__)
-    case Isa::kAvx512: DotAvx512<T>(a, b, c, m, k, n, acc); return;
-    case Isa::kAvx2: DotAvx2<T>(a, b, c, m, k, n, acc); return;
-#endif
-    default: DotPortable<T>(a, b, c, m, k, n, acc);
-  }
+  ISA_CALL(Dot, a, b, c, m, k, n, acc);
 }
 
 // Rows per A panel of the current ISA's tile.
@@ -403,13 +401,7 @@ static int GemmMR() { return isa == Isa::kAvx512 ? 12 : 6; }
 
 template <typename T>
 static void GemmPackA(const T* a, bool ta, int m, int k, int q0, int q1, T* dst) {
-  switch (isa) {
-#if defined(__x86_64__) || defined(__i386__)
-    case Isa::kAvx512: GemmAvx512PackA<T>(a, ta, m, k, q0, q1, dst); return;
-    case Isa::kAvx2: GemmAvx2PackA<T>(a, ta, m, k, q0, q1, dst); return;
-#endif
-    default: GemmPortablePackA<T>(a, ta, m, k, q0, q1, dst);
-  }
+  ISA_CALL(GemmPackA, a, ta, m, k, q0, q1, dst);
 }
 
 // Single-threaded GEMM of one matrix pair, C = op(A)·op(B) or C += op(A)·op(B) (the conv kernels call it
@@ -698,13 +690,7 @@ static void DirectConv(const T* x, const T* w, bool flipped, int N, int C, int h
       for (int c = 0; c < C; c++)
         for (int y = 0; y < h; y++) std::memcpy(xp.data() + c * plane + (int64_t)(y + ph) * Wp + pw, xs + ((int64_t)c * h + y) * wd, sizeof(T) * wd);
       T* ob = out + b * O * oh * ow;
-      switch (isa) {
-#if defined(__x86_64__) || defined(__i386__)
-        case Isa::kAvx512: DirectAvx512<T>(wt.data(), C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp.data(), acc.data(), ob, bias); break;
-        case Isa::kAvx2: DirectAvx2<T>(wt.data(), C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp.data(), acc.data(), ob, bias); break;
-#endif
-        default: DirectPortable<T>(wt.data(), C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp.data(), acc.data(), ob, bias);
-      }
+      ISA_CALL(Direct, wt.data(), C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp.data(), acc.data(), ob, bias);
     }
   });
 }
@@ -924,23 +910,17 @@ WINO_VARIANT(Avx512, TARGET_AVX512)
 WINO_VARIANT(Avx2, TARGET_AVX2)
 WINO_VARIANT(Portable, )
 
-#define WINO_DISPATCH(NAME, ...)                      \
-  switch (isa) {                                      \
-    case Isa::kAvx512: NAME##Avx512(__VA_ARGS__); return; \
-    case Isa::kAvx2: NAME##Avx2(__VA_ARGS__); return;     \
-    default: NAME##Portable(__VA_ARGS__);             \
-  }
 template <typename T>
 static void WinogradInput(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {
-  WINO_DISPATCH(WinogradInput, x, g, b0, cnt, c0, c1, V, ldv)
+  ISA_CALL(WinogradInput, x, g, b0, cnt, c0, c1, V, ldv);
 }
 template <typename T>
 static void WinogradOutput(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out, const T* bias) {
-  WINO_DISPATCH(WinogradOutput, M, g, b0, cnt, o0, o1, ldm, out, bias)
+  ISA_CALL(WinogradOutput, M, g, b0, cnt, o0, o1, ldm, out, bias);
 }
 template <typename T>
 static void WinogradGradOutput(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {
-  WINO_DISPATCH(WinogradGradOutput, gy, g, b0, cnt, o0, o1, Ug, ldu)
+  ISA_CALL(WinogradGradOutput, gy, g, b0, cnt, o0, o1, Ug, ldu);
 }
 
 // Samples are taken in chunks of S with at least 256 tiles between them (or the whole batch).
@@ -1775,16 +1755,6 @@ static napi_value Matmul(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-static bool GetGeom(napi_env env, napi_value obj, Geom* g) {
-  const char* keys[] = {"n", "c", "h", "w", "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "oh", "ow"};
-  int* dst[] = {&g->n, &g->c, &g->h, &g->w, &g->kh, &g->kw, &g->sh, &g->sw, &g->ph, &g->pw, &g->dh, &g->dw, &g->oh, &g->ow};
-  for (int i = 0; i < 14; i++) {
-    napi_value v;
-    if (napi_get_named_property(env, obj, keys[i], &v) != napi_ok) return false;
-    *dst[i] = GetInt(env, v);
-  }
-  return true;
-}
 
 // Geometry of a convolution or pooling, as an Int32Array [n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, o, groups].
 static bool GetConvGeom(napi_env env, napi_value v, ConvGeom* cg) {
@@ -2006,40 +1976,36 @@ static napi_value AdamUpdateN(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// im2col(x, geom, padValue, out)
-static napi_value Im2colN(napi_env env, napi_callback_info info) {
+// im2col(x, geom, padValue, out) and its adjoint col2im(cols, geom, out), geometry packed as for conv:
+// x [N, C, H, W] ↔ columns [N, C·kh·kw, oh·ow]; every length is checked against the geometry.
+template <bool Fold>
+static napi_value UnfoldN(napi_env env, napi_callback_info info) {
+  const char* name = Fold ? "col2im" : "im2col";
   size_t argc = 4;
   napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Arr x, out;
-  Geom g;
+  const size_t outArg = Fold ? 2 : 3;
+  Arr in, out;
+  ConvGeom cg;
+  if (argc < outArg + 1 || !GetArr(env, argv[0], &in) || !GetConvGeom(env, argv[1], &cg) || !GetArr(env, argv[outArg], &out)) {
+    std::string msg = std::string("nabla native ") + name + ": bad arguments";
+    napi_throw_type_error(env, nullptr, msg.c_str());
+    return nullptr;
+  }
+  const Geom& g = cg.g;
+  const size_t image = (size_t)g.n * g.c * g.h * g.w, cols = (size_t)g.n * g.c * g.kh * g.kw * g.oh * g.ow;
+  if (g.n < 0 || g.c < 0 || g.h < 0 || g.w < 0 || g.kh < 0 || g.kw < 0 || g.oh < 0 || g.ow < 0 || in.length != (Fold ? cols : image) ||
+      out.length != (Fold ? image : cols)) {
+    std::string msg = std::string("nabla native ") + name + ": array lengths do not match the geometry";
+    napi_throw_range_error(env, nullptr, msg.c_str());
+    return nullptr;
+  }
   double pad = 0;
-  if (argc < 4 || !GetArr(env, argv[0], &x) || !GetGeom(env, argv[1], &g) || !GetArr(env, argv[3], &out)) {
-    napi_throw_type_error(env, nullptr, "nabla native im2col: bad arguments");
-    return nullptr;
-  }
-  napi_get_value_double(env, argv[2], &pad);
-  ForFloatType(env, "im2col", {&x, &out}, [&](auto tag) {
+  if (!Fold) napi_get_value_double(env, argv[2], &pad);
+  ForFloatType(env, name, {&in, &out}, [&](auto tag) {
     using T = decltype(tag);
-    Im2col<T>(Ptr<T>(x), g, (T)pad, Ptr<T>(out));
-  });
-  return nullptr;
-}
-
-// col2im(cols, geom, out)
-static napi_value Col2imN(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Arr cols, out;
-  Geom g;
-  if (argc < 3 || !GetArr(env, argv[0], &cols) || !GetGeom(env, argv[1], &g) || !GetArr(env, argv[2], &out)) {
-    napi_throw_type_error(env, nullptr, "nabla native col2im: bad arguments");
-    return nullptr;
-  }
-  ForFloatType(env, "col2im", {&cols, &out}, [&](auto tag) {
-    using T = decltype(tag);
-    Col2im<T>(Ptr<T>(cols), g, Ptr<T>(out));
+    if (Fold) Col2im<T>(Ptr<T>(in), g, Ptr<T>(out));
+    else Im2col<T>(Ptr<T>(in), g, (T)pad, Ptr<T>(out));
   });
   return nullptr;
 }
@@ -2277,8 +2243,8 @@ static napi_value Init(napi_env env, napi_value exports) {
   }
   napi_property_descriptor props[] = {
       {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"im2col", nullptr, Im2colN, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"col2im", nullptr, Col2imN, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"im2col", nullptr, UnfoldN<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"col2im", nullptr, UnfoldN<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, UnaryN, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduce", nullptr, ReduceN, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -167,6 +167,7 @@ for (const name of others) {
     try {
       nb.backend.setBackend(name);
       assert.throws(() => nb.backend.getBackend().maxPool2dIndices(new Float32Array(32), geom, new Int32Array(3)), /lengths do not match/);
+      assert.throws(() => nb.backend.getBackend().im2col(new Float32Array(32), geom, 0, new Float32Array(31)), /lengths do not match/);
       const cg = { n: 2, c: 3, h: 5, w: 5, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 5, ow: 5, o: 4, groups: 1 };
       assert.throws(() => nb.backend.getBackend().conv2d(new Float32Array(150), new Float32Array(108), cg, new Float32Array(199)), /lengths do not match/);
       assert.throws(() => nb.backend.getBackend().conv2dBackwardWeight(new Float32Array(150), new Float32Array(200), { ...cg, oh: 7 }, new Float32Array(108)), /lengths do not match/);

@@ -13,8 +13,8 @@ import { collapse } from "../js/elementwise.js";
 
 interface Addon {
   matmul(a: TypedArray, aOffs: Int32Array, transA: boolean, b: TypedArray, bOffs: Int32Array, transB: boolean, out: TypedArray, m: number, k: number, n: number): void;
-  im2col(x: TypedArray, g: Im2colGeometry, padValue: number, out: TypedArray): void;
-  col2im(cols: TypedArray, g: Im2colGeometry, out: TypedArray): void;
+  im2col(x: TypedArray, g: Int32Array, padValue: number, out: TypedArray): void;
+  col2im(cols: TypedArray, g: Int32Array, out: TypedArray): void;
   info(): { isa: string; threads: number };
   unary(op: number, x: TypedArray, out: TypedArray): void;
   reluBackward(g: TypedArray, y: TypedArray, gx: TypedArray): void;
@@ -85,8 +85,8 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
         addon.matmul(a, aOffs, transA, b, bOffs, transB, out, m, k, n);
       } else jsBackend.matmul(a, aOffs, transA, b, bOffs, transB, out, m, k, n);
     },
-    im2col: (x, g, pad, out) => (x instanceof Int32Array ? jsBackend.im2col(x, g, pad, out) : addon.im2col(x, g, pad, out)),
-    col2im: (cols, g, out) => (cols instanceof Int32Array ? jsBackend.col2im(cols, g, out) : addon.col2im(cols, g, out)),
+    im2col: (x, g, pad, out) => (sameFloat(x, out) ? addon.im2col(x, packGeometry(g), pad, out) : jsBackend.im2col(x, g, pad, out)),
+    col2im: (cols, g, out) => (sameFloat(cols, out) ? addon.col2im(cols, packGeometry(g), out) : jsBackend.col2im(cols, g, out)),
     unary: (op, x, out) => (x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor ? jsBackend.unary(op, x, out) : addon.unary(UNARY[op], x, out)),
     copy: (src, so, ss, dst, dof, ds, shape) => {
       let n = 1;
