@@ -103,8 +103,9 @@ function nablaModel(kind: string, batch: number, steps: number): { train: number
 const results: Record<string, unknown> = { backend: nb.backend.getBackend().name, torch: hasTorch };
 console.log(`nabla backend: ${nb.backend.getBackend().name}${hasTorch ? "" : " (PyTorch not found at /usr/bin/python3: apt-get install python3-torch python3-torchvision for the comparison)"}`);
 
-// `node .test-build/bench/native.js gemm` (or `models`) runs one part only
+// `node .test-build/bench/native.js gemm` (or `models`) runs one part only; `models lenet5,convnet_bn` some models
 const part = process.argv[2];
+const only = process.argv[3]?.split(",");
 // GEMM: rounds that alternate nabla (every size) with the peers (every size, two Python processes: numpy
 // + PyTorch on 2 threads with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset, and PyTorch on 1 thread), so
 // that a slow spell of this shared VM hits both sides; the figures are medians over the rounds.
@@ -134,7 +135,8 @@ if (part !== "models") {
 }
 
 if (part !== "gemm") console.log("\nModels, images/s (median step; PyTorch at its best of 1 and 2 threads)");
-for (const [kind, batch, steps] of part === "gemm" ? [] : [["lenet5", 64, 30], ["convnet_bn", 128, 15], ["resnet18", 64, 3]] as const) {
+const MODELS = [["lenet5", 64, 30], ["convnet_bn", 128, 15], ["resnet18", 64, 3]] as const;
+for (const [kind, batch, steps] of part === "gemm" ? [] : MODELS.filter(([k]) => !only || only.includes(k))) {
   const a = nablaModel(kind, batch, steps);
   const t1 = hasTorch ? python(TORCH_MODEL(kind, batch, 1, steps), threadsEnv(1)) : { train: NaN, infer: NaN };
   const t2 = hasTorch ? python(TORCH_MODEL(kind, batch, 2, steps), threadsEnv(2)) : { train: NaN, infer: NaN };

@@ -619,31 +619,38 @@ static const T* ChunkRows(const T* y, const ConvGeom& cg, int b0, int cnt) {
 // of 9–150 and m = O of 6–16: packing costs as much as the arithmetic. Here each sample is copied into a
 // zero-padded plane with row stride Wp, so that output position p = y·Wp + x reads its tap (ky, kx) at
 // p + ky·dh·Wp + kx·dw: consecutive outputs read consecutive inputs, one vector load feeds OB output
-// channels (weights broadcast), and the columns x ≥ ow of each padded row are computed and dropped.
-template <typename T, int OB>
+// channels (weights broadcast), and the columns x ≥ ow of each padded row are computed and dropped. A
+// block keeps OB × PB vector accumulators: OB channels at PB consecutive position vectors, so that a layer
+// with 6 output channels runs 8 × 2 instead of filling 6 of 16 channel slots.
+template <typename T, int OB, int PB>
 static inline __attribute__((always_inline)) void DirectConvSample(const T* wt, int C, int O, int kh, int kw, int dh, int dw,
                                                                  int Hp, int Wp, int oh, int ow, T* xp, T* acc, T* out, const T* bias) {
   typedef typename Vec<T>::type V;
   constexpr int L = Vec<T>::lanes;
   const int64_t P = (int64_t)oh * Wp, taps = (int64_t)kh * kw;
-  const int64_t Ppad = (P + L - 1) / L * L;
+  const int64_t Ppad = (P + 4 * L - 1) / (4 * L) * (4 * L); // the row stride of acc, as allocated by DirectConv
   for (int o0 = 0; o0 < O; o0 += OB) {
     const int ob = std::min(OB, O - o0);
-    for (int64_t p0 = 0; p0 < Ppad; p0 += L) {
-      V s[OB];
-      for (int q = 0; q < OB; q++) s[q] = V{};
+    for (int64_t p0 = 0; p0 < P; p0 += PB * L) {
+      V s[OB][PB];
+      for (int q = 0; q < OB; q++)
+        for (int u = 0; u < PB; u++) s[q][u] = V{};
       for (int c = 0; c < C; c++) {
         const T* base = xp + (int64_t)c * Hp * Wp + p0;
         const T* wc = wt + (int64_t)c * taps * O + o0;
         for (int ky = 0; ky < kh; ky++)
           for (int kx = 0; kx < kw; kx++) {
-            V v;
-            std::memcpy(&v, base + (int64_t)ky * dh * Wp + kx * dw, sizeof(V));
+            V v[PB];
+            for (int u = 0; u < PB; u++) std::memcpy(&v[u], base + (int64_t)ky * dh * Wp + kx * dw + u * L, sizeof(V));
             const T* wk = wc + (int64_t)(ky * kw + kx) * O;
-            for (int q = 0; q < OB; q++) s[q] += (q < ob ? wk[q] : T(0)) * v;
+            for (int q = 0; q < OB; q++) {
+              const T wq = q < ob ? wk[q] : T(0);
+              for (int u = 0; u < PB; u++) s[q][u] += wq * v[u];
+            }
           }
       }
-      for (int q = 0; q < ob; q++) std::memcpy(acc + (int64_t)q * Ppad + p0, &s[q], sizeof(V));
+      for (int q = 0; q < ob; q++)
+        for (int u = 0; u < PB; u++) std::memcpy(acc + (int64_t)q * Ppad + p0 + u * L, &s[q][u], sizeof(V));
     }
     for (int q = 0; q < ob; q++) {
       const T b = bias ? bias[o0 + q] : T(0);
@@ -656,11 +663,14 @@ static inline __attribute__((always_inline)) void DirectConvSample(const T* wt, 
   }
 }
 
+// `narrow` 0 / 1 / 2: OB, OB/2 or OB/4 channels per block at 1, 2 or 4 position vectors.
 #define DIRECT_VARIANT(NAME, ATTR, OB)                                                                                            \
   template <typename T>                                                                                                          \
   ATTR void NAME(const T* wt, int C, int O, int kh, int kw, int dh, int dw, int Hp, int Wp, int oh, int ow, T* xp, T* acc,       \
-                 T* out, const T* bias) {                                                                                        \
-    DirectConvSample<T, OB>(wt, C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp, acc, out, bias);                                       \
+                 T* out, const T* bias, int narrow) {                                                                            \
+    if (narrow == 2) DirectConvSample<T, OB / 4, 4>(wt, C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp, acc, out, bias);               \
+    else if (narrow == 1) DirectConvSample<T, OB / 2, 2>(wt, C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp, acc, out, bias);          \
+    else DirectConvSample<T, OB, 1>(wt, C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp, acc, out, bias);                               \
   }
 DIRECT_VARIANT(DirectAvx512, TARGET_AVX512, 16)
 DIRECT_VARIANT(DirectAvx2, TARGET_AVX2, 4)
@@ -680,9 +690,12 @@ static void DirectConv(const T* x, const T* w, bool flipped, int N, int C, int h
         wt[((int64_t)c * taps + t) * O + o] = flipped ? w[((int64_t)c * O + o) * taps + (taps - 1 - t)] : w[((int64_t)o * C + c) * taps + t];
   const int Hp = h + 2 * ph, Wp = wd + 2 * pw;
   constexpr int L = Vec<T>::lanes;
-  const int64_t plane = (int64_t)Hp * Wp, P = (int64_t)oh * Wp, Ppad = (P + L - 1) / L * L;
-  // the last vector of outputs reads up to (kh−1)·dh·Wp + (kw−1)·dw + L past P
-  const int64_t xpSize = (int64_t)C * plane + (kh - 1) * dh * Wp + (kw - 1) * dw + 2 * L;
+  const int64_t plane = (int64_t)Hp * Wp, P = (int64_t)oh * Wp, Ppad = (P + 4 * L - 1) / (4 * L) * (4 * L);
+  // the last block of outputs reads up to (kh−1)·dh·Wp + (kw−1)·dw + 4·L past P
+  const int64_t xpSize = (int64_t)C * plane + (kh - 1) * dh * Wp + (kw - 1) * dw + 5 * L;
+  // channels per block: the widest block that few output channels still fill
+  const int OB = isa == Isa::kAvx512 ? 16 : 4;
+  const int narrow = O <= OB / 4 ? 2 : O <= OB / 2 ? 1 : 0;
   ParallelFor(N, 2.0 * O * C * taps * oh * ow, [&](int64_t b0, int64_t b1) {
     std::vector<T> xp((size_t)xpSize, T(0)), acc(16 * (size_t)Ppad);
     for (int64_t b = b0; b < b1; b++) {
@@ -690,7 +703,7 @@ static void DirectConv(const T* x, const T* w, bool flipped, int N, int C, int h
       for (int c = 0; c < C; c++)
         for (int y = 0; y < h; y++) std::memcpy(xp.data() + c * plane + (int64_t)(y + ph) * Wp + pw, xs + ((int64_t)c * h + y) * wd, sizeof(T) * wd);
       T* ob = out + b * O * oh * ow;
-      ISA_CALL(Direct, wt.data(), C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp.data(), acc.data(), ob, bias);
+      ISA_CALL(Direct, wt.data(), C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp.data(), acc.data(), ob, bias, narrow);
     }
   });
 }
@@ -1435,39 +1448,40 @@ static void BatchNormBackward(const T* gy, const T* x, int64_t n, int64_t c, int
 // ---------------------------------------------------------------- optimizer updates
 
 // One Adam / AdamW update in place, each element in double with the js backend's expression order (no
-// FMA contraction), so both backends give the same bits.
+// FMA contraction), so both backends give the same bits. The loops are compiled per ISA: the compiler
+// vectorizes them (8 doubles per AVX-512 sqrt/div; IEEE sqrt and division round the same in every lane).
 struct AdamHyper {
   double lr, b1, b2, eps, wd, step;
   bool decoupled, maximize;
 };
 
+#define NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+
 template <typename T>
-__attribute__((optimize("fp-contract=off"))) static void AdamUpdate(T* th, const T* gr, T* m, T* v, T* vmax, int64_t n, const AdamHyper& h) {
+static inline __attribute__((always_inline)) NO_CONTRACT void AdamRange(T* th, const T* gr, T* m, T* v, T* vmax, int64_t lo, int64_t hi,
+                                                                    const AdamHyper& h) {
   const double bc1 = 1 - std::pow(h.b1, h.step), bc2 = 1 - std::pow(h.b2, h.step);
   const double stepSize = h.lr / bc1, bc2Sqrt = std::sqrt(bc2), decay = 1 - h.lr * h.wd;
-  auto body = [&](int64_t lo, int64_t hi) {
+  const double b1 = h.b1, b2 = h.b2, c1 = 1 - h.b1, c2 = 1 - h.b2, eps = h.eps, wd = h.wd, sign = h.maximize ? -1.0 : 1.0;
+  // the branches are hoisted out of the loops so that each loop is straight-line code the compiler vectorizes
+  if (h.decoupled)
+    for (int64_t i = lo; i < hi; i++) th[i] = (T)(th[i] * decay);
+  auto update = [&](auto amsgrad, auto l2) {
     for (int64_t i = lo; i < hi; i++) {
-      double d = h.maximize ? -(double)gr[i] : (double)gr[i];
-      if (h.decoupled) th[i] = (T)(th[i] * decay);
-      else if (h.wd != 0) d = d + h.wd * th[i];
-      m[i] = (T)(m[i] * h.b1 + (1 - h.b1) * d);
-      v[i] = (T)(v[i] * h.b2 + (1 - h.b2) * d * d);
-      double denom;
-      if (vmax) {
-        vmax[i] = std::max(vmax[i], v[i]);
-        denom = std::sqrt((double)vmax[i]) / bc2Sqrt + h.eps;
-      } else {
-        denom = std::sqrt((double)v[i]) / bc2Sqrt + h.eps;
-      }
-      th[i] = (T)(th[i] + -stepSize * (m[i] / denom));
+      double d = sign * (double)gr[i]; // ±1 · g is exact
+      if (l2) d = d + wd * th[i];
+      const T mi = (T)(m[i] * b1 + c1 * d), vi = (T)(v[i] * b2 + c2 * d * d);
+      m[i] = mi;
+      v[i] = vi;
+      T vm = vi;
+      if (amsgrad) vmax[i] = vm = (vmax[i] > vi) | (vmax[i] != vmax[i]) ? vmax[i] : vi; // Math.max: NaN if either is NaN
+      const double denom = std::sqrt((double)vm) / bc2Sqrt + eps;
+      th[i] = (T)(th[i] + -stepSize * (mi / denom));
     }
   };
-  if (n < 65536) body(0, n);
-  else {
-    int tasks = pool->size() * 4;
-    int64_t per = (n + tasks - 1) / tasks;
-    pool->Run(tasks, [&](int t) { body(t * per, std::min(n, (t + 1) * per)); });
-  }
+  const bool l2 = !h.decoupled && wd != 0;
+  if (vmax) l2 ? update(std::true_type(), std::true_type()) : update(std::true_type(), std::false_type());
+  else l2 ? update(std::false_type(), std::true_type()) : update(std::false_type(), std::false_type());
 }
 
 // One SGD update in place (momentum buffer when momentum ≠ 0), each element in double with the js
@@ -1478,18 +1492,42 @@ struct SgdHyper {
 };
 
 template <typename T>
-__attribute__((optimize("fp-contract=off"))) static void SgdUpdate(T* th, const T* gr, T* buf, int64_t n, const SgdHyper& h) {
-  ParallelFor(n, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; i++) {
-      double d = h.maximize ? -(double)gr[i] : (double)gr[i];
-      if (h.wd != 0) d = d + h.wd * th[i];
-      if (h.mu != 0 && buf) {
-        buf[i] = (T)(h.first ? d : h.mu * buf[i] + (1 - h.dampening) * d);
-        d = h.nesterov ? d + h.mu * buf[i] : (double)buf[i];
-      }
-      th[i] = (T)(th[i] + -h.lr * d);
+static inline __attribute__((always_inline)) NO_CONTRACT void SgdRange(T* th, const T* gr, T* buf, int64_t lo, int64_t hi, const SgdHyper& h) {
+  const double sign = h.maximize ? -1.0 : 1.0, wd = h.wd, mu = h.mu, c = 1 - h.dampening, lr = h.lr;
+  const bool momentum = h.mu != 0 && buf;
+  for (int64_t i = lo; i < hi; i++) {
+    double d = sign * (double)gr[i];
+    if (wd != 0) d = d + wd * th[i];
+    if (momentum) {
+      const T bi = (T)(h.first ? d : mu * buf[i] + c * d);
+      buf[i] = bi;
+      d = h.nesterov ? d + mu * bi : (double)bi;
     }
-  });
+    th[i] = (T)(th[i] + -lr * d);
+  }
+}
+
+#define OPTIM_VARIANT(ISA, ATTR)                                                                                          \
+  template <typename T>                                                                                                  \
+  ATTR NO_CONTRACT void AdamRange##ISA(T* th, const T* gr, T* m, T* v, T* vmax, int64_t lo, int64_t hi, const AdamHyper& h) { \
+    AdamRange<T>(th, gr, m, v, vmax, lo, hi, h);                                                                         \
+  }                                                                                                                      \
+  template <typename T>                                                                                                  \
+  ATTR NO_CONTRACT void SgdRange##ISA(T* th, const T* gr, T* buf, int64_t lo, int64_t hi, const SgdHyper& h) {            \
+    SgdRange<T>(th, gr, buf, lo, hi, h);                                                                                 \
+  }
+OPTIM_VARIANT(Avx512, TARGET_AVX512)
+OPTIM_VARIANT(Avx2, TARGET_AVX2)
+OPTIM_VARIANT(Portable, )
+
+template <typename T>
+static void AdamUpdate(T* th, const T* gr, T* m, T* v, T* vmax, int64_t n, const AdamHyper& h) {
+  ParallelFor(n, 20, [&](int64_t lo, int64_t hi) { ISA_CALL(AdamRange, th, gr, m, v, vmax, lo, hi, h); });
+}
+
+template <typename T>
+static void SgdUpdate(T* th, const T* gr, T* buf, int64_t n, const SgdHyper& h) {
+  ParallelFor(n, 1, [&](int64_t lo, int64_t hi) { ISA_CALL(SgdRange, th, gr, buf, lo, hi, h); });
 }
 
 // ---------------------------------------------------------------- elementwise and reductions

@@ -258,7 +258,7 @@ for (const name of others) {
     const g = new nb.Generator(9);
     for (const dtype of ["float32", "float64"] as const) {
       for (const [Opt, opts] of [[nb.optim.Adam, { lr: 1e-2, weightDecay: 0.1 }], [nb.optim.Adam, { amsgrad: true, maximize: true }],
-        [nb.optim.AdamW, { lr: 3e-3 }], [nb.optim.SGD, { lr: 0.1 }], [nb.optim.SGD, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-2 }],
+        [nb.optim.AdamW, { lr: 3e-3 }], [nb.optim.AdamW, { amsgrad: true, weightDecay: 0.05 }], [nb.optim.SGD, { lr: 0.1 }], [nb.optim.SGD, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-2 }],
         [nb.optim.SGD, { lr: 0.05, momentum: 0.5, dampening: 0.3, maximize: true }]] as const) {
         const p0 = nb.randn([100, 50], { generator: g, dtype }), grads = [0, 1, 2].map(() => nb.randn([100, 50], { generator: g, dtype }));
         const run = () => {
