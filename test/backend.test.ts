@@ -208,27 +208,33 @@ for (const name of others) {
 
   test(`${name} convolution with ±Inf inputs: the same Inf / NaN pattern as js (Winograd-sized layers fall back to GEMM)`, () => {
     const g = new nb.Generator(13);
-    const xv = nb.randn([2, 40, 8, 8], { generator: g }).data.slice(), gv = nb.randn([2, 40, 8, 8], { generator: g }).data.slice();
-    xv[3 * 64 + 4 * 8 + 4] = Infinity;
-    xv[40 * 64 + 7 * 64] = -Infinity;
-    gv[5 * 64 + 9] = Infinity;
-    const x = nb.tensor(xv).reshape([2, 40, 8, 8]), gy = nb.tensor(gv).reshape([2, 40, 8, 8]);
-    const w = nb.randn([40, 40, 3, 3], { generator: g });
-    const run = () => {
-      const xi = x.detach().requiresGrad_(), wi = w.detach().requiresGrad_();
-      const y = F.conv2d(xi, wi, { padding: 1 });
-      y.backward(gy);
-      return [y, xi.grad!, wi.grad!];
-    };
-    const [r, o] = both(name, run);
-    r.forEach((t, i) => {
-      const tv = t.data, ov = o[i].data;
-      for (let k = 0; k < tv.length; k++) {
-        const kind = (v: number) => (Number.isNaN(v) ? "NaN" : v === Infinity ? "+Inf" : v === -Infinity ? "-Inf" : "finite");
-        assert.equal(kind(ov[k]), kind(tv[k]), `${name} conv with Inf, output ${i} element ${k}`);
-      }
-      nb.testing.assertClose(o[i], t, { rtol: 1e-4, atol: 1e-3, equalNan: true, msg: `${name} conv with Inf, output ${i}` });
-    });
+    const kind = (v: number) => (Number.isNaN(v) ? "NaN" : v === Infinity ? "+Inf" : v === -Infinity ? "-Inf" : "finite");
+    // a Winograd-sized layer, and a few-channel one (direct weight gradient: its last partial vector of
+    // output positions reads inputs of later rows, which must not meet the zero-padded gradient as 0·Inf)
+    for (const [[n, c, h, o], infAt, dtype] of [
+      [[2, 40, 8, 40], [3 * 64 + 4 * 8 + 4, 40 * 64 + 7 * 64], "float32"],
+      [[2, 3, 10, 8], [9 * 10 + 4, 300 + 100 + 9 * 10 + 1], "float32"],
+      [[2, 3, 10, 8], [9 * 10 + 4, 300 + 100 + 9 * 10 + 1], "float64"],
+    ] as const) {
+      const xv = nb.randn([n, c, h, h], { generator: g, dtype }).data.slice(), gv = nb.randn([n, o, h, h], { generator: g, dtype }).data.slice();
+      xv[infAt[0]] = Infinity;
+      xv[infAt[1]] = -Infinity;
+      gv[5 * h * h + 9] = Infinity;
+      const x = nb.tensor(xv, { dtype }).reshape([n, c, h, h]), gy = nb.tensor(gv, { dtype }).reshape([n, o, h, h]);
+      const w = nb.randn([o, c, 3, 3], { generator: g, dtype });
+      const run = () => {
+        const xi = x.detach().requiresGrad_(), wi = w.detach().requiresGrad_();
+        const y = F.conv2d(xi, wi, { padding: 1 });
+        y.backward(gy);
+        return [y, xi.grad!, wi.grad!];
+      };
+      const [r, o2] = both(name, run);
+      r.forEach((t, i) => {
+        const tv = t.data, ov = o2[i].data;
+        for (let k = 0; k < tv.length; k++) assert.equal(kind(ov[k]), kind(tv[k]), `${name} conv ${[n, c, h, o]} ${dtype} with Inf, output ${i} element ${k}`);
+        nb.testing.assertClose(o2[i], t, { rtol: 1e-4, atol: 1e-3, equalNan: true, msg: `${name} conv with Inf, output ${i}` });
+      });
+    }
   });
 
   test(`${name} strided copies (permute, pad, narrow, cat, expand) and broadcasting ops equal js exactly, with their gradients`, () => {
