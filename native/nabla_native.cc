@@ -1548,6 +1548,8 @@ struct BnArgs {
   const double *invstd, *cmean;                      // kind 2
   bool training;                                     // kind 2
   double *sumG, *sumGX;                              // kind 2 (out)
+  bool relu;                                         // kind 1: max(out, 0) (NaN stays NaN)
+  const void* reluOut;                               // kind 2: mask gy by reluOut > 0 (a fused ReLU's backward)
 };
 
 template <typename T>
@@ -1566,23 +1568,34 @@ static inline __attribute__((always_inline)) void BnChannel(int kind, const T* x
     for (int64_t k = 0; k < n; k++) {
       const T* __restrict p = x + (k * c + ch) * inner;
       T* __restrict o = out + (k * c + ch) * inner;
-      for (int64_t i = 0; i < inner; i++) o[i] = p[i] * sc + sh;
+      if (a.relu)
+        for (int64_t i = 0; i < inner; i++) {
+          const T v = p[i] * sc + sh;
+          o[i] = v > 0 ? v : (v == v ? T(0) : v);
+        }
+      else
+        for (int64_t i = 0; i < inner; i++) o[i] = p[i] * sc + sh;
     }
   } else {
     const double mu = a.cmean[ch], is = a.invstd[ch];
+    const T* mask = static_cast<const T*>(a.reluOut);
     Sum8 s1, s2;
+    const d8 zero = d8{}, one = zero + 1;
     for (int64_t b = 0; b < n; b++) {
       const T* __restrict g = gy + (b * c + ch) * inner;
       const T* __restrict p = x + (b * c + ch) * inner;
+      const T* __restrict y = mask ? mask + (b * c + ch) * inner : nullptr;
       int64_t i = 0;
       for (; i + 8 <= inner; i += 8) {
-        const d8 gv = Load8(g + i);
+        d8 gv = Load8(g + i);
+        if (y) gv = gv * (Load8(y + i) > zero ? one : zero);
         s1.a += gv;
         s2.a += gv * (Load8(p + i) - mu);
       }
       for (int j = 0; i < inner; i++, j++) {
-        s1.a[j] += g[i];
-        s2.a[j] += (double)g[i] * ((double)p[i] - mu);
+        const double gv = y ? (double)g[i] * (y[i] > 0 ? 1.0 : 0.0) : (double)g[i];
+        s1.a[j] += gv;
+        s2.a[j] += gv * ((double)p[i] - mu);
       }
     }
     const double sg = s1.Total(), sgx = s2.Total() * is;
@@ -1596,8 +1609,13 @@ static inline __attribute__((always_inline)) void BnChannel(int kind, const T* x
     for (int64_t b = 0; b < n; b++) {
       const T* __restrict g = gy + (b * c + ch) * inner;
       const T* __restrict p = x + (b * c + ch) * inner;
+      const T* __restrict y = mask ? mask + (b * c + ch) * inner : nullptr;
       T* __restrict o = out + (b * c + ch) * inner;
-      if (a.training)
+      if (y && a.training)
+        for (int64_t i = 0; i < inner; i++) o[i] = al * (g[i] * (T)(y[i] > 0)) + be * p[i] + de;
+      else if (y)
+        for (int64_t i = 0; i < inner; i++) o[i] = al * (g[i] * (T)(y[i] > 0));
+      else if (a.training)
         for (int64_t i = 0; i < inner; i++) o[i] = al * g[i] + be * p[i] + de;
       else
         for (int64_t i = 0; i < inner; i++) o[i] = al * g[i];
@@ -1621,20 +1639,20 @@ static void BnChannels(int kind, const T* x, const T* gy, T* out, const BnArgs& 
 
 template <typename T>
 static void BatchNormStats(const T* x, int64_t n, int64_t c, int64_t inner, double* mean, double* var) {
-  BnArgs a{n, c, inner, mean, var, nullptr, nullptr, nullptr, nullptr, false, nullptr, nullptr};
+  BnArgs a{n, c, inner, mean, var, nullptr, nullptr, nullptr, nullptr, false, nullptr, nullptr, false, nullptr};
   BnChannels<T>(0, x, nullptr, nullptr, a);
 }
 
 template <typename T>
-static void ChannelAffine(const T* x, int64_t n, int64_t c, int64_t inner, const double* scale, const double* shift, T* out) {
-  BnArgs a{n, c, inner, nullptr, nullptr, scale, shift, nullptr, nullptr, false, nullptr, nullptr};
+static void ChannelAffine(const T* x, int64_t n, int64_t c, int64_t inner, const double* scale, const double* shift, T* out, bool relu) {
+  BnArgs a{n, c, inner, nullptr, nullptr, scale, shift, nullptr, nullptr, false, nullptr, nullptr, relu, nullptr};
   BnChannels<T>(1, x, nullptr, out, a);
 }
 
 template <typename T>
 static void BatchNormBackward(const T* gy, const T* x, int64_t n, int64_t c, int64_t inner, const double* mean, const double* invstd,
-                              const double* scale, bool training, T* gx, double* sumG, double* sumGX) {
-  BnArgs a{n, c, inner, nullptr, nullptr, scale, nullptr, invstd, mean, training, sumG, sumGX};
+                              const double* scale, bool training, T* gx, double* sumG, double* sumGX, const T* reluOut) {
+  BnArgs a{n, c, inner, nullptr, nullptr, scale, nullptr, invstd, mean, training, sumG, sumGX, false, reluOut};
   BnChannels<T>(2, x, gy, gx, a);
 }
 
@@ -2087,11 +2105,12 @@ static napi_value BatchNormStatsN(napi_env env, napi_callback_info info) {
 
 // channelAffine(x, n, c, inner, scale, shift, out)
 static napi_value ChannelAffineN(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   Arr x, scale, shift, out;
-  int64_t n = argc == 7 ? GetInt(env, argv[1]) : 0, c = argc == 7 ? GetInt(env, argv[2]) : 0, inner = argc == 7 ? GetInt(env, argv[3]) : 0;
+  int64_t n = argc >= 7 ? GetInt(env, argv[1]) : 0, c = argc >= 7 ? GetInt(env, argv[2]) : 0, inner = argc >= 7 ? GetInt(env, argv[3]) : 0;
+  const bool relu = argc == 8 && GetBool(env, argv[7]);
   if (argc < 7 || !GetArr(env, argv[0], &x) || x.length != (size_t)(n * c * inner) || !GetF64(env, argv[4], &scale, c) || !GetF64(env, argv[5], &shift, c) ||
       !GetArr(env, argv[6], &out) || out.length != x.length) {
     napi_throw_type_error(env, nullptr, "nabla native channelAffine: bad arguments");
@@ -2099,31 +2118,33 @@ static napi_value ChannelAffineN(napi_env env, napi_callback_info info) {
   }
   ForFloatType(env, "channelAffine", {&x, &out}, [&](auto tag) {
     using T = decltype(tag);
-    ChannelAffine<T>(Ptr<T>(x), n, c, inner, Ptr<double>(scale), Ptr<double>(shift), Ptr<T>(out));
+    ChannelAffine<T>(Ptr<T>(x), n, c, inner, Ptr<double>(scale), Ptr<double>(shift), Ptr<T>(out), relu);
   });
   return nullptr;
 }
 
-// batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx | null, sumG, sumGX)
+// batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx | null, sumG, sumGX, reluOut | null)
 static napi_value BatchNormBackwardN(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
+  size_t argc = 13;
+  napi_value argv[13];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Arr gy, x, mean, invstd, scale, gx, sg, sgx;
-  int64_t n = argc == 12 ? GetInt(env, argv[2]) : 0, c = argc == 12 ? GetInt(env, argv[3]) : 0, inner = argc == 12 ? GetInt(env, argv[4]) : 0;
-  bool hasGx = false;
+  Arr gy, x, mean, invstd, scale, gx, sg, sgx, ro;
+  int64_t n = argc >= 12 ? GetInt(env, argv[2]) : 0, c = argc >= 12 ? GetInt(env, argv[3]) : 0, inner = argc >= 12 ? GetInt(env, argv[4]) : 0;
+  bool hasGx = false, hasRelu = false;
   if (argc < 12 || !GetArr(env, argv[0], &gy) || !GetArr(env, argv[1], &x) || x.length != (size_t)(n * c * inner) || gy.length != x.length ||
       !GetF64(env, argv[5], &mean, c) || !GetF64(env, argv[6], &invstd, c) || !GetF64(env, argv[7], &scale, c) ||
-      !GetOptionalArr(env, argc, argv, 9, &gx, &hasGx) || (hasGx && gx.length != x.length) || !GetF64(env, argv[10], &sg, c) || !GetF64(env, argv[11], &sgx, c)) {
+      !GetOptionalArr(env, argc, argv, 9, &gx, &hasGx) || (hasGx && gx.length != x.length) || !GetF64(env, argv[10], &sg, c) || !GetF64(env, argv[11], &sgx, c) ||
+      !GetOptionalArr(env, argc, argv, 12, &ro, &hasRelu) || (hasRelu && ro.length != x.length)) {
     napi_throw_type_error(env, nullptr, "nabla native batchNormBackward: bad arguments");
     return nullptr;
   }
-  if (!hasGx) gx = gy;  // only its type is checked below
+  if (!hasGx) gx = gy;  // only the types are checked below
+  if (!hasRelu) ro = gy;
   bool training = GetBool(env, argv[8]);
-  ForFloatType(env, "batchNormBackward", {&gy, &x, &gx}, [&](auto tag) {
+  ForFloatType(env, "batchNormBackward", {&gy, &x, &gx, &ro}, [&](auto tag) {
     using T = decltype(tag);
     BatchNormBackward<T>(Ptr<T>(gy), Ptr<T>(x), n, c, inner, Ptr<double>(mean), Ptr<double>(invstd), Ptr<double>(scale), training,
-                         hasGx ? Ptr<T>(gx) : nullptr, Ptr<double>(sg), Ptr<double>(sgx));
+                         hasGx ? Ptr<T>(gx) : nullptr, Ptr<double>(sg), Ptr<double>(sgx), hasRelu ? Ptr<T>(ro) : nullptr);
   });
   return nullptr;
 }

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import * as nb from "../src/index.js";
 import { r64 } from "./helpers.js";
 import { TOL } from "./tolerances.js";
+import { batchNormMaybeRelu } from "../src/nn/functional-layers.js";
 
 const F = nb.nn.functional;
 const { gradcheck, gradgradcheck, assertClose } = nb.testing;
@@ -107,6 +108,51 @@ test("batch norm: the fused backward kernel equals the differentiable rebuild (c
   }
 });
 
+test("batch norm with a fused ReLU equals relu(batchNorm): values, gradients (kernel and createGraph rebuild), running statistics; on every backend", () => {
+  const g = new nb.Generator(8);
+  for (const backend of nb.backend.listBackends()) {
+    const prev = nb.backend.getBackend().name;
+    nb.backend.setBackend(backend);
+    try {
+      for (const dtype of ["float32", "float64"] as const) {
+        for (const shape of [[16, 8, 6, 6], [32, 12]]) {
+          const c = shape[1];
+          const x = nb.randn(shape, { generator: g, dtype }).mul(2), w = nb.randn([c], { generator: g, dtype }), b = nb.randn([c], { generator: g, dtype });
+          const up = nb.randn(shape, { generator: g, dtype });
+          for (const training of [true, false]) {
+            const rm0 = nb.randn([c], { generator: g, dtype }), rv0 = nb.rand([c], { generator: g, dtype }).add(0.5);
+            const run = (fused: boolean, createGraph: boolean) => {
+              const xi = x.detach().requiresGrad_(), wi = w.detach().requiresGrad_(), bi = b.detach().requiresGrad_();
+              const rm = rm0.clone(), rv = rv0.clone(), opts = { weight: wi, bias: bi, training };
+              const y = fused ? batchNormMaybeRelu(xi, rm, rv, opts, true) : F.batchNorm(xi, rm, rv, opts).relu();
+              return [y.detach(), ...nb.autograd.grad(y.mul(up).sum(), [xi, wi, bi], { createGraph }), rm, rv];
+            };
+            const ref = run(false, false), tol = dtype === "float32" ? { rtol: 1e-5, atol: 1e-5 } : { rtol: 1e-12, atol: 1e-12 };
+            for (const createGraph of [false, true]) {
+              run(true, createGraph).forEach((t, i) => assertClose(t, ref[i], {
+                ...(i === 0 || i >= 4 ? { rtol: 0, atol: 0 } : tol), msg: `${backend} ${dtype} ${shape} training=${training} createGraph=${createGraph} output ${i}`,
+              }));
+            }
+          }
+        }
+      }
+    } finally {
+      nb.backend.setBackend(prev);
+    }
+  }
+});
+
+test("Sequential runs BatchNorm → ReLU fused, with the same result, and summary() still sees both layers", () => {
+  nb.manualSeed(3);
+  const seq = new nb.nn.Sequential(new nb.nn.Conv2d(2, 4, 3), new nb.nn.BatchNorm2d(4), new nb.nn.ReLU(), new nb.nn.Flatten(), new nb.nn.Linear(4 * 4 * 4, 3));
+  const x = nb.randn([5, 2, 6, 6]);
+  const manual = () => (seq.at(4).forward(seq.at(3).forward(seq.at(1).forward(seq.at(0).forward(x)).relu())));
+  seq.eval();
+  assertClose(seq.forward(x), manual(), { rtol: 0, atol: 0, msg: "eval" });
+  const s = nb.models.summary(seq, [2, 6, 6]);
+  assert.ok(s.layers.some((l) => l.type === "ReLU") && s.layers.some((l) => l.type === "BatchNorm2d"), "summary lists the BatchNorm2d and the ReLU");
+});
+
 test("gradcheck detects a wrong backward rule", () => {
   // A function whose recorded gradient is deliberately wrong: x·stop(x) has gradient x, not 2x.
   const x = r64([3], 1);
@@ -139,6 +185,11 @@ const ggCases: Record<string, [(...x: T[]) => T, () => T[]]> = {
   batchNorm_eval: [
     (x, w) => F.batchNorm(x, nb.tensor([0.1, -0.2], { dtype: "float64" }), nb.tensor([0.5, 2], { dtype: "float64" }), { weight: w }).tanh(),
     () => [r64([3, 2, 2], 1), r64([2], 2)],
+  ],
+  // with a fused ReLU (Sequential's BatchNorm → ReLU): the recorded backward masks g as relu's rule does
+  batchNormRelu_train: [
+    (x, w, b) => batchNormMaybeRelu(x, null, null, { weight: w, bias: b, training: true }, true).tanh(),
+    () => [r64([3, 2, 2], 1), r64([2], 2), r64([2], 3)],
   ],
 };
 

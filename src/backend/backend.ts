@@ -98,15 +98,16 @@ export interface Backend {
   maxPool2dIndices(x: TypedArray, g: Im2colGeometry, idx: Int32Array, values?: TypedArray | null): void;
   /** Per-channel mean and biased variance of x viewed as [n, c, inner], accumulated in double. */
   batchNormStats(x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, variance: Float64Array): void;
-  /** out = x·scale[ch] + shift[ch] over x viewed as [n, c, inner]. */
-  channelAffine(x: TypedArray, n: number, c: number, inner: number, scale: Float64Array, shift: Float64Array, out: TypedArray): void;
+  /** out = x·scale[ch] + shift[ch] over x viewed as [n, c, inner]; with `relu`, max(·, 0) of it (NaN stays NaN). */
+  channelAffine(x: TypedArray, n: number, c: number, inner: number, scale: Float64Array, shift: Float64Array, out: TypedArray, relu?: boolean): void;
   /**
    * Batch-norm backward over [n, c, inner] given the saved mean and invstd: sumG = Σgy and sumGXhat = Σgy·x̂
    * per channel, and, when gx is given, gx = scale·(gy − Σgy/M − x̂·Σgy·x̂/M) (training, M = n·inner) or
-   * scale·gy (fixed statistics), where scale = γ·invstd.
+   * scale·gy (fixed statistics), where scale = γ·invstd. With `reluOut` (the output of a fused ReLU), gy is
+   * first masked as ReLU's backward does: gy·(reluOut > 0 ? 1 : 0).
    */
   batchNormBackward(gy: TypedArray, x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, invstd: Float64Array,
-    scale: Float64Array, training: boolean, gx: TypedArray | null, sumG: Float64Array, sumGXhat: Float64Array): void;
+    scale: Float64Array, training: boolean, gx: TypedArray | null, sumG: Float64Array, sumGXhat: Float64Array, reluOut?: TypedArray | null): void;
   /** One Adam / AdamW update of a parameter and its moments, in place (maxExpAvgSq for AMSGrad). */
   adamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, maxExpAvgSq: TypedArray | null, h: AdamUpdate): void;
   /** One SGD update of a parameter (and its momentum buffer when momentum ≠ 0), in place. */

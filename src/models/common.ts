@@ -26,7 +26,7 @@ export class BasicConv2d extends Module {
     this.bn = new BatchNorm2d(outCh, { eps });
   }
   forward(x: Tensor): Tensor {
-    return relu(this.bn.forward(this.conv.forward(x)));
+    return this.bn.forwardRelu(this.conv.forward(x));
   }
 }
 

@@ -25,8 +25,8 @@ class DenseLayer extends Module {
     this.conv2 = new Conv2d(bnSize * growth, growth, 3, { padding: 1, bias: false });
   }
   forward(x: Tensor): Tensor {
-    const b = this.conv1.forward(relu(this.norm1.forward(x)));
-    const out = this.conv2.forward(relu(this.norm2.forward(b)));
+    const b = this.conv1.forward(this.norm1.forwardRelu(x));
+    const out = this.conv2.forward(this.norm2.forwardRelu(b));
     return this.dropRate > 0 ? dropout(out, this.dropRate, this.training) : out;
   }
 }

@@ -30,7 +30,7 @@ export class BasicBlock extends Module {
     this.downsample = downsample;
   }
   forward(x: Tensor): Tensor {
-    const out = this.bn2.forward(this.conv2.forward(relu(this.bn1.forward(this.conv1.forward(x)))));
+    const out = this.bn2.forward(this.conv2.forward(this.bn1.forwardRelu(this.conv1.forward(x))));
     return relu(add(out, this.downsample ? this.downsample.forward(x) : x));
   }
 }
@@ -49,8 +49,8 @@ export class Bottleneck extends Module {
     this.downsample = downsample;
   }
   forward(x: Tensor): Tensor {
-    let out = relu(this.bn1.forward(this.conv1.forward(x)));
-    out = relu(this.bn2.forward(this.conv2.forward(out)));
+    let out = this.bn1.forwardRelu(this.conv1.forward(x));
+    out = this.bn2.forwardRelu(this.conv2.forward(out));
     out = this.bn3.forward(this.conv3.forward(out));
     return relu(add(out, this.downsample ? this.downsample.forward(x) : x));
   }
@@ -68,9 +68,9 @@ export class PreActBlock extends Module {
     this.downsample = downsample;
   }
   forward(x: Tensor): Tensor {
-    const pre = relu(this.bn1.forward(x));
+    const pre = this.bn1.forwardRelu(x);
     const shortcut = this.downsample ? this.downsample.forward(pre) : x;
-    const out = this.conv2.forward(relu(this.bn2.forward(this.conv1.forward(pre))));
+    const out = this.conv2.forward(this.bn2.forwardRelu(this.conv1.forward(pre)));
     return add(out, shortcut);
   }
 }
@@ -88,11 +88,11 @@ export class PreActBottleneck extends Module {
     this.downsample = downsample;
   }
   forward(x: Tensor): Tensor {
-    const pre = relu(this.bn1.forward(x));
+    const pre = this.bn1.forwardRelu(x);
     const shortcut = this.downsample ? this.downsample.forward(pre) : x;
     let out = this.conv1.forward(pre);
-    out = this.conv2.forward(relu(this.bn2.forward(out)));
-    out = this.conv3.forward(relu(this.bn3.forward(out)));
+    out = this.conv2.forward(this.bn2.forwardRelu(out));
+    out = this.conv3.forward(this.bn3.forwardRelu(out));
     return add(out, shortcut);
   }
 }
@@ -161,10 +161,10 @@ export class ResNet extends Module {
 
   forward(x: Tensor): Tensor {
     let h = this.conv1.forward(x); // [N, 64, H/2, W/2]
-    if (this.bn1) h = relu(this.bn1.forward(h));
+    if (this.bn1) h = this.bn1.forwardRelu(h);
     h = this.maxpool.forward(h); // [N, 64, H/4, W/4]
     h = this.layer4.forward(this.layer3.forward(this.layer2.forward(this.layer1.forward(h)))); // [N, 512·e, H/32, W/32]
-    if (this.bn_final) h = relu(this.bn_final.forward(h));
+    if (this.bn_final) h = this.bn_final.forwardRelu(h);
     return this.fc.forward(flatten(this.avgpool.forward(h), 1)); // [N, classes]
   }
 }

@@ -48,6 +48,15 @@ export interface BatchNormOptions {
  * backward pass is itself recorded (createGraph), the same gradients are built from differentiable ops.
  */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions = {}): Tensor {
+  return batchNormMaybeRelu(x, runningMean, runningVar, opts, false);
+}
+
+/**
+ * batchNorm, then (with `relu`) max(·, 0) fused into the same primitive: the same values and gradients as
+ * relu(batchNorm(x)) with one pass over the activations instead of two in each direction. Used by
+ * Sequential for a BatchNorm followed by a ReLU, and by the zoo's blocks.
+ */
+export function batchNormMaybeRelu(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions, relu: boolean): Tensor {
   if (x.ndim < 2) throw new RangeError(`batchNorm: expected input of at least 2 dims (N, C, ...), got ${fmt(x.shape)}`);
   if (!isFloating(x.dtype)) throw new TypeError(`batchNorm: expected a float32 or float64 input, got ${x.dtype}`);
   const c = x.shape[1];
@@ -76,7 +85,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   const weight = opts.weight ?? full([c], 1, { dtype: x.dtype });
   const bias = opts.bias ?? full([c], 0, { dtype: x.dtype });
   const differentiable = (g: Tensor) => batchNormGradients(g, x, weight, bias, training ? null : { mean, invstd }, eps);
-  return P.batchNormPrim(x, weight, bias, { n, c, inner, mean, invstd, training, differentiable });
+  return P.batchNormPrim(x, weight, bias, { n, c, inner, mean, invstd, training, relu, differentiable });
 }
 
 /**

@@ -41,6 +41,8 @@ export interface BatchNormAttrs {
   mean: Float64Array; invstd: Float64Array;
   /** Batch statistics (their dependence on x is part of the gradient) or fixed running ones. */
   training: boolean;
+  /** A ReLU fused after the batch norm: y = max(bn(x), 0), one pass instead of two each way. */
+  relu: boolean;
   /** The same three gradients as differentiable ops, used when the backward pass is itself recorded (createGraph). */
   differentiable: (g: Tensor) => (Tensor | null)[];
 }
@@ -325,7 +327,7 @@ export function conv2dBackwardWeightPrim(x: Tensor, gy: Tensor, geom: ConvGeomet
   return record("conv2dBackwardWeight", [x, gy], out, { geom });
 }
 
-/** y = (x − mean)·invstd·weight + bias per channel, in one pass; weight and bias are [c] tensors. */
+/** y = (x − mean)·invstd·weight + bias per channel (then max(y, 0) with attrs.relu), in one pass; weight and bias are [c] tensors. */
 export function batchNormPrim(x: Tensor, weight: Tensor, bias: Tensor, attrs: BatchNormAttrs): Tensor {
   const { n, c, inner, mean, invstd } = attrs;
   const scale = new Float64Array(c), shift = new Float64Array(c);
@@ -334,7 +336,7 @@ export function batchNormPrim(x: Tensor, weight: Tensor, bias: Tensor, attrs: Ba
     shift[ch] = bias.data[ch] - mean[ch] * scale[ch];
   }
   const out = allocOut(x.dtype, x.shape);
-  getBackend().channelAffine(x.data, n, c, inner, scale, shift, out.data);
+  getBackend().channelAffine(x.data, n, c, inner, scale, shift, out.data, attrs.relu);
   return record("batchNorm", [x, weight, bias], out, attrs);
 }
 
@@ -444,14 +446,16 @@ const vjps: { [P in Prim]: Vjp<P> } = {
     needs(x) ? conv2dBackwardInputPrim(gy, g, geom) : null,
     needs(gy) ? conv2dPrim(x, g, geom) : null,
   ],
-  batchNorm: (g, { inputs: [x, w, b], attrs }) => {
-    if (isGradEnabled()) return attrs.differentiable(g);
+  batchNorm: (g, { inputs: [x, w, b], out, attrs }) => {
+    // a fused ReLU's backward first (as the relu rule: g·step(y)), then batch norm's
+    if (isGradEnabled()) return attrs.differentiable(attrs.relu ? mul(g, stepMask(out)) : g);
     const { n, c, inner, mean, invstd, training } = attrs;
     const scale = new Float64Array(c);
     for (let ch = 0; ch < c; ch++) scale[ch] = invstd[ch] * w.data[ch];
     const gx = needs(x) ? allocOut(x.dtype, x.shape) : null;
     const sumG = new Float64Array(c), sumGXhat = new Float64Array(c);
-    getBackend().batchNormBackward(g.data, x.data, n, c, inner, mean, invstd, scale, training, gx ? gx.data : null, sumG, sumGXhat);
+    getBackend().batchNormBackward(g.data, x.data, n, c, inner, mean, invstd, scale, training, gx ? gx.data : null, sumG, sumGXhat,
+      attrs.relu ? out.data : null);
     const perChannel = (v: Float64Array, like: Tensor) => {
       const t = alloc(like.dtype, [c]);
       t.data.set(v);

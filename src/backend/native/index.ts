@@ -31,9 +31,9 @@ interface Addon {
   adamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, maxExpAvgSq: TypedArray | null, hyper: Float64Array): void;
   sgdUpdate(param: TypedArray, grad: TypedArray, momentumBuffer: TypedArray | null, hyper: Float64Array): void;
   batchNormStats(x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, variance: Float64Array): void;
-  channelAffine(x: TypedArray, n: number, c: number, inner: number, scale: Float64Array, shift: Float64Array, out: TypedArray): void;
+  channelAffine(x: TypedArray, n: number, c: number, inner: number, scale: Float64Array, shift: Float64Array, out: TypedArray, relu: boolean): void;
   batchNormBackward(gy: TypedArray, x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, invstd: Float64Array,
-    scale: Float64Array, training: boolean, gx: TypedArray | null, sumG: Float64Array, sumGXhat: Float64Array): void;
+    scale: Float64Array, training: boolean, gx: TypedArray | null, sumG: Float64Array, sumGXhat: Float64Array, reluOut: TypedArray | null): void;
 }
 
 /** The geometry as the addon reads it: [n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, o, groups]. */
@@ -129,12 +129,12 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
       : addon.sgdUpdate(param, grad, buf, Float64Array.of(h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov ? 1 : 0, h.maximize ? 1 : 0, h.first ? 1 : 0))),
     batchNormStats: (x, n, c, inner, mean, variance) =>
       (sameFloat(x) ? addon.batchNormStats(x, n, c, inner, mean, variance) : jsBackend.batchNormStats(x, n, c, inner, mean, variance)),
-    channelAffine: (x, n, c, inner, scale, shift, out) =>
-      (sameFloat(x, out) ? addon.channelAffine(x, n, c, inner, scale, shift, out) : jsBackend.channelAffine(x, n, c, inner, scale, shift, out)),
-    batchNormBackward: (gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat) =>
-      (sameFloat(gy, x, ...(gx ? [gx] : []))
-        ? addon.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat)
-        : jsBackend.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat)),
+    channelAffine: (x, n, c, inner, scale, shift, out, relu = false) =>
+      (sameFloat(x, out) ? addon.channelAffine(x, n, c, inner, scale, shift, out, relu) : jsBackend.channelAffine(x, n, c, inner, scale, shift, out, relu)),
+    batchNormBackward: (gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut = null) =>
+      (sameFloat(gy, x, ...(gx ? [gx] : []), ...(reluOut ? [reluOut] : []))
+        ? addon.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut)
+        : jsBackend.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut)),
     argReduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array
       ? jsBackend.argReduce(op, x, outer, size, inner, out) : addon.reduce(op === "argmax" ? 0 : 1, x, outer, size, inner, out)),
   };

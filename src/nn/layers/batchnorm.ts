@@ -3,8 +3,9 @@
 import { Tensor } from "../../tensor/tensor.js";
 import { fmt } from "../../tensor/shape.js";
 import { Module, Parameter } from "../module.js";
-import { batchNorm } from "../functional-layers.js";
+import { batchNormMaybeRelu } from "../functional-layers.js";
 import { ones, zeros } from "../../ops/creation.js";
+import { relu } from "../../ops/basic.js";
 import { pyBool, pyNum } from "./util.js";
 import type { DType } from "../../tensor/dtype.js";
 
@@ -19,7 +20,7 @@ export interface BatchNormLayerOptions {
   dtype?: DType;
 }
 
-abstract class BatchNormBase extends Module {
+export abstract class BatchNormBase extends Module {
   weight: Parameter | null;
   bias: Parameter | null;
   readonly eps: number;
@@ -53,6 +54,20 @@ abstract class BatchNormBase extends Module {
   get numBatchesTracked(): Tensor | null { return this.getBuffer("num_batches_tracked"); }
 
   forward(x: Tensor): Tensor {
+    return this.run(x, false);
+  }
+
+  /**
+   * relu(this.forward(x)) as one fused primitive (same values and gradients, one pass over the
+   * activations each way). Falls back to the two calls when `forward` has been replaced on this instance
+   * (summary() and user wrappers see every call they expect).
+   */
+  forwardRelu(x: Tensor): Tensor {
+    if (Object.prototype.hasOwnProperty.call(this, "forward") || this.forward !== BatchNormBase.prototype.forward) return relu(this.forward(x));
+    return this.run(x, true);
+  }
+
+  private run(x: Tensor, fuseRelu: boolean): Tensor {
     if (!this.validDims.includes(x.ndim)) {
       throw new RangeError(`${this.constructor.name}: expected ${this.validDims.map((d) => `${d}D`).join(" or ")} input, got ${x.ndim}D input ${fmt(x.shape)}`);
     }
@@ -67,9 +82,9 @@ abstract class BatchNormBase extends Module {
     }
     const useBatch = this.training || this.runningMean === null;
     const track = !this.training || this.trackRunningStats;
-    return batchNorm(x, track ? this.runningMean : null, track ? this.runningVar : null, {
+    return batchNormMaybeRelu(x, track ? this.runningMean : null, track ? this.runningVar : null, {
       weight: this.weight, bias: this.bias, training: useBatch, momentum: factor, eps: this.eps,
-    });
+    }, fuseRelu);
   }
 
   override extraRepr(): string {

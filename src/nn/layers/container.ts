@@ -2,6 +2,8 @@
 
 import { Tensor } from "../../tensor/tensor.js";
 import { Module } from "../module.js";
+import { BatchNormBase } from "./batchnorm.js";
+import { ReLU } from "./simple.js";
 
 /**
  * Runs its children in order. Children are keyed "0", "1", … (PyTorch's state-dict keys).
@@ -34,9 +36,22 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    for (const m of this.children()) x = m.forward(x);
+    const kids = this.children();
+    for (let i = 0; i < kids.length; i++) {
+      const m = kids[i];
+      // a batch norm followed by a plain ReLU runs as one fused primitive (same values and gradients)
+      if (m instanceof BatchNormBase && isPlainRelu(kids[i + 1])) {
+        x = m.forwardRelu(x);
+        i++;
+      } else x = m.forward(x);
+    }
     return x;
   }
+}
+
+/** A ReLU module whose forward is the class's own (not replaced on the instance, e.g. by summary()). */
+function isPlainRelu(m: Module | undefined): boolean {
+  return m !== undefined && m.constructor === ReLU && !Object.prototype.hasOwnProperty.call(m, "forward");
 }
 
 /** A list of modules, registered as children "0", "1", …; not callable itself. */
