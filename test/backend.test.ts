@@ -98,6 +98,9 @@ for (const name of others) {
       [[4, 1, 12, 12], [6, 1, 5, 5], { padding: 2 }],
       [[3, 6, 10, 10], [16, 6, 5, 5], {}],
       [[2, 5, 9, 11], [7, 5, 3, 3], { padding: 1, dilation: 2 }],
+      // 5×5 stride 1: the direct input gradient (shifted tap-column planes), also with dilation and
+      // unequal padding; and the direct weight gradient
+      [[2, 3, 11, 13], [4, 3, 5, 5], { padding: [3, 1], dilation: [1, 2] }],
     ];
     for (const [[xs, ws, opts], dtype] of cases.flatMap((c) => [[c, "float32"], [c, "float64"]] as const)) {
       const x = nb.randn(xs, { generator: g, dtype }), w = nb.randn(ws, { generator: g, dtype }), up = nb.randn([1], { generator: g, dtype });
