@@ -33,6 +33,7 @@
 #define NO_CONTRACT __attribute__((optimize("fp-contract=off")))
 #define NO_MEMCPY_IDIOM __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
 #define TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
 #define TARGET_AVX2 __attribute__((target("avx2,fma")))
 #else
@@ -1492,6 +1493,52 @@ static inline int MaxPoolPairsVec(const T* r0, const T* r1, int32_t at0, int32_t
   return ox;
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+// The same 2×2 windows for float32 with AVX-512: 16 outputs per step from 32 inputs of each row
+// (even/odd lanes split by one two-source permute), the row's last partial step under a lane mask, so
+// rows of 5–14 outputs (LeNet, the BN net) run vector code too. Returns the outputs done (all of them).
+TARGET_AVX512 static int MaxPoolPairsAvx512(const float* r0, const float* r1, int32_t at0, int32_t at1, int ow, int32_t* io, float* vo) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  for (int ox = 0; ox < ow; ox += 16) {
+    const int n = std::min(16, ow - ox);
+    const __mmask16 mo = (__mmask16)((1u << n) - 1);
+    // inputs 2·ox … 2·ox + 2n − 1 of each row: the first 16 and the next 16 under masks
+    const int in = 2 * n;
+    const __mmask16 m0 = (__mmask16)(in >= 16 ? 0xffffu : (1u << in) - 1), m1 = (__mmask16)(in <= 16 ? 0u : (1u << (in - 16)) - 1);
+    const __m512 a0 = _mm512_maskz_loadu_ps(m0, r0 + 2 * ox), a1 = _mm512_maskz_loadu_ps(m1, r0 + 2 * ox + 16);
+    const __m512 b0 = _mm512_maskz_loadu_ps(m0, r1 + 2 * ox), b1 = _mm512_maskz_loadu_ps(m1, r1 + 2 * ox + 16);
+    const __m512 t0 = _mm512_permutex2var_ps(a0, even, a1), t1 = _mm512_permutex2var_ps(a0, odd, a1);
+    const __m512 t2 = _mm512_permutex2var_ps(b0, even, b1), t3 = _mm512_permutex2var_ps(b0, odd, b1);
+    const __m512i col = _mm512_add_epi32(even, _mm512_set1_epi32(2 * ox));
+    __m512 b = t0;
+    __m512i k = _mm512_add_epi32(col, _mm512_set1_epi32(at0));
+    // taps in window order; a later tap wins only when strictly larger, or NaN over a non-NaN (a loop,
+    // not a lambda: GCC does not give lambdas the function's target attribute)
+    const __m512 taps[3] = {t1, t2, t3};
+    const int32_t ats[3] = {at0 + 1, at1, at1 + 1};
+    for (int q = 0; q < 3; q++) {
+      const __m512 t = taps[q];
+      const __mmask16 m = _mm512_cmp_ps_mask(t, b, _CMP_GT_OQ) | (_mm512_cmp_ps_mask(t, t, _CMP_UNORD_Q) & _mm512_cmp_ps_mask(b, b, _CMP_ORD_Q));
+      b = _mm512_mask_blend_ps(m, b, t);
+      k = _mm512_mask_blend_epi32(m, k, _mm512_add_epi32(col, _mm512_set1_epi32(ats[q])));
+    }
+    _mm512_mask_storeu_epi32(io + ox, mo, k);
+    if (vo) _mm512_mask_storeu_ps(vo + ox, mo, b);
+  }
+  return ow;
+}
+#endif
+
+template <typename T>
+static inline int MaxPoolPairs(const T* r0, const T* r1, int32_t at0, int32_t at1, int ow, int32_t* io, T* vo) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (std::is_same<T, float>::value && isa == Isa::kAvx512)
+    return MaxPoolPairsAvx512(reinterpret_cast<const float*>(r0), reinterpret_cast<const float*>(r1), at0, at1, ow, io, reinterpret_cast<float*>(vo));
+#endif
+  return MaxPoolPairsVec(r0, r1, at0, at1, ow, io, vo);
+}
+
 template <typename T>
 static void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx, T* vals) {
   const int64_t plane = (int64_t)g.h * g.w, L = (int64_t)g.oh * g.ow;
@@ -1542,7 +1589,7 @@ static void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx, T* vals) {
         const T* __restrict r1 = r0 + g.w;
         int32_t* __restrict io = idx + p * L + (int64_t)oy * g.ow;
         const int32_t at0 = 2 * oy * g.w, at1 = at0 + g.w;
-        int ox = MaxPoolPairsVec(r0, r1, at0, at1, g.ow, io, vals ? vals + p * L + (int64_t)oy * g.ow : nullptr);
+        int ox = MaxPoolPairs(r0, r1, at0, at1, g.ow, io, vals ? vals + p * L + (int64_t)oy * g.ow : nullptr);
         for (; ox < g.ow; ox++) {
           T b = r0[2 * ox];
           int32_t k = at0 + 2 * ox;
