@@ -2006,9 +2006,10 @@ static void BinaryStridedRows(int op, const T* a, const T* b, T* o, const int32_
   }
 }
 
-// Reduce the middle axis of [outer, size, inner]: 0 sum, 1 max, 2 min (NaN propagates); accumulates in double.
+// Reduce the middle axis of [outer, size, inner]: 0 sum, 1 max, 2 min (NaN propagates); accumulates in
+// double. Compiled per ISA (Reduce##ISA): the 8-lane double sums are one AVX-512 vector.
 template <typename T>
-static void ReduceLoop(int op, const T* x, int64_t outer, int64_t size, int64_t inner, T* out) {
+static inline __attribute__((always_inline)) void ReduceBody(int op, const T* x, int64_t outer, int64_t size, int64_t inner, T* out) {
   if (inner == 1) {  // reductions over the last dims: a register accumulator per row
     for (int64_t o = 0; o < outer; o++) {
       const T* base = x + o * size;
@@ -2044,6 +2045,20 @@ static void ReduceLoop(int op, const T* x, int64_t outer, int64_t size, int64_t 
     }
     for (int64_t i = 0; i < inner; i++) out[o * inner + i] = (T)acc[i];
   }
+}
+
+#define REDUCE_VARIANT(ISA, ATTR)                                                                   \
+  template <typename T>                                                                             \
+  ATTR void Reduce##ISA(int op, const T* x, int64_t outer, int64_t size, int64_t inner, T* out) {   \
+    ReduceBody<T>(op, x, outer, size, inner, out);                                                  \
+  }
+REDUCE_VARIANT(Avx512, TARGET_AVX512)
+REDUCE_VARIANT(Avx2, TARGET_AVX2)
+REDUCE_VARIANT(Portable, )
+
+template <typename T>
+static void ReduceLoop(int op, const T* x, int64_t outer, int64_t size, int64_t inner, T* out) {
+  ISA_CALL(Reduce, op, x, outer, size, inner, out);
 }
 
 // First index of the max (op 0) or min (op 1) along the middle axis; a NaN wins, as in PyTorch.

@@ -153,6 +153,33 @@ test("Sequential runs BatchNorm → ReLU fused, with the same result, and summar
   assert.ok(s.layers.some((l) => l.type === "ReLU") && s.layers.some((l) => l.type === "BatchNorm2d"), "summary lists the BatchNorm2d and the ReLU");
 });
 
+test("Sequential runs ReLU → MaxPool2d as max-pool → ReLU: the same values and input gradients, ties, negatives, NaN and padding included", () => {
+  const g = new nb.Generator(4);
+  for (const backend of nb.backend.listBackends()) {
+    const prev = nb.backend.getBackend().name;
+    nb.backend.setBackend(backend);
+    try {
+      for (const [k, opts] of [[2, {}], [3, { stride: 2, padding: 1, ceilMode: true }]] as const) {
+        // integers in [-3, 2]: many ties, many all-negative windows; a few NaNs
+        const vals = nb.randint(-3, 3, [3, 4, 9, 11], { generator: g }).toArray().flat(3) as number[];
+        vals.forEach((v, i) => { if (i % 53 === 7) vals[i] = Number.NaN; });
+        const x = nb.tensor(vals).reshape([3, 4, 9, 11]);
+        const seq = new nb.nn.Sequential(new nb.nn.ReLU(), new nb.nn.MaxPool2d(k, opts));
+        const run = (fused: boolean) => {
+          const xi = x.detach().requiresGrad_();
+          const y = fused ? seq.forward(xi) : F.maxPool2d(xi.relu(), k, opts);
+          y.mul(nb.arange(0, y.numel(), 1).reshape(y.shape)).sum().backward(); // a distinct gradient per window
+          return [y, xi.grad!];
+        };
+        const ref = run(false);
+        run(true).forEach((t, i) => assertClose(t, ref[i], { rtol: 0, atol: 0, equalNan: true, msg: `${backend} kernel ${k} output ${i}` }));
+      }
+    } finally {
+      nb.backend.setBackend(prev);
+    }
+  }
+});
+
 test("gradcheck detects a wrong backward rule", () => {
   // A function whose recorded gradient is deliberately wrong: x·stop(x) has gradient x, not 2x.
   const x = r64([3], 1);
