@@ -165,6 +165,30 @@ for (const name of others) {
       const [pr, po] = both(name, pool);
       pr.forEach((t, i) => nb.testing.assertClose(po[i], t, { rtol: 0, atol: 0, equalNan: true, msg: `${name} maxPool2d 2x2 ties ${dtype} ${i}` }));
     }
+    // the 2×2 pool backward written window by window: an index outside its window (not one a max-pool
+    // makes, but the scatter must stay right) sends its plane down the general path; windows that do not
+    // describe the rows are an error
+    {
+      const [planes, h, w, oh, ow] = [300, 9, 11, 4, 5]; // ≥ 4096 outputs: the native kernel, not its js fallback for small arrays
+      const idx = new Int32Array(planes * oh * ow), src = new Float32Array(planes * oh * ow).map((_, i) => i + 1);
+      for (let p = 0; p < planes; p++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) idx[(p * oh + i) * ow + j] = (2 * i + ((p + j) & 1)) * w + 2 * j + (i & 1);
+      idx[7 * oh * ow + 3] = h * w - 1; // plane 7: the last input, in no window
+      const windows = Int32Array.of(h, w, oh, ow);
+      const [r, o] = both(name, () => {
+        const out = new Float32Array(planes * h * w).fill(Number.NaN);
+        nb.backend.getBackend().scatterAdd(out, planes, h * w, 1, idx, oh * ow, src, true, windows);
+        return out;
+      });
+      assert.deepEqual(o, r, `${name} scatterAdd with 2×2 windows`);
+      const prevB = nb.backend.getBackend().name;
+      try {
+        nb.backend.setBackend(name);
+        assert.throws(() => nb.backend.getBackend().scatterAdd(new Float32Array(planes * h * w), planes, h * w, 1, idx, oh * ow, src, true, Int32Array.of(h, w, oh + 1, ow)),
+          /windows|bad arguments|lengths/);
+      } finally {
+        nb.backend.setBackend(prevB);
+      }
+    }
     const geom = { n: 2, c: 1, h: 4, w: 4, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, dh: 1, dw: 1, oh: 2, ow: 2 };
     const prev = nb.backend.getBackend().name;
     try {

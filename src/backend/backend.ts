@@ -70,8 +70,12 @@ export interface Backend {
   /**
    * out (pre-filled with the base) += src scattered along `axis`, the adjoint of gather. With `clear`, out's
    * contents are ignored: each outer row is zeroed just before its scatter (while it is in cache).
+   * `windows` [h, w, oh, ow] (with clear, inner 1) says each row is an h×w plane and index j = oy·ow + ox
+   * lies in the 2×2 window at (2·oy, 2·ox) — a 2×2 max-pool's backward, which a backend may write in one
+   * pass; an index outside its window is still scattered correctly.
    */
-  scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray, clear?: boolean): void;
+  scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray, clear?: boolean,
+    windows?: Int32Array | null): void;
   /**
    * Batched GEMM: for each batch b, C_b[M, N] = op(A_b)[M, K] · op(B_b)[K, N], where op transposes when
    * the flag is set and A_b starts at aBatchStrides·b (0 broadcasts one matrix over the batch).

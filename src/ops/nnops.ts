@@ -162,7 +162,11 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions = 
     // those indices, so the gradient scatters back to them
     const idx = allocateUninit("int32", g.n * g.oh * g.ow) as Int32Array, values = allocateUninit(x4.dtype, g.n * g.oh * g.ow);
     getBackend().maxPool2dIndices(x4.data, g, idx, values);
-    const m = P.gatherPrim(P.reshapePrim(x4, [g.n, g.h * g.w]), 1, new Tensor(idx, [g.n, g.oh * g.ow]), values); // [N·C, L]
+    // 2×2 windows at stride 2 inside the plane: the backward may write each plane in one pass
+    const pairs = g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.ph === 0 && g.pw === 0 && g.dh === 1 && g.dw === 1 &&
+      2 * g.oh <= g.h && 2 * g.ow <= g.w;
+    const windows = pairs ? Int32Array.of(g.h, g.w, g.oh, g.ow) : undefined;
+    const m = P.gatherPrim(P.reshapePrim(x4, [g.n, g.h * g.w]), 1, new Tensor(idx, [g.n, g.oh * g.ow]), values, windows); // [N·C, L]
     return P.reshapePrim(m, [x4.shape[0], x4.shape[1], g.oh, g.ow]);
   });
 }

@@ -24,8 +24,8 @@ export interface PrimAttrs {
   unslice: { dim: number; start: number; step: number; size: number };
   pad: { pads: [number, number][]; value: number };
   cat: { dim: number };
-  gather: { dim: number };
-  scatterAdd: { dim: number; size: number };
+  gather: { dim: number; windows?: Int32Array };
+  scatterAdd: { dim: number; size: number; windows?: Int32Array };
   matmul: { transA: boolean; transB: boolean };
   im2col: { geom: Im2colGeometry; padValue: number };
   col2im: { geom: Im2colGeometry };
@@ -242,7 +242,8 @@ export function catPrim(xs: Tensor[], dim: number): Tensor {
 }
 
 /** x's elements at idx along `dim`; `gathered`, when given, already holds them (a kernel that found the indices computed them too). */
-export function gatherPrim(x: Tensor, dim: number, idx: Tensor, gathered?: TypedArray): Tensor {
+/** `windows` [h, w, oh, ow]: the indices are a 2×2 max-pool's (see Backend.scatterAdd), passed on to the backward. */
+export function gatherPrim(x: Tensor, dim: number, idx: Tensor, gathered?: TypedArray, windows?: Int32Array): Tensor {
   const outer = numel(x.shape.slice(0, dim)), size = x.shape[dim], inner = numel(x.shape.slice(dim + 1));
   let out: Tensor;
   if (gathered) out = new Tensor(gathered, idx.shape);
@@ -250,15 +251,15 @@ export function gatherPrim(x: Tensor, dim: number, idx: Tensor, gathered?: Typed
     out = allocOut(x.dtype, idx.shape);
     getBackend().gather(x.data, outer, size, inner, idx.data as Int32Array, idx.shape[dim], out.data);
   }
-  return record("gather", [x, idx], out, { dim });
+  return record("gather", [x, idx], out, { dim, windows });
 }
 
-export function scatterAddPrim(src: Tensor, dim: number, idx: Tensor, size: number): Tensor {
+export function scatterAddPrim(src: Tensor, dim: number, idx: Tensor, size: number, windows?: Int32Array): Tensor {
   const shape = src.shape.map((s, i) => (i === dim ? size : s));
   const outer = numel(shape.slice(0, dim)), inner = numel(shape.slice(dim + 1));
   const out = allocOut(src.dtype, shape);
-  getBackend().scatterAdd(out.data, outer, size, inner, idx.data as Int32Array, idx.shape[dim], src.data, true);
-  return record("scatterAdd", [src, idx], out, { dim, size });
+  getBackend().scatterAdd(out.data, outer, size, inner, idx.data as Int32Array, idx.shape[dim], src.data, true, windows);
+  return record("scatterAdd", [src, idx], out, { dim, size, windows });
 }
 
 // ---------------------------------------------------------------- matmul and unfold
@@ -422,8 +423,8 @@ const vjps: { [P in Prim]: Vjp<P> } = {
       return r;
     });
   },
-  gather: (g, { inputs: [x, idx], attrs }) => [scatterAddPrim(g, attrs.dim, idx, x.shape[attrs.dim]), null],
-  scatterAdd: (g, { inputs: [, idx], attrs }) => [gatherPrim(g, attrs.dim, idx), null],
+  gather: (g, { inputs: [x, idx], attrs }) => [scatterAddPrim(g, attrs.dim, idx, x.shape[attrs.dim], attrs.windows), null],
+  scatterAdd: (g, { inputs: [, idx], attrs }) => [gatherPrim(g, attrs.dim, idx, undefined, attrs.windows), null],
   matmul: (g, { inputs: [a, b], attrs: { transA, transB } }) => [
     // C = op(A)·op(B): dop(A) = g·op(B)ᵀ, dop(B) = op(A)ᵀ·g, with the transposes folded into flags.
     needs(a) ? sumTo(transA ? matmulPrim(b, g, transB, true) : matmulPrim(g, b, false, !transB), a.shape) : null,

@@ -27,7 +27,8 @@ interface Addon {
   conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: Int32Array, gw: TypedArray): void;
   maxPool2dIndices(x: TypedArray, g: Int32Array, idx: Int32Array, values: TypedArray | null): void;
   gather(x: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, out: TypedArray): void;
-  scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray, clear: boolean): void;
+  scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray, clear: boolean,
+    windows: Int32Array | null): void;
   adamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, maxExpAvgSq: TypedArray | null, hyper: Float64Array): void;
   sgdUpdate(param: TypedArray, grad: TypedArray, momentumBuffer: TypedArray | null, hyper: Float64Array): void;
   batchNormStats(x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, variance: Float64Array): void;
@@ -122,8 +123,9 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
       ? addon.maxPool2dIndices(x, packGeometry(g), idx, values ?? null) : jsBackend.maxPool2dIndices(x, g, idx, values)),
     gather: (x, outer, size, inner, idx, idxSize, out) => (out.length < SMALL || !sameFloat(x, out)
       ? jsBackend.gather(x, outer, size, inner, idx, idxSize, out) : addon.gather(x, outer, size, inner, idx, idxSize, out)),
-    scatterAdd: (out, outer, size, inner, idx, idxSize, src, clear = false) => (src.length < SMALL || !sameFloat(out, src)
-      ? jsBackend.scatterAdd(out, outer, size, inner, idx, idxSize, src, clear) : addon.scatterAdd(out, outer, size, inner, idx, idxSize, src, clear)),
+    scatterAdd: (out, outer, size, inner, idx, idxSize, src, clear = false, windows = null) => (src.length < SMALL || !sameFloat(out, src)
+      ? jsBackend.scatterAdd(out, outer, size, inner, idx, idxSize, src, clear)
+      : addon.scatterAdd(out, outer, size, inner, idx, idxSize, src, clear, windows)),
     adamUpdate: (param, grad, m, v, vmax, h: AdamUpdate) => (param.length < SMALL_UPDATE || !sameFloat(param, grad, m, v, ...(vmax ? [vmax] : []))
       ? jsBackend.adamUpdate(param, grad, m, v, vmax, h)
       : addon.adamUpdate(param, grad, m, v, vmax, Float64Array.of(h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.step, h.decoupled ? 1 : 0, h.maximize ? 1 : 0))),
