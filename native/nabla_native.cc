@@ -1194,20 +1194,19 @@ static void DirectWgrad(const T* x, const T* gy, const Geom& g, int O, T* gw) {
   // a shifted plane holds every read of its taps: up to the last whole vector past P from the last row offset
   const int64_t planeK = std::max<int64_t>((int64_t)Hp * g.ow, rowOff[g.kh - 1] + (P + L - 1) / L * L) + L;
   const int64_t xStride = (int64_t)g.c * g.kw * planeK, wsize = (int64_t)O * J;
-  // groups of samples whose copies and gradients stay in L2 while every block sweeps them
+  // each thread takes an equal contiguous share of the samples (within one), in groups whose copies and
+  // gradients stay in L2 while every block sweeps them
   const int64_t perSample = (xStride + O * P) * (int64_t)sizeof(T);
   const int G = (int)std::max<int64_t>(1, std::min<int64_t>(g.n, (256 << 10) / perSample));
-  const int groups = (g.n + G - 1) / G;
   const double flops = 2.0 * O * J * P * g.n;
-  const int threads = flops < 2e6 ? 1 : std::min(pool->size(), groups);
+  const int threads = flops < 2e6 ? 1 : std::min(pool->size(), g.n);
   std::vector<T> vacc((size_t)threads * wsize * L, T(0));
   auto share = [&](int t) {
     std::vector<T> xk((size_t)G * xStride, T(0)), tails((size_t)G * O * L, T(0));
     T* va = vacc.data() + (int64_t)t * wsize * L;
-    for (int grp = t; grp < groups; grp += threads) {
-      const int b0 = grp * G, cnt = std::min(G, g.n - b0);
-      ISA_CALL(Wgrad, x, gy, g, O, b0, cnt, xk.data(), tails.data(), planeK, xStride, rowOff.data(), va);
-    }
+    const int s0 = (int)((int64_t)g.n * t / threads), s1 = (int)((int64_t)g.n * (t + 1) / threads);
+    for (int b0 = s0; b0 < s1; b0 += G)
+      ISA_CALL(Wgrad, x, gy, g, O, b0, std::min(G, s1 - b0), xk.data(), tails.data(), planeK, xStride, rowOff.data(), va);
   };
   if (threads == 1) share(0);
   else pool->Run(threads, share);
