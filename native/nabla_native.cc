@@ -26,12 +26,13 @@
 #include <vector>
 #include <type_traits>
 
-// Target attributes of the x86 variants; elsewhere (arm64) those variants compile as plain portable code
-// and are never selected by the runtime dispatch.
 // Per-function code generation settings: no FMA contraction (kernels that must match js bit for bit), and
 // no conversion of copy loops into memcpy calls (short rows, where the call costs more than the copy).
 #define NO_CONTRACT __attribute__((optimize("fp-contract=off")))
 #define NO_MEMCPY_IDIOM __attribute__((optimize("no-tree-loop-distribute-patterns")))
+
+// Target attributes of the x86 variants; elsewhere (arm64) those variants compile as plain portable code
+// and are never selected by the runtime dispatch.
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
@@ -727,9 +728,12 @@ static void DirectConv(const T* x, const T* w, bool flipped, int N, int C, int h
 // channels (measured against im2col + GEMM and Winograd on LeNet-5, the BN net and ResNet-18's first
 // layer: 1.3–2.1× faster there; with 1–3 output channels most of each 16-channel block is idle, and at
 // C·kh·kw = 400 the GEMM wins). NABLA_DIRECT=0 turns it off.
-static bool DirectFits(int64_t kk, int outChannels) {
+static bool DirectEnabled() {
   static const bool on = [] { const char* e = getenv("NABLA_DIRECT"); return !(e && e[0] == '0'); }();
-  return on && kk <= 320 && outChannels >= 4;
+  return on;
+}
+static bool DirectFits(int64_t kk, int outChannels) {
+  return DirectEnabled() && kk <= 320 && outChannels >= 4;
 }
 
 // ---------------------------------------------------------------- Winograd F(2×2, 3×3)
@@ -1179,9 +1183,9 @@ WGRAD_VARIANT(Avx512, TARGET_AVX512, 4, 6)
 WGRAD_VARIANT(Avx2, TARGET_AVX2, 2, 3)
 WGRAD_VARIANT(Portable, , 2, 2)
 
-// Used for stride-1 ungrouped layers with C·kh·kw ≤ 320 (see DirectFits) and at most 64 output channels.
+// Used for stride-1 ungrouped layers with C·kh·kw ≤ 320 (as the direct forward) and at most 64 output channels.
 static bool DirectWgradFits(const Geom& g, int O, int groups) {
-  return groups == 1 && g.sh == 1 && g.sw == 1 && DirectFits((int64_t)g.c * g.kh * g.kw, 4) && O <= 64;
+  return DirectEnabled() && groups == 1 && g.sh == 1 && g.sw == 1 && (int64_t)g.c * g.kh * g.kw <= 320 && O <= 64;
 }
 
 template <typename T>
@@ -1290,8 +1294,7 @@ DGRAD_VARIANT(Portable, , 3, 1)
 // and few weights per input channel (O·kh·kw ≤ 400). For 3×3 layers the flipped path stays faster
 // (BN-net conv2: 1.39 against 1.63 ms).
 static bool DirectDgradFits(const Geom& g, int O, int groups) {
-  static const bool on = [] { const char* e = getenv("NABLA_DIRECT"); return !(e && e[0] == '0'); }();
-  return on && groups == 1 && g.sh == 1 && g.sw == 1 && g.kw >= 5 && g.c * g.kw <= 64 && (int64_t)O * g.kh * g.kw <= 400;
+  return DirectEnabled() && groups == 1 && g.sh == 1 && g.sw == 1 && g.kw >= 5 && g.c * g.kw <= 64 && (int64_t)O * g.kh * g.kw <= 400;
 }
 
 template <typename T>
@@ -1705,8 +1708,8 @@ struct Sum8 {
   double Total() const { return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])); }
 };
 
-// 8 consecutive elements as doubles (one vector load and one conversion; built lane by lane, GCC loads
-// them one scalar at a time).
+// 8 consecutive elements as doubles: one vector load and one conversion (written lane by lane, the sums
+// were compiled to 8 scalar loads and inserts per step).
 template <typename T>
 static inline __attribute__((always_inline)) d8 Load8(const T* p) {
   typedef T t8 __attribute__((vector_size(8 * sizeof(T))));

@@ -108,38 +108,45 @@ test("batch norm: the fused backward kernel equals the differentiable rebuild (c
   }
 });
 
-test("batch norm with a fused ReLU equals relu(batchNorm): values, gradients (kernel and createGraph rebuild), running statistics; on every backend", () => {
-  const g = new nb.Generator(8);
+/** Run fn with each registered backend current in turn (the previous one restored after). */
+function onEveryBackend(fn: (backend: string) => void): void {
   for (const backend of nb.backend.listBackends()) {
     const prev = nb.backend.getBackend().name;
     nb.backend.setBackend(backend);
     try {
-      for (const dtype of ["float32", "float64"] as const) {
-        for (const shape of [[16, 8, 6, 6], [32, 12]]) {
-          const c = shape[1];
-          const x = nb.randn(shape, { generator: g, dtype }).mul(2), w = nb.randn([c], { generator: g, dtype }), b = nb.randn([c], { generator: g, dtype });
-          const up = nb.randn(shape, { generator: g, dtype });
-          for (const training of [true, false]) {
-            const rm0 = nb.randn([c], { generator: g, dtype }), rv0 = nb.rand([c], { generator: g, dtype }).add(0.5);
-            const run = (fused: boolean, createGraph: boolean) => {
-              const xi = x.detach().requiresGrad_(), wi = w.detach().requiresGrad_(), bi = b.detach().requiresGrad_();
-              const rm = rm0.clone(), rv = rv0.clone(), opts = { weight: wi, bias: bi, training };
-              const y = fused ? batchNormMaybeRelu(xi, rm, rv, opts, true) : F.batchNorm(xi, rm, rv, opts).relu();
-              return [y.detach(), ...nb.autograd.grad(y.mul(up).sum(), [xi, wi, bi], { createGraph }), rm, rv];
-            };
-            const ref = run(false, false), tol = dtype === "float32" ? { rtol: 1e-5, atol: 1e-5 } : { rtol: 1e-12, atol: 1e-12 };
-            for (const createGraph of [false, true]) {
-              run(true, createGraph).forEach((t, i) => assertClose(t, ref[i], {
-                ...(i === 0 || i >= 4 ? { rtol: 0, atol: 0 } : tol), msg: `${backend} ${dtype} ${shape} training=${training} createGraph=${createGraph} output ${i}`,
-              }));
-            }
-          }
-        }
-      }
+      fn(backend);
     } finally {
       nb.backend.setBackend(prev);
     }
   }
+}
+
+test("batch norm with a fused ReLU equals relu(batchNorm): values, gradients (kernel and createGraph rebuild), running statistics; on every backend", () => {
+  const g = new nb.Generator(8);
+  onEveryBackend((backend) => {
+    for (const dtype of ["float32", "float64"] as const) {
+      for (const shape of [[16, 8, 6, 6], [32, 12]]) {
+        const c = shape[1];
+        const x = nb.randn(shape, { generator: g, dtype }).mul(2), w = nb.randn([c], { generator: g, dtype }), b = nb.randn([c], { generator: g, dtype });
+        const up = nb.randn(shape, { generator: g, dtype });
+        for (const training of [true, false]) {
+          const rm0 = nb.randn([c], { generator: g, dtype }), rv0 = nb.rand([c], { generator: g, dtype }).add(0.5);
+          const run = (fused: boolean, createGraph: boolean) => {
+            const xi = x.detach().requiresGrad_(), wi = w.detach().requiresGrad_(), bi = b.detach().requiresGrad_();
+            const rm = rm0.clone(), rv = rv0.clone(), opts = { weight: wi, bias: bi, training };
+            const y = fused ? batchNormMaybeRelu(xi, rm, rv, opts, true) : F.batchNorm(xi, rm, rv, opts).relu();
+            return [y.detach(), ...nb.autograd.grad(y.mul(up).sum(), [xi, wi, bi], { createGraph }), rm, rv];
+          };
+          const ref = run(false, false), tol = dtype === "float32" ? { rtol: 1e-5, atol: 1e-5 } : { rtol: 1e-12, atol: 1e-12 };
+          for (const createGraph of [false, true]) {
+            run(true, createGraph).forEach((t, i) => assertClose(t, ref[i], {
+              ...(i === 0 || i >= 4 ? { rtol: 0, atol: 0 } : tol), msg: `${backend} ${dtype} ${shape} training=${training} createGraph=${createGraph} output ${i}`,
+            }));
+          }
+        }
+      }
+    }
+  });
 });
 
 test("Sequential runs BatchNorm → ReLU fused, with the same result, and summary() still sees both layers", () => {
@@ -155,29 +162,23 @@ test("Sequential runs BatchNorm → ReLU fused, with the same result, and summar
 
 test("Sequential runs ReLU → MaxPool2d as max-pool → ReLU: the same values and input gradients, ties, negatives, NaN and padding included", () => {
   const g = new nb.Generator(4);
-  for (const backend of nb.backend.listBackends()) {
-    const prev = nb.backend.getBackend().name;
-    nb.backend.setBackend(backend);
-    try {
-      for (const [k, opts] of [[2, {}], [3, { stride: 2, padding: 1, ceilMode: true }]] as const) {
-        // integers in [-3, 2]: many ties, many all-negative windows; a few NaNs
-        const vals = nb.randint(-3, 3, [3, 4, 9, 11], { generator: g }).toArray().flat(3) as number[];
-        vals.forEach((v, i) => { if (i % 53 === 7) vals[i] = Number.NaN; });
-        const x = nb.tensor(vals).reshape([3, 4, 9, 11]);
-        const seq = new nb.nn.Sequential(new nb.nn.ReLU(), new nb.nn.MaxPool2d(k, opts));
-        const run = (fused: boolean) => {
-          const xi = x.detach().requiresGrad_();
-          const y = fused ? seq.forward(xi) : F.maxPool2d(xi.relu(), k, opts);
-          y.mul(nb.arange(0, y.numel(), 1).reshape(y.shape)).sum().backward(); // a distinct gradient per window
-          return [y, xi.grad!];
-        };
-        const ref = run(false);
-        run(true).forEach((t, i) => assertClose(t, ref[i], { rtol: 0, atol: 0, equalNan: true, msg: `${backend} kernel ${k} output ${i}` }));
-      }
-    } finally {
-      nb.backend.setBackend(prev);
+  onEveryBackend((backend) => {
+    for (const [k, opts] of [[2, {}], [3, { stride: 2, padding: 1, ceilMode: true }]] as const) {
+      // integers in [-3, 2]: many ties, many all-negative windows; a few NaNs
+      const vals = nb.randint(-3, 3, [3, 4, 9, 11], { generator: g }).toArray().flat(3) as number[];
+      vals.forEach((v, i) => { if (i % 53 === 7) vals[i] = Number.NaN; });
+      const x = nb.tensor(vals).reshape([3, 4, 9, 11]);
+      const seq = new nb.nn.Sequential(new nb.nn.ReLU(), new nb.nn.MaxPool2d(k, opts));
+      const run = (fused: boolean) => {
+        const xi = x.detach().requiresGrad_();
+        const y = fused ? seq.forward(xi) : F.maxPool2d(xi.relu(), k, opts);
+        y.mul(nb.arange(0, y.numel(), 1).reshape(y.shape)).sum().backward(); // a distinct gradient per window
+        return [y, xi.grad!];
+      };
+      const ref = run(false);
+      run(true).forEach((t, i) => assertClose(t, ref[i], { rtol: 0, atol: 0, equalNan: true, msg: `${backend} kernel ${k} output ${i}` }));
     }
-  }
+  });
 });
 
 test("gradcheck detects a wrong backward rule", () => {

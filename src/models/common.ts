@@ -6,7 +6,6 @@ import { Conv2d, type Conv2dLayerOptions } from "../nn/layers/conv.js";
 import { BatchNorm2d } from "../nn/layers/batchnorm.js";
 import { Linear } from "../nn/layers/linear.js";
 import { constant, kaimingNormal, normal, truncNormal } from "../nn/init.js";
-import { relu } from "../ops/basic.js";
 
 /** Options every factory takes. */
 export interface ModelOptions {
