@@ -11,8 +11,10 @@ const PY = "/usr/bin/python3";
 const hasTorch = existsSync(PY) && (() => { try { execFileSync(PY, ["-c", "import torch"], { stdio: "ignore" }); return true; } catch { return false; } })();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** Median time of `reps` calls after a warm-up of at least 2 calls and 0.5 s (the JIT, the allocator and
+ * the caches reach their steady state; a training run takes thousands of steps). PyTorch gets the same rule. */
 function timeIt(fn: () => void, reps: number): number {
-  fn();
+  for (let i = 0, t0 = performance.now(); i < 2 || performance.now() - t0 < 500; i++) fn();
   const ts: number[] = [];
   for (let i = 0; i < reps; i++) { const t0 = performance.now(); fn(); ts.push((performance.now() - t0) / 1000); }
   return median(ts);
@@ -80,7 +82,10 @@ def infer():
     with torch.no_grad(): m(x)
 out = {}
 for name, fn in (("train", train), ("infer", infer)):
-    m.train(name == "train"); fn()
+    m.train(name == "train")
+    i, t0 = 0, time.perf_counter()
+    while i < 2 or time.perf_counter() - t0 < 0.5:  # the same warm-up as nabla's timeIt
+        fn(); i += 1
     ts = []
     for _ in range(${steps}):
         t = time.perf_counter(); fn(); ts.append(time.perf_counter() - t)
