@@ -679,12 +679,14 @@ static inline __attribute__((always_inline)) void DirectConvSample(const T* wt, 
   }
 }
 
-// `narrow` 0 / 1 / 2: OB, OB/2 or OB/4 channels per block at 1, 2 or 4 position vectors.
+// `narrow` 0 / 1 / 2: OB, OB/2 or OB/4 channels per block at 1, 2 or 4 position vectors; 3: 6 channels at
+// 2 position vectors (LeNet's 6-channel layer: no idle channel slot).
 #define DIRECT_VARIANT(NAME, ATTR, OB)                                                                                            \
   template <typename T>                                                                                                          \
   ATTR void NAME(const T* wt, int C, int O, int kh, int kw, int dh, int dw, int Hp, int Wp, int oh, int ow, T* xp, T* acc,       \
                  T* out, const T* bias, int narrow) {                                                                            \
-    if (narrow == 2) DirectConvSample<T, OB / 4, 4>(wt, C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp, acc, out, bias);               \
+    if (narrow == 3) DirectConvSample<T, 6, 2>(wt, C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp, acc, out, bias);                    \
+    else if (narrow == 2) DirectConvSample<T, OB / 4, 4>(wt, C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp, acc, out, bias);          \
     else if (narrow == 1) DirectConvSample<T, OB / 2, 2>(wt, C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp, acc, out, bias);          \
     else DirectConvSample<T, OB, 1>(wt, C, O, kh, kw, dh, dw, Hp, Wp, oh, ow, xp, acc, out, bias);                               \
   }
@@ -711,7 +713,7 @@ static void DirectConv(const T* x, const T* w, bool flipped, int N, int C, int h
   const int64_t xpSize = (int64_t)C * plane + (kh - 1) * dh * Wp + (kw - 1) * dw + 5 * L;
   // channels per block: the widest block that few output channels still fill
   const int OB = isa == Isa::kAvx512 ? 16 : 4;
-  const int narrow = O <= OB / 4 ? 2 : O <= OB / 2 ? 1 : 0;
+  const int narrow = isa == Isa::kAvx512 && O % 6 == 0 && O % 8 != 0 && O <= 24 ? 3 : O <= OB / 4 ? 2 : O <= OB / 2 ? 1 : 0;
   ParallelFor(N, 2.0 * O * C * taps * oh * ow, [&](int64_t b0, int64_t b1) {
     std::vector<T> xp((size_t)xpSize, T(0)), acc(16 * (size_t)Ppad);
     for (int64_t b = b0; b < b1; b++) {
