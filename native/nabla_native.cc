@@ -1175,15 +1175,34 @@ static inline __attribute__((always_inline)) NO_MEMCPY_IDIOM void WgradGroup(con
   WgradBlocks<T, RO, RT>(gy + (int64_t)b0 * O * P, tails, xk, cnt, O, g.c * g.kh * g.kw, g.kh * g.kw, g.kw, P, planeK, xStride, rowOff, vacc);
 }
 
-#define WGRAD_VARIANT(ISA, ATTR, RO, RT)                                                                                        \
+// Three block shapes (RO × RT) per ISA (AVX-512, AVX2, portable) of about the same register count; the
+// one that wastes least on partial blocks is chosen per layer (LeNet conv1, 6 × 25 weights: 6 × 4 instead
+// of 4 × 6; BN-net conv1, 16 × 9: 8 × 3).
+constexpr int kWgradShapes[3][3][2] = {{{4, 6}, {6, 4}, {8, 3}}, {{2, 3}, {3, 2}, {2, 3}}, {{2, 2}, {2, 2}, {2, 2}}};
+#define WGRAD_VARIANT(ISA, ATTR, K)                                                                                             \
   template <typename T>                                                                                                        \
   ATTR NO_MEMCPY_IDIOM void Wgrad##ISA(const T* x, const T* gy, const Geom& g, int O, int b0, int cnt, T* xk, T* tails,          \
-                                       int64_t planeK, int64_t xStride, const int64_t* rowOff, T* vacc) {                      \
-    WgradGroup<T, RO, RT>(x, gy, g, O, b0, cnt, xk, tails, planeK, xStride, rowOff, vacc);                                     \
+                                       int64_t planeK, int64_t xStride, const int64_t* rowOff, T* vacc, int shape) {           \
+    constexpr auto& s = kWgradShapes[K];                                                                                       \
+    if (shape == 1) WgradGroup<T, s[1][0], s[1][1]>(x, gy, g, O, b0, cnt, xk, tails, planeK, xStride, rowOff, vacc);          \
+    else if (shape == 2) WgradGroup<T, s[2][0], s[2][1]>(x, gy, g, O, b0, cnt, xk, tails, planeK, xStride, rowOff, vacc);     \
+    else WgradGroup<T, s[0][0], s[0][1]>(x, gy, g, O, b0, cnt, xk, tails, planeK, xStride, rowOff, vacc);                     \
   }
-WGRAD_VARIANT(Avx512, TARGET_AVX512, 4, 6)
-WGRAD_VARIANT(Avx2, TARGET_AVX2, 2, 3)
-WGRAD_VARIANT(Portable, , 2, 2)
+WGRAD_VARIANT(Avx512, TARGET_AVX512, 0)
+WGRAD_VARIANT(Avx2, TARGET_AVX2, 1)
+WGRAD_VARIANT(Portable, , 2)
+
+// The block shape (index into kWgradShapes[isa]) with the fewest computed-and-dropped sums for O × J outputs.
+static int WgradShape(int O, int J) {
+  const auto& shapes = kWgradShapes[isa == Isa::kAvx512 ? 0 : isa == Isa::kAvx2 ? 1 : 2];
+  int best = 0;
+  int64_t bestCells = -1;
+  for (int s = 0; s < 3; s++) {
+    const int64_t cells = (int64_t)((O + shapes[s][0] - 1) / shapes[s][0] * shapes[s][0]) * ((J + shapes[s][1] - 1) / shapes[s][1] * shapes[s][1]);
+    if (bestCells < 0 || cells < bestCells) best = s, bestCells = cells;
+  }
+  return best;
+}
 
 // Used for stride-1 ungrouped layers with C·kh·kw ≤ 320 (as the direct forward) and at most 64 output channels.
 static bool DirectWgradFits(const Geom& g, int O, int groups) {
@@ -1207,12 +1226,13 @@ static void DirectWgrad(const T* x, const T* gy, const Geom& g, int O, T* gw) {
   const double flops = 2.0 * O * J * P * g.n;
   const int threads = flops < 2e6 ? 1 : std::min(pool->size(), g.n);
   std::vector<T> vacc((size_t)threads * wsize * L, T(0));
+  const int shape = WgradShape(O, J);
   auto share = [&](int t) {
     std::vector<T> xk((size_t)G * xStride, T(0)), tails((size_t)G * O * L, T(0));
     T* va = vacc.data() + (int64_t)t * wsize * L;
     const int s0 = (int)((int64_t)g.n * t / threads), s1 = (int)((int64_t)g.n * (t + 1) / threads);
     for (int b0 = s0; b0 < s1; b0 += G)
-      ISA_CALL(Wgrad, x, gy, g, O, b0, std::min(G, s1 - b0), xk.data(), tails.data(), planeK, xStride, rowOff.data(), va);
+      ISA_CALL(Wgrad, x, gy, g, O, b0, std::min(G, s1 - b0), xk.data(), tails.data(), planeK, xStride, rowOff.data(), va, shape);
   };
   if (threads == 1) share(0);
   else pool->Run(threads, share);

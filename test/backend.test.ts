@@ -101,8 +101,10 @@ for (const name of others) {
       // 5×5 stride 1: the direct input gradient (shifted tap-column planes), also with dilation and
       // unequal padding; and the direct weight gradient
       [[2, 3, 11, 13], [4, 3, 5, 5], { padding: [3, 1], dilation: [1, 2] }],
-      // 12 output channels: two blocks of the 6-channel direct kernel
+      // 12 output channels: two blocks of the 6-channel direct kernel; 16 × 9 weights: the 8 × 3 blocks of
+      // the direct weight gradient (6 × 25 above takes its 6 × 4 blocks)
       [[2, 3, 10, 10], [12, 3, 3, 3], { padding: 1 }],
+      [[3, 1, 12, 12], [16, 1, 3, 3], { padding: 1 }],
     ];
     for (const [[xs, ws, opts], dtype] of cases.flatMap((c) => [[c, "float32"], [c, "float64"]] as const)) {
       const x = nb.randn(xs, { generator: g, dtype }), w = nb.randn(ws, { generator: g, dtype }), up = nb.randn([1], { generator: g, dtype });
