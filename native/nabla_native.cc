@@ -2389,23 +2389,22 @@ static napi_value GatherScatterN(napi_env env, napi_callback_info info) {
   Arr big, idx, small, win;
   bool clear = false, hasWin = false;
   if (!IsGather && argc >= 8) napi_get_value_bool(env, argv[7], &clear);
-  const size_t given = argc;
-  if (argc > 7) argc = 7;
-  int64_t outer = argc == 7 ? GetInt(env, argv[1]) : 0, size = argc == 7 ? GetInt(env, argv[2]) : 0, inner = argc == 7 ? GetInt(env, argv[3]) : 0;
-  int64_t idxSize = argc == 7 ? GetInt(env, argv[5]) : 0;
-  if (argc < 7 || !GetArr(env, argv[0], &big) || big.length != (size_t)(outer * size * inner) || !GetArr(env, argv[4], &idx) ||
+  const bool enough = argc >= 7;
+  int64_t outer = enough ? GetInt(env, argv[1]) : 0, size = enough ? GetInt(env, argv[2]) : 0, inner = enough ? GetInt(env, argv[3]) : 0;
+  int64_t idxSize = enough ? GetInt(env, argv[5]) : 0;
+  if (!enough || !GetArr(env, argv[0], &big) || big.length != (size_t)(outer * size * inner) || !GetArr(env, argv[4], &idx) ||
       idx.type != napi_int32_array || idx.length != (size_t)(outer * idxSize * inner) || !GetArr(env, argv[6], &small) || small.length != idx.length ||
-      (!IsGather && !GetOptionalArr(env, given, argv, 8, &win, &hasWin))) {
+      (!IsGather && !GetOptionalArr(env, argc, argv, 8, &win, &hasWin))) {
     std::string msg = std::string("nabla native ") + name + ": bad arguments";
     napi_throw_type_error(env, nullptr, msg.c_str());
     return nullptr;
   }
-  // the 2×2 pool windows must describe these rows exactly, or they are ignored
+  // the 2×2 pool windows must describe these rows exactly (positive sizes, oh·ow indices per h×w row)
   const int32_t* windows = nullptr;
   if (hasWin) {
     const int32_t* q = Ptr<int32_t>(win);
-    if (win.type == napi_int32_array && win.length == 4 && (int64_t)q[0] * q[1] == size && (int64_t)q[2] * q[3] == idxSize && 2 * q[2] <= q[0] &&
-        2 * q[3] <= q[1])
+    if (win.type == napi_int32_array && win.length == 4 && q[2] > 0 && q[3] > 0 && (int64_t)q[0] * q[1] == size && (int64_t)q[2] * q[3] == idxSize &&
+        2 * q[2] <= q[0] && 2 * q[3] <= q[1])
       windows = q;
     else {
       napi_throw_range_error(env, nullptr, "scatterAdd: pool windows [h, w, oh, ow] do not match the rows");

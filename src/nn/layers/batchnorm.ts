@@ -63,7 +63,7 @@ export abstract class BatchNormBase extends Module {
    * (summary() and user wrappers see every call they expect).
    */
   forwardRelu(x: Tensor): Tensor {
-    if (Object.prototype.hasOwnProperty.call(this, "forward") || this.forward !== BatchNormBase.prototype.forward) return relu(this.forward(x));
+    if (this.forward !== BatchNormBase.prototype.forward) return relu(this.forward(x)); // replaced on the instance or overridden
     return this.run(x, true);
   }
 
