@@ -596,7 +596,8 @@ static void GemmMaybeParallel(bool parallel, const T* a, bool ta, const T* b, bo
   }
 }
 
-// Per-thread scratch buffers; slot 0 holds unfolded columns, slot 1 a chunk's outputs or output gradients.
+// Per-thread scratch buffers; slot 0 holds unfolded columns, slot 1 a chunk's outputs or output gradients,
+// slot 2 Winograd's transformed weights.
 template <typename T, int Slot>
 static T* Scratch(size_t n) {
   static thread_local std::vector<T> buf;
@@ -754,30 +755,39 @@ struct WinoGeom {
 };
 
 // U[ξ][o][c] = (G g Gᵀ)[ξ] for g = w[o][c] (or, flipped, for g = rot180(w[c][o]) with w of shape [c][o][3][3]).
+// The 16 planes U[ξ] lie O·C apart, a multiple of 4 KB for 32+ channels: storing each element straight to
+// its plane sent 16 interleaved store streams into the same cache sets (512 channels: 5 ms), so a run of
+// 16 channels is transformed into a local block first and each plane gets whole 64-byte rows.
 template <typename T>
 static void WinogradWeights(const T* w, int O, int C, bool flipped, T* U) {
   const int64_t OC = (int64_t)O * C;
+  constexpr int CB = 16;
   ParallelFor(O, 40.0 * C, [&](int64_t o0, int64_t o1) {
+  T blk[16][CB];
   for (int64_t o = o0; o < o1; o++)
-    for (int c = 0; c < C; c++) {
-      T g[3][3];
-      const T* src = flipped ? w + ((int64_t)c * O + o) * 9 : w + ((int64_t)o * C + c) * 9;
-      for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) g[i][j] = flipped ? src[(2 - i) * 3 + (2 - j)] : src[i * 3 + j];
-      T t[4][3]; // G g
-      for (int j = 0; j < 3; j++) {
-        t[0][j] = g[0][j];
-        t[1][j] = (g[0][j] + g[1][j] + g[2][j]) * T(0.5);
-        t[2][j] = (g[0][j] - g[1][j] + g[2][j]) * T(0.5);
-        t[3][j] = g[2][j];
+    for (int c0 = 0; c0 < C; c0 += CB) {
+      const int cn = std::min(CB, C - c0);
+      for (int ci = 0; ci < cn; ci++) {
+        const int c = c0 + ci;
+        T g[3][3];
+        const T* src = flipped ? w + ((int64_t)c * O + o) * 9 : w + ((int64_t)o * C + c) * 9;
+        for (int i = 0; i < 3; i++)
+          for (int j = 0; j < 3; j++) g[i][j] = flipped ? src[(2 - i) * 3 + (2 - j)] : src[i * 3 + j];
+        T t[4][3]; // G g
+        for (int j = 0; j < 3; j++) {
+          t[0][j] = g[0][j];
+          t[1][j] = (g[0][j] + g[1][j] + g[2][j]) * T(0.5);
+          t[2][j] = (g[0][j] - g[1][j] + g[2][j]) * T(0.5);
+          t[3][j] = g[2][j];
+        }
+        for (int i = 0; i < 4; i++) { // (G g) Gᵀ
+          blk[4 * i][ci] = t[i][0];
+          blk[4 * i + 1][ci] = (t[i][0] + t[i][1] + t[i][2]) * T(0.5);
+          blk[4 * i + 2][ci] = (t[i][0] - t[i][1] + t[i][2]) * T(0.5);
+          blk[4 * i + 3][ci] = t[i][2];
+        }
       }
-      for (int i = 0; i < 4; i++) { // (G g) Gᵀ
-        T* u = U + (int64_t)i * 4 * OC + (int64_t)o * C + c;
-        u[0] = t[i][0];
-        u[OC] = (t[i][0] + t[i][1] + t[i][2]) * T(0.5);
-        u[2 * OC] = (t[i][0] - t[i][1] + t[i][2]) * T(0.5);
-        u[3 * OC] = t[i][2];
-      }
+      for (int xi = 0; xi < 16; xi++) std::memcpy(U + xi * OC + o * C + c0, blk[xi], sizeof(T) * cn);
     }
   });
 }
@@ -982,8 +992,10 @@ static void WinoPhaseByRange(bool par, int n, const std::function<void(int, int)
 template <typename T>
 static void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T* out, const T* bias = nullptr) {
   const int64_t OC = (int64_t)g.o * g.c;
-  std::vector<T> U(16 * (size_t)OC);
-  WinogradWeights(w, g.o, g.c, flipped, U.data());
+  // the transformed weights live in a reused per-thread buffer: a fresh 16 MB vector (512 channels) cost
+  // its zero-fill and page faults on every call
+  T* U = Scratch<T, 2>(16 * (size_t)OC);
+  WinogradWeights(w, g.o, g.c, flipped, U);
   const WinoChunks wc(g);
   const int S = wc.S, chunks = wc.chunks, threads = pool->size();
   auto chunk = [&](int ci, bool par) {
@@ -992,7 +1004,7 @@ static void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T*
     T* V = Scratch<T, 0>(16 * (size_t)g.c * ld);
     T* M = Scratch<T, 1>(16 * (size_t)g.o * ld);
     WinoPhaseByRange(par, g.c, [&](int c0, int c1) { WinogradInput(x, g, b0, cnt, c0, c1, V, ld); });
-    WinoPhase(par, 16, [&](int xi) { Gemm1(U.data() + xi * OC, false, V + (int64_t)xi * g.c * ld, false, M + (int64_t)xi * g.o * ld, g.o, g.c, (int)ld); });
+    WinoPhase(par, 16, [&](int xi) { Gemm1(U + xi * OC, false, V + (int64_t)xi * g.c * ld, false, M + (int64_t)xi * g.o * ld, g.o, g.c, (int)ld); });
     WinoPhaseByRange(par, g.o, [&](int o0, int o1) { WinogradOutput(M, g, b0, cnt, o0, o1, ld, out, bias); });
   };
   if (threads > 1 && chunks >= threads) pool->Run(chunks, [&](int ci) { chunk(ci, false); });
