@@ -754,6 +754,11 @@ struct WinoGeom {
   int64_t tiles() const { return (int64_t)th() * tw(); }
 };
 
+// The 16 planes of V, M and Ug (rows × ld each) are laid 32 floats further apart than their size: at
+// C·ld (a multiple of 4 KB for most layers) the transforms' 16 interleaved streams fell into the same
+// cache sets.
+static inline int64_t WinoPlane(int64_t rows, int64_t ld) { return rows * ld + 32; }
+
 // U[ξ][o][c] = (G g Gᵀ)[ξ] for g = w[o][c] (or, flipped, for g = rot180(w[c][o]) with w of shape [c][o][3][3]).
 // The 16 planes U[ξ] lie O·C apart, a multiple of 4 KB for 32+ channels: storing each element straight to
 // its plane sent 16 interleaved store streams into the same cache sets (512 channels: 5 ms), so a run of
@@ -797,7 +802,7 @@ template <typename T>
 static inline __attribute__((always_inline)) void WinogradInputT(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {
   const int tw = g.tw(), W4 = 2 * tw + 2; // a padded row: tile tx covers [2tx, 2tx+4)
   std::vector<T> rows(4 * (size_t)W4), t(4 * (size_t)W4), even(tw + 1), odd(tw + 1);
-  const int64_t CT = (int64_t)g.c * ldv;
+  const int64_t CT = WinoPlane(g.c, ldv);
   for (int s = 0; s < cnt; s++)
     for (int c = c0; c < c1; c++) {
       const T* plane = x + ((int64_t)(b0 + s) * g.c + c) * g.h * g.w;
@@ -846,7 +851,7 @@ template <typename T>
 static inline __attribute__((always_inline)) void WinogradOutputT(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out,
                                                                 const T* bias) {
   const int tw = g.tw();
-  const int64_t OT = (int64_t)g.o * ldm;
+  const int64_t OT = WinoPlane(g.o, ldm);
   std::vector<T> r0(2 * (size_t)tw + 2), r1(2 * (size_t)tw + 2), buf(8 * (size_t)tw);
   for (int s = 0; s < cnt; s++)
     for (int o = o0; o < o1; o++) {
@@ -892,7 +897,7 @@ static inline __attribute__((always_inline)) void WinogradOutputT(const T* M, co
 template <typename T>
 static inline __attribute__((always_inline)) void WinogradGradOutputT(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {
   const int tw = g.tw();
-  const int64_t OT = (int64_t)g.o * ldu;
+  const int64_t OT = WinoPlane(g.o, ldu);
   std::vector<T> rows(4 * (size_t)tw);
   for (int s = 0; s < cnt; s++)
     for (int o = o0; o < o1; o++) {
@@ -1001,10 +1006,10 @@ static void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T*
   auto chunk = [&](int ci, bool par) {
     const int b0 = ci * S, cnt = std::min(S, g.n - b0);
     const int64_t ld = cnt * wc.tiles;
-    T* V = Scratch<T, 0>(16 * (size_t)g.c * ld);
-    T* M = Scratch<T, 1>(16 * (size_t)g.o * ld);
+    T* V = Scratch<T, 0>(16 * WinoPlane(g.c, ld));
+    T* M = Scratch<T, 1>(16 * WinoPlane(g.o, ld));
     WinoPhaseByRange(par, g.c, [&](int c0, int c1) { WinogradInput(x, g, b0, cnt, c0, c1, V, ld); });
-    WinoPhase(par, 16, [&](int xi) { Gemm1(U + xi * OC, false, V + (int64_t)xi * g.c * ld, false, M + (int64_t)xi * g.o * ld, g.o, g.c, (int)ld); });
+    WinoPhase(par, 16, [&](int xi) { Gemm1(U + xi * OC, false, V + xi * WinoPlane(g.c, ld), false, M + xi * WinoPlane(g.o, ld), g.o, g.c, (int)ld); });
     WinoPhaseByRange(par, g.o, [&](int o0, int o1) { WinogradOutput(M, g, b0, cnt, o0, o1, ld, out, bias); });
   };
   if (threads > 1 && chunks >= threads) pool->Run(chunks, [&](int ci) { chunk(ci, false); });
@@ -1025,12 +1030,12 @@ static void WinogradWeightGrad(const T* x, const T* gy, const WinoGeom& g, T* gw
   auto chunk = [&](int ci, bool par, T* M, bool first) {
     const int b0 = ci * S, cnt = std::min(S, g.n - b0);
     const int64_t ld = cnt * wc.tiles;
-    T* V = Scratch<T, 0>(16 * (size_t)g.c * ld);
-    T* Ug = Scratch<T, 1>(16 * (size_t)g.o * ld);
+    T* V = Scratch<T, 0>(16 * WinoPlane(g.c, ld));
+    T* Ug = Scratch<T, 1>(16 * WinoPlane(g.o, ld));
     WinoPhaseByRange(par, g.c, [&](int c0, int c1) { WinogradInput(x, g, b0, cnt, c0, c1, V, ld); });
     WinoPhaseByRange(par, g.o, [&](int o0, int o1) { WinogradGradOutput(gy, g, b0, cnt, o0, o1, Ug, ld); });
     WinoPhase(par, 16, [&](int xi) {
-      Gemm1(Ug + (int64_t)xi * g.o * ld, false, V + (int64_t)xi * g.c * ld, true, M + xi * OC, g.o, (int)ld, g.c, !first);
+      Gemm1(Ug + xi * WinoPlane(g.o, ld), false, V + xi * WinoPlane(g.c, ld), true, M + xi * OC, g.o, (int)ld, g.c, !first);
     });
   };
   if (byChunks) {
