@@ -4,6 +4,7 @@ import { Tensor } from "../tensor/tensor.js";
 import { fmt } from "../tensor/shape.js";
 import { abs, add, cast, clamp, div, gather, log, logSigmoid, mean, mul, ne, neg, permute, reshape, sub, sum, where, lt } from "../ops/basic.js";
 import { logSoftmax } from "../ops/nnops.js";
+import { optionsArg, weightOrOptions } from "../ops/args.js";
 
 export type Reduction = "mean" | "sum" | "none";
 export interface ReductionOptions { reduction?: Reduction }
@@ -25,20 +26,23 @@ function sameShape(input: Tensor, target: Tensor, op: string): void {
 }
 
 /** L1 / mean absolute error: |x − y|. */
-export function l1Loss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+export function l1Loss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+  const opts = optionsArg<ReductionOptions>(options, "l1Loss", "{ reduction, … }");
   sameShape(input, target, "l1Loss");
   return reduce(abs(sub(input, target)), opts.reduction, "l1Loss");
 }
 
 /** L2 / mean squared error: (x − y)². */
-export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+  const opts = optionsArg<ReductionOptions>(options, "mseLoss", "{ reduction, … }");
   sameShape(input, target, "mseLoss");
   const d = sub(input, target);
   return reduce(mul(d, d), opts.reduction, "mseLoss");
 }
 
 /** Smooth L1: 0.5·d²/β where |d| < β, else |d| − 0.5·β (β = 1 by default; β = 0 is L1). */
-export function smoothL1Loss(input: Tensor, target: Tensor, opts: ReductionOptions & { beta?: number } = {}): Tensor {
+export function smoothL1Loss(input: Tensor, target: Tensor, options: ReductionOptions & { beta?: number } = {}): Tensor {
+  const opts = optionsArg<ReductionOptions & { beta?: number }>(options, "smoothL1Loss", "{ reduction, … }");
   sameShape(input, target, "smoothL1Loss");
   const beta = opts.beta ?? 1;
   if (beta < 0) throw new RangeError(`smoothL1Loss: beta must be non-negative, got ${beta}`);
@@ -49,7 +53,8 @@ export function smoothL1Loss(input: Tensor, target: Tensor, opts: ReductionOptio
 }
 
 /** Huber: 0.5·d² where |d| ≤ δ, else δ·(|d| − 0.5·δ) (δ = 1 by default). */
-export function huberLoss(input: Tensor, target: Tensor, opts: ReductionOptions & { delta?: number } = {}): Tensor {
+export function huberLoss(input: Tensor, target: Tensor, options: ReductionOptions & { delta?: number } = {}): Tensor {
+  const opts = optionsArg<ReductionOptions & { delta?: number }>(options, "huberLoss", "{ reduction, … }");
   sameShape(input, target, "huberLoss");
   const delta = opts.delta ?? 1;
   if (!(delta > 0)) throw new RangeError(`huberLoss: delta must be positive, got ${delta}`);
@@ -85,7 +90,8 @@ function checkClassTarget(input: Tensor, target: Tensor, op: string): void {
  * Negative log likelihood of log-probabilities `input` [N, C] (or [N, C, d1…], or [C]) at class
  * indices `target` (int32). With `weight`, the mean is Σ w_y·loss / Σ w_y over non-ignored targets.
  */
-export function nllLoss(input: Tensor, target: Tensor, opts: NllOptions = {}): Tensor {
+export function nllLoss(input: Tensor, target: Tensor, options: NllOptions | Tensor = {}): Tensor {
+  const opts = weightOrOptions<NllOptions>(options, "nllLoss");
   checkClassTarget(input, target, "nllLoss");
   return nllCore(classesLast(input), target, opts, "nllLoss");
 }
@@ -125,7 +131,8 @@ export interface CrossEntropyOptions extends NllOptions {
  * (int32 [N, d1…]) or class probabilities (the input's shape), like `F.cross_entropy`: log-softmax
  * then NLL, computed stably so logits of ±1e4 stay finite and exact.
  */
-export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions | Tensor = {}): Tensor {
+  const opts = weightOrOptions<CrossEntropyOptions>(options, "crossEntropy");
   const eps = opts.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps <= 1)) throw new RangeError(`crossEntropy: labelSmoothing must be between 0.0 and 1.0, got ${eps}`);
   const logp = classesLast(logSoftmax(input, input.ndim === 1 ? 0 : 1)); // [M, C]
@@ -173,7 +180,8 @@ export interface BceOptions extends ReductionOptions {
 }
 
 /** Binary cross-entropy of probabilities: −w·(y·log x + (1 − y)·log(1 − x)), logs clamped at −100 as PyTorch. */
-export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: BceOptions = {}): Tensor {
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BceOptions | Tensor = {}): Tensor {
+  const opts = weightOrOptions<BceOptions>(options, "binaryCrossEntropy");
   sameShape(input, target, "binaryCrossEntropy");
   const d = input.data;
   for (let i = 0; i < d.length; i++) {
@@ -195,7 +203,8 @@ export interface BceLogitsOptions extends BceOptions {
  * Sigmoid + binary cross-entropy in one stable expression:
  * (1 − y)·x + (1 + (p − 1)·y)·softplus(−x), finite for logits of any size.
  */
-export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts: BceLogitsOptions = {}): Tensor {
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BceLogitsOptions | Tensor = {}): Tensor {
+  const opts = weightOrOptions<BceLogitsOptions>(options, "binaryCrossEntropyWithLogits");
   sameShape(input, target, "binaryCrossEntropyWithLogits");
   const softplusNeg = neg(logSigmoid(input)); // log(1 + e^{−x})
   const logWeight = opts.posWeight ? add(mul(sub(opts.posWeight, 1), target), 1) : null;
@@ -208,7 +217,8 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts
  * Multi-label soft margin: one sigmoid + BCE per label, averaged over the C labels, then reduced over
  * the batch: −(1/C)·Σ_c w_c·(y_c·log σ(x_c) + (1 − y_c)·log σ(−x_c)).
  */
-export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, opts: BceOptions = {}): Tensor {
+export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, options: BceOptions | Tensor = {}): Tensor {
+  const opts = weightOrOptions<BceOptions>(options, "multilabelSoftMarginLoss");
   sameShape(input, target, "multilabelSoftMarginLoss");
   if (input.ndim !== 2 && input.ndim !== 1) throw new RangeError(`multilabelSoftMarginLoss: expected input [N, C] or [C], got ${fmt(input.shape)}`);
   let loss = neg(add(mul(target, logSigmoid(input)), mul(sub(1, target), logSigmoid(neg(input)))));

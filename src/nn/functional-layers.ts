@@ -8,6 +8,7 @@ import { full } from "../ops/creation.js";
 import { isFloating } from "../tensor/dtype.js";
 import { getBackend } from "../backend/backend.js";
 import { pad } from "../ops/nnops.js";
+import { positionalOptions } from "../ops/args.js";
 
 /** y = x·Wᵀ + b with W [out, in], like `F.linear`; x may have any leading dims. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
@@ -47,7 +48,12 @@ export interface BatchNormOptions {
  * the closed form dx = γ/σ·(g − mean(g) − x̂·mean(g·x̂)), dγ = Σ g·x̂, dβ = Σ g (two passes). When the
  * backward pass is itself recorded (createGraph), the same gradients are built from differentiable ops.
  */
-export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions = {}): Tensor {
+export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts?: BatchNormOptions): Tensor;
+/** PyTorch's positional order, `F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)`. */
+export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null | undefined,
+  ...rest: (Tensor | null | boolean | number | Omit<BatchNormOptions, "weight"> | undefined)[]): Tensor;
+export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, ...args: unknown[]): Tensor {
+  const opts = positionalOptions<BatchNormOptions>("batchNorm", ["weight", "bias", "training", "momentum", "eps"], args);
   return batchNormMaybeRelu(x, runningMean, runningVar, opts, false);
 }
 

@@ -7,6 +7,7 @@ import { fmt, normDim } from "../tensor/shape.js";
 import { defaultGenerator, type Generator } from "../tensor/random.js";
 import { getBackend, type Im2colGeometry } from "../backend/backend.js";
 import * as P from "./prims.js";
+import { positionalOptions } from "./args.js";
 import { add, amax, div, exp, log, matmul, mean, mul, sub, sum, narrow } from "./basic.js";
 import { rand } from "./creation.js";
 
@@ -82,7 +83,11 @@ export interface Conv2dOptions {
  * One primitive (a GEMM per sample and group over that sample's unfolded columns; its two adjoints give
  * the gradients); groups split channels into independent convolutions (depthwise when groups = C).
  */
-export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
+export function conv2d(x: Tensor, w: Tensor, opts?: Conv2dOptions): Tensor;
+/** PyTorch's positional order, `F.conv2d(input, weight, bias, stride, padding, dilation, groups)`; may end in an options object. */
+export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null | undefined, ...rest: (Pair | "valid" | "same" | number | Omit<Conv2dOptions, "bias"> | undefined)[]): Tensor;
+export function conv2d(x: Tensor, w: Tensor, ...args: unknown[]): Tensor {
+  const opts = positionalOptions<Conv2dOptions>("conv2d", ["bias", "stride", "padding", "dilation", "groups"], args);
   return unbatched(x, (x4) => conv2d4(x4, w, opts));
 }
 
@@ -155,7 +160,11 @@ function poolGeometry(x: Tensor, kernel: Pair, stride: Pair | null | undefined, 
 }
 
 /** Max pooling over kh×kw windows, like `F.max_pool2d` (padding counts as −∞). */
-export function maxPool2d(x: Tensor, kernelSize: Pair, opts: MaxPool2dOptions = {}): Tensor {
+export function maxPool2d(x: Tensor, kernelSize: Pair, opts?: MaxPool2dOptions): Tensor;
+/** PyTorch's positional order, `F.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)`. */
+export function maxPool2d(x: Tensor, kernelSize: Pair, stride: Pair | null | undefined, ...rest: (Pair | boolean | Omit<MaxPool2dOptions, "stride"> | undefined)[]): Tensor;
+export function maxPool2d(x: Tensor, kernelSize: Pair, ...args: unknown[]): Tensor {
+  const opts = positionalOptions<MaxPool2dOptions>("maxPool2d", ["stride", "padding", "dilation", "ceilMode"], args);
   return unbatched(x, (x4) => {
     const g = poolGeometry(x4, kernelSize, opts.stride, opts.padding ?? 0, opts.dilation ?? 1, opts.ceilMode ?? false, "maxPool2d");
     // the backend finds each window's first maximum and its value; the result is recorded as a gather of
@@ -179,7 +188,11 @@ export interface AvgPool2dOptions {
 }
 
 /** Average pooling, like `F.avg_pool2d`, with PyTorch's divisor rules for padding and ceil mode. */
-export function avgPool2d(x: Tensor, kernelSize: Pair, opts: AvgPool2dOptions = {}): Tensor {
+export function avgPool2d(x: Tensor, kernelSize: Pair, opts?: AvgPool2dOptions): Tensor;
+/** PyTorch's positional order, `F.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)`. */
+export function avgPool2d(x: Tensor, kernelSize: Pair, stride: Pair | null | undefined, ...rest: (Pair | boolean | number | null | Omit<AvgPool2dOptions, "stride"> | undefined)[]): Tensor;
+export function avgPool2d(x: Tensor, kernelSize: Pair, ...args: unknown[]): Tensor {
+  const opts = positionalOptions<AvgPool2dOptions>("avgPool2d", ["stride", "padding", "ceilMode", "countIncludePad", "divisorOverride"], args);
   return unbatched(x, (x4) => {
     const g = poolGeometry(x4, kernelSize, opts.stride, opts.padding ?? 0, 1, opts.ceilMode ?? false, "avgPool2d");
     const cols = P.im2colPrim(P.reshapePrim(x4, [g.n, 1, g.h, g.w]), g, 0);
