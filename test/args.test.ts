@@ -56,6 +56,21 @@ test("weighted losses take the weight Tensor in PyTorch's third position", () =>
   same(F.multilabelSoftMarginLoss(logits, y, wc), F.multilabelSoftMarginLoss(logits, y, { weight: wc }));
 });
 
+test("clamp, pad and localResponseNorm: PyTorch's positional order", () => {
+  const x = r64([3, 4, 5], 11);
+  const c = nb.clamp(x, -0.5, 0.5);
+  same(c, nb.clamp(x, { min: -0.5, max: 0.5 }));
+  same(x.clamp(-0.5, 0.5), c);
+  x.data.forEach((v, i) => assert.equal(c.data[i], Math.min(Math.max(v, -0.5), 0.5)));
+  same(nb.clamp(x, null, 0.25), nb.clamp(x, { max: 0.25 }));
+  const p = F.pad(x, [1, 2], "constant", 7);
+  assert.deepEqual(p.shape, [3, 4, 8]);
+  same(p, F.pad(x, [1, 2], { value: 7 }));
+  assert.equal(p.data[0], 7); // the value is used, not 0
+  same(F.localResponseNorm(x, 3, 0.01, 0.5, 2), F.localResponseNorm(x, 3, { alpha: 0.01, beta: 0.5, k: 2 }));
+  throwsWith(() => nb.clamp(x, "1" as never), "clamp: min must be a number");
+});
+
 test("arguments with no slot in either form are errors, never ignored", () => {
   const x = nb.zeros([1, 2, 6, 6]), w = nb.zeros([3, 2, 3, 3]), b = nb.zeros([3]);
   const loose = (...a: unknown[]) => a as never[];

@@ -124,7 +124,11 @@ export interface LocalResponseNormOptions { alpha?: number; beta?: number; k?: n
  * Local response normalization across channels (AlexNet), like `F.local_response_norm`:
  * b_c = a_c / (k + α/n · Σ_{c' near c} a_c'²)^β over a window of `size` channels.
  */
-export function localResponseNorm(x: Tensor, size: number, opts: LocalResponseNormOptions = {}): Tensor {
+export function localResponseNorm(x: Tensor, size: number, opts?: LocalResponseNormOptions): Tensor;
+/** PyTorch's positional order, `F.local_response_norm(input, size, alpha, beta, k)`. */
+export function localResponseNorm(x: Tensor, size: number, alpha: number | undefined, beta?: number, k?: number): Tensor;
+export function localResponseNorm(x: Tensor, size: number, ...args: unknown[]): Tensor {
+  const opts = positionalOptions<LocalResponseNormOptions>("localResponseNorm", ["alpha", "beta", "k"], args);
   if (x.ndim < 3) throw new RangeError(`localResponseNorm: expected 3D or higher input, got ${fmt(x.shape)}`);
   const alpha = opts.alpha ?? 1e-4, beta = opts.beta ?? 0.75, k = opts.k ?? 1;
   const c = x.shape[1];

@@ -5,6 +5,7 @@ import { isFloating, type DType } from "../tensor/dtype.js";
 import { fmt, normDim, normDims, numel } from "../tensor/shape.js";
 import { full } from "./creation.js";
 import * as P from "./prims.js";
+import { positionalOptions } from "./args.js";
 
 export type Scalar = number;
 export type TensorLike = Tensor | Scalar;
@@ -71,8 +72,15 @@ export const softplus = (x: Tensor): Tensor => P.unaryPrim("softplus", floating(
 export const logSigmoid = (x: Tensor): Tensor => neg(softplus(neg(x)));
 
 /** Clamp into [min, max]; either bound may be omitted. The gradient passes where min ≤ x ≤ max. */
-export function clamp(x: Tensor, opts: { min?: number | null; max?: number | null }): Tensor {
+export function clamp(x: Tensor, opts: { min?: number | null; max?: number | null }): Tensor;
+/** PyTorch's positional order, `torch.clamp(input, min, max)`. */
+export function clamp(x: Tensor, min: number | null | undefined, max?: number | null): Tensor;
+export function clamp(x: Tensor, ...args: unknown[]): Tensor {
   checkTensor(x, "clamp");
+  const opts = positionalOptions<{ min?: number | null; max?: number | null }>("clamp", ["min", "max"], args);
+  for (const k of ["min", "max"] as const) {
+    if (opts[k] != null && typeof opts[k] !== "number") throw new TypeError(`clamp: ${k} must be a number, got ${typeof opts[k]}`);
+  }
   const lo = opts.min ?? -Infinity, hi = opts.max ?? Infinity;
   if (opts.min == null && opts.max == null) throw new RangeError("clamp: at least one of 'min' or 'max' must be given");
   return P.clampPrim(x, lo, hi);

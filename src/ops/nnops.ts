@@ -29,7 +29,11 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
  * Constant padding, PyTorch's `F.pad` order: `pads` = [left, right, top, bottom, …] starting from the
  * last dim. Negative amounts crop.
  */
-export function pad(x: Tensor, pads: readonly number[], opts: { mode?: "constant"; value?: number } = {}): Tensor {
+export function pad(x: Tensor, pads: readonly number[], opts?: { mode?: "constant"; value?: number }): Tensor;
+/** PyTorch's positional order, `F.pad(input, pad, mode, value)`. */
+export function pad(x: Tensor, pads: readonly number[], mode: "constant" | undefined, value?: number): Tensor;
+export function pad(x: Tensor, pads: readonly number[], ...args: unknown[]): Tensor {
+  const opts = positionalOptions<{ mode?: "constant"; value?: number }>("pad", ["mode", "value"], args);
   if (pads.length % 2 !== 0 || pads.length / 2 > x.ndim) {
     throw new RangeError(`pad: padding length must be even and at most 2·ndim (${2 * x.ndim}), got ${pads.length} for shape ${fmt(x.shape)}`);
   }

@@ -152,7 +152,11 @@ export class Tensor {
   relu(): Tensor { return ops.relu(this); }
   sigmoid(): Tensor { return ops.sigmoid(this); }
   tanh(): Tensor { return ops.tanh(this); }
-  clamp(opts: { min?: number | null; max?: number | null }): Tensor { return ops.clamp(this, opts); }
+  clamp(opts: { min?: number | null; max?: number | null }): Tensor;
+  clamp(min: number | null | undefined, max?: number | null): Tensor;
+  clamp(a: { min?: number | null; max?: number | null } | number | null | undefined, max?: number | null): Tensor {
+    return typeof a === "object" && a !== null ? ops.clamp(this, a) : ops.clamp(this, a, max);
+  }
   softmax(dim: number): Tensor { return ops.softmax(this, dim); }
   logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
   sum(dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor { return ops.sum(this, dim, opts); }
