@@ -16,6 +16,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <initializer_list>
@@ -381,13 +382,28 @@ DOT_VARIANT(Avx2, TARGET_AVX2, 2)
 DOT_VARIANT(Portable, , 2)
 
 enum class Isa { kAvx512, kAvx2, kPortable };
+static const char* IsaName(Isa i) { return i == Isa::kAvx512 ? "avx512" : i == Isa::kAvx2 ? "avx2" : "portable"; }
+// The widest kernels this CPU runs, or a narrower set named by NABLA_ISA (avx512, avx2, portable) — so the
+// AVX2 and portable kernels can be tested on an AVX-512 machine. A set the CPU lacks is not taken.
 static Isa DetectIsa() {
+  Isa best = Isa::kPortable;
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return Isa::kAvx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
+  if (__builtin_cpu_supports("avx512f")) best = Isa::kAvx512;
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) best = Isa::kAvx2;
 #endif
-  return Isa::kPortable;
+  const char* e = getenv("NABLA_ISA");
+  if (!e || !*e) return best;
+  for (Isa i : {Isa::kAvx512, Isa::kAvx2, Isa::kPortable}) {
+    if (strcmp(e, IsaName(i)) != 0) continue;
+    if (i < best) {
+      fprintf(stderr, "nabla: NABLA_ISA=%s is not supported by this CPU; using %s\n", e, IsaName(best));
+      return best;
+    }
+    return i;
+  }
+  fprintf(stderr, "nabla: NABLA_ISA=%s is not one of avx512, avx2, portable; using %s\n", e, IsaName(best));
+  return best;
 }
 static Isa isa = DetectIsa();
 
@@ -2725,7 +2741,7 @@ static napi_value BinaryStridedN(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Info(napi_env env, napi_callback_info) {
-  const char* name = isa == Isa::kAvx512 ? "avx512" : isa == Isa::kAvx2 ? "avx2" : "portable";
+  const char* name = IsaName(isa);
   napi_value obj, s, t;
   napi_create_object(env, &obj);
   napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &s);

@@ -43,6 +43,8 @@ export interface SgdUpdate {
  */
 export interface Backend {
   readonly name: string;
+  /** What the backend runs on, e.g. the native addon's { isa: "avx512", threads: 2 }. */
+  readonly info?: Readonly<Record<string, string | number>>;
   /** out[i] = op(x[i]). */
   unary(op: UnaryOp, x: TypedArray, out: TypedArray): void;
   /** gx[i] = g[i]·(y[i] > 0 ? 1 : 0): ReLU's backward from its output y, in one pass (same lengths and type). */

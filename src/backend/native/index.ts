@@ -83,6 +83,7 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
   const backend: Backend = {
     ...jsBackend,
     name: "native",
+    info: addon.info(),
     matmul: (a, aOffs, transA, b, bOffs, transB, out, m, k, n) => {
       // the addon handles one element type at a time; mixed types fall back to js
       if (a.constructor === b.constructor && b.constructor === out.constructor && !(a instanceof Int32Array)) {
@@ -143,5 +144,5 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
     argReduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array
       ? jsBackend.argReduce(op, x, outer, size, inner, out) : addon.reduce(op === "argmax" ? 0 : 1, x, outer, size, inner, out)),
   };
-  return { backend, info: addon.info() };
+  return { backend, info: backend.info as { isa: string; threads: number } };
 }
