@@ -3,7 +3,9 @@
 // Built by `npm install` through node-gyp; never compiled with -march=native, so one build runs on any
 // x86-64 machine, and the portable path builds on arm64.
 
+#ifndef NABLA_KERNELS_ONLY // defined by native/check: the kernels without Node-API, for a plain executable
 #include <node_api.h>
+#endif
 
 #include <cstdlib> // defines __GLIBC__ where it applies
 #if defined(__GLIBC__)
@@ -2182,6 +2184,7 @@ static void ArgReduceLoop(int op, const T* x, int64_t outer, int64_t size, int64
 }
 
 // ---------------------------------------------------------------- Node-API glue
+#ifndef NABLA_KERNELS_ONLY
 
 #define CHECK(call)                                                      \
   do {                                                                   \
@@ -2795,3 +2798,4 @@ static napi_value Init(napi_env env, napi_value exports) {
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
+#endif // NABLA_KERNELS_ONLY

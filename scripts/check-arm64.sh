@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The native addon on arm64: compiles the whole addon with Debian's cross compiler (as node-gyp would,
+# portable kernels only), then builds the kernel check (native/check/kernels_check.cc) for arm64 and runs
+# it under qemu. Needs: apt-get install g++-aarch64-linux-gnu qemu-user
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CXX=aarch64-linux-gnu-g++
+for tool in "$CXX" qemu-aarch64; do
+  command -v "$tool" >/dev/null || { echo "check-arm64: $tool not found (apt-get install g++-aarch64-linux-gnu qemu-user)" >&2; exit 1; }
+done
+NODE_INC="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")/include/node"
+[ -f "$NODE_INC/node_api.h" ] || { echo "check-arm64: Node's headers not found at $NODE_INC" >&2; exit 1; }
+OUT="$(mktemp -d)"
+trap 'rm -rf "$OUT"' EXIT
+FLAGS=(-O3 -std=c++17 -fno-math-errno -Wall -Wno-psabi)
+"$CXX" "${FLAGS[@]}" -fPIC -I"$NODE_INC" -c native/nabla_native.cc -o "$OUT/nabla_native.o"
+echo "check-arm64: the addon compiles for arm64 ($("$CXX" --version | head -1))"
+"$CXX" "${FLAGS[@]}" -static -o "$OUT/kernels_check" native/check/kernels_check.cc -lpthread
+qemu-aarch64 "$OUT/kernels_check"
