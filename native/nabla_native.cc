@@ -592,12 +592,18 @@ struct ConvGeom {
   int chunks() const { return (g.n + chunk() - 1) / chunk(); }
 };
 
+// Whether the chunks of a batch go to the threads one each (enough of them and enough work), rather
+// than one after another with each GEMM spread over the threads.
+static bool ChunksPerThread(const ConvGeom& cg, double flopsPerSample) {
+  return pool->size() > 1 && cg.chunks() >= pool->size() && flopsPerSample * cg.g.n >= 2e6;
+}
+
 // Run body(firstSample, count, parallelGemm) over the chunks of the batch.
 template <typename F>
 static void ForChunks(const ConvGeom& cg, double flopsPerSample, F body) {
   int threads = pool->size(), S = cg.chunk(), chunks = cg.chunks();
   auto run = [&](int c, bool par) { body(c * S, std::min(S, cg.g.n - c * S), par); };
-  if (threads > 1 && chunks >= threads && flopsPerSample * cg.g.n >= 2e6) {
+  if (ChunksPerThread(cg, flopsPerSample)) {
     pool->Run(chunks, [&](int c) { run(c, false); });
   } else {
     for (int c = 0; c < chunks; c++) run(c, threads > 1 && flopsPerSample * S >= 4e6);
@@ -615,12 +621,35 @@ static void GemmMaybeParallel(bool parallel, const T* a, bool ta, const T* b, bo
 }
 
 // Per-thread scratch buffers; slot 0 holds unfolded columns, slot 1 a chunk's outputs or output gradients,
-// slot 2 Winograd's transformed weights.
+// slot 2 Winograd's transformed weights or a layer's packed weights.
 template <typename T, int Slot>
 static T* Scratch(size_t n) {
   static thread_local std::vector<T> buf;
   if (buf.size() < n) buf.resize(n);
   return buf.data();
+}
+
+// A layer's weights packed once for the GEMMs of every chunk, when the chunks run one per thread: each
+// chunk's GEMM re-packed all of them (ResNet-18's stride-2 convolutions: 4–64 chunks of 256 columns,
+// each packing a 0.3–4.7 MB weight matrix to use it for 256 columns). Group gi's panels start at
+// gi·stride; the threads pack disjoint panel ranges. Null when the chunks run one after another (each
+// GEMM is then spread over the threads and packs for itself).
+template <typename T>
+static const T* PackedConvWeights(const ConvGeom& cg, double flopsPerSample, const T* w, bool ta, int m, int k, int64_t* stride) {
+  const int threads = pool->size();
+  if (!ChunksPerThread(cg, flopsPerSample) || m <= 0 || k <= 0) return nullptr;
+  const int mr = GemmMR(), panels = (m + mr - 1) / mr;
+  *stride = (int64_t)panels * mr * k;
+  T* buf = Scratch<T, 2>((size_t)(*stride * cg.groups));
+  const int64_t og = cg.o / cg.groups, kk = cg.kk();
+  const int tasks = std::min(panels * cg.groups, 4 * threads);
+  pool->Run(tasks, [&](int t) {
+    for (int q = t; q < panels * cg.groups; q += tasks) {
+      const int gi = q / panels, pq = q % panels;
+      GemmPackA(w + gi * og * kk, ta, m, k, pq, pq + 1, buf + gi * *stride);
+    }
+  });
+  return buf;
 }
 
 // The columns [C·kh·kw, cnt·L] of samples b0 … b0+cnt−1, or the input itself for one pointwise sample.
@@ -1393,13 +1422,18 @@ static void ConvForward(const T* x, const T* w, const ConvGeom& cg, T* out, cons
     Winograd(x, w, false, WinoGeom{g.n, g.c, g.h, g.w, cg.o, g.ph, g.pw, g.oh, g.ow}, out, bias);
     return;
   }
-  int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups;
+  int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups, pstride = 0;
+  const T* packed = PackedConvWeights(cg, 2.0 * cg.o * kk * L, w, false, (int)og, (int)kk, &pstride);
   ForChunks(cg, 2.0 * cg.o * kk * L, [&](int b0, int cnt, bool par) {
     int64_t ld = cnt * L;
     const T* cols = ChunkCols(x, cg, b0, cnt);
     T* dst = cnt == 1 ? out + (int64_t)b0 * cg.o * L : Scratch<T, 1>((size_t)cg.o * ld);
-    for (int gi = 0; gi < cg.groups; gi++)
-      GemmMaybeParallel(par, w + gi * og * kk, false, cols + gi * kk * ld, false, dst + gi * og * ld, (int)og, (int)kk, (int)ld);
+    for (int gi = 0; gi < cg.groups; gi++) {
+      if (packed && !par)
+        GemmRange(w + gi * og * kk, false, cols + gi * kk * ld, false, dst + gi * og * ld, (int)og, (int)kk, (int)ld, 0, (int)og, 0, (int)ld, packed + gi * pstride);
+      else
+        GemmMaybeParallel(par, w + gi * og * kk, false, cols + gi * kk * ld, false, dst + gi * og * ld, (int)og, (int)kk, (int)ld);
+    }
     if (bias)
       for (int o = 0; o < cg.o; o++) {
         T* __restrict row = dst + o * ld;
@@ -1429,18 +1463,24 @@ static void ConvBackwardInput(const T* gy, const T* w, const ConvGeom& cg, T* gx
     Winograd(gy, w, true, WinoGeom{g.n, cg.o, g.oh, g.ow, g.c, 2 - g.ph, 2 - g.pw, g.h, g.w}, gx);
     return;
   }
-  int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups, plane = (int64_t)g.h * g.w;
+  int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups, plane = (int64_t)g.h * g.w, pstride = 0;
+  const T* packed = PackedConvWeights(cg, 2.0 * cg.o * kk * L, w, true, (int)kk, (int)og, &pstride);
+  // cols (or gx itself for a pointwise sample) = wᵀ · gy for each group
+  auto gemm = [&](bool par, int gi, const T* b, T* c, int64_t n) {
+    if (packed && !par)
+      GemmRange(w + gi * og * kk, true, b, false, c, (int)kk, (int)og, (int)n, 0, (int)kk, 0, (int)n, packed + gi * pstride);
+    else
+      GemmMaybeParallel(par, w + gi * og * kk, true, b, false, c, (int)kk, (int)og, (int)n);
+  };
   ForChunks(cg, 2.0 * cg.o * kk * L, [&](int b0, int cnt, bool par) {
     int64_t ld = cnt * L;
     const T* gyc = ChunkRows(gy, cg, b0, cnt);
     if (cg.pointwise() && cnt == 1) {
-      for (int gi = 0; gi < cg.groups; gi++)
-        GemmMaybeParallel(par, w + gi * og * kk, true, gyc + gi * og * L, false, gx + (int64_t)b0 * g.c * plane + gi * kk * L, (int)kk, (int)og, (int)L);
+      for (int gi = 0; gi < cg.groups; gi++) gemm(par, gi, gyc + gi * og * L, gx + (int64_t)b0 * g.c * plane + gi * kk * L, L);
       return;
     }
     T* cols = Scratch<T, 0>((size_t)g.c * cg.taps() * ld);
-    for (int gi = 0; gi < cg.groups; gi++)
-      GemmMaybeParallel(par, w + gi * og * kk, true, gyc + gi * og * ld, false, cols + gi * kk * ld, (int)kk, (int)og, (int)ld);
+    for (int gi = 0; gi < cg.groups; gi++) gemm(par, gi, gyc + gi * og * ld, cols + gi * kk * ld, ld);
     for (int s = 0; s < cnt; s++) {
       T* gxb = gx + (int64_t)(b0 + s) * g.c * plane;
       std::memset(gxb, 0, sizeof(T) * g.c * plane);

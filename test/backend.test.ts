@@ -105,6 +105,10 @@ for (const name of others) {
       // the direct weight gradient (6 × 25 above takes its 6 × 4 blocks)
       [[2, 3, 10, 10], [12, 3, 3, 3], { padding: 1 }],
       [[3, 1, 12, 12], [16, 1, 3, 3], { padding: 1 }],
+      // enough chunks and work for the threads to take a chunk each: the weights are packed once for all
+      // chunks (per group), forward and input gradient
+      [[8, 32, 16, 16], [48, 8, 3, 3], { stride: 2, padding: 1, groups: 4 }],
+      [[16, 24, 12, 12], [40, 24, 3, 3], { stride: 2 }],
     ];
     for (const [[xs, ws, opts], dtype] of cases.flatMap((c) => [[c, "float32"], [c, "float64"]] as const)) {
       const x = nb.randn(xs, { generator: g, dtype }), w = nb.randn(ws, { generator: g, dtype }), up = nb.randn([1], { generator: g, dtype });
