@@ -621,7 +621,7 @@ static void GemmMaybeParallel(bool parallel, const T* a, bool ta, const T* b, bo
 }
 
 // Per-thread scratch buffers; slot 0 holds unfolded columns, slot 1 a chunk's outputs or output gradients,
-// slot 2 Winograd's transformed weights or a layer's packed weights.
+// slot 2 Winograd's transformed weights, slot 3 packed GEMM operands (PackAs).
 template <typename T, int Slot>
 static T* Scratch(size_t n) {
   static thread_local std::vector<T> buf;
@@ -629,27 +629,29 @@ static T* Scratch(size_t n) {
   return buf.data();
 }
 
-// A layer's weights packed once for the GEMMs of every chunk, when the chunks run one per thread: each
-// chunk's GEMM re-packed all of them (ResNet-18's stride-2 convolutions: 4–64 chunks of 256 columns,
-// each packing a 0.3–4.7 MB weight matrix to use it for 256 columns). Group gi's panels start at
-// gi·stride; the threads pack disjoint panel ranges. Null when the chunks run one after another (each
-// GEMM is then spread over the threads and packs for itself).
+// count matrices A_i = a + i·aStride ([m×k], or its transpose with ta) packed in the layout GemmRange
+// takes as a pre-packed A, A_i at i·stride; the threads pack disjoint panels. For GEMMs that share an A
+// across chunks of a batch, which would otherwise each pack it again.
 template <typename T>
-static const T* PackedConvWeights(const ConvGeom& cg, double flopsPerSample, const T* w, bool ta, int m, int k, int64_t* stride) {
-  const int threads = pool->size();
-  if (!ChunksPerThread(cg, flopsPerSample) || m <= 0 || k <= 0) return nullptr;
-  const int mr = GemmMR(), panels = (m + mr - 1) / mr;
+static const T* PackAs(const T* a, bool ta, int m, int k, int count, int64_t aStride, int64_t* stride) {
+  const int mr = GemmMR(), panels = (m + mr - 1) / mr, total = panels * count;
   *stride = (int64_t)panels * mr * k;
-  T* buf = Scratch<T, 2>((size_t)(*stride * cg.groups));
-  const int64_t og = cg.o / cg.groups, kk = cg.kk();
-  const int tasks = std::min(panels * cg.groups, 4 * threads);
+  T* buf = Scratch<T, 3>((size_t)(*stride * count));
+  const int tasks = std::min(total, 4 * pool->size());
   pool->Run(tasks, [&](int t) {
-    for (int q = t; q < panels * cg.groups; q += tasks) {
-      const int gi = q / panels, pq = q % panels;
-      GemmPackA(w + gi * og * kk, ta, m, k, pq, pq + 1, buf + gi * *stride);
-    }
+    for (int q = t; q < total; q += tasks) GemmPackA(a + (q / panels) * aStride, ta, m, k, q % panels, q % panels + 1, buf + (q / panels) * *stride);
   });
   return buf;
+}
+
+// A layer's weights packed once for the GEMMs of every chunk, when the chunks run one per thread: each
+// chunk's GEMM re-packed all of them (ResNet-18's stride-2 convolutions: 4–64 chunks of 256 columns,
+// each packing a 0.3–4.7 MB weight matrix to use it for 256 columns). Null when the chunks run one after
+// another (each GEMM is then spread over the threads and packs for itself).
+template <typename T>
+static const T* PackedConvWeights(const ConvGeom& cg, double flopsPerSample, const T* w, bool ta, int m, int k, int64_t* stride) {
+  if (!ChunksPerThread(cg, flopsPerSample) || m <= 0 || k <= 0) return nullptr;
+  return PackAs(w, ta, m, k, cg.groups, (int64_t)(cg.o / cg.groups) * cg.kk(), stride);
 }
 
 // The columns [C·kh·kw, cnt·L] of samples b0 … b0+cnt−1, or the input itself for one pointwise sample.
@@ -1050,13 +1052,19 @@ static void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T*
   WinogradWeights(w, g.o, g.c, flipped, U);
   const WinoChunks wc(g);
   const int S = wc.S, chunks = wc.chunks, threads = pool->size();
+  // with several chunks, the 16 U[ξ] are packed once for all of them
+  int64_t ustride = 0;
+  const T* Upk = chunks > 1 ? PackAs(U, false, g.o, g.c, 16, OC, &ustride) : nullptr;
   auto chunk = [&](int ci, bool par) {
     const int b0 = ci * S, cnt = std::min(S, g.n - b0);
     const int64_t ld = cnt * wc.tiles;
     T* V = Scratch<T, 0>(16 * WinoPlane(g.c, ld));
     T* M = Scratch<T, 1>(16 * WinoPlane(g.o, ld));
     WinoPhaseByRange(par, g.c, [&](int c0, int c1) { WinogradInput(x, g, b0, cnt, c0, c1, V, ld); });
-    WinoPhase(par, 16, [&](int xi) { Gemm1(U + xi * OC, false, V + xi * WinoPlane(g.c, ld), false, M + xi * WinoPlane(g.o, ld), g.o, g.c, (int)ld); });
+    WinoPhase(par, 16, [&](int xi) {
+      GemmRange(U + xi * OC, false, V + xi * WinoPlane(g.c, ld), false, M + xi * WinoPlane(g.o, ld), g.o, g.c, (int)ld, 0, g.o, 0, (int)ld,
+                Upk ? Upk + xi * ustride : nullptr);
+    });
     WinoPhaseByRange(par, g.o, [&](int o0, int o1) { WinogradOutput(M, g, b0, cnt, o0, o1, ld, out, bias); });
   };
   if (threads > 1 && chunks >= threads) pool->Run(chunks, [&](int ci) { chunk(ci, false); });
