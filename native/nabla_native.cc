@@ -847,9 +847,12 @@ static void WinogradWeights(const T* w, int O, int C, bool flipped, T* U) {
 }
 
 // V[ξ][c][t] for the tiles of samples b0 … b0+cnt−1 (t = s·tiles + ty·tw + tx), channels [c0, c1).
-template <typename T>
+// TW > 0 compiles a transform for maps that are TW tiles wide (4×4, 8×8 and 16×16 maps: the row loops are
+// a few elements long, and with their bounds known they unroll — per tile, the runtime-width code cost
+// 4–7× what it costs on a 32×32 map); TW = 0 takes the width from g.
+template <typename T, int TW>
 static inline __attribute__((always_inline)) void WinogradInputT(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {
-  const int tw = g.tw(), W4 = 2 * tw + 2; // a padded row: tile tx covers [2tx, 2tx+4)
+  const int tw = TW ? TW : g.tw(), W4 = 2 * tw + 2; // a padded row: tile tx covers [2tx, 2tx+4)
   std::vector<T> rows(4 * (size_t)W4), t(4 * (size_t)W4), even(tw + 1), odd(tw + 1);
   const int64_t CT = WinoPlane(g.c, ldv);
   for (int s = 0; s < cnt; s++)
@@ -896,10 +899,10 @@ static inline __attribute__((always_inline)) void WinogradInputT(const T* x, con
 }
 
 // out[s][o] = Aᵀ M A for the tiles of samples b0 …, output channels [o0, o1); M[ξ][o][t].
-template <typename T>
+template <typename T, int TW>
 static inline __attribute__((always_inline)) void WinogradOutputT(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out,
                                                                 const T* bias) {
-  const int tw = g.tw();
+  const int tw = TW ? TW : g.tw();
   const int64_t OT = WinoPlane(g.o, ldm);
   std::vector<T> r0(2 * (size_t)tw + 2), r1(2 * (size_t)tw + 2), buf(8 * (size_t)tw);
   for (int s = 0; s < cnt; s++)
@@ -943,9 +946,9 @@ static inline __attribute__((always_inline)) void WinogradOutputT(const T* M, co
 
 // Ugy[ξ][o][t] = (A dY Aᵀ)[ξ] for the 2×2 output-gradient tiles dY of samples b0 …, channels [o0, o1)
 // (outside the output the tile is zero), A = [1 0; 1 1; 1 −1; 0 −1].
-template <typename T>
+template <typename T, int TW>
 static inline __attribute__((always_inline)) void WinogradGradOutputT(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {
-  const int tw = g.tw();
+  const int tw = TW ? TW : g.tw();
   const int64_t OT = WinoPlane(g.o, ldu);
   std::vector<T> rows(4 * (size_t)tw);
   for (int s = 0; s < cnt; s++)
@@ -989,20 +992,28 @@ static inline __attribute__((always_inline)) void WinogradGradOutputT(const T* g
     }
 }
 
-// The transforms are compiled once per ISA (they are a quarter of the Winograd time; wider vectors help).
+// The transforms are compiled once per ISA (they are a quarter of the Winograd time; wider vectors help),
+// and for 2, 4 and 8 tiles per row separately.
+#define WINO_BY_WIDTH(tw, F, ...)                          \
+  switch (tw) {                                            \
+    case 2: F<T, 2>(__VA_ARGS__); break;                   \
+    case 4: F<T, 4>(__VA_ARGS__); break;                   \
+    case 8: F<T, 8>(__VA_ARGS__); break;                   \
+    default: F<T, 0>(__VA_ARGS__);                         \
+  }
 #define WINO_VARIANT(SUFFIX, ATTR)                                                                                               \
   template <typename T>                                                                                                          \
   ATTR void WinogradInput##SUFFIX(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {          \
-    WinogradInputT(x, g, b0, cnt, c0, c1, V, ldv);                                                                               \
+    WINO_BY_WIDTH(g.tw(), WinogradInputT, x, g, b0, cnt, c0, c1, V, ldv);                                                        \
   }                                                                                                                              \
   template <typename T>                                                                                                          \
   ATTR void WinogradOutput##SUFFIX(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out,          \
                                    const T* bias) {                                                                              \
-    WinogradOutputT(M, g, b0, cnt, o0, o1, ldm, out, bias);                                                                      \
+    WINO_BY_WIDTH(g.tw(), WinogradOutputT, M, g, b0, cnt, o0, o1, ldm, out, bias);                                               \
   }                                                                                                                              \
   template <typename T>                                                                                                          \
   ATTR void WinogradGradOutput##SUFFIX(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {   \
-    WinogradGradOutputT(gy, g, b0, cnt, o0, o1, Ug, ldu);                                                                        \
+    WINO_BY_WIDTH(g.tw(), WinogradGradOutputT, gy, g, b0, cnt, o0, o1, Ug, ldu);                                                 \
   }
 WINO_VARIANT(Avx512, TARGET_AVX512)
 WINO_VARIANT(Avx2, TARGET_AVX2)

@@ -93,6 +93,11 @@ for (const name of others) {
       [[2, 40, 7, 7], [40, 40, 3, 3], { padding: 2 }],
       [[40, 36, 5, 5], [36, 36, 3, 3], { padding: 1 }],
       [[1, 40, 6, 6], [40, 40, 3, 3], { padding: 1 }],
+      // maps 2, 4 and 8 tiles wide take transforms compiled for that width (full and partial tiles)
+      [[5, 36, 4, 4], [36, 36, 3, 3], { padding: 1 }],
+      [[4, 36, 7, 8], [40, 36, 3, 3], { padding: 1 }],
+      [[2, 36, 13, 15], [36, 36, 3, 3], { padding: 1 }],
+      [[3, 36, 5, 5], [36, 36, 3, 3], { padding: 1 }],
       // few channels (C·kh·kw ≤ 320, ≥ 4 outputs): direct convolution over zero-padded planes, forward
       // and (when it fits too) the input gradient, also with dilation
       [[4, 1, 12, 12], [6, 1, 5, 5], { padding: 2 }],
@@ -147,7 +152,7 @@ for (const name of others) {
             `${name} float32 ${JSON.stringify(opts)} output ${i}: max error ${errNative} against float64, js float32 has ${errJs} (scale ${scale})`);
         });
       }
-      for (const popts of [{ stride: 2, padding: 1, ceilMode: true }, { stride: 1, dilation: 2 }]) {
+      for (const popts of xs[2] >= 5 && xs[3] >= 5 ? [{ stride: 2, padding: 1, ceilMode: true }, { stride: 1, dilation: 2 }] : []) {
         const pool = () => {
           const xi = x.detach().requiresGrad_();
           const y = F.maxPool2d(xi, 3, popts);

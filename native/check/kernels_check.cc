@@ -1,5 +1,5 @@
 // The kernels alone, checked against float64 loops: GEMM with every transpose, and the three convolution
-// passes on each path (direct, Winograd, im2col, 5×5 direct). For builds the test suite cannot load, such
+// passes on each path (direct, Winograd at several map widths, im2col, 5×5 direct). For builds the test suite cannot load, such
 // as arm64 through a cross compiler and qemu (scripts/check-arm64.sh); exits non-zero on a mismatch.
 #define NABLA_KERNELS_ONLY
 #include "../nabla_native.cc"
@@ -24,7 +24,8 @@ int main() {
     double e = rel(c, r); printf("gemm ta=%d tb=%d rel err %.2e\n", ta, tb, e); bad += !(e < 2e-6);
   }
   // convolutions: {n, c, h, w, o, k, stride, pad}: direct (few channels), Winograd (3x3 s1, many), im2col (stride 2)
-  int cases[][8] = {{3, 4, 11, 9, 16, 3, 1, 1}, {2, 36, 10, 10, 36, 3, 1, 1}, {2, 16, 9, 9, 24, 3, 2, 1}, {2, 6, 12, 12, 16, 5, 1, 2}};
+  int cases[][8] = {{3, 4, 11, 9, 16, 3, 1, 1}, {2, 36, 10, 10, 36, 3, 1, 1}, {3, 36, 4, 4, 36, 3, 1, 1}, {2, 36, 7, 8, 40, 3, 1, 1},
+                    {2, 36, 13, 15, 36, 3, 1, 1}, {2, 16, 9, 9, 24, 3, 2, 1}, {2, 6, 12, 12, 16, 5, 1, 2}};
   for (auto& q : cases) {
     int N = q[0], C = q[1], H = q[2], W = q[3], O = q[4], K = q[5], S = q[6], P = q[7];
     int OH = (H + 2 * P - K) / S + 1, OW = (W + 2 * P - K) / S + 1;
