@@ -87,7 +87,7 @@ for (const name of others) {
       [[6, 16, 6, 6], [8, 16, 1, 1], {}],
       // 3×3 stride-1 float32 layers with C·9 > 320 take Winograd F(2×2, 3×3) (and so does their input
       // gradient when O·9 > 320): odd output sizes (partial tiles), padding 0 and 2 (the input gradient
-      // then pads by 2 and 0), several chunks of samples (29 + 11) run by the threads, and one chunk whose
+      // then pads by 2 and 0), several chunks of samples (5 of 8 here) run by the threads, and one chunk whose
       // phases are spread over the threads instead
       [[3, 40, 13, 11], [37, 40, 3, 3], {}],
       [[2, 40, 7, 7], [40, 40, 3, 3], { padding: 2 }],
