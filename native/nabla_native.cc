@@ -1052,8 +1052,9 @@ static void WinoPhaseByRange(bool par, int n, const std::function<void(int, int)
   WinoPhase(par, parts, [&](int q) { f((int)((int64_t)q * n / parts), (int)((int64_t)(q + 1) * n / parts)); });
 }
 
-// The whole convolution: chunks of samples with at least 256 tiles; chunks go to the threads when there
-// are enough of them, otherwise each phase (transforms by channel, the 16 GEMMs) is spread instead.
+// The whole convolution: chunks of whole samples with at least 64 or 256 tiles (below); chunks go to the
+// threads when there are enough of them, otherwise each phase (transforms by channel, the 16 GEMMs) is
+// spread instead.
 template <typename T>
 static void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T* out, const T* bias = nullptr) {
   const int64_t OC = (int64_t)g.o * g.c;
@@ -1091,8 +1092,8 @@ static void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T*
 template <typename T>
 static void WinogradWeightGrad(const T* x, const T* gy, const WinoGeom& g, T* gw) {
   const int64_t OC = (int64_t)g.o * g.c;
-  // long chunks: each chunk adds its 16 products into the O×C sums, and short ones would re-read them
-  // more often than they compute
+  // 256 tiles: each chunk adds its 16 products into the 16·O·C sums, which shorter chunks re-read more
+  // often (64 tiles were not faster here)
   const WinoChunks wc(g, 256);
   const int S = wc.S, chunks = wc.chunks, threads = pool->size();
   const bool byChunks = threads > 1 && chunks >= threads;
