@@ -8,8 +8,10 @@ CXX=aarch64-linux-gnu-g++
 for tool in "$CXX" qemu-aarch64; do
   command -v "$tool" >/dev/null || { echo "check-arm64: $tool not found (apt-get install g++-aarch64-linux-gnu qemu-user)" >&2; exit 1; }
 done
+# Node's headers: beside the node binary, or where node-gyp keeps downloaded ones
 NODE_INC="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")/include/node"
-[ -f "$NODE_INC/node_api.h" ] || { echo "check-arm64: Node's headers not found at $NODE_INC" >&2; exit 1; }
+[ -f "$NODE_INC/node_api.h" ] || NODE_INC="${HOME:-/root}/.cache/node-gyp/$(node -p process.versions.node)/include/node"
+[ -f "$NODE_INC/node_api.h" ] || { echo "check-arm64: Node's headers not found (beside node, or in node-gyp's cache)" >&2; exit 1; }
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
 FLAGS=(-O3 -std=c++17 -fno-math-errno -Wall -Wno-psabi)

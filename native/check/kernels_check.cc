@@ -1,6 +1,7 @@
 // The kernels alone, checked against float64 loops: GEMM with every transpose, and the three convolution
-// passes on each path (direct, Winograd at several map widths, im2col, 5×5 direct). For builds the test suite cannot load, such
-// as arm64 through a cross compiler and qemu (scripts/check-arm64.sh); exits non-zero on a mismatch.
+// passes on each path (direct, Winograd at several map widths, im2col, 5×5 direct). For builds the test
+// suite cannot load, such as arm64 through a cross compiler and qemu (scripts/check-arm64.sh); exits
+// non-zero on a mismatch.
 #define NABLA_KERNELS_ONLY
 #include "../nabla_native.cc"
 #include <cstdio>
