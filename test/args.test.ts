@@ -8,10 +8,7 @@ import * as nb from "../src/index.js";
 import { r64, throwsWith } from "./helpers.js";
 
 const F = nb.nn.functional;
-const same = (a: nb.Tensor, b: nb.Tensor) => {
-  assert.deepEqual(a.shape, b.shape);
-  assert.deepEqual(Array.from(a.data), Array.from(b.data));
-};
+const same = (a: nb.Tensor, b: nb.Tensor) => nb.testing.assertClose(a, b, { rtol: 0, atol: 0 });
 
 test("conv2d: PyTorch's positional bias, stride, padding, dilation, groups", () => {
   const x = r64([2, 4, 7, 7], 1), w = r64([6, 2, 3, 3], 2), b = r64([6], 3);

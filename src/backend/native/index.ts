@@ -69,8 +69,8 @@ const SMALL = 4096;
  * from a few hundred elements (Adam on 2,400: 31 µs in js, 4 µs native). */
 const SMALL_UPDATE = 256;
 
-/** Try to load the addon; returns the backend, or the reason it is unavailable. */
-export function loadNativeBackend(): { backend: Backend; info: { isa: string; threads: number } } | { error: string } {
+/** Try to load the addon; returns the backend (its `info` gives the ISA and threads), or the reason it is unavailable. */
+export function loadNativeBackend(): { backend: Backend } | { error: string } {
   // the package root is the nearest folder above this file holding binding.gyp (dist/ and test builds differ in depth)
   let root = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6 && !existsSync(join(root, "binding.gyp")); i++) root = dirname(root);
@@ -144,5 +144,5 @@ export function loadNativeBackend(): { backend: Backend; info: { isa: string; th
     argReduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array
       ? jsBackend.argReduce(op, x, outer, size, inner, out) : addon.reduce(op === "argmax" ? 0 : 1, x, outer, size, inner, out)),
   };
-  return { backend, info: backend.info as { isa: string; threads: number } };
+  return { backend };
 }
