@@ -1,17 +1,21 @@
 // The kernels alone, checked against float64 loops: GEMM with every transpose, and the three convolution
 // passes on each path (direct, Winograd at several map widths, im2col, 5×5 direct). For builds the test
-// suite cannot load, such as arm64 through a cross compiler and qemu (scripts/check-arm64.sh); exits
-// non-zero on a mismatch.
-#define NABLA_KERNELS_ONLY
-#include "../nabla_native.cc"
+// suite cannot load, such as arm64 through a cross compiler and qemu (scripts/check-arm64.sh); linked with
+// the kernel sources (native/kernels/*.cc), no Node-API. Exits non-zero on a mismatch.
 #include <cstdio>
 #include <random>
+
+#include "../kernels/gemm.h"
+#include "../kernels/kernels.h"
+
+using namespace nabla;
+
 static double rel(const std::vector<float>& a, const std::vector<double>& b) {
   double m = 0, e = 0; for (size_t i = 0; i < a.size(); i++) { m = std::max(m, std::fabs(b[i])); e = std::max(e, std::fabs(a[i] - b[i])); }
   return e / (m > 0 ? m : 1);
 }
 int main() {
-  pool = new ThreadPool(2);
+  StartThreads(2);
   std::mt19937 rng(1); std::uniform_real_distribution<float> U(-1, 1);
   int bad = 0;
   auto fill = [&](std::vector<float>& v) { for (auto& x : v) x = U(rng); };

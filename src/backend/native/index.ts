@@ -1,41 +1,17 @@
 // The native backend: GEMM, convolution, max-pool indices, batch norm, gather / scatter-add, the Adam
 // update, im2col / col2im, elementwise and reduction kernels from the Node-API addon
-// (native/nabla_native.cc), every other kernel from the js backend. Loaded when the addon was built.
+// (native/: kernels/ behind binding/napi.cc, whose list binding/kernel_list.h also gives addon.generated.ts), every other kernel from the js backend. Loaded when the addon was built.
 
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { AdamUpdate, SgdUpdate, Backend, BinaryOp, ConvGeometry, Im2colGeometry, ReduceOp, UnaryOp } from "../backend.js";
+import type { AdamUpdate, SgdUpdate, Backend, ConvGeometry, Im2colGeometry } from "../backend.js";
 import type { TypedArray } from "../../tensor/dtype.js";
 import { jsBackend } from "../js/index.js";
 import { collapse } from "../js/elementwise.js";
+import { ADAM_HYPER, ARG_REDUCE_OPS, BINARY_OPS, REDUCE_OPS, SGD_HYPER, UNARY_OPS, type Addon } from "./addon.generated.js";
 
-interface Addon {
-  matmul(a: TypedArray, aOffs: Int32Array, transA: boolean, b: TypedArray, bOffs: Int32Array, transB: boolean, out: TypedArray, m: number, k: number, n: number): void;
-  im2col(x: TypedArray, g: Int32Array, padValue: number, out: TypedArray): void;
-  col2im(cols: TypedArray, g: Int32Array, out: TypedArray): void;
-  info(): { isa: string; threads: number };
-  unary(op: number, x: TypedArray, out: TypedArray): void;
-  reluBackward(g: TypedArray, y: TypedArray, gx: TypedArray): void;
-  copy(src: TypedArray, srcOffset: number, dst: TypedArray, dstOffset: number, shape: Int32Array, srcStrides: Int32Array, dstStrides: Int32Array): void;
-  reduce(op: number, x: TypedArray, outer: number, size: number, inner: number, out: TypedArray): void;
-  binary(op: number, a: TypedArray, sa: number, b: TypedArray, sb: number, out: TypedArray): void;
-  binaryStrided(op: number, a: TypedArray, b: TypedArray, out: TypedArray, shape: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
-  conv2d(x: TypedArray, w: TypedArray, g: Int32Array, out: TypedArray, bias: TypedArray | null): void;
-  conv2dBackwardInput(gy: TypedArray, w: TypedArray, g: Int32Array, gx: TypedArray): void;
-  conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: Int32Array, gw: TypedArray): void;
-  maxPool2dIndices(x: TypedArray, g: Int32Array, idx: Int32Array, values: TypedArray | null): void;
-  gather(x: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, out: TypedArray): void;
-  scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray, clear: boolean,
-    windows: Int32Array | null): void;
-  adamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, maxExpAvgSq: TypedArray | null, hyper: Float64Array): void;
-  sgdUpdate(param: TypedArray, grad: TypedArray, momentumBuffer: TypedArray | null, hyper: Float64Array): void;
-  batchNormStats(x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, variance: Float64Array): void;
-  channelAffine(x: TypedArray, n: number, c: number, inner: number, scale: Float64Array, shift: Float64Array, out: TypedArray, relu: boolean): void;
-  batchNormBackward(gy: TypedArray, x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, invstd: Float64Array,
-    scale: Float64Array, training: boolean, gx: TypedArray | null, sumG: Float64Array, sumGXhat: Float64Array, reluOut: TypedArray | null): void;
-}
 
 /** The geometry as the addon reads it: [n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, o, groups]. */
 function packGeometry(g: Im2colGeometry & Partial<ConvGeometry>): Int32Array {
@@ -48,8 +24,6 @@ function sameFloat(...xs: TypedArray[]): boolean {
   return (t === Float32Array || t === Float64Array) && xs.every((x) => x.constructor === t);
 }
 
-const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, gt: 7, ge: 8, lt: 9, le: 10, eq: 11, ne: 12 };
-
 /** 1 when `strides` read `shape` contiguously, 0 when they are all zero (a broadcast scalar), else −1. */
 function layout(strides: readonly number[], shape: readonly number[]): number {
   if (strides.every((s) => s === 0)) return 0;
@@ -60,9 +34,6 @@ function layout(strides: readonly number[], shape: readonly number[]): number {
   return 1;
 }
 
-/** Op codes of native/nabla_native.cc. */
-const UNARY: Record<UnaryOp, number> = { neg: 0, exp: 1, log: 2, log1p: 3, sqrt: 4, abs: 5, sign: 6, relu: 7, sigmoid: 8, tanh: 9, softplus: 10, step: 11 };
-const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2 };
 /** Below this many elements the js loop is as fast as crossing into the addon. */
 const SMALL = 4096;
 /** The optimizer updates do ~20 flops per element with a division and a square root: the addon wins
@@ -92,7 +63,7 @@ export function loadNativeBackend(): { backend: Backend } | { error: string } {
     },
     im2col: (x, g, pad, out) => (sameFloat(x, out) ? addon.im2col(x, packGeometry(g), pad, out) : jsBackend.im2col(x, g, pad, out)),
     col2im: (cols, g, out) => (sameFloat(cols, out) ? addon.col2im(cols, packGeometry(g), out) : jsBackend.col2im(cols, g, out)),
-    unary: (op, x, out) => (x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor ? jsBackend.unary(op, x, out) : addon.unary(UNARY[op], x, out)),
+    unary: (op, x, out) => (x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor ? jsBackend.unary(op, x, out) : addon.unary(UNARY_OPS[op], x, out)),
     copy: (src, so, ss, dst, dof, ds, shape) => {
       let n = 1;
       for (const d of shape) n *= d;
@@ -102,17 +73,17 @@ export function loadNativeBackend(): { backend: Backend } | { error: string } {
     },
     reluBackward: (g, y, gx) => (gx.length < SMALL || !sameFloat(g, y, gx) ? jsBackend.reluBackward(g, y, gx) : addon.reluBackward(g, y, gx)),
     reduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor
-      ? jsBackend.reduce(op, x, outer, size, inner, out) : addon.reduce(REDUCE[op], x, outer, size, inner, out)),
+      ? jsBackend.reduce(op, x, outer, size, inner, out) : addon.reduce(REDUCE_OPS[op], x, outer, size, inner, out)),
     binary: (op, a, as, b, bs, out, shape) => {
       if (out.length < SMALL || out instanceof Int32Array || a.constructor !== out.constructor || b.constructor !== out.constructor) {
         return jsBackend.binary(op, a, as, b, bs, out, shape);
       }
       const la = layout(as, shape), lb = layout(bs, shape);
-      if (la >= 0 && lb >= 0 && !(la === 0 && lb === 0)) return addon.binary(BINARY[op], a, la, b, lb, out);
+      if (la >= 0 && lb >= 0 && !(la === 0 && lb === 0)) return addon.binary(BINARY_OPS[op], a, la, b, lb, out);
       const os = new Array<number>(shape.length);
       for (let d = shape.length - 1, acc = 1; d >= 0; d--) { os[d] = acc; acc *= shape[d]; }
       const [cshape, [ca, cb]] = collapse(shape, [as, bs, os]);
-      addon.binaryStrided(BINARY[op], a, b, out, Int32Array.from(cshape), Int32Array.from(ca), Int32Array.from(cb));
+      addon.binaryStrided(BINARY_OPS[op], a, b, out, Int32Array.from(cshape), Int32Array.from(ca), Int32Array.from(cb));
     },
     conv2d: (x, w, g, out, bias) => (sameFloat(x, w, out, ...(bias ? [bias] : []))
       ? addon.conv2d(x, w, packGeometry(g), out, bias ?? null) : jsBackend.conv2d(x, w, g, out, bias)),
@@ -129,10 +100,10 @@ export function loadNativeBackend(): { backend: Backend } | { error: string } {
       : addon.scatterAdd(out, outer, size, inner, idx, idxSize, src, clear, windows)),
     adamUpdate: (param, grad, m, v, vmax, h: AdamUpdate) => (param.length < SMALL_UPDATE || !sameFloat(param, grad, m, v, ...(vmax ? [vmax] : []))
       ? jsBackend.adamUpdate(param, grad, m, v, vmax, h)
-      : addon.adamUpdate(param, grad, m, v, vmax, Float64Array.of(h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.step, h.decoupled ? 1 : 0, h.maximize ? 1 : 0))),
+      : addon.adamUpdate(param, grad, m, v, vmax, Float64Array.from(ADAM_HYPER, (k) => +h[k]))),
     sgdUpdate: (param, grad, buf, h: SgdUpdate) => (param.length < SMALL_UPDATE || !sameFloat(param, grad, ...(buf ? [buf] : []))
       ? jsBackend.sgdUpdate(param, grad, buf, h)
-      : addon.sgdUpdate(param, grad, buf, Float64Array.of(h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov ? 1 : 0, h.maximize ? 1 : 0, h.first ? 1 : 0))),
+      : addon.sgdUpdate(param, grad, buf, Float64Array.from(SGD_HYPER, (k) => +h[k]))),
     batchNormStats: (x, n, c, inner, mean, variance) =>
       (sameFloat(x) ? addon.batchNormStats(x, n, c, inner, mean, variance) : jsBackend.batchNormStats(x, n, c, inner, mean, variance)),
     channelAffine: (x, n, c, inner, scale, shift, out, relu = false) =>
@@ -142,7 +113,7 @@ export function loadNativeBackend(): { backend: Backend } | { error: string } {
         ? addon.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut)
         : jsBackend.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut)),
     argReduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array
-      ? jsBackend.argReduce(op, x, outer, size, inner, out) : addon.reduce(op === "argmax" ? 0 : 1, x, outer, size, inner, out)),
+      ? jsBackend.argReduce(op, x, outer, size, inner, out) : addon.argReduce(ARG_REDUCE_OPS[op], x, outer, size, inner, out)),
   };
   return { backend };
 }

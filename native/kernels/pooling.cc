@@ -1,0 +1,174 @@
+// Max pooling with the index of each window's winner (the backward scatters through it).
+#include <atomic>
+
+#include "base.h"
+#include "kernels.h"
+#include "threads.h"
+
+namespace nabla {
+
+// Max pooling: for each output, the flat index (iy·w + ix) of the first largest input in its window, and
+// (when vals is given) that input; the first NaN wins (NaN propagates, as in PyTorch). Windows always hold
+// at least one input (padding is at most half the kernel).
+template <typename T>
+static inline void TakeIfBetter(T v, int32_t at, T* best, int32_t* bi) {
+  const bool take = (v > *best) | ((v != v) & (*best == *best)); // NaN wins once
+  *best = take ? v : *best;
+  *bi = take ? at : *bi;
+}
+
+// 2×2 / stride-2 windows of two input rows, one 16-byte vector of outputs at a time (4 floats or 2
+// doubles: the even/odd split is a single shufps / unpck on the baseline ISA) with vector compares and
+// selects: on random data a branch per comparison mispredicts half the time. Returns the number of
+// outputs done; the caller finishes the row.
+template <typename T>
+static inline int MaxPoolPairsVec(const T* r0, const T* r1, int32_t at0, int32_t at1, int ow, int32_t* io, T* vo) {
+  constexpr int N = 16 / sizeof(T);
+  typedef T V __attribute__((vector_size(16)));
+  typedef typename std::conditional<sizeof(T) == 4, int32_t, int64_t>::type I;
+  typedef I VI __attribute__((vector_size(16)));
+  VI even, odd;
+  for (int i = 0; i < N; i++) even[i] = 2 * i, odd[i] = 2 * i + 1;
+  int ox = 0;
+  for (; ox + N <= ow; ox += N) {
+    V lo, hi;
+    std::memcpy(&lo, r0 + 2 * ox, sizeof(V));
+    std::memcpy(&hi, r0 + 2 * ox + N, sizeof(V));
+    V t0 = __builtin_shuffle(lo, hi, even), t1 = __builtin_shuffle(lo, hi, odd);
+    std::memcpy(&lo, r1 + 2 * ox, sizeof(V));
+    std::memcpy(&hi, r1 + 2 * ox + N, sizeof(V));
+    V t2 = __builtin_shuffle(lo, hi, even), t3 = __builtin_shuffle(lo, hi, odd);
+    VI col = even + (I)(2 * ox);
+    V b = t0;
+    VI k = col + (I)at0;
+    // taps in window order; a later tap wins only when strictly larger, or NaN over a non-NaN
+    VI m = (t1 > b) | ((t1 != t1) & (b == b));
+    b = m ? t1 : b;
+    k = m ? col + (I)(at0 + 1) : k;
+    m = (t2 > b) | ((t2 != t2) & (b == b));
+    b = m ? t2 : b;
+    k = m ? col + (I)at1 : k;
+    m = (t3 > b) | ((t3 != t3) & (b == b));
+    b = m ? t3 : b;
+    k = m ? col + (I)(at1 + 1) : k;
+    for (int i = 0; i < N; i++) io[ox + i] = (int32_t)k[i];
+    if (vo) std::memcpy(vo + ox, &b, sizeof(V));
+  }
+  return ox;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+// The same 2×2 windows for float32 with AVX-512: 16 outputs per step from 32 inputs of each row
+// (even/odd lanes split by one two-source permute), the row's last partial step under a lane mask, so
+// rows of 5–14 outputs (LeNet, the BN net) run vector code too. Returns the outputs done (all of them).
+TARGET_AVX512 static int MaxPoolPairsAvx512(const float* r0, const float* r1, int32_t at0, int32_t at1, int ow, int32_t* io, float* vo) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  for (int ox = 0; ox < ow; ox += 16) {
+    const int n = std::min(16, ow - ox);
+    const __mmask16 mo = (__mmask16)((1u << n) - 1);
+    // inputs 2·ox … 2·ox + 2n − 1 of each row: the first 16 and the next 16 under masks
+    const int in = 2 * n;
+    const __mmask16 m0 = (__mmask16)(in >= 16 ? 0xffffu : (1u << in) - 1), m1 = (__mmask16)(in <= 16 ? 0u : (1u << (in - 16)) - 1);
+    const __m512 a0 = _mm512_maskz_loadu_ps(m0, r0 + 2 * ox), a1 = _mm512_maskz_loadu_ps(m1, r0 + 2 * ox + 16);
+    const __m512 b0 = _mm512_maskz_loadu_ps(m0, r1 + 2 * ox), b1 = _mm512_maskz_loadu_ps(m1, r1 + 2 * ox + 16);
+    const __m512 t0 = _mm512_permutex2var_ps(a0, even, a1), t1 = _mm512_permutex2var_ps(a0, odd, a1);
+    const __m512 t2 = _mm512_permutex2var_ps(b0, even, b1), t3 = _mm512_permutex2var_ps(b0, odd, b1);
+    const __m512i col = _mm512_add_epi32(even, _mm512_set1_epi32(2 * ox));
+    __m512 b = t0;
+    __m512i k = _mm512_add_epi32(col, _mm512_set1_epi32(at0));
+    // taps in window order; a later tap wins only when strictly larger, or NaN over a non-NaN (a loop,
+    // not a lambda: GCC does not give lambdas the function's target attribute)
+    const __m512 taps[3] = {t1, t2, t3};
+    const int32_t ats[3] = {at0 + 1, at1, at1 + 1};
+    for (int q = 0; q < 3; q++) {
+      const __m512 t = taps[q];
+      const __mmask16 m = _mm512_cmp_ps_mask(t, b, _CMP_GT_OQ) | (_mm512_cmp_ps_mask(t, t, _CMP_UNORD_Q) & _mm512_cmp_ps_mask(b, b, _CMP_ORD_Q));
+      b = _mm512_mask_blend_ps(m, b, t);
+      k = _mm512_mask_blend_epi32(m, k, _mm512_add_epi32(col, _mm512_set1_epi32(ats[q])));
+    }
+    _mm512_mask_storeu_epi32(io + ox, mo, k);
+    if (vo) _mm512_mask_storeu_ps(vo + ox, mo, b);
+  }
+  return ow;
+}
+#endif
+
+template <typename T>
+static inline int MaxPoolPairs(const T* r0, const T* r1, int32_t at0, int32_t at1, int ow, int32_t* io, T* vo) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (std::is_same<T, float>::value && isa == Isa::kAvx512)
+    return MaxPoolPairsAvx512(reinterpret_cast<const float*>(r0), reinterpret_cast<const float*>(r1), at0, at1, ow, io, reinterpret_cast<float*>(vo));
+#endif
+  return MaxPoolPairsVec(r0, r1, at0, at1, ow, io, vo);
+}
+
+template <typename T>
+void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx, T* vals) {
+  const int64_t plane = (int64_t)g.h * g.w, L = (int64_t)g.oh * g.ow;
+  // 2×2 windows at stride 2 inside the plane (the common case): two input rows per output row.
+  const bool pairs = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 && g.dw == 1 &&
+                     2 * g.oh <= g.h && 2 * g.ow <= g.w;
+  // Otherwise one output row at a time, tap by tap (taps in window order, so the first maximum is kept),
+  // with the output columns innermost: independent lanes, no loop-carried compare chain, no bounds tests.
+  auto general = [&](int64_t p, T* bv, int32_t* bi) {
+    const T* __restrict xp = x + p * plane;
+    for (int oy = 0; oy < g.oh; oy++) {
+      int32_t* __restrict best = idx + p * L + (int64_t)oy * g.ow;
+      for (int ox = 0; ox < g.ow; ox++) bi[ox] = -1, bv[ox] = 0;
+      for (int ki = 0; ki < g.kh; ki++) {
+        int iy = oy * g.sh - g.ph + ki * g.dh;
+        if (iy < 0 || iy >= g.h) continue;
+        for (int kj = 0; kj < g.kw; kj++) {
+          int ix0 = kj * g.dw - g.pw, lo, hi;
+          ValidRange(ix0, g.sw, g.w, g.ow, &lo, &hi);
+          const int base = iy * g.w + ix0, sw = g.sw;
+          for (int ox = lo; ox < hi; ox++) {
+            const int at = base + ox * sw;
+            const T v = xp[at], b = bv[ox];
+            const bool take = (bi[ox] < 0) | (v > b) | ((v != v) & (b == b));
+            bi[ox] = take ? at : bi[ox];
+            bv[ox] = take ? v : b;
+          }
+        }
+      }
+      for (int ox = 0; ox < g.ow; ox++) best[ox] = bi[ox] < 0 ? 0 : bi[ox];
+      if (vals) {
+        T* __restrict vo = vals + p * L + (int64_t)oy * g.ow;
+        for (int ox = 0; ox < g.ow; ox++) vo[ox] = bi[ox] < 0 ? xp[0] : bv[ox];
+      }
+    }
+  };
+  ParallelFor((int64_t)g.n, (double)L * g.kh * g.kw, [&](int64_t lo, int64_t hi) {
+    std::vector<T> bv(pairs ? 0 : g.ow);
+    std::vector<int32_t> bi(pairs ? 0 : g.ow);
+    for (int64_t p = lo; p < hi; p++) {
+      if (!pairs) {
+        general(p, bv.data(), bi.data());
+        continue;
+      }
+      const T* xp = x + p * plane;
+      for (int oy = 0; oy < g.oh; oy++) {
+        const T* __restrict r0 = xp + (int64_t)2 * oy * g.w;
+        const T* __restrict r1 = r0 + g.w;
+        int32_t* __restrict io = idx + p * L + (int64_t)oy * g.ow;
+        const int32_t at0 = 2 * oy * g.w, at1 = at0 + g.w;
+        int ox = MaxPoolPairs(r0, r1, at0, at1, g.ow, io, vals ? vals + p * L + (int64_t)oy * g.ow : nullptr);
+        for (; ox < g.ow; ox++) {
+          T b = r0[2 * ox];
+          int32_t k = at0 + 2 * ox;
+          TakeIfBetter(r0[2 * ox + 1], at0 + 2 * ox + 1, &b, &k);
+          TakeIfBetter(r1[2 * ox], at1 + 2 * ox, &b, &k);
+          TakeIfBetter(r1[2 * ox + 1], at1 + 2 * ox + 1, &b, &k);
+          io[ox] = k;
+          if (vals) vals[p * L + (int64_t)oy * g.ow + ox] = b;
+        }
+      }
+    }
+  });
+}
+
+#define INSTANTIATE(T) template void MaxPoolIndices<T>(const T*, const Geom&, int32_t*, T*);
+NABLA_FOR_FLOATS(INSTANTIATE)
+
+}  // namespace nabla
