@@ -6,17 +6,22 @@ import * as nb from "../src/index.js";
 const kind = process.argv[2] ?? "lenet5";
 const be = nb.backend.getBackend() as unknown as Record<string, unknown>;
 const totals = new Map<string, { ms: number; calls: number }>();
-for (const [name, fn] of Object.entries(be)) {
-  if (typeof fn !== "function") continue;
-  be[name] = (...args: unknown[]) => {
-    const t0 = performance.now();
-    const r = (fn as (...a: unknown[]) => unknown)(...args);
-    const e = totals.get(name) ?? { ms: 0, calls: 0 };
-    e.ms += performance.now() - t0; e.calls++;
-    totals.set(name, e);
-    return r;
-  };
+/** Wrap every kernel of a table (the primitives' and the fused one) with a timer. */
+function timeKernels(table: Record<string, unknown>, prefix: string): void {
+  for (const [name, fn] of Object.entries(table)) {
+    if (typeof fn !== "function") continue;
+    table[name] = (...args: unknown[]) => {
+      const t0 = performance.now();
+      const r = (fn as (...a: unknown[]) => unknown)(...args);
+      const e = totals.get(prefix + name) ?? { ms: 0, calls: 0 };
+      e.ms += performance.now() - t0; e.calls++;
+      totals.set(prefix + name, e);
+      return r;
+    };
+  }
 }
+timeKernels(be, "");
+timeKernels(be.fused as Record<string, unknown>, "fused.");
 nb.manualSeed(0);
 const batch = kind === "convnet_bn" ? 128 : 64;
 const model = kind === "lenet5" ? nb.models.lenet5() : kind === "convnet_bn" ? nb.models.convnet_bn() : nb.models.resnet18({ numClasses: 10, smallInput: true });

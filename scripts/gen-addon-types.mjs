@@ -52,8 +52,7 @@ export function generate(source) {
     codes("ARG_REDUCE_OPS", "NABLA_ARG_REDUCE_OPS"),
     "",
     "/** The fields of the optimizer updates' Float64Array `hyper`, in order. */",
-    order("ADAM_HYPER", "NABLA_ADAM_HYPER"),
-    order("SGD_HYPER", "NABLA_SGD_HYPER"),
+    ...[...source.matchAll(/#define NABLA_(\w+)_HYPER\(X\)/g)].map(([, name]) => order(`${name}_HYPER`, `NABLA_${name}_HYPER`)),
     "",
   ].join("\n");
 }

@@ -300,12 +300,17 @@ for (const name of others) {
     }
   });
 
-  test(`${name} Adam / AdamW / SGD updates equal js bit for bit (large tensors take the native kernel)`, () => {
+  test(`${name} every optimizer's update equals js bit for bit (large tensors take the native kernel)`, () => {
     const g = new nb.Generator(9);
     for (const dtype of ["float32", "float64"] as const) {
       for (const [Opt, opts] of [[nb.optim.Adam, { lr: 1e-2, weightDecay: 0.1 }], [nb.optim.Adam, { amsgrad: true, maximize: true }],
         [nb.optim.AdamW, { lr: 3e-3 }], [nb.optim.AdamW, { amsgrad: true, weightDecay: 0.05 }], [nb.optim.SGD, { lr: 0.1 }], [nb.optim.SGD, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-2 }],
-        [nb.optim.SGD, { lr: 0.05, momentum: 0.5, dampening: 0.3, maximize: true }]] as const) {
+        [nb.optim.SGD, { lr: 0.05, momentum: 0.5, dampening: 0.3, maximize: true }],
+        [nb.optim.RMSprop, { lr: 1e-2 }], [nb.optim.RMSprop, { lr: 1e-2, momentum: 0.9, centered: true, weightDecay: 0.1, maximize: true }],
+        [nb.optim.Adagrad, { lr: 0.1, lrDecay: 0.01, weightDecay: 0.1 }], [nb.optim.Adagrad, { maximize: true, initialAccumulatorValue: 0.5 }],
+        [nb.optim.Adadelta, { lr: 1, rho: 0.8, weightDecay: 0.1 }], [nb.optim.Adadelta, { maximize: true }],
+        [nb.optim.NAdam, { lr: 2e-3, weightDecay: 0.1 }], [nb.optim.NAdam, { momentumDecay: 0.01 }],
+        [nb.optim.Adamax, { lr: 2e-3, weightDecay: 0.1 }], [nb.optim.Adamax, { maximize: true, betas: [0.8, 0.9] }]] as const) {
         const p0 = nb.randn([100, 50], { generator: g, dtype }), grads = [0, 1, 2].map(() => nb.randn([100, 50], { generator: g, dtype }));
         const run = () => {
           const p = p0.clone().requiresGrad_();

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { spawn } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as nb from "../src/index.js";
@@ -60,24 +60,23 @@ test("a run interrupted after epoch 2 and resumed gives exactly the uninterrupte
   for (const [k, v] of Object.entries(full.model.stateDict())) assert.deepEqual([...resumed.model.stateDict()[k].data], [...v.data], k);
 });
 
-test("a checkpoint write killed midway leaves the previous checkpoint intact", async () => {
+test("a checkpoint write killed midway leaves the previous checkpoint intact", () => {
   const dir = mkdtempSync(join(tmpdir(), "nabla-ckpt-"));
   const path = join(dir, "ckpt.safetensors");
   const s = setup(1, 16);
   nb.train.saveCheckpoint(path, { model: s.model, optimizer: s.optimizer, epoch: 4 });
+  // the writer is killed at the one moment that matters, deterministically: its new file is fully written
+  // and synced but not yet renamed over the old one (renameSync is replaced by a SIGKILL of the process)
   const script = join(dir, "writer.mjs");
-  writeFileSync(script, `import * as nb from ${JSON.stringify(join(ROOT, "dist", "index.js"))};
-    const model = new nb.nn.Linear(10000, 10000);
-    nb.train.saveCheckpoint(${JSON.stringify(path)}, { model, epoch: 5 });`);
-  const child = spawn(process.execPath, [script], { stdio: "ignore" });
-  const exited = new Promise<void>((r) => child.on("exit", () => r()));
-  let killed = false;
-  for (let i = 0; i < 5000 && child.exitCode === null; i++) {
-    if (readdirSync(dir).some((f) => f.endsWith(".tmp"))) { child.kill("SIGKILL"); killed = true; break; }
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  await exited;
-  assert.ok(killed, "the writer finished before it could be interrupted");
+  writeFileSync(script, `import fs from "node:fs";
+    import { syncBuiltinESMExports } from "node:module";
+    fs.renameSync = () => process.kill(process.pid, "SIGKILL");
+    syncBuiltinESMExports();
+    const nb = await import(${JSON.stringify(join(ROOT, "dist", "index.js"))});
+    nb.train.saveCheckpoint(${JSON.stringify(path)}, { model: new nb.nn.Linear(300, 300), epoch: 5 });`);
+  const writer = spawnSync(process.execPath, [script], { encoding: "utf8" });
+  assert.equal(writer.signal, "SIGKILL", `the writer was to be killed before its rename: ${writer.stderr}`);
+  assert.ok(readdirSync(dir).some((f) => f.endsWith(".tmp")), "the killed writer left its temporary file");
   const fresh = setup(99, 16);
   const r = nb.train.loadCheckpoint(path, { model: fresh.model, optimizer: fresh.optimizer });
   assert.equal(r.epoch, 4);

@@ -32,7 +32,12 @@
   K(gather, "fnnninf", "x outer size inner idx idxSize out")                                                          \
   K(scatterAdd, "fnnninfbI", "out outer size inner idx idxSize src clear windows")                                    \
   K(adamUpdate, "ffffFd", "param grad expAvg expAvgSq maxExpAvgSq hyper")                                             \
-  K(sgdUpdate, "ffFd", "param grad momentumBuffer hyper")
+  K(sgdUpdate, "ffFd", "param grad momentumBuffer hyper")                                                           \
+  K(rmspropUpdate, "fffFFd", "param grad squareAvg gradAvg momentumBuffer hyper")                                     \
+  K(adagradUpdate, "fffd", "param grad sum hyper")                                                                    \
+  K(adadeltaUpdate, "ffffd", "param grad squareAvg accDelta hyper")                                                   \
+  K(nadamUpdate, "ffffd", "param grad expAvg expAvgSq hyper")                                                         \
+  K(adamaxUpdate, "ffffd", "param grad expAvg expInf hyper")
 
 // Op codes and the hyper-parameter layouts of the `hyper` arguments: kernels/ops.h.
 #include "../kernels/ops.h"

@@ -7,7 +7,9 @@
 #include <malloc.h>
 #endif
 
+#include <cstring>
 #include <string>
+#include <type_traits>
 #include <thread>
 
 #include "../kernels/kernels.h"
@@ -449,6 +451,68 @@ static bool Run_sgdUpdate(const Args& a, Failure* fail) {
   ForFloat(a, [&](auto tag) {
     using T = decltype(tag);
     SgdUpdate<T>(a.f<T>(0), a.f<T>(1), a.f<T>(2), (int64_t)n, h);
+  });
+  return true;
+}
+
+// The other optimizers: arrays [0, states) of one length (the optional ones may be null), then `hyper`
+// filled into the struct H of doubles (its fields in the order of its ops.h list).
+template <typename H>
+static bool UpdateArgs(const Args& a, int arrays, int fields, H* h, Failure* fail) {
+  static_assert(std::is_standard_layout<H>::value, "hyper structs are plain doubles");
+  const size_t n = a.len(0);
+  for (int i = 1; i < arrays; i++) CHECK_SIZE(!a.present[i] || a.len(i) == n, "param, grad and state arrays differ in length");
+  CHECK_SIZE(a.len(arrays) == (size_t)fields && sizeof(H) == fields * sizeof(double), "hyper has the wrong length");
+  std::memcpy(h, a.f64(arrays), sizeof(H));
+  return true;
+}
+
+static bool Run_rmspropUpdate(const Args& a, Failure* fail) {
+  RmspropHyper h;
+  if (!UpdateArgs(a, 5, 0 NABLA_RMSPROP_HYPER(COUNT_ONE), &h, fail)) return false;
+  ForFloat(a, [&](auto tag) {
+    using T = decltype(tag);
+    RmspropUpdate<T>(a.f<T>(0), a.f<T>(1), a.f<T>(2), a.f<T>(3), a.f<T>(4), (int64_t)a.len(0), h);
+  });
+  return true;
+}
+
+static bool Run_adagradUpdate(const Args& a, Failure* fail) {
+  AdagradHyper h;
+  if (!UpdateArgs(a, 3, 0 NABLA_ADAGRAD_HYPER(COUNT_ONE), &h, fail)) return false;
+  ForFloat(a, [&](auto tag) {
+    using T = decltype(tag);
+    AdagradUpdate<T>(a.f<T>(0), a.f<T>(1), a.f<T>(2), (int64_t)a.len(0), h);
+  });
+  return true;
+}
+
+static bool Run_adadeltaUpdate(const Args& a, Failure* fail) {
+  AdadeltaHyper h;
+  if (!UpdateArgs(a, 4, 0 NABLA_ADADELTA_HYPER(COUNT_ONE), &h, fail)) return false;
+  ForFloat(a, [&](auto tag) {
+    using T = decltype(tag);
+    AdadeltaUpdate<T>(a.f<T>(0), a.f<T>(1), a.f<T>(2), a.f<T>(3), (int64_t)a.len(0), h);
+  });
+  return true;
+}
+
+static bool Run_nadamUpdate(const Args& a, Failure* fail) {
+  NadamHyper h;
+  if (!UpdateArgs(a, 4, 0 NABLA_NADAM_HYPER(COUNT_ONE), &h, fail)) return false;
+  ForFloat(a, [&](auto tag) {
+    using T = decltype(tag);
+    NadamUpdate<T>(a.f<T>(0), a.f<T>(1), a.f<T>(2), a.f<T>(3), (int64_t)a.len(0), h);
+  });
+  return true;
+}
+
+static bool Run_adamaxUpdate(const Args& a, Failure* fail) {
+  AdamaxHyper h;
+  if (!UpdateArgs(a, 4, 0 NABLA_ADAMAX_HYPER(COUNT_ONE), &h, fail)) return false;
+  ForFloat(a, [&](auto tag) {
+    using T = decltype(tag);
+    AdamaxUpdate<T>(a.f<T>(0), a.f<T>(1), a.f<T>(2), a.f<T>(3), (int64_t)a.len(0), h);
   });
   return true;
 }

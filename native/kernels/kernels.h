@@ -59,6 +59,24 @@ template <typename T>
 void AdamUpdate(T* th, const T* gr, T* m, T* v, T* vmax, int64_t n, const AdamHyper& h);
 template <typename T>
 void SgdUpdate(T* th, const T* gr, T* buf, int64_t n, const SgdHyper& h);
+// The other optimizers' hyper-parameters: structs of doubles in the order of their ops.h lists (a flag is ≠ 0).
+#define NABLA_HYPER_FIELD(name) double name;
+struct RmspropHyper { NABLA_RMSPROP_HYPER(NABLA_HYPER_FIELD) };
+struct AdagradHyper { NABLA_ADAGRAD_HYPER(NABLA_HYPER_FIELD) };
+struct AdadeltaHyper { NABLA_ADADELTA_HYPER(NABLA_HYPER_FIELD) };
+struct NadamHyper { NABLA_NADAM_HYPER(NABLA_HYPER_FIELD) };
+struct AdamaxHyper { NABLA_ADAMAX_HYPER(NABLA_HYPER_FIELD) };
+#undef NABLA_HYPER_FIELD
+template <typename T>
+void RmspropUpdate(T* th, const T* gr, T* v, T* ga, T* buf, int64_t n, const RmspropHyper& h);
+template <typename T>
+void AdagradUpdate(T* th, const T* gr, T* sum, int64_t n, const AdagradHyper& h);
+template <typename T>
+void AdadeltaUpdate(T* th, const T* gr, T* v, T* u, int64_t n, const AdadeltaHyper& h);
+template <typename T>
+void NadamUpdate(T* th, const T* gr, T* m, T* v, int64_t n, const NadamHyper& h);
+template <typename T>
+void AdamaxUpdate(T* th, const T* gr, T* m, T* u, int64_t n, const AdamaxHyper& h);
 
 // ---- elementwise (elementwise.cc); op codes k_<name> from ops.h
 #define NABLA_OP_ENUM(name) k_##name,

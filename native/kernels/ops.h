@@ -10,3 +10,8 @@
 // Hyper-parameter layouts of the Float64Array `hyper` arguments.
 #define NABLA_ADAM_HYPER(X) X(lr) X(beta1) X(beta2) X(eps) X(weightDecay) X(step) X(decoupled) X(maximize)
 #define NABLA_SGD_HYPER(X) X(lr) X(momentum) X(dampening) X(weightDecay) X(nesterov) X(maximize) X(first)
+#define NABLA_RMSPROP_HYPER(X) X(lr) X(alpha) X(eps) X(weightDecay) X(momentum) X(maximize)
+#define NABLA_ADAGRAD_HYPER(X) X(clr) X(eps) X(weightDecay) X(maximize)
+#define NABLA_ADADELTA_HYPER(X) X(lr) X(rho) X(eps) X(weightDecay) X(maximize)
+#define NABLA_NADAM_HYPER(X) X(beta1) X(beta2) X(eps) X(weightDecay) X(bc2) X(c1) X(c2)
+#define NABLA_ADAMAX_HYPER(X) X(clr) X(beta1) X(beta2) X(eps) X(weightDecay) X(maximize)

@@ -36,10 +36,56 @@ export interface SgdUpdate {
   lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; maximize: boolean; first: boolean;
 }
 
+/** One RMSprop update: `centered` keeps gradAvg, momentum > 0 a momentum buffer. */
+export interface RmspropUpdate { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; maximize: boolean }
+/** One Adagrad update; `clr` is the step's decayed learning rate lr / (1 + (t − 1)·lrDecay). */
+export interface AdagradUpdate { clr: number; eps: number; weightDecay: number; maximize: boolean }
+/** One Adadelta update. */
+export interface AdadeltaUpdate { lr: number; rho: number; eps: number; weightDecay: number; maximize: boolean }
+/** One NAdam update: θ += c1·g/denom + c2·m/denom with denom = √(v/bc2) + ε (the coefficients carry the momentum schedule). */
+export interface NadamUpdate { beta1: number; beta2: number; eps: number; weightDecay: number; bc2: number; c1: number; c2: number }
+/** One Adamax update; `clr` = lr / (1 − β1ᵗ). */
+export interface AdamaxUpdate { clr: number; beta1: number; beta2: number; eps: number; weightDecay: number; maximize: boolean }
+
+/**
+ * Fused kernels: fast paths that are not primitives. Each replaces a composite of primitives (or an
+ * optimizer's per-element loop) and has its js reference in backend/js; test/fused.test.ts checks each
+ * against the composite it replaces. Only the primitive table (ops/prims.ts) calls them.
+ */
+export interface FusedKernels {
+  /** gx[i] = g[i]·(y[i] > 0 ? 1 : 0): ReLU's backward from its output y, in one pass (same lengths and type). */
+  reluBackward(g: TypedArray, y: TypedArray, gx: TypedArray): void;
+  /** out = x·scale[ch] + shift[ch] over x viewed as [n, c, inner]; with `relu`, max(·, 0) of it (NaN stays NaN). */
+  channelAffine(x: TypedArray, n: number, c: number, inner: number, scale: Float64Array, shift: Float64Array, out: TypedArray, relu?: boolean): void;
+  /**
+   * Batch-norm backward over [n, c, inner] given the saved mean and invstd: sumG = Σgy and sumGXhat = Σgy·x̂
+   * per channel, and, when gx is given, gx = scale·(gy − Σgy/M − x̂·Σgy·x̂/M) (training, M = n·inner) or
+   * scale·gy (fixed statistics), where scale = γ·invstd. With `reluOut` (the output of a fused ReLU), gy is
+   * first masked as ReLU's backward does: gy·(reluOut > 0 ? 1 : 0).
+   */
+  batchNormBackward(gy: TypedArray, x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, invstd: Float64Array,
+    scale: Float64Array, training: boolean, gx: TypedArray | null, sumG: Float64Array, sumGXhat: Float64Array, reluOut?: TypedArray | null): void;
+  /** One Adam / AdamW update of a parameter and its moments, in place (maxExpAvgSq for AMSGrad). */
+  adamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, maxExpAvgSq: TypedArray | null, h: AdamUpdate): void;
+  /** One SGD update of a parameter (and its momentum buffer when momentum ≠ 0), in place. */
+  sgdUpdate(param: TypedArray, grad: TypedArray, momentumBuffer: TypedArray | null, h: SgdUpdate): void;
+  /** One RMSprop update in place (gradAvg when centered, momentumBuffer when momentum > 0). */
+  rmspropUpdate(param: TypedArray, grad: TypedArray, squareAvg: TypedArray, gradAvg: TypedArray | null, momentumBuffer: TypedArray | null, h: RmspropUpdate): void;
+  /** One Adagrad update in place. */
+  adagradUpdate(param: TypedArray, grad: TypedArray, sum: TypedArray, h: AdagradUpdate): void;
+  /** One Adadelta update in place. */
+  adadeltaUpdate(param: TypedArray, grad: TypedArray, squareAvg: TypedArray, accDelta: TypedArray, h: AdadeltaUpdate): void;
+  /** One NAdam update in place. */
+  nadamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, h: NadamUpdate): void;
+  /** One Adamax update in place. */
+  adamaxUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expInf: TypedArray, h: AdamaxUpdate): void;
+}
+
 /**
  * A backend provides the kernels the primitives run on. All arrays are contiguous and row-major;
  * `out` is allocated by the caller with the right dtype and length. A faster backend (native addon)
- * implements the same table and is checked against the `js` backend, the reference.
+ * implements the same table and is checked against the `js` backend, the reference. The primitive table
+ * (ops/prims.ts) is the only caller.
  */
 export interface Backend {
   readonly name: string;
@@ -47,8 +93,6 @@ export interface Backend {
   readonly info?: Readonly<Record<string, string | number>>;
   /** out[i] = op(x[i]). */
   unary(op: UnaryOp, x: TypedArray, out: TypedArray): void;
-  /** gx[i] = g[i]·(y[i] > 0 ? 1 : 0): ReLU's backward from its output y, in one pass (same lengths and type). */
-  reluBackward(g: TypedArray, y: TypedArray, gx: TypedArray): void;
   /** out = op(a, b) with a read through `aStrides` and b through `bStrides` (0 on broadcast dims). */
   binary(op: BinaryOp, a: TypedArray, aStrides: readonly number[], b: TypedArray, bStrides: readonly number[],
     out: TypedArray, outShape: readonly number[]): void;
@@ -66,7 +110,6 @@ export interface Backend {
   clamp(x: TypedArray, lo: number, hi: number, out: TypedArray): void;
   /** Element-type conversion (float → int32 truncates toward zero, as in PyTorch). */
   cast(x: TypedArray, out: TypedArray): void;
-  fill(out: TypedArray, value: number): void;
   /** out = x gathered along `axis` of [outer, size, inner] with idx of shape [outer, idxSize, inner]. */
   gather(x: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, out: TypedArray): void;
   /**
@@ -104,20 +147,8 @@ export interface Backend {
   maxPool2dIndices(x: TypedArray, g: Im2colGeometry, idx: Int32Array, values?: TypedArray | null): void;
   /** Per-channel mean and biased variance of x viewed as [n, c, inner], accumulated in double. */
   batchNormStats(x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, variance: Float64Array): void;
-  /** out = x·scale[ch] + shift[ch] over x viewed as [n, c, inner]; with `relu`, max(·, 0) of it (NaN stays NaN). */
-  channelAffine(x: TypedArray, n: number, c: number, inner: number, scale: Float64Array, shift: Float64Array, out: TypedArray, relu?: boolean): void;
-  /**
-   * Batch-norm backward over [n, c, inner] given the saved mean and invstd: sumG = Σgy and sumGXhat = Σgy·x̂
-   * per channel, and, when gx is given, gx = scale·(gy − Σgy/M − x̂·Σgy·x̂/M) (training, M = n·inner) or
-   * scale·gy (fixed statistics), where scale = γ·invstd. With `reluOut` (the output of a fused ReLU), gy is
-   * first masked as ReLU's backward does: gy·(reluOut > 0 ? 1 : 0).
-   */
-  batchNormBackward(gy: TypedArray, x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, invstd: Float64Array,
-    scale: Float64Array, training: boolean, gx: TypedArray | null, sumG: Float64Array, sumGXhat: Float64Array, reluOut?: TypedArray | null): void;
-  /** One Adam / AdamW update of a parameter and its moments, in place (maxExpAvgSq for AMSGrad). */
-  adamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, maxExpAvgSq: TypedArray | null, h: AdamUpdate): void;
-  /** One SGD update of a parameter (and its momentum buffer when momentum ≠ 0), in place. */
-  sgdUpdate(param: TypedArray, grad: TypedArray, momentumBuffer: TypedArray | null, h: SgdUpdate): void;
+  /** The fused kernels (not primitives): see FusedKernels. */
+  readonly fused: FusedKernels;
 }
 
 const registry = new Map<string, Backend>();

@@ -6,7 +6,6 @@ import * as P from "../ops/prims.js";
 import { add, div, mean, mul, pow, reshape, sqrt, sub, sum, where, gt, narrow } from "../ops/basic.js";
 import { full } from "../ops/creation.js";
 import { isFloating } from "../tensor/dtype.js";
-import { getBackend } from "../backend/backend.js";
 import { pad } from "../ops/nnops.js";
 import { positionalOptions } from "../ops/args.js";
 
@@ -76,8 +75,9 @@ export function batchNormMaybeRelu(x: Tensor, runningMean: Tensor | null, runnin
   if (training) {
     const m = n * inner;
     if (m <= 1) throw new RangeError(`batchNorm: expected more than 1 value per channel when training, got input size ${fmt(x.shape)}`);
-    const variance = new Float64Array(c);
-    getBackend().batchNormStats(x.data, n, c, inner, mean, variance);
+    const stats = P.batchNormStats(x, n, c, inner);
+    mean.set(stats.mean);
+    const variance = stats.variance;
     for (let ch = 0; ch < c; ch++) invstd[ch] = 1 / Math.sqrt(variance[ch] + eps);
     if (runningMean) for (let ch = 0; ch < c; ch++) runningMean.data[ch] = (1 - momentum) * runningMean.data[ch] + momentum * mean[ch];
     if (runningVar) for (let ch = 0; ch < c; ch++) runningVar.data[ch] = (1 - momentum) * runningVar.data[ch] + momentum * variance[ch] * (m / (m - 1));

@@ -5,7 +5,7 @@ import { Tensor } from "../tensor/tensor.js";
 import { allocateUninit, isFloating } from "../tensor/dtype.js";
 import { fmt, normDim } from "../tensor/shape.js";
 import { defaultGenerator, type Generator } from "../tensor/random.js";
-import { getBackend, type Im2colGeometry } from "../backend/backend.js";
+import type { Im2colGeometry } from "../backend/backend.js";
 import * as P from "./prims.js";
 import { positionalOptions } from "./args.js";
 import { add, amax, div, exp, log, matmul, mean, mul, sub, sum, narrow } from "./basic.js";
@@ -173,8 +173,7 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, ...args: unknown[]): Tens
     const g = poolGeometry(x4, kernelSize, opts.stride, opts.padding ?? 0, opts.dilation ?? 1, opts.ceilMode ?? false, "maxPool2d");
     // the backend finds each window's first maximum and its value; the result is recorded as a gather of
     // those indices, so the gradient scatters back to them
-    const idx = allocateUninit("int32", g.n * g.oh * g.ow) as Int32Array, values = allocateUninit(x4.dtype, g.n * g.oh * g.ow);
-    getBackend().maxPool2dIndices(x4.data, g, idx, values);
+    const { idx, values } = P.maxPool2dIndices(x4, g);
     // 2×2 windows at stride 2 inside the plane: the backward may write each plane in one pass
     const pairs = g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.ph === 0 && g.pw === 0 && g.dh === 1 && g.dw === 1 &&
       2 * g.oh <= g.h && 2 * g.ow <= g.w;

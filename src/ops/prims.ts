@@ -1,8 +1,14 @@
 // The closed set of primitives: forward through the current backend, and one backward rule each,
-// written with differentiable ops so gradients of gradients work.
+// written with differentiable ops so gradients of gradients work. This file is the only caller of the
+// backend: besides the recorded primitives, the non-differentiable kernels (max-pool indices, batch-norm
+// statistics) and the backend's fused kernels (ReLU backward, BN affine / backward, optimizer updates)
+// are reached through the functions here.
 
 import { Node, isGradEnabled } from "../autograd/engine.js";
-import { getBackend, type BinaryOp, type ConvGeometry, type Im2colGeometry, type UnaryOp } from "../backend/backend.js";
+import {
+  getBackend, type AdadeltaUpdate, type AdagradUpdate, type AdamaxUpdate, type AdamUpdate, type BinaryOp, type ConvGeometry, type Im2colGeometry,
+  type NadamUpdate, type RmspropUpdate, type SgdUpdate, type UnaryOp,
+} from "../backend/backend.js";
 import { allocate, allocateUninit, isFloating, promote, type DType, type TypedArray } from "../tensor/dtype.js";
 import { broadcastShapes, broadcastStrides, contiguousStrides, fmt, numel, shapeEq } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -88,7 +94,7 @@ export function stepMask(x: Tensor): Tensor {
 /** ReLU's gradient from its output, g·(y > 0), in one pass; not recorded (for backward passes that are not differentiated). */
 function reluBackwardPrim(g: Tensor, y: Tensor): Tensor {
   const gx = allocOut(g.dtype, g.shape);
-  getBackend().reluBackward(g.data, y.data, gx.data);
+  getBackend().fused.reluBackward(g.data, y.data, gx.data);
   return gx;
 }
 
@@ -337,9 +343,48 @@ export function batchNormPrim(x: Tensor, weight: Tensor, bias: Tensor, attrs: Ba
     shift[ch] = bias.data[ch] - mean[ch] * scale[ch];
   }
   const out = allocOut(x.dtype, x.shape);
-  getBackend().channelAffine(x.data, n, c, inner, scale, shift, out.data, attrs.relu);
+  getBackend().fused.channelAffine(x.data, n, c, inner, scale, shift, out.data, attrs.relu);
   return record("batchNorm", [x, weight, bias], out, attrs);
 }
+
+// ---------------------------------------------------------------- kernels that are not recorded
+
+/**
+ * Max pooling's winners over the planes of x [N·C, H, W] (g.n = N·C, g.c = 1): per output, the flat index
+ * iy·W + ix of the first largest input of its window, and that input. maxPool2d records them as a gather.
+ */
+export function maxPool2dIndices(x: Tensor, g: Im2colGeometry): { idx: Int32Array; values: TypedArray } {
+  const idx = allocateUninit("int32", g.n * g.oh * g.ow) as Int32Array, values = allocateUninit(x.dtype, g.n * g.oh * g.ow);
+  getBackend().maxPool2dIndices(x.data, g, idx, values);
+  return { idx, values };
+}
+
+/** Per-channel mean and biased variance of x viewed as [n, c, inner], in double (batchNorm's statistics). */
+export function batchNormStats(x: Tensor, n: number, c: number, inner: number): { mean: Float64Array; variance: Float64Array } {
+  const mean = new Float64Array(c), variance = new Float64Array(c);
+  getBackend().batchNormStats(x.data, n, c, inner, mean, variance);
+  return { mean, variance };
+}
+
+/**
+ * The optimizers' in-place updates (the backend's fused kernels): each step of torch.optim's update rule
+ * over every element of a parameter and its state tensors, never recorded.
+ */
+export const optimizerUpdates = {
+  adam: (p: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, maxExpAvgSq: Tensor | null, h: AdamUpdate): void =>
+    getBackend().fused.adamUpdate(p.data, grad.data, expAvg.data, expAvgSq.data, maxExpAvgSq ? maxExpAvgSq.data : null, h),
+  sgd: (p: Tensor, grad: Tensor, momentumBuffer: Tensor | null, h: SgdUpdate): void =>
+    getBackend().fused.sgdUpdate(p.data, grad.data, momentumBuffer ? momentumBuffer.data : null, h),
+  rmsprop: (p: Tensor, grad: Tensor, squareAvg: Tensor, gradAvg: Tensor | null, momentumBuffer: Tensor | null, h: RmspropUpdate): void =>
+    getBackend().fused.rmspropUpdate(p.data, grad.data, squareAvg.data, gradAvg ? gradAvg.data : null, momentumBuffer ? momentumBuffer.data : null, h),
+  adagrad: (p: Tensor, grad: Tensor, sum: Tensor, h: AdagradUpdate): void => getBackend().fused.adagradUpdate(p.data, grad.data, sum.data, h),
+  adadelta: (p: Tensor, grad: Tensor, squareAvg: Tensor, accDelta: Tensor, h: AdadeltaUpdate): void =>
+    getBackend().fused.adadeltaUpdate(p.data, grad.data, squareAvg.data, accDelta.data, h),
+  nadam: (p: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, h: NadamUpdate): void =>
+    getBackend().fused.nadamUpdate(p.data, grad.data, expAvg.data, expAvgSq.data, h),
+  adamax: (p: Tensor, grad: Tensor, expAvg: Tensor, expInf: Tensor, h: AdamaxUpdate): void =>
+    getBackend().fused.adamaxUpdate(p.data, grad.data, expAvg.data, expInf.data, h),
+};
 
 // ---------------------------------------------------------------- backward rules
 
@@ -455,7 +500,7 @@ const vjps: { [P in Prim]: Vjp<P> } = {
     for (let ch = 0; ch < c; ch++) scale[ch] = invstd[ch] * w.data[ch];
     const gx = needs(x) ? allocOut(x.dtype, x.shape) : null;
     const sumG = new Float64Array(c), sumGXhat = new Float64Array(c);
-    getBackend().batchNormBackward(g.data, x.data, n, c, inner, mean, invstd, scale, training, gx ? gx.data : null, sumG, sumGXhat,
+    getBackend().fused.batchNormBackward(g.data, x.data, n, c, inner, mean, invstd, scale, training, gx ? gx.data : null, sumG, sumGXhat,
       attrs.relu ? out.data : null);
     const perChannel = (v: Float64Array, like: Tensor) => {
       const t = alloc(like.dtype, [c]);

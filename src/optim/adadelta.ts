@@ -2,6 +2,7 @@
 
 import { noGrad } from "../autograd/engine.js";
 import { check, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import { optimizerUpdates } from "../ops/prims.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 export interface AdadeltaOptions {
@@ -48,15 +49,7 @@ export class Adadelta extends Optimizer<Required<AdadeltaOptions>> {
           const st = this.stateOf(p);
           if (st.square_avg === undefined) { st.step = 0; st.square_avg = zerosLikeParam(p); st.acc_delta = zerosLikeParam(p); }
           st.step = (st.step as number) + 1;
-          const th = p.data, gr = p.grad.data, v = (st.square_avg as Tensor).data, u = (st.acc_delta as Tensor).data;
-          for (let i = 0; i < th.length; i++) {
-            let d = g.maximize ? -gr[i] : gr[i];
-            if (wd !== 0) d = d + wd * th[i];
-            v[i] = v[i] * rho + (1 - rho) * d * d;
-            const delta = (Math.sqrt(u[i] + eps) / Math.sqrt(v[i] + eps)) * d;
-            u[i] = u[i] * rho + (1 - rho) * delta * delta;
-            th[i] = th[i] + -lr * delta;
-          }
+          optimizerUpdates.adadelta(p, p.grad, st.square_avg as Tensor, st.acc_delta as Tensor, { lr, rho, eps, weightDecay: wd, maximize: g.maximize });
         }
       }
     });

@@ -2,6 +2,7 @@
 
 import { noGrad } from "../autograd/engine.js";
 import { check, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import { optimizerUpdates } from "../ops/prims.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 export interface AdagradOptions {
@@ -50,13 +51,7 @@ export class Adagrad extends Optimizer<Required<AdagradOptions>> {
           if (st.sum === undefined) { st.step = 0; st.sum = zerosLikeParam(p, g.initialAccumulatorValue); }
           st.step = (st.step as number) + 1;
           const clr = g.lr / (1 + ((st.step as number) - 1) * g.lrDecay);
-          const th = p.data, gr = p.grad.data, s = (st.sum as Tensor).data;
-          for (let i = 0; i < th.length; i++) {
-            let d = g.maximize ? -gr[i] : gr[i];
-            if (g.weightDecay !== 0) d = d + g.weightDecay * th[i];
-            s[i] = s[i] + d * d;
-            th[i] = th[i] + -clr * (d / (Math.sqrt(s[i]) + g.eps));
-          }
+          optimizerUpdates.adagrad(p, p.grad, st.sum as Tensor, { clr, eps: g.eps, weightDecay: g.weightDecay, maximize: g.maximize });
         }
       }
     });

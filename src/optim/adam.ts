@@ -1,7 +1,7 @@
 // Adam and AdamW — torch.optim.Adam / AdamW (1.13).
 
 import { noGrad } from "../autograd/engine.js";
-import { getBackend } from "../backend/backend.js";
+import { optimizerUpdates } from "../ops/prims.js";
 import { checkAdamFamily, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -38,8 +38,8 @@ function adamStep(opt: Optimizer<AdamConfig>, stateOf: (p: Tensor) => Record<str
         }
         const step = (st.step as number) + 1;
         st.step = step;
-        getBackend().adamUpdate(p.data, p.grad.data, (st.exp_avg as Tensor).data, (st.exp_avg_sq as Tensor).data,
-          amsgrad ? (st.max_exp_avg_sq as Tensor).data : null, { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, step, decoupled, maximize });
+        optimizerUpdates.adam(p, p.grad, st.exp_avg as Tensor, st.exp_avg_sq as Tensor,
+          amsgrad ? (st.max_exp_avg_sq as Tensor) : null, { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, step, decoupled, maximize });
       }
     }
   });

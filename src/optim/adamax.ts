@@ -2,6 +2,7 @@
 
 import { noGrad } from "../autograd/engine.js";
 import { checkAdamFamily, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import { optimizerUpdates } from "../ops/prims.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 export interface AdamaxOptions {
@@ -44,14 +45,7 @@ export class Adamax extends Optimizer<Required<AdamaxOptions>> {
           const step = (st.step as number) + 1;
           st.step = step;
           const clr = lr / (1 - b1 ** step);
-          const th = p.data, gr = p.grad.data, m = (st.exp_avg as Tensor).data, u = (st.exp_inf as Tensor).data;
-          for (let i = 0; i < th.length; i++) {
-            let d = maximize ? -gr[i] : gr[i];
-            if (wd !== 0) d = d + wd * th[i];
-            m[i] = m[i] * b1 + (1 - b1) * d;
-            u[i] = Math.max(u[i] * b2, Math.abs(d) + eps);
-            th[i] = th[i] + -clr * (m[i] / u[i]);
-          }
+          optimizerUpdates.adamax(p, p.grad, st.exp_avg as Tensor, st.exp_inf as Tensor, { clr, beta1: b1, beta2: b2, eps, weightDecay: wd, maximize });
         }
       }
     });

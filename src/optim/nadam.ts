@@ -2,6 +2,7 @@
 
 import { noGrad } from "../autograd/engine.js";
 import { check, checkAdamFamily, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import { optimizerUpdates } from "../ops/prims.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 export interface NAdamOptions {
@@ -55,16 +56,7 @@ export class NAdam extends Optimizer<Required<NAdamOptions>> {
           st.mu_product = muProduct;
           const muProductNext = Math.fround(muProduct * Math.fround(muNext));
           const c1 = (-lr * (1 - mu)) / (1 - muProduct), c2 = (-lr * muNext) / (1 - muProductNext);
-          const th = p.data, gr = p.grad.data, m = (st.exp_avg as Tensor).data, v = (st.exp_avg_sq as Tensor).data;
-          for (let i = 0; i < th.length; i++) {
-            let d = gr[i];
-            if (wd !== 0) d = d + wd * th[i];
-            m[i] = m[i] * b1 + (1 - b1) * d;
-            v[i] = v[i] * b2 + (1 - b2) * d * d;
-            const denom = Math.sqrt(v[i] / bc2) + eps;
-            th[i] = th[i] + c1 * (d / denom);
-            th[i] = th[i] + c2 * (m[i] / denom);
-          }
+          optimizerUpdates.nadam(p, p.grad, st.exp_avg as Tensor, st.exp_avg_sq as Tensor, { beta1: b1, beta2: b2, eps, weightDecay: wd, bc2, c1, c2 });
         }
       }
     });

@@ -2,6 +2,7 @@
 
 import { noGrad } from "../autograd/engine.js";
 import { check, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import { optimizerUpdates } from "../ops/prims.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 export interface RMSpropOptions {
@@ -56,23 +57,8 @@ export class RMSprop extends Optimizer<Required<RMSpropOptions>> {
             if (centered) st.grad_avg = zerosLikeParam(p);
           }
           st.step = (st.step as number) + 1;
-          const th = p.data, gr = p.grad.data, v = (st.square_avg as Tensor).data;
-          const ga = centered ? (st.grad_avg as Tensor).data : null;
-          const b = mu > 0 ? (st.momentum_buffer as Tensor).data : null;
-          for (let i = 0; i < th.length; i++) {
-            let d = g.maximize ? -gr[i] : gr[i];
-            if (wd !== 0) d = d + wd * th[i];
-            v[i] = v[i] * alpha + (1 - alpha) * d * d;
-            let avg: number;
-            if (ga) {
-              ga[i] = ga[i] * alpha + (1 - alpha) * d;
-              avg = Math.sqrt(v[i] + -1 * ga[i] * ga[i]) + eps;
-            } else avg = Math.sqrt(v[i]) + eps;
-            if (b) {
-              b[i] = b[i] * mu + d / avg;
-              th[i] = th[i] + -lr * b[i];
-            } else th[i] = th[i] + -lr * (d / avg);
-          }
+          optimizerUpdates.rmsprop(p, p.grad, st.square_avg as Tensor, centered ? (st.grad_avg as Tensor) : null,
+            mu > 0 ? (st.momentum_buffer as Tensor) : null, { lr, alpha, eps, weightDecay: wd, momentum: mu, maximize: g.maximize });
         }
       }
     });

@@ -1,7 +1,7 @@
 // SGD with momentum, dampening, Nesterov, weight decay and maximize — torch.optim.SGD (1.13).
 
 import { noGrad } from "../autograd/engine.js";
-import { getBackend } from "../backend/backend.js";
+import { optimizerUpdates } from "../ops/prims.js";
 import { check, Optimizer, type Closure, type ParamsInput } from "./optimizer.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -60,7 +60,7 @@ export class SGD extends Optimizer<Required<SGDOptions>> {
           let buf = state.momentum_buffer as Tensor | undefined;
           const first = mu !== 0 && buf === undefined;
           if (first) { buf = p.grad.detach().clone(); state.momentum_buffer = buf; }
-          getBackend().sgdUpdate(p.data, p.grad.data, mu !== 0 ? buf!.data : null,
+          optimizerUpdates.sgd(p, p.grad, mu !== 0 ? buf! : null,
             { lr, momentum: mu, dampening, weightDecay: wd, nesterov, maximize, first });
         }
       }

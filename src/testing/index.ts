@@ -136,7 +136,7 @@ export interface CloseOptions {
   atol?: number;
   /** Prefix for the error message. */
   msg?: string;
-  /** Treat NaNs in the same positions as equal (default true). */
+  /** Treat NaNs in the same positions as equal (default false, as torch.testing.assert_close: a NaN is a failure unless asked). */
   equalNan?: boolean;
 }
 
@@ -165,7 +165,7 @@ export function assertClose(actual: Numeric, expected: Numeric, opts: CloseOptio
   for (let i = 0; i < a.data.length; i++) {
     const x = a.data[i], y = e.data[i];
     if (Number.isNaN(x) || Number.isNaN(y)) {
-      if (Number.isNaN(x) && Number.isNaN(y) && (opts.equalNan ?? true)) continue;
+      if (Number.isNaN(x) && Number.isNaN(y) && opts.equalNan === true) continue;
       bad++; if (worst < 0 || worstExcess !== Infinity) { worst = i; worstExcess = Infinity; }
       continue;
     }

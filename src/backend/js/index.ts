@@ -6,7 +6,7 @@ import { binary, copy, reluBackward, unary, where } from "./elementwise.js";
 import { argReduce, gather, reduce, scatterAdd } from "./reduce.js";
 import { matmul } from "./gemm.js";
 import { batchNormBackward, batchNormStats, channelAffine } from "./norm.js";
-import { adamUpdate, sgdUpdate } from "./optim.js";
+import { adadeltaUpdate, adagradUpdate, adamaxUpdate, adamUpdate, nadamUpdate, rmspropUpdate, sgdUpdate } from "./optim.js";
 import { col2im, conv2d, conv2dBackwardInput, conv2dBackwardWeight, im2col, maxPool2dIndices } from "./conv.js";
 
 function cast(x: TypedArray, out: TypedArray): void {
@@ -23,7 +23,6 @@ function clamp(x: TypedArray, lo: number, hi: number, out: TypedArray): void {
 export const jsBackend: Backend = {
   name: "js",
   unary,
-  reluBackward,
   binary,
   where,
   reduce,
@@ -31,7 +30,6 @@ export const jsBackend: Backend = {
   copy,
   cast,
   clamp,
-  fill: (out, v) => void out.fill(v),
   gather,
   scatterAdd,
   matmul,
@@ -42,8 +40,5 @@ export const jsBackend: Backend = {
   conv2dBackwardWeight,
   maxPool2dIndices,
   batchNormStats,
-  channelAffine,
-  batchNormBackward,
-  adamUpdate,
-  sgdUpdate,
+  fused: { reluBackward, channelAffine, batchNormBackward, adamUpdate, sgdUpdate, rmspropUpdate, adagradUpdate, adadeltaUpdate, nadamUpdate, adamaxUpdate },
 };

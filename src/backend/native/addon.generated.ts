@@ -25,6 +25,11 @@ export interface Addon {
   scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray, clear: boolean, windows: Int32Array | null): void;
   adamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, maxExpAvgSq: TypedArray | null, hyper: Float64Array): void;
   sgdUpdate(param: TypedArray, grad: TypedArray, momentumBuffer: TypedArray | null, hyper: Float64Array): void;
+  rmspropUpdate(param: TypedArray, grad: TypedArray, squareAvg: TypedArray, gradAvg: TypedArray | null, momentumBuffer: TypedArray | null, hyper: Float64Array): void;
+  adagradUpdate(param: TypedArray, grad: TypedArray, sum: TypedArray, hyper: Float64Array): void;
+  adadeltaUpdate(param: TypedArray, grad: TypedArray, squareAvg: TypedArray, accDelta: TypedArray, hyper: Float64Array): void;
+  nadamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, hyper: Float64Array): void;
+  adamaxUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expInf: TypedArray, hyper: Float64Array): void;
   info(): { isa: string; threads: number };
 }
 
@@ -37,3 +42,8 @@ export const ARG_REDUCE_OPS = { argmax: 0, argmin: 1 } as const;
 /** The fields of the optimizer updates' Float64Array `hyper`, in order. */
 export const ADAM_HYPER = ["lr", "beta1", "beta2", "eps", "weightDecay", "step", "decoupled", "maximize"] as const;
 export const SGD_HYPER = ["lr", "momentum", "dampening", "weightDecay", "nesterov", "maximize", "first"] as const;
+export const RMSPROP_HYPER = ["lr", "alpha", "eps", "weightDecay", "momentum", "maximize"] as const;
+export const ADAGRAD_HYPER = ["clr", "eps", "weightDecay", "maximize"] as const;
+export const ADADELTA_HYPER = ["lr", "rho", "eps", "weightDecay", "maximize"] as const;
+export const NADAM_HYPER = ["beta1", "beta2", "eps", "weightDecay", "bc2", "c1", "c2"] as const;
+export const ADAMAX_HYPER = ["clr", "beta1", "beta2", "eps", "weightDecay", "maximize"] as const;

@@ -6,11 +6,14 @@ import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { AdamUpdate, SgdUpdate, Backend, ConvGeometry, Im2colGeometry } from "../backend.js";
+import type { Backend, ConvGeometry, Im2colGeometry } from "../backend.js";
 import type { TypedArray } from "../../tensor/dtype.js";
 import { jsBackend } from "../js/index.js";
 import { collapse } from "../js/elementwise.js";
-import { ADAM_HYPER, ARG_REDUCE_OPS, BINARY_OPS, REDUCE_OPS, SGD_HYPER, UNARY_OPS, type Addon } from "./addon.generated.js";
+import {
+  ADADELTA_HYPER, ADAGRAD_HYPER, ADAM_HYPER, ADAMAX_HYPER, ARG_REDUCE_OPS, BINARY_OPS, NADAM_HYPER, REDUCE_OPS, RMSPROP_HYPER, SGD_HYPER, UNARY_OPS,
+  type Addon,
+} from "./addon.generated.js";
 
 
 /** The geometry as the addon reads it: [n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, o, groups]. */
@@ -40,6 +43,16 @@ const SMALL = 4096;
  * from a few hundred elements (Adam on 2,400: 31 µs in js, 4 µs native). */
 const SMALL_UPDATE = 256;
 
+/** A hyper-parameter record as the addon reads it: its fields in the order of the kernel's list (flags as 0 / 1). */
+function hyper<H extends object>(order: readonly (keyof H & string)[], h: H): Float64Array {
+  return Float64Array.from(order, (k) => +(h[k] as number | boolean));
+}
+
+/** Whether an optimizer update goes to the addon: enough elements, and every present array of one float type. */
+function nativeUpdate(param: TypedArray, ...rest: (TypedArray | null)[]): boolean {
+  return param.length >= SMALL_UPDATE && sameFloat(param, ...rest.filter((a): a is TypedArray => a !== null));
+}
+
 /** Try to load the addon; returns the backend (its `info` gives the ISA and threads), or the reason it is unavailable. */
 export function loadNativeBackend(): { backend: Backend } | { error: string } {
   // the package root is the nearest folder above this file holding binding.gyp (dist/ and test builds differ in depth)
@@ -51,6 +64,7 @@ export function loadNativeBackend(): { backend: Backend } | { error: string } {
   } catch (e) {
     return { error: (e as Error).message.split("\n")[0] };
   }
+  const js = jsBackend.fused;
   const backend: Backend = {
     ...jsBackend,
     name: "native",
@@ -71,7 +85,6 @@ export function loadNativeBackend(): { backend: Backend } | { error: string } {
       const [cshape, [cs, cd]] = collapse(shape, [ss, ds]);
       addon.copy(src, so, dst, dof, Int32Array.from(cshape), Int32Array.from(cs), Int32Array.from(cd));
     },
-    reluBackward: (g, y, gx) => (gx.length < SMALL || !sameFloat(g, y, gx) ? jsBackend.reluBackward(g, y, gx) : addon.reluBackward(g, y, gx)),
     reduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor
       ? jsBackend.reduce(op, x, outer, size, inner, out) : addon.reduce(REDUCE_OPS[op], x, outer, size, inner, out)),
     binary: (op, a, as, b, bs, out, shape) => {
@@ -98,22 +111,27 @@ export function loadNativeBackend(): { backend: Backend } | { error: string } {
     scatterAdd: (out, outer, size, inner, idx, idxSize, src, clear = false, windows = null) => (src.length < SMALL || !sameFloat(out, src)
       ? jsBackend.scatterAdd(out, outer, size, inner, idx, idxSize, src, clear)
       : addon.scatterAdd(out, outer, size, inner, idx, idxSize, src, clear, windows)),
-    adamUpdate: (param, grad, m, v, vmax, h: AdamUpdate) => (param.length < SMALL_UPDATE || !sameFloat(param, grad, m, v, ...(vmax ? [vmax] : []))
-      ? jsBackend.adamUpdate(param, grad, m, v, vmax, h)
-      : addon.adamUpdate(param, grad, m, v, vmax, Float64Array.from(ADAM_HYPER, (k) => +h[k]))),
-    sgdUpdate: (param, grad, buf, h: SgdUpdate) => (param.length < SMALL_UPDATE || !sameFloat(param, grad, ...(buf ? [buf] : []))
-      ? jsBackend.sgdUpdate(param, grad, buf, h)
-      : addon.sgdUpdate(param, grad, buf, Float64Array.from(SGD_HYPER, (k) => +h[k]))),
     batchNormStats: (x, n, c, inner, mean, variance) =>
       (sameFloat(x) ? addon.batchNormStats(x, n, c, inner, mean, variance) : jsBackend.batchNormStats(x, n, c, inner, mean, variance)),
-    channelAffine: (x, n, c, inner, scale, shift, out, relu = false) =>
-      (sameFloat(x, out) ? addon.channelAffine(x, n, c, inner, scale, shift, out, relu) : jsBackend.channelAffine(x, n, c, inner, scale, shift, out, relu)),
-    batchNormBackward: (gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut = null) =>
-      (sameFloat(gy, x, ...(gx ? [gx] : []), ...(reluOut ? [reluOut] : []))
-        ? addon.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut)
-        : jsBackend.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut)),
     argReduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array
       ? jsBackend.argReduce(op, x, outer, size, inner, out) : addon.argReduce(ARG_REDUCE_OPS[op], x, outer, size, inner, out)),
+    fused: {
+      reluBackward: (g, y, gx) => (gx.length < SMALL || !sameFloat(g, y, gx) ? js.reluBackward(g, y, gx) : addon.reluBackward(g, y, gx)),
+      channelAffine: (x, n, c, inner, scale, shift, out, relu = false) =>
+        (sameFloat(x, out) ? addon.channelAffine(x, n, c, inner, scale, shift, out, relu) : js.channelAffine(x, n, c, inner, scale, shift, out, relu)),
+      batchNormBackward: (gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut = null) =>
+        (sameFloat(gy, x, ...(gx ? [gx] : []), ...(reluOut ? [reluOut] : []))
+          ? addon.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut)
+          : js.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut)),
+      adamUpdate: (p, g, m, v, vmax, h) => (nativeUpdate(p, g, m, v, vmax) ? addon.adamUpdate(p, g, m, v, vmax, hyper(ADAM_HYPER, h)) : js.adamUpdate(p, g, m, v, vmax, h)),
+      sgdUpdate: (p, g, buf, h) => (nativeUpdate(p, g, buf) ? addon.sgdUpdate(p, g, buf, hyper(SGD_HYPER, h)) : js.sgdUpdate(p, g, buf, h)),
+      rmspropUpdate: (p, g, v, ga, buf, h) =>
+        (nativeUpdate(p, g, v, ga, buf) ? addon.rmspropUpdate(p, g, v, ga, buf, hyper(RMSPROP_HYPER, h)) : js.rmspropUpdate(p, g, v, ga, buf, h)),
+      adagradUpdate: (p, g, sum, h) => (nativeUpdate(p, g, sum) ? addon.adagradUpdate(p, g, sum, hyper(ADAGRAD_HYPER, h)) : js.adagradUpdate(p, g, sum, h)),
+      adadeltaUpdate: (p, g, v, u, h) => (nativeUpdate(p, g, v, u) ? addon.adadeltaUpdate(p, g, v, u, hyper(ADADELTA_HYPER, h)) : js.adadeltaUpdate(p, g, v, u, h)),
+      nadamUpdate: (p, g, m, v, h) => (nativeUpdate(p, g, m, v) ? addon.nadamUpdate(p, g, m, v, hyper(NADAM_HYPER, h)) : js.nadamUpdate(p, g, m, v, h)),
+      adamaxUpdate: (p, g, m, u, h) => (nativeUpdate(p, g, m, u) ? addon.adamaxUpdate(p, g, m, u, hyper(ADAMAX_HYPER, h)) : js.adamaxUpdate(p, g, m, u, h)),
+    },
   };
   return { backend };
 }
