@@ -6,6 +6,8 @@ import { Conv2d, type Conv2dLayerOptions } from "../nn/layers/conv.js";
 import { BatchNorm2d } from "../nn/layers/batchnorm.js";
 import { Linear } from "../nn/layers/linear.js";
 import { constant, kaimingNormal, normal, truncNormal } from "../nn/init.js";
+import { chain } from "../nn/fuse.js";
+import { relu } from "../ops/basic.js";
 
 /** Options every factory takes. */
 export interface ModelOptions {
@@ -25,7 +27,7 @@ export class BasicConv2d extends Module {
     this.bn = new BatchNorm2d(outCh, { eps });
   }
   forward(x: Tensor): Tensor {
-    return this.bn.forwardRelu(this.conv.forward(x));
+    return chain(x, this.conv, this.bn, relu);
   }
 }
 

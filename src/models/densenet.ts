@@ -11,12 +11,13 @@ import { AvgPool2d, MaxPool2d, ReLU } from "../nn/layers/simple.js";
 import { adaptiveAvgPool2d, dropout } from "../ops/nnops.js";
 import { cat, flatten, relu } from "../ops/basic.js";
 import { constant, kaimingNormal } from "../nn/init.js";
+import { chain } from "../nn/fuse.js";
 import type { ModelOptions } from "./common.js";
 
 /** BN → ReLU → 1×1 conv (bottleneck, bnSize·growth) → BN → ReLU → 3×3 conv (growth new channels). */
 class DenseLayer extends Module {
-  norm1: BatchNorm2d; relu1 = new ReLU(); conv1: Conv2d;
-  norm2: BatchNorm2d; relu2 = new ReLU(); conv2: Conv2d;
+  norm1: BatchNorm2d; conv1: Conv2d;
+  norm2: BatchNorm2d; conv2: Conv2d;
   constructor(inF: number, growth: number, bnSize: number, private readonly dropRate: number) {
     super();
     this.norm1 = new BatchNorm2d(inF);
@@ -25,8 +26,7 @@ class DenseLayer extends Module {
     this.conv2 = new Conv2d(bnSize * growth, growth, 3, { padding: 1, bias: false });
   }
   forward(x: Tensor): Tensor {
-    const b = this.conv1.forward(this.norm1.forwardRelu(x));
-    const out = this.conv2.forward(this.norm2.forwardRelu(b));
+    const out = chain(x, this.norm1, relu, this.conv1, this.norm2, relu, this.conv2);
     return this.dropRate > 0 ? dropout(out, this.dropRate, this.training) : out;
   }
 }

@@ -10,6 +10,7 @@ import { Sequential } from "../nn/layers/container.js";
 import { AdaptiveAvgPool2d, MaxPool2d } from "../nn/layers/simple.js";
 import { add, flatten, relu } from "../ops/basic.js";
 import { constant } from "../nn/init.js";
+import { chain } from "../nn/fuse.js";
 import { initConvBn, type ModelOptions } from "./common.js";
 
 const conv3x3 = (i: number, o: number, stride = 1, groups = 1) => new Conv2d(i, o, 3, { stride, padding: 1, groups, bias: false });
@@ -30,7 +31,7 @@ export class BasicBlock extends Module {
     this.downsample = downsample;
   }
   forward(x: Tensor): Tensor {
-    const out = this.bn2.forward(this.conv2.forward(this.bn1.forwardRelu(this.conv1.forward(x))));
+    const out = chain(x, this.conv1, this.bn1, relu, this.conv2, this.bn2);
     return relu(add(out, this.downsample ? this.downsample.forward(x) : x));
   }
 }
@@ -49,9 +50,7 @@ export class Bottleneck extends Module {
     this.downsample = downsample;
   }
   forward(x: Tensor): Tensor {
-    let out = this.bn1.forwardRelu(this.conv1.forward(x));
-    out = this.bn2.forwardRelu(this.conv2.forward(out));
-    out = this.bn3.forward(this.conv3.forward(out));
+    const out = chain(x, this.conv1, this.bn1, relu, this.conv2, this.bn2, relu, this.conv3, this.bn3);
     return relu(add(out, this.downsample ? this.downsample.forward(x) : x));
   }
 }
@@ -68,10 +67,9 @@ export class PreActBlock extends Module {
     this.downsample = downsample;
   }
   forward(x: Tensor): Tensor {
-    const pre = this.bn1.forwardRelu(x);
+    const pre = chain(x, this.bn1, relu);
     const shortcut = this.downsample ? this.downsample.forward(pre) : x;
-    const out = this.conv2.forward(this.bn2.forwardRelu(this.conv1.forward(pre)));
-    return add(out, shortcut);
+    return add(chain(pre, this.conv1, this.bn2, relu, this.conv2), shortcut);
   }
 }
 
@@ -88,12 +86,9 @@ export class PreActBottleneck extends Module {
     this.downsample = downsample;
   }
   forward(x: Tensor): Tensor {
-    const pre = this.bn1.forwardRelu(x);
+    const pre = chain(x, this.bn1, relu);
     const shortcut = this.downsample ? this.downsample.forward(pre) : x;
-    let out = this.conv1.forward(pre);
-    out = this.conv2.forward(this.bn2.forwardRelu(out));
-    out = this.conv3.forward(this.bn3.forwardRelu(out));
-    return add(out, shortcut);
+    return add(chain(pre, this.conv1, this.bn2, relu, this.conv2, this.bn3, relu, this.conv3), shortcut);
   }
 }
 
@@ -160,11 +155,10 @@ export class ResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let h = this.conv1.forward(x); // [N, 64, H/2, W/2]
-    if (this.bn1) h = this.bn1.forwardRelu(h);
+    let h = this.bn1 ? chain(x, this.conv1, this.bn1, relu) : this.conv1.forward(x); // [N, 64, H/2, W/2]
     h = this.maxpool.forward(h); // [N, 64, H/4, W/4]
     h = this.layer4.forward(this.layer3.forward(this.layer2.forward(this.layer1.forward(h)))); // [N, 512·e, H/32, W/32]
-    if (this.bn_final) h = this.bn_final.forwardRelu(h);
+    if (this.bn_final) h = chain(h, this.bn_final, relu);
     return this.fc.forward(flatten(this.avgpool.forward(h), 1)); // [N, classes]
   }
 }

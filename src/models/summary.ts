@@ -46,25 +46,18 @@ function macsOf(m: Module, out: Tensor): number {
 export function summary(model: Module, inputShape: readonly number[]): ModelSummary {
   const records: LayerSummary[] = [];
   const leaves = model.namedModules().filter(([, m]) => m.children().length === 0);
-  const restore: (() => void)[] = [];
-  for (const [name, m] of leaves) {
-    const orig = m.forward;
-    (m as { forward: Module["forward"] }).forward = (...args: unknown[]) => {
-      const out = orig.apply(m, args);
-      records.push({
-        name, type: m.constructor.name, outputShape: [...out.shape],
-        params: m.namedDirectParameters().reduce((a, [, p]) => a + p.data.length, 0), macs: macsOf(m, out),
-      });
-      return out;
-    };
-    restore.push(() => delete (m as { forward?: unknown }).forward);
-  }
+  const handles = leaves.map(([name, m]) => m.registerForwardHook((_m, _inputs, out) => {
+    records.push({
+      name, type: m.constructor.name, outputShape: [...out.shape],
+      params: m.namedDirectParameters().reduce((a, p) => a + p[1].data.length, 0), macs: macsOf(m, out),
+    });
+  }));
   const modes = model.modules().map((m) => m.training);
   model.eval();
   try {
     noGrad(() => model.forward(zeros([1, ...inputShape])));
   } finally {
-    restore.forEach((r) => r());
+    handles.forEach((h) => h.remove());
     model.modules().forEach((m, i) => (m.training = modes[i]));
   }
   const totalParams = model.parameters().reduce((a, p) => a + p.data.length, 0);

@@ -29,6 +29,12 @@ export type StateDict = Record<string, Tensor> | Map<string, Tensor>;
  *   forward(x: nb.Tensor) { return this.fc2.forward(this.fc1.forward(x).relu()); }
  * }
  */
+/** A forward hook: sees the module, its inputs and its output; a returned tensor replaces the output. */
+export type ForwardHook = (module: Module, inputs: unknown[], output: Tensor) => Tensor | void;
+
+/** The hooks of each module (kept outside the instances, so they never appear among its attributes). */
+const forwardHooks = new WeakMap<Module, ForwardHook[]>();
+
 export abstract class Module {
   /** True in training mode (the default), false after `eval()`. */
   training = true;
@@ -213,6 +219,49 @@ export abstract class Module {
       }
     });
     return { missingKeys: missing, unexpectedKeys: unexpected };
+  }
+
+  /**
+   * Call `hook(module, inputs, output)` after every forward of this module, like PyTorch's
+   * `register_forward_hook`; a returned tensor replaces the output. While a module has hooks, the fusion
+   * rules (nn/fuse.ts) run it on its own, so every hook sees every call. Returns a handle whose
+   * `remove()` unregisters the hook.
+   */
+  registerForwardHook(hook: ForwardHook): { remove(): void } {
+    let hooks = forwardHooks.get(this);
+    if (!hooks) {
+      const list: ForwardHook[] = [];
+      hooks = list;
+      forwardHooks.set(this, list);
+      // the class's forward, then the hooks: installed on the instance while it has hooks
+      const own = Object.getPrototypeOf(this).forward as Module["forward"];
+      Object.defineProperty(this, "forward", {
+        configurable: true, enumerable: false, writable: true,
+        value: (...inputs: unknown[]) => {
+          let out = own.apply(this, inputs);
+          for (const h of [...list]) out = h(this, inputs, out) ?? out;
+          return out;
+        },
+      });
+    }
+    hooks.push(hook);
+    return {
+      remove: () => {
+        const list = forwardHooks.get(this);
+        const i = list ? list.indexOf(hook) : -1;
+        if (i < 0) return;
+        list!.splice(i, 1);
+        if (list!.length === 0) {
+          forwardHooks.delete(this);
+          delete (this as { forward?: unknown }).forward;
+        }
+      },
+    };
+  }
+
+  /** Whether forward hooks are registered on this module. */
+  hasForwardHooks(): boolean {
+    return (forwardHooks.get(this)?.length ?? 0) > 0;
   }
 
   /** The extra text inside the parentheses of this module's printout, e.g. `in_features=4, ...`. */

@@ -5,7 +5,6 @@ import { fmt } from "../../tensor/shape.js";
 import { Module, Parameter } from "../module.js";
 import { batchNormMaybeRelu } from "../functional-layers.js";
 import { ones, zeros } from "../../ops/creation.js";
-import { relu } from "../../ops/basic.js";
 import { pyBool, pyNum } from "./util.js";
 import type { DType } from "../../tensor/dtype.js";
 
@@ -58,12 +57,11 @@ export abstract class BatchNormBase extends Module {
   }
 
   /**
-   * relu(this.forward(x)) as one fused primitive (same values and gradients, one pass over the
-   * activations each way). Falls back to the two calls when `forward` has been replaced on this instance
-   * (summary() and user wrappers see every call they expect).
+   * relu(this.forward(x)) as one fused primitive (same values and gradients, one pass over the activations
+   * each way). The fusion table (nn/fuse.ts) calls it for a BatchNorm followed by a ReLU; it bypasses
+   * forward hooks, so the table does not fuse a module that has them.
    */
   forwardRelu(x: Tensor): Tensor {
-    if (this.forward !== BatchNormBase.prototype.forward) return relu(this.forward(x)); // replaced on the instance or overridden
     return this.run(x, true);
   }
 

@@ -2,8 +2,7 @@
 
 import { Tensor } from "../../tensor/tensor.js";
 import { Module } from "../module.js";
-import { BatchNormBase } from "./batchnorm.js";
-import { MaxPool2d, ReLU } from "./simple.js";
+import { chain } from "../fuse.js";
 
 /**
  * Runs its children in order. Children are keyed "0", "1", … (PyTorch's state-dict keys).
@@ -35,33 +34,10 @@ export class Sequential extends Module {
     return m;
   }
 
+  /** Runs the children in order, through the fusion table (nn/fuse.ts): the same values and gradients. */
   forward(x: Tensor): Tensor {
-    const kids = this.children();
-    for (let i = 0; i < kids.length; i++) {
-      const m = kids[i];
-      // a batch norm followed by a plain ReLU runs as one fused primitive (same values and gradients)
-      if (m instanceof BatchNormBase && isPlainRelu(kids[i + 1])) {
-        x = m.forwardRelu(x);
-        i++;
-      } else if (isPlainRelu(m) && isPlain(kids[i + 1], MaxPool2d)) {
-        // ReLU → max-pool as max-pool → ReLU: max commutes with the monotone ReLU (-∞ padding never wins,
-        // NaN wins either way), and the gradient is the same — the window's winner gets g where the
-        // pooled value is > 0, every other input 0 — with the ReLU and its backward on the pooled tensor
-        x = m.forward(kids[i + 1].forward(x));
-        i++;
-      } else x = m.forward(x);
-    }
-    return x;
+    return chain(x, ...this.children());
   }
-}
-
-/** A module of exactly class `cls` whose forward is the class's own (not replaced on the instance, e.g. by summary()). */
-function isPlain(m: Module | undefined, cls: abstract new (...args: never[]) => Module): m is Module {
-  return m !== undefined && m.constructor === cls && !Object.prototype.hasOwnProperty.call(m, "forward");
-}
-
-function isPlainRelu(m: Module | undefined): boolean {
-  return isPlain(m, ReLU);
 }
 
 /** A list of modules, registered as children "0", "1", …; not callable itself. */
