@@ -79,14 +79,15 @@ function topoOrder(roots: readonly Tensor[]): Tensor[] {
 }
 
 /**
- * Propagate `rootGrads` backwards from `roots`. With `capture` given, returns the gradients of those
- * tensors and leaves `.grad` untouched; otherwise accumulates into every reachable leaf's `.grad`.
+ * Propagate `rootGrads` backwards from `roots`, summing the gradients that meet at a tensor with `add`
+ * (the ops layer's, passed in so the engine sits below ops/). With `capture` given, returns the gradients
+ * of those tensors and leaves `.grad` untouched; otherwise accumulates into every reachable leaf's `.grad`.
  */
 export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor[], opts: BackwardOptions,
-  capture?: readonly Tensor[], add?: (a: Tensor, b: Tensor) => Tensor): Map<Tensor, Tensor> {
+  add: (a: Tensor, b: Tensor) => Tensor, capture?: readonly Tensor[]): Map<Tensor, Tensor> {
   const createGraph = opts.createGraph ?? false;
   const retainGraph = opts.retainGraph ?? createGraph;
-  const accumulate = (a: Tensor, b: Tensor) => (add ? add(a, b) : b);
+  const accumulate = add;
   const order = topoOrder(roots);
   const grads = new Map<Tensor, Tensor>();
   roots.forEach((r, i) => grads.set(r, grads.has(r) ? accumulate(grads.get(r)!, rootGrads[i]) : rootGrads[i]));

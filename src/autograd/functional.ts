@@ -46,7 +46,7 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | reado
     }
     return g;
   });
-  const got = runBackward(outs, rootGrads, { retainGraph: opts.retainGraph, createGraph: opts.createGraph }, ins, add);
+  const got = runBackward(outs, rootGrads, { retainGraph: opts.retainGraph, createGraph: opts.createGraph }, add, ins);
   return ins.map((x, i) => {
     const g = got.get(x);
     if (g !== undefined) return g;

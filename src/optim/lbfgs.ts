@@ -3,7 +3,7 @@
 import { noGrad } from "../autograd/engine.js";
 import { Tensor } from "../tensor/tensor.js";
 import { check, Optimizer, type ParamsInput } from "./optimizer.js";
-import { dot, maxAbs, strongWolfe } from "./linesearch.js";
+import { dot, lbfgsDirection, maxAbs, strongWolfe } from "./linesearch.js";
 
 export interface LBFGSOptions {
   /** Step length multiplier (default 1). */
@@ -124,20 +124,7 @@ export class LBFGS extends Optimizer<Config> {
             oldDirs.push(y); oldStps.push(s); ro.push(1 / ys);
             hDiag = ys / dot(y, y);
           }
-          // two-loop recursion: d = −H·g
-          const al = new Array<number>(oldDirs.length);
-          const q = flatGrad.map((v) => -v);
-          for (let i = oldDirs.length - 1; i >= 0; i--) {
-            al[i] = dot(oldStps[i], q) * ro[i];
-            const od = oldDirs[i];
-            for (let k = 0; k < q.length; k++) q[k] += -al[i] * od[k];
-          }
-          d = q.map((v) => v * hDiag);
-          for (let i = 0; i < oldDirs.length; i++) {
-            const be = dot(oldDirs[i], d) * ro[i];
-            const os = oldStps[i];
-            for (let k = 0; k < d.length; k++) d[k] += (al[i] - be) * os[k];
-          }
+          d = lbfgsDirection(flatGrad, oldStps, oldDirs, ro, hDiag);
         }
         prevFlatGrad = Float64Array.from(flatGrad);
         prevLoss = loss;

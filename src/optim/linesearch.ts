@@ -113,3 +113,25 @@ export function strongWolfe(obj: DirectionalObjective, t: number, d: Float64Arra
   }
   return { f: bf[lowPos], g: bg[lowPos], t: bracket[lowPos], evals };
 }
+
+/**
+ * d = −H·g by the L-BFGS two-loop recursion (Nocedal & Wright, Algorithm 7.4) over the pairs sᵢ = θᵢ₊₁ − θᵢ,
+ * yᵢ = gᵢ₊₁ − gᵢ (oldest first) with ρᵢ = 1 / yᵢᵀsᵢ and H₀ = h0·I (h0 = sᵀy / yᵀy of the newest pair, or 1).
+ * Shared by optim.LBFGS and minimize's "L-BFGS".
+ */
+export function lbfgsDirection(g: Float64Array, S: readonly Float64Array[], Y: readonly Float64Array[], rho: readonly number[], h0: number): Float64Array {
+  const q = g.map((v) => -v);
+  const alpha = new Array<number>(S.length);
+  for (let i = S.length - 1; i >= 0; i--) {
+    alpha[i] = dot(S[i], q) * rho[i];
+    const y = Y[i];
+    for (let k = 0; k < q.length; k++) q[k] += -alpha[i] * y[k];
+  }
+  for (let k = 0; k < q.length; k++) q[k] *= h0;
+  for (let i = 0; i < S.length; i++) {
+    const beta = dot(Y[i], q) * rho[i];
+    const s = S[i];
+    for (let k = 0; k < q.length; k++) q[k] += (alpha[i] - beta) * s[k];
+  }
+  return q;
+}

@@ -6,7 +6,7 @@ import { Tensor } from "../tensor/tensor.js";
 import { fmt } from "../tensor/shape.js";
 import { grad as autogradGrad } from "../autograd/functional.js";
 import { hessian as autogradHessian, hvp as autogradHvp } from "../autograd/functional.js";
-import { dot, maxAbs, strongWolfe } from "./linesearch.js";
+import { dot, lbfgsDirection, maxAbs, strongWolfe } from "./linesearch.js";
 
 export type MinimizeMethod = "GD" | "Newton" | "Newton-CG" | "BFGS" | "L-BFGS" | "CG";
 
@@ -167,7 +167,8 @@ export function minimize(fn: (x: Tensor) => Tensor, x0: Tensor, opts: MinimizeOp
         d = matVec(H!, g, n).map((v) => -v);
         break;
       case "L-BFGS":
-        d = twoLoop(g, sHist, yHist, rhoHist);
+        const last = sHist.length - 1;
+        d = lbfgsDirection(g, sHist, yHist, rhoHist, last >= 0 ? dot(sHist[last], yHist[last]) / dot(yHist[last], yHist[last]) : 1);
         if (nit === 0) t0 = Math.min(1, 1 / g.reduce((a, v) => a + Math.abs(v), 0));
         break;
       case "CG": {
@@ -265,26 +266,6 @@ function bfgsUpdate(H: Float64Array, s: Float64Array, y: Float64Array, sy: numbe
     }
   }
   return out;
-}
-
-/** d = −H·g by the L-BFGS two-loop recursion with H₀ = (sᵀy / yᵀy)·I. */
-function twoLoop(g: Float64Array, S: Float64Array[], Y: Float64Array[], rho: number[]): Float64Array {
-  const q = g.map((v) => -v);
-  const alpha = new Array<number>(S.length);
-  for (let i = S.length - 1; i >= 0; i--) {
-    alpha[i] = rho[i] * dot(S[i], q);
-    for (let k = 0; k < q.length; k++) q[k] -= alpha[i] * Y[i][k];
-  }
-  if (S.length) {
-    const last = S.length - 1;
-    const gamma = dot(S[last], Y[last]) / dot(Y[last], Y[last]);
-    for (let k = 0; k < q.length; k++) q[k] *= gamma;
-  }
-  for (let i = 0; i < S.length; i++) {
-    const beta = rho[i] * dot(Y[i], q);
-    for (let k = 0; k < q.length; k++) q[k] += (alpha[i] - beta) * S[i][k];
-  }
-  return q;
 }
 
 /** Truncated-Newton direction: CG on H·p = −g with H·v products, stopped at residual ≤ min(0.5, √‖g‖₁)·‖g‖₁ or on negative curvature. */

@@ -120,7 +120,7 @@ export class Tensor {
       }
       g = gradient;
     }
-    runBackward([this], [g], opts, undefined, ops.add);
+    runBackward([this], [g], opts, ops.add);
   }
 
   toString(): string { return ops.format(this); }
