@@ -36,6 +36,6 @@ export * as backend from "./backend/index.js";
 export * as io from "./io/index.js";
 export * as optim from "./optim/index.js";
 export * as models from "./models/index.js";
-export { summary } from "./models/summary.js";
+export { summary } from "./nn/summary.js";
 export * as data from "./data/index.js";
 export * as train from "./train/index.js";

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as nb from "../src/index.js";
 import { chain, fusionRules, type Step } from "../src/nn/fuse.js";
-import { relu } from "../src/ops/basic.js";
+import { relu } from "../src/ops/math.js";
 import { BasicBlock } from "../src/models/resnet.js";
 
 const F = nb.nn.functional;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as nb from "../src/index.js";
 import { r64 } from "./helpers.js";
 import { TOL } from "./tolerances.js";
-import { batchNormMaybeRelu } from "../src/nn/functional-layers.js";
+import { batchNormMaybeRelu } from "../src/ops/normalization.js";
 import * as P from "../src/ops/prims.js";
 import type { Prim } from "../src/ops/prims.js";
 

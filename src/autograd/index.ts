@@ -2,4 +2,4 @@
 
 export { grad, type GradOptions } from "./functional.js";
 export { noGrad, enableGrad, isGradEnabled, Node, type BackwardOptions } from "./engine.js";
-export * as functional from "./functional-api.js";
+export * as functional from "./functional_api.js";

@@ -2,7 +2,7 @@
 
 import { Tensor } from "../tensor/tensor.js";
 import { fmt } from "../tensor/shape.js";
-import { cat, narrow } from "../ops/basic.js";
+import { cat, narrow } from "../ops/movement.js";
 import type { ImageSet } from "./readers.js";
 import type { Generator } from "../tensor/random.js";
 

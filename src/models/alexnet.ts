@@ -5,9 +5,12 @@ import { Module } from "../nn/module.js";
 import { Conv2d } from "../nn/layers/conv.js";
 import { Linear } from "../nn/layers/linear.js";
 import { Sequential } from "../nn/layers/container.js";
-import { AdaptiveAvgPool2d, Dropout, LocalResponseNorm, MaxPool2d, ReLU } from "../nn/layers/simple.js";
-import { flatten } from "../ops/basic.js";
-import type { ModelOptions } from "./common.js";
+import { AdaptiveAvgPool2d, MaxPool2d } from "../nn/layers/pooling.js";
+import { Dropout } from "../nn/layers/dropout.js";
+import { LocalResponseNorm } from "../nn/layers/normalization.js";
+import { ReLU } from "../nn/layers/activation.js";
+import { flatten } from "../ops/movement.js";
+import type { ModelOptions } from "./blocks.js";
 
 export interface AlexNetOptions extends ModelOptions {
   dropout?: number;

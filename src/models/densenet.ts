@@ -4,18 +4,21 @@
 import { Tensor } from "../tensor/tensor.js";
 import { Module } from "../nn/module.js";
 import { Conv2d } from "../nn/layers/conv.js";
-import { BatchNorm2d } from "../nn/layers/batchnorm.js";
+import { BatchNorm2d } from "../nn/layers/normalization.js";
 import { Linear } from "../nn/layers/linear.js";
 import { Sequential } from "../nn/layers/container.js";
-import { AvgPool2d, MaxPool2d, ReLU } from "../nn/layers/simple.js";
-import { adaptiveAvgPool2d, dropout } from "../ops/nnops.js";
-import { cat, flatten, relu } from "../ops/basic.js";
+import { AvgPool2d, MaxPool2d } from "../nn/layers/pooling.js";
+import { ReLU } from "../nn/layers/activation.js";
+import { adaptiveAvgPool2d } from "../ops/conv_pool.js";
+import { dropout } from "../ops/activation.js";
+import { cat, flatten } from "../ops/movement.js";
+import { relu } from "../ops/math.js";
 import { constant, kaimingNormal } from "../nn/init.js";
 import { chain } from "../nn/fuse.js";
-import type { ModelOptions } from "./common.js";
+import type { ModelOptions } from "./blocks.js";
 
 /** BN → ReLU → 1×1 conv (bottleneck, bnSize·growth) → BN → ReLU → 3×3 conv (growth new channels). */
-class DenseLayer extends Module {
+export class DenseLayer extends Module {
   norm1: BatchNorm2d; conv1: Conv2d;
   norm2: BatchNorm2d; conv2: Conv2d;
   constructor(inF: number, growth: number, bnSize: number, private readonly dropRate: number) {
@@ -32,7 +35,7 @@ class DenseLayer extends Module {
 }
 
 /** Each layer's input is the concatenation of the block input and every earlier layer's output. */
-class DenseBlock extends Module {
+export class DenseBlock extends Module {
   [name: string]: unknown;
   constructor(layers: number, inF: number, bnSize: number, growth: number, dropRate: number) {
     super();

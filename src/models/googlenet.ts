@@ -5,10 +5,12 @@ import { Tensor } from "../tensor/tensor.js";
 import { Module } from "../nn/module.js";
 import { Linear } from "../nn/layers/linear.js";
 import { Sequential } from "../nn/layers/container.js";
-import { AdaptiveAvgPool2d, Dropout, MaxPool2d } from "../nn/layers/simple.js";
-import { adaptiveAvgPool2d } from "../ops/nnops.js";
-import { cat, flatten, relu } from "../ops/basic.js";
-import { BasicConv2d, initTruncNormal, type ModelOptions } from "./common.js";
+import { AdaptiveAvgPool2d, MaxPool2d } from "../nn/layers/pooling.js";
+import { Dropout } from "../nn/layers/dropout.js";
+import { adaptiveAvgPool2d } from "../ops/conv_pool.js";
+import { cat, flatten } from "../ops/movement.js";
+import { relu } from "../ops/math.js";
+import { BasicConv2d, initTruncNormal, type ModelOptions } from "./blocks.js";
 
 /** Four parallel branches — 1×1; 1×1 → 3×3; 1×1 → 3×3 (torchvision uses 3×3 where the paper has 5×5); 3×3 max-pool → 1×1 — concatenated. */
 export class Inception extends Module {

@@ -4,10 +4,11 @@
 import { Tensor } from "../tensor/tensor.js";
 import { Module } from "../nn/module.js";
 import { Linear } from "../nn/layers/linear.js";
-import { AdaptiveAvgPool2d, Dropout, MaxPool2d } from "../nn/layers/simple.js";
-import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from "../ops/nnops.js";
-import { cat, flatten } from "../ops/basic.js";
-import { BasicConv2d, initTruncNormal, type ModelOptions } from "./common.js";
+import { AdaptiveAvgPool2d, MaxPool2d } from "../nn/layers/pooling.js";
+import { Dropout } from "../nn/layers/dropout.js";
+import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from "../ops/conv_pool.js";
+import { cat, flatten } from "../ops/movement.js";
+import { BasicConv2d, initTruncNormal, type ModelOptions } from "./blocks.js";
 
 const C = (i: number, o: number, k: number | [number, number], opts: { stride?: number; padding?: number | [number, number] } = {}) => new BasicConv2d(i, o, k, opts);
 const pool3 = (x: Tensor) => avgPool2d(x, 3, { stride: 1, padding: 1 });

@@ -9,9 +9,11 @@ import { Module } from "../nn/module.js";
 import { Conv2d } from "../nn/layers/conv.js";
 import { Linear } from "../nn/layers/linear.js";
 import { Sequential } from "../nn/layers/container.js";
-import { AdaptiveAvgPool2d, AvgPool2d, Dropout, MaxPool2d } from "../nn/layers/simple.js";
-import { add, cat, flatten, mul, relu } from "../ops/basic.js";
-import { BasicConv2d, initTruncNormal, type ModelOptions } from "./common.js";
+import { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from "../nn/layers/pooling.js";
+import { Dropout } from "../nn/layers/dropout.js";
+import { add, mul, relu } from "../ops/math.js";
+import { cat, flatten } from "../ops/movement.js";
+import { BasicConv2d, initTruncNormal, type ModelOptions } from "./blocks.js";
 
 const C = (i: number, o: number, k: number | [number, number], opts: { stride?: number; padding?: number | [number, number] } = {}) => new BasicConv2d(i, o, k, opts);
 const S = (...m: Module[]) => new Sequential(...m);

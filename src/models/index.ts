@@ -21,8 +21,8 @@ export * from "./inception.js";
 export * from "./inception_v4.js";
 export * from "./resnet.js";
 export * from "./densenet.js";
-export { summary, type ModelSummary, type LayerSummary } from "./summary.js";
-export type { ModelOptions } from "./common.js";
+export { summary, type ModelSummary, type LayerSummary } from "../nn/summary.js";
+export type { ModelOptions } from "./blocks.js";
 
 /** Every factory by name. */
 export const factories: Record<string, (opts?: any) => Module> = {

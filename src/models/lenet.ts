@@ -3,12 +3,13 @@
 import { Tensor } from "../tensor/tensor.js";
 import { Module } from "../nn/module.js";
 import { Conv2d } from "../nn/layers/conv.js";
-import { BatchNorm2d, BatchNorm1d } from "../nn/layers/batchnorm.js";
+import { BatchNorm2d, BatchNorm1d } from "../nn/layers/normalization.js";
 import { Linear, Flatten } from "../nn/layers/linear.js";
 import { Sequential } from "../nn/layers/container.js";
-import { AvgPool2d, MaxPool2d, ReLU, Tanh } from "../nn/layers/simple.js";
-import type { ModelOptions } from "./common.js";
-import { pad } from "../ops/nnops.js";
+import { AvgPool2d, MaxPool2d } from "../nn/layers/pooling.js";
+import { ReLU, Tanh } from "../nn/layers/activation.js";
+import type { ModelOptions } from "./blocks.js";
+import { pad } from "../ops/conv_pool.js";
 
 export interface LeNet5Options extends ModelOptions {
   /** Default "relu" (the 1998 network used a scaled tanh). */

@@ -4,14 +4,15 @@
 import { Tensor } from "../tensor/tensor.js";
 import { Module } from "../nn/module.js";
 import { Conv2d } from "../nn/layers/conv.js";
-import { BatchNorm2d } from "../nn/layers/batchnorm.js";
+import { BatchNorm2d } from "../nn/layers/normalization.js";
 import { Linear, Identity } from "../nn/layers/linear.js";
 import { Sequential } from "../nn/layers/container.js";
-import { AdaptiveAvgPool2d, MaxPool2d } from "../nn/layers/simple.js";
-import { add, flatten, relu } from "../ops/basic.js";
+import { AdaptiveAvgPool2d, MaxPool2d } from "../nn/layers/pooling.js";
+import { add, relu } from "../ops/math.js";
+import { flatten } from "../ops/movement.js";
 import { constant } from "../nn/init.js";
 import { chain } from "../nn/fuse.js";
-import { initConvBn, type ModelOptions } from "./common.js";
+import { initConvBn, type ModelOptions } from "./blocks.js";
 
 const conv3x3 = (i: number, o: number, stride = 1, groups = 1) => new Conv2d(i, o, 3, { stride, padding: 1, groups, bias: false });
 const conv1x1 = (i: number, o: number, stride = 1) => new Conv2d(i, o, 1, { stride, bias: false });

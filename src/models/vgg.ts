@@ -3,12 +3,14 @@
 import { Tensor } from "../tensor/tensor.js";
 import { Module } from "../nn/module.js";
 import { Conv2d } from "../nn/layers/conv.js";
-import { BatchNorm2d } from "../nn/layers/batchnorm.js";
+import { BatchNorm2d } from "../nn/layers/normalization.js";
 import { Linear } from "../nn/layers/linear.js";
 import { Sequential } from "../nn/layers/container.js";
-import { AdaptiveAvgPool2d, Dropout, MaxPool2d, ReLU } from "../nn/layers/simple.js";
-import { flatten } from "../ops/basic.js";
-import { initConvBn, initLinearNormal, type ModelOptions } from "./common.js";
+import { AdaptiveAvgPool2d, MaxPool2d } from "../nn/layers/pooling.js";
+import { Dropout } from "../nn/layers/dropout.js";
+import { ReLU } from "../nn/layers/activation.js";
+import { flatten } from "../ops/movement.js";
+import { initConvBn, initLinearNormal, type ModelOptions } from "./blocks.js";
 
 const CFGS: Record<string, (number | "M")[]> = {
   A: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],

@@ -4,10 +4,11 @@
 // (each has an equivalence test in test/fuse.test.ts).
 
 import type { Tensor } from "../tensor/tensor.js";
-import { relu } from "../ops/basic.js";
+import { relu } from "../ops/math.js";
 import { Module } from "./module.js";
-import { BatchNorm1d, BatchNorm2d, BatchNormBase } from "./layers/batchnorm.js";
-import { MaxPool2d, ReLU } from "./layers/simple.js";
+import { BatchNorm1d, BatchNorm2d, BatchNormBase } from "./layers/normalization.js";
+import { MaxPool2d } from "./layers/pooling.js";
+import { ReLU } from "./layers/activation.js";
 
 /** A step of a chain: a module (its forward) or a tensor function such as `relu`. */
 export type Step = Module | ((x: Tensor) => Tensor);

@@ -11,4 +11,4 @@ export { LBFGS, type LBFGSOptions } from "./lbfgs.js";
 export { strongWolfe, cubicInterpolate, type WolfeOptions, type DirectionalObjective } from "./linesearch.js";
 export { minimize, type MinimizeMethod, type MinimizeOptions, type OptimizeResult } from "./minimize.js";
 export * as lrScheduler from "./lr_scheduler.js";
-export * as testFunctions from "./test_functions.js";
+export * as testFunctions from "../testing/test_functions.js"; // the optimization test problems (also nb.testing.testFunctions)

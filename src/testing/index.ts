@@ -180,3 +180,4 @@ export function assertClose(actual: Numeric, expected: Numeric, opts: CloseOptio
   }
 }
 export { decodeTensor, loadJsonFixture, type EncodedTensor } from "./fixtures.js";
+export * as testFunctions from "./test_functions.js";

@@ -6,7 +6,7 @@ import { appendFileSync } from "node:fs";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Module } from "../nn/module.js";
 import { noGrad } from "../autograd/engine.js";
-import { crossEntropy } from "../losses/functional.js";
+import { crossEntropy } from "../ops/losses.js";
 import { defaultGenerator, type Generator } from "../tensor/random.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { LBFGS } from "../optim/lbfgs.js";

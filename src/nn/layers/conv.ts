@@ -3,9 +3,9 @@
 import { Tensor } from "../../tensor/tensor.js";
 import { Module, Parameter } from "../module.js";
 import { kaimingUniform, uniform, calculateFanInAndFanOut } from "../init.js";
-import { conv2d } from "../../ops/nnops.js";
-import { empty } from "./empty.js";
-import { pair, pyPair } from "./util.js";
+import { conv2d } from "../../ops/conv_pool.js";
+import { zeros } from "../../ops/creation.js";
+import { pair, pyPair } from "./repr.js";
 import type { DType } from "../../tensor/dtype.js";
 
 export interface Conv2dLayerOptions {
@@ -44,8 +44,8 @@ export class Conv2d extends Module {
     if (inChannels % this.groups !== 0) throw new RangeError(`Conv2d: in_channels (${inChannels}) must be divisible by groups (${this.groups})`);
     if (outChannels % this.groups !== 0) throw new RangeError(`Conv2d: out_channels (${outChannels}) must be divisible by groups (${this.groups})`);
     if (this.padding === "same" && (this.stride[0] !== 1 || this.stride[1] !== 1)) throw new RangeError("Conv2d: padding='same' is not supported for strided convolutions");
-    this.weight = new Parameter(empty([outChannels, inChannels / this.groups, ...this.kernelSize], opts.dtype));
-    this.bias = opts.bias ?? true ? new Parameter(empty([outChannels], opts.dtype)) : null;
+    this.weight = new Parameter(zeros([outChannels, inChannels / this.groups, ...this.kernelSize], { dtype: opts.dtype }));
+    this.bias = opts.bias ?? true ? new Parameter(zeros([outChannels], { dtype: opts.dtype })) : null;
     this.resetParameters();
   }
 

@@ -1,12 +1,12 @@
 // Linear, Identity and Flatten, as torch.nn defines them (same default initialization).
 
 import { Tensor } from "../../tensor/tensor.js";
-import { empty } from "./empty.js";
+import { zeros } from "../../ops/creation.js";
 import { Module, Parameter } from "../module.js";
 import { kaimingUniform, uniform } from "../init.js";
-import { linear } from "../functional-layers.js";
-import { flatten } from "../../ops/basic.js";
-import { pyBool } from "./util.js";
+import { linear } from "../../ops/math.js";
+import { flatten } from "../../ops/movement.js";
+import { pyBool } from "./repr.js";
 import type { DType } from "../../tensor/dtype.js";
 
 export interface LinearOptions { bias?: boolean; dtype?: DType }
@@ -23,8 +23,8 @@ export class Linear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
     super();
-    this.weight = new Parameter(empty([outFeatures, inFeatures], opts.dtype));
-    this.bias = opts.bias ?? true ? new Parameter(empty([outFeatures], opts.dtype)) : null;
+    this.weight = new Parameter(zeros([outFeatures, inFeatures], { dtype: opts.dtype }));
+    this.bias = opts.bias ?? true ? new Parameter(zeros([outFeatures], { dtype: opts.dtype })) : null;
     this.resetParameters();
   }
 

@@ -2,9 +2,10 @@
 
 import { Tensor } from "../tensor/tensor.js";
 import { fmt } from "../tensor/shape.js";
-import { abs, add, cast, clamp, div, gather, log, logSigmoid, mean, mul, ne, neg, permute, reshape, sub, sum, where, lt } from "../ops/basic.js";
-import { logSoftmax } from "../ops/nnops.js";
-import { optionsArg, weightOrOptions } from "../ops/args.js";
+import { abs, add, cast, clamp, div, log, logSigmoid, mean, mul, ne, neg, sub, sum, where, lt } from "./math.js";
+import { gather, permute, reshape } from "./movement.js";
+import { logSoftmax } from "./activation.js";
+import { optionsArg, weightOrOptions } from "./args.js";
 
 export type Reduction = "mean" | "sum" | "none";
 export interface ReductionOptions { reduction?: Reduction }

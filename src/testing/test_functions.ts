@@ -2,7 +2,8 @@
 // and Hessian in closed form and its minima documented.
 
 import { Tensor } from "../tensor/tensor.js";
-import { add, index, mul, pow, sub, sum, matmul, narrow } from "../ops/basic.js";
+import { add, mul, pow, sub, sum, matmul } from "../ops/math.js";
+import { index, narrow } from "../ops/movement.js";
 import { tensor } from "../ops/creation.js";
 
 export interface TestFunction {

@@ -1,29 +1,15 @@
-// Neural-network ops as composites of primitives: softmax, padding, conv2d, pooling, dropout.
-// Each matches the torch.nn.functional op of the same (camelCase) name and defaults.
+// Convolution and pooling as composites of primitives: pad, conv2d, maxPool2d, avgPool2d,
+// adaptiveAvgPool2d (torch.nn.functional's names, defaults and positional order).
 
 import { Tensor } from "../tensor/tensor.js";
-import { allocateUninit, isFloating } from "../tensor/dtype.js";
-import { fmt, normDim } from "../tensor/shape.js";
-import { defaultGenerator, type Generator } from "../tensor/random.js";
+import { isFloating } from "../tensor/dtype.js";
+import { fmt } from "../tensor/shape.js";
 import type { Im2colGeometry } from "../backend/backend.js";
 import * as P from "./prims.js";
 import { positionalOptions } from "./args.js";
-import { add, amax, div, exp, log, matmul, mean, mul, sub, sum, narrow } from "./basic.js";
-import { rand } from "./creation.js";
+import { div, matmul, mean } from "./math.js";
+import { narrow } from "./movement.js";
 
-/** softmax(x)_i = exp(x_i − m) / Σ_j exp(x_j − m) along `dim`, m = max (stable for any magnitude). */
-export function softmax(x: Tensor, dim: number): Tensor {
-  const d = normDim(dim, x.ndim, "softmax");
-  const e = exp(sub(x, amax(x, d, { keepdim: true }).detach()));
-  return div(e, sum(e, d, { keepdim: true }));
-}
-
-/** log softmax along `dim`: x − m − log Σ exp(x − m); exact for logits of ±1e4. */
-export function logSoftmax(x: Tensor, dim: number): Tensor {
-  const d = normDim(dim, x.ndim, "logSoftmax");
-  const shifted = sub(x, amax(x, d, { keepdim: true }).detach());
-  return sub(shifted, log(sum(exp(shifted), d, { keepdim: true })));
-}
 
 /**
  * Constant padding, PyTorch's `F.pad` order: `pads` = [left, right, top, bottom, …] starting from the
@@ -238,17 +224,3 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [numb
   });
 }
 
-/**
- * Dropout: in training, zero each element with probability `p` and scale the rest by 1/(1−p);
- * identity otherwise. Masks come from the seeded generator.
- */
-export function dropout(x: Tensor, p = 0.5, training = true, opts: { generator?: Generator } = {}): Tensor {
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: probability has to be between 0 and 1, but got ${p}`);
-  if (!training || p === 0) return x;
-  if (p === 1) return mul(x, 0);
-  const mask = rand(x.shape, { dtype: x.dtype, generator: opts.generator ?? defaultGenerator });
-  const m = mask.data;
-  const scale = 1 / (1 - p);
-  for (let i = 0; i < m.length; i++) m[i] = m[i] < p ? 0 : scale;
-  return mul(x, mask);
-}

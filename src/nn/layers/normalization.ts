@@ -1,11 +1,12 @@
-// BatchNorm1d / BatchNorm2d as torch.nn: running statistics, momentum (or cumulative), counters.
+// Normalization layers as torch.nn: BatchNorm1d / BatchNorm2d (running statistics, momentum or cumulative,
+// counters) and LocalResponseNorm.
 
 import { Tensor } from "../../tensor/tensor.js";
 import { fmt } from "../../tensor/shape.js";
 import { Module, Parameter } from "../module.js";
-import { batchNormMaybeRelu } from "../functional-layers.js";
+import { batchNormMaybeRelu, localResponseNorm } from "../../ops/normalization.js";
 import { ones, zeros } from "../../ops/creation.js";
-import { pyBool, pyNum } from "./util.js";
+import { pyBool, pyNum } from "./repr.js";
 import type { DType } from "../../tensor/dtype.js";
 
 export interface BatchNormLayerOptions {
@@ -99,4 +100,11 @@ export class BatchNorm1d extends BatchNormBase {
 /** Batch Normalization over (N, C, H, W) input, per channel C (the conv → BN placement). */
 export class BatchNorm2d extends BatchNormBase {
   protected readonly validDims = [4];
+}
+
+/** Local response normalization across channels, as in the original AlexNet (size 5, α 1e-4, β 0.75, k 2 there). */
+export class LocalResponseNorm extends Module {
+  constructor(readonly size: number, readonly alpha = 1e-4, readonly beta = 0.75, readonly k = 1) { super(); }
+  forward(x: Tensor): Tensor { return localResponseNorm(x, this.size, { alpha: this.alpha, beta: this.beta, k: this.k }); }
+  override extraRepr(): string { return `${this.size}, alpha=${pyNum(this.alpha)}, beta=${pyNum(this.beta)}, k=${pyNum(this.k)}`; }
 }

@@ -1,8 +1,8 @@
 // Module forms of the losses (`new nb.nn.CrossEntropyLoss({ labelSmoothing: 0.1 })`), as torch.nn.
 
-import { Tensor } from "../tensor/tensor.js";
-import { Module } from "../nn/module.js";
-import * as L from "./functional.js";
+import { Tensor } from "../../tensor/tensor.js";
+import { Module } from "../module.js";
+import * as L from "../../ops/losses.js";
 
 abstract class Loss<O extends L.ReductionOptions> extends Module {
   constructor(readonly opts: O = {} as O) { super(); }

@@ -1,31 +1,14 @@
-// Functional forms of the layers that are not plain ops: linear, batchNorm, leakyRelu, localResponseNorm.
+// Normalization as functional ops: batchNorm (PyTorch 1.13's numerics, one primitive) and localResponseNorm.
 
 import { Tensor } from "../tensor/tensor.js";
 import { fmt } from "../tensor/shape.js";
-import * as P from "../ops/prims.js";
-import { add, div, mean, mul, pow, reshape, sqrt, sub, sum, where, gt, narrow } from "../ops/basic.js";
-import { full } from "../ops/creation.js";
 import { isFloating } from "../tensor/dtype.js";
-import { pad } from "../ops/nnops.js";
-import { positionalOptions } from "../ops/args.js";
-
-/** y = x·Wᵀ + b with W [out, in], like `F.linear`; x may have any leading dims. */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  const inF = weight.shape[1];
-  if (weight.ndim !== 2) throw new RangeError(`linear: weight must be 2-D [out, in], got ${fmt(weight.shape)}`);
-  if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) {
-    throw new RangeError(`linear: input ${fmt(x.shape)} has last dim ${x.shape[x.ndim - 1]} but weight ${fmt(weight.shape)} expects ${inF} (mat1 and mat2 shapes cannot be multiplied)`);
-  }
-  const x2 = x.ndim === 1 ? P.reshapePrim(x, [1, inF]) : x;
-  let y = P.matmulPrim(x2, weight, false, true);
-  if (bias) y = add(y, bias);
-  return x.ndim === 1 ? P.reshapePrim(y, [weight.shape[0]]) : y;
-}
-
-/** max(0, x) + negativeSlope·min(0, x). */
-export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
-  return where(gt(x, 0), x, mul(x, negativeSlope));
-}
+import * as P from "./prims.js";
+import { add, div, mean, mul, pow, sqrt, sub, sum } from "./math.js";
+import { narrow, reshape } from "./movement.js";
+import { full } from "./creation.js";
+import { pad } from "./conv_pool.js";
+import { positionalOptions } from "./args.js";
 
 export interface BatchNormOptions {
   weight?: Tensor | null;

@@ -3,11 +3,11 @@
 import { Tensor } from "../tensor/tensor.js";
 import { Module } from "../nn/module.js";
 import { Conv2d, type Conv2dLayerOptions } from "../nn/layers/conv.js";
-import { BatchNorm2d } from "../nn/layers/batchnorm.js";
+import { BatchNorm2d } from "../nn/layers/normalization.js";
 import { Linear } from "../nn/layers/linear.js";
 import { constant, kaimingNormal, normal, truncNormal } from "../nn/init.js";
 import { chain } from "../nn/fuse.js";
-import { relu } from "../ops/basic.js";
+import { relu } from "../ops/math.js";
 
 /** Options every factory takes. */
 export interface ModelOptions {

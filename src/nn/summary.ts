@@ -1,9 +1,9 @@
 // summary(model, inputShape): per-layer output shapes, parameter counts and multiply-accumulates, like torchinfo.
 
 import { Tensor } from "../tensor/tensor.js";
-import { Module } from "../nn/module.js";
-import { Conv2d } from "../nn/layers/conv.js";
-import { Linear } from "../nn/layers/linear.js";
+import { Module } from "./module.js";
+import { Conv2d } from "./layers/conv.js";
+import { Linear } from "./layers/linear.js";
 import { noGrad } from "../autograd/engine.js";
 import { zeros } from "../ops/creation.js";
 import { fmt } from "../tensor/shape.js";

@@ -1,3 +1,0 @@
-// Losses: functional forms and Module forms.
-export * from "./functional.js";
-export * from "./modules.js";

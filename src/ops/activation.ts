@@ -1,0 +1,42 @@
+// Activations as composites of primitives: softmax, logSoftmax, leakyRelu, dropout (torch.nn.functional's
+// names and defaults).
+
+import { Tensor } from "../tensor/tensor.js";
+import { normDim } from "../tensor/shape.js";
+import { defaultGenerator, type Generator } from "../tensor/random.js";
+import { amax, div, exp, gt, log, mul, sub, sum, where } from "./math.js";
+import { rand } from "./creation.js";
+
+/** softmax(x)_i = exp(x_i − m) / Σ_j exp(x_j − m) along `dim`, m = max (stable for any magnitude). */
+export function softmax(x: Tensor, dim: number): Tensor {
+  const d = normDim(dim, x.ndim, "softmax");
+  const e = exp(sub(x, amax(x, d, { keepdim: true }).detach()));
+  return div(e, sum(e, d, { keepdim: true }));
+}
+
+/** log softmax along `dim`: x − m − log Σ exp(x − m); exact for logits of ±1e4. */
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  const d = normDim(dim, x.ndim, "logSoftmax");
+  const shifted = sub(x, amax(x, d, { keepdim: true }).detach());
+  return sub(shifted, log(sum(exp(shifted), d, { keepdim: true })));
+}
+
+/** max(0, x) + negativeSlope·min(0, x). */
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  return where(gt(x, 0), x, mul(x, negativeSlope));
+}
+
+/**
+ * Dropout: in training, zero each element with probability `p` and scale the rest by 1/(1−p);
+ * identity otherwise. Masks come from the seeded generator.
+ */
+export function dropout(x: Tensor, p = 0.5, training = true, opts: { generator?: Generator } = {}): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: probability has to be between 0 and 1, but got ${p}`);
+  if (!training || p === 0) return x;
+  if (p === 1) return mul(x, 0);
+  const mask = rand(x.shape, { dtype: x.dtype, generator: opts.generator ?? defaultGenerator });
+  const m = mask.data;
+  const scale = 1 / (1 - p);
+  for (let i = 0; i < m.length; i++) m[i] = m[i] < p ? 0 : scale;
+  return mul(x, mask);
+}

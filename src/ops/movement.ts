@@ -1,0 +1,185 @@
+// Public shape movement and indexing: reshape, flatten, permute, transpose, squeeze, expand, cat, stack,
+// narrow, split, chunk, index, gather (copies; reshape shares storage).
+
+import { Tensor } from "../tensor/tensor.js";
+import { fmt, normDim, normDims, numel } from "../tensor/shape.js";
+import * as P from "./prims.js";
+
+import { checkTensor } from "./math.js";
+
+/** Same elements, new shape; one entry may be −1 (inferred). */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  checkTensor(x, "reshape");
+  const s = [...shape];
+  const neg = s.filter((d) => d === -1).length;
+  if (neg > 1) throw new RangeError(`reshape: only one dimension can be inferred, got ${fmt(shape)}`);
+  const known = s.reduce((acc, d) => (d === -1 ? acc : acc * d), 1);
+  if (s.some((d) => !Number.isInteger(d) || d < -1)) throw new RangeError(`reshape: invalid shape ${fmt(shape)}`);
+  if (neg === 1) {
+    if (known === 0 || x.data.length % known !== 0) throw new RangeError(`reshape: shape ${fmt(shape)} is invalid for input of size ${x.data.length}`);
+    s[s.indexOf(-1)] = x.data.length / known;
+  }
+  if (numel(s) !== x.data.length) throw new RangeError(`reshape: shape ${fmt(shape)} is invalid for input of size ${x.data.length} (shape ${fmt(x.shape)})`);
+  return P.reshapePrim(x, s);
+}
+export const view = reshape;
+
+export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  if (x.ndim === 0) return reshape(x, [1]);
+  const s = normDim(startDim, x.ndim, "flatten"), e = normDim(endDim, x.ndim, "flatten");
+  if (s > e) throw new RangeError(`flatten: start_dim ${startDim} cannot come after end_dim ${endDim}`);
+  const shape = [...x.shape.slice(0, s), numel(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)];
+  return P.reshapePrim(x, shape);
+}
+
+export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  checkTensor(x, "permute");
+  if (dims.length !== x.ndim) throw new RangeError(`permute: number of dims don't match (got ${dims.length} dims for a tensor of shape ${fmt(x.shape)})`);
+  const perm = dims.map((d) => normDim(d, x.ndim, "permute"));
+  if (new Set(perm).size !== perm.length) throw new RangeError(`permute: repeated dim in [${dims.join(", ")}]`);
+  return P.permutePrim(x, perm);
+}
+
+export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  const a = normDim(dim0, x.ndim, "transpose"), b = normDim(dim1, x.ndim, "transpose");
+  const perm = x.shape.map((_, i) => i);
+  perm[a] = b; perm[b] = a;
+  return P.permutePrim(x, perm);
+}
+
+/** Transpose of a ≤2-D tensor. */
+export function t(x: Tensor): Tensor {
+  if (x.ndim > 2) throw new RangeError(`t: expects a tensor with <= 2 dimensions, but input has ${x.ndim} (shape ${fmt(x.shape)})`);
+  return x.ndim < 2 ? x : transpose(x, 0, 1);
+}
+
+export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
+  const dims = dim === undefined ? x.shape.map((_, i) => i) : normDims(dim, x.ndim, "squeeze");
+  return P.reshapePrim(x, x.shape.filter((s, i) => !(s === 1 && dims.includes(i))));
+}
+
+export function unsqueeze(x: Tensor, dim: number): Tensor {
+  const d = normDim(dim, x.ndim + 1, "unsqueeze");
+  const s = [...x.shape];
+  s.splice(d, 0, 1);
+  return P.reshapePrim(x, s);
+}
+
+/** Broadcast to `shape` (−1 keeps a size); materialised as a copy. */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  checkTensor(x, "expand");
+  if (shape.length < x.ndim) throw new RangeError(`expand: the number of sizes provided (${shape.length}) must be greater or equal to the number of dimensions in the tensor (${x.ndim})`);
+  const off = shape.length - x.ndim;
+  const target = shape.map((s, i) => (s === -1 ? x.shape[i - off] : s));
+  x.shape.forEach((s, i) => {
+    if (s !== 1 && s !== target[i + off]) {
+      throw new RangeError(`expand: the expanded size of the tensor (${target[i + off]}) must match the existing size (${s}) at non-singleton dimension ${i + off}; target ${fmt(shape)}, tensor ${fmt(x.shape)}`);
+    }
+  });
+  return P.expandPrim(x, target);
+}
+
+/** Concatenate along `dim`; all other sizes must agree. */
+export function cat(xs: readonly Tensor[], dim = 0): Tensor {
+  if (xs.length === 0) throw new RangeError("cat: expected a non-empty list of Tensors");
+  xs.forEach((x) => checkTensor(x, "cat"));
+  const d = normDim(dim, xs[0].ndim, "cat");
+  for (const x of xs) {
+    if (x.ndim !== xs[0].ndim || x.shape.some((s, i) => i !== d && s !== xs[0].shape[i])) {
+      throw new RangeError(`cat: sizes of tensors must match except in dimension ${d}; got ${xs.map((y) => fmt(y.shape)).join(" and ")}`);
+    }
+  }
+  let list = [...xs];
+  const dtype = list.reduce((acc, x) => (acc === "float64" || x.dtype === "float64" ? "float64" : acc === "float32" || x.dtype === "float32" ? "float32" : "int32"), list[0].dtype);
+  list = list.map((x) => (x.dtype === dtype ? x : P.castPrim(x, dtype)));
+  return list.length === 1 ? list[0] : P.catPrim(list, d);
+}
+
+/** Stack equally shaped tensors along a new `dim`. */
+export function stack(xs: readonly Tensor[], dim = 0): Tensor {
+  if (xs.length === 0) throw new RangeError("stack: expected a non-empty list of Tensors");
+  const d = normDim(dim, xs[0].ndim + 1, "stack");
+  for (const x of xs) {
+    if (x.ndim !== xs[0].ndim || x.shape.some((s, i) => s !== xs[0].shape[i])) {
+      throw new RangeError(`stack: expects each tensor to be equal size, but got ${fmt(xs[0].shape)} and ${fmt(x.shape)}`);
+    }
+  }
+  return cat(xs.map((x) => unsqueeze(x, d)), d);
+}
+
+/** `length` elements of `dim` from `start`. */
+export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  const d = normDim(dim, x.ndim, "narrow");
+  const size = x.shape[d];
+  const s = start < 0 ? start + size : start;
+  if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > size) {
+    throw new RangeError(`narrow: start (${start}) + length (${length}) exceeds dimension size (${size}) of dim ${d} in shape ${fmt(x.shape)}`);
+  }
+  return P.slicePrim(x, d, s, 1, length);
+}
+
+/** Split into pieces of `splitSize` (the last may be smaller), or of the listed sizes. */
+export function split(x: Tensor, splitSize: number | readonly number[], dim = 0): Tensor[] {
+  const d = normDim(dim, x.ndim, "split");
+  const size = x.shape[d];
+  let sizes: number[];
+  if (typeof splitSize === "number") {
+    if (!(splitSize > 0)) throw new RangeError(`split: split_size must be positive, got ${splitSize}`);
+    sizes = [];
+    for (let s = 0; s < size; s += splitSize) sizes.push(Math.min(splitSize, size - s));
+  } else {
+    sizes = [...splitSize];
+    if (sizes.reduce((a, b) => a + b, 0) !== size) throw new RangeError(`split: split sizes [${sizes.join(", ")}] do not sum to ${size} (dim ${d} of ${fmt(x.shape)})`);
+  }
+  let off = 0;
+  return sizes.map((n) => { const r = P.slicePrim(x, d, off, 1, n); off += n; return r; });
+}
+
+export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+  const d = normDim(dim, x.ndim, "chunk");
+  return split(x, Math.ceil(x.shape[d] / chunks), d);
+}
+
+/** One entry of an index: an integer picks (and drops the dim), `[start, end, step]` slices, null keeps all. */
+export type IndexSpec = number | null | readonly [number | null, (number | null)?, (number | null)?];
+
+/** Basic slicing, like `x[1, 2:5, ::2]` in Python: `index(x, [1, [2, 5], [null, null, 2]])`. */
+export function index(x: Tensor, spec: readonly IndexSpec[]): Tensor {
+  if (spec.length > x.ndim) throw new RangeError(`index: too many indices for tensor of dimension ${x.ndim} (got ${spec.length})`);
+  let r = x;
+  const drop: number[] = [];
+  spec.forEach((s, d) => {
+    const size = x.shape[d];
+    if (s === null) return;
+    if (typeof s === "number") {
+      const i = s < 0 ? s + size : s;
+      if (!Number.isInteger(i) || i < 0 || i >= size) throw new RangeError(`index: index ${s} is out of bounds for dimension ${d} with size ${size}`);
+      r = P.slicePrim(r, d, i, 1, 1);
+      drop.push(d);
+      return;
+    }
+    const step = s[2] ?? 1;
+    if (!(step > 0) || !Number.isInteger(step)) throw new RangeError(`index: slice step must be a positive integer, got ${step}`);
+    const clampIdx = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
+    const start = clampIdx(s[0] ?? 0), end = clampIdx(s[1] ?? size);
+    const length = Math.max(0, Math.ceil((end - start) / step));
+    r = P.slicePrim(r, d, start, step, length);
+  });
+  return drop.length ? P.reshapePrim(r, r.shape.filter((_, i) => !drop.includes(i))) : r;
+}
+
+/** out[i][j] = x[i][index[i][j]] along `dim` (index int32, same sizes as x outside `dim`). */
+export function gather(x: Tensor, dim: number, idx: Tensor): Tensor {
+  checkTensor(x, "gather"); checkTensor(idx, "gather", "index");
+  if (idx.dtype !== "int32") throw new TypeError(`gather: index must be an int32 tensor, got ${idx.dtype}`);
+  const d = normDim(dim, x.ndim, "gather");
+  if (idx.ndim !== x.ndim || idx.shape.some((s, i) => i !== d && s !== x.shape[i])) {
+    throw new RangeError(`gather: index shape ${fmt(idx.shape)} must match input shape ${fmt(x.shape)} in every dim but ${d}`);
+  }
+  const size = x.shape[d];
+  const id = idx.data;
+  for (let i = 0; i < id.length; i++) {
+    if (id[i] < 0 || id[i] >= size) throw new RangeError(`gather: index ${id[i]} is out of bounds for dimension ${d} with size ${size}`);
+  }
+  return P.gatherPrim(x, d, idx);
+}
