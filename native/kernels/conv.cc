@@ -59,9 +59,9 @@ static const T* ChunkRows(const T* y, const ConvGeom& cg, int b0, int cnt) {
   return buf;
 }
 // Direct convolution is used for stride-1 ungrouped layers with C·kh·kw ≤ 320 and at least 4 output
-// channels (measured against im2col + GEMM and Winograd on LeNet-5, the BN net and ResNet-18's first
-// layer: 1.3–2.1× faster there; with 1–3 output channels most of each 16-channel block is idle, and at
-// C·kh·kw = 400 the GEMM wins). NABLA_DIRECT=0 turns it off.
+// channels: there packing for the GEMM costs as much as the arithmetic; with 1–3 output channels most of
+// each channel block is idle, and from C·kh·kw ≈ 400 the GEMM wins (bench/notes/kernels.md). NABLA_DIRECT=0
+// turns it off.
 bool DirectEnabled() {
   static const bool on = [] { const char* e = getenv("NABLA_DIRECT"); return !(e && e[0] == '0'); }();
   return on;
@@ -191,7 +191,7 @@ void ConvBackwardInput(const T* gy, const T* w, const ConvGeom& cg, T* gx) {
 template <typename T>
 void ConvBackwardWeight(const T* x, const T* gy, const ConvGeom& cg, T* gw) {
   // the 16 weight-gradient GEMMs are O×C each: below O·C ≈ 1024 they are too small to pay for the
-  // transforms (BN-net conv2, 16→32: 4–6 ms against 3.6–4 ms for the inner-product path)
+  // transforms, and the inner-product path below is faster
   if (WinogradFits<T>(cg) && (int64_t)cg.o * cg.g.c >= 1024 && AllFinite(x, (int64_t)cg.g.n * cg.g.c * cg.g.h * cg.g.w) &&
       AllFinite(gy, (int64_t)cg.g.n * cg.o * cg.g.oh * cg.g.ow)) {
     const Geom& g = cg.g;
@@ -207,9 +207,8 @@ void ConvBackwardWeight(const T* x, const T* gy, const ConvGeom& cg, T* gw) {
   double flops = 2.0 * cg.o * kk * L * cg.g.n;
   int threads = flops < 2e6 || chunks < ThreadCount() ? 1 : ThreadCount();
   bool parGemm = threads == 1 && chunks == 1 && ThreadCount() > 1 && flops >= 4e6;
-  // Inner-product blocks beat the packed GEMM when the sums are long or the weight has few rows
-  // (measured: LeNet / BN-net layers and ResNet-18's first stage, ld 300–1024 or og ≤ 32); wide late
-  // layers with ld = 256 keep the GEMM.
+  // Inner-product blocks beat the packed GEMM when the sums are long or the weight has few rows (ld ≥ 512
+  // or og ≤ 32); wide late layers with ld = 256 keep the GEMM.
   bool useDot = !parGemm && ((int64_t)S * L >= 512 || og <= 32);
   std::vector<T> partial((size_t)(threads - 1) * wsize);
   auto share = [&](int t) {

@@ -68,10 +68,9 @@ DGRAD_VARIANT(Avx2, TARGET_AVX2, 3, 2)
 DGRAD_VARIANT(Portable, , 3, 1)
 
 // For stride-1 ungrouped layers with kernels of 5 columns or more (where the padded full convolution of
-// the flipped direct path spends most of its products on the zero border: LeNet's 5×5 layers, 0.44 →
-// 0.33 ms and 0.37 → 0.22 ms at b64), (input channel, tap column) pairs that fit a few register blocks,
-// and few weights per input channel (O·kh·kw ≤ 400). For 3×3 layers the flipped path stays faster
-// (BN-net conv2: 1.39 against 1.63 ms).
+// the flipped direct path spends most of its products on the zero border), (input channel, tap column)
+// pairs that fit a few register blocks, and few weights per input channel (O·kh·kw ≤ 400). For 3×3 layers
+// the flipped path stays faster.
 bool DirectDgradFits(const Geom& g, int O, int groups) {
   return DirectEnabled() && groups == 1 && g.sh == 1 && g.sw == 1 && g.kw >= 5 && g.c * g.kw <= 64 && (int64_t)O * g.kh * g.kw <= 400;
 }

@@ -16,9 +16,9 @@ namespace nabla {
 // slowed large GEMMs on shared VMs, sleeping alone costs tens of microseconds per dispatch.
 //
 // The caller takes tasks too and, once none is left, waits only for the workers that are inside the
-// current generation (`active_`), never for one that has not woken up yet: on this VM a sleeping
-// worker sometimes took 3–5 ms to wake, and waiting for its check-in made one call in a hundred that
-// slow (a 0.09 ms GEMM averaged 0.29 ms inside a training loop). A worker announces itself in `active_`
+// current generation (`active_`), never for one that has not woken up yet: on shared VMs a sleeping
+// worker can take milliseconds to wake, and waiting for its check-in would make a short kernel that slow
+// now and then. A worker announces itself in `active_`
 // before it looks at `open_`, and the caller closes `open_` before it reads `active_` (both sequentially
 // consistent), so a late worker either is waited for or sees the generation closed and touches nothing.
 static int SpinMicros() {

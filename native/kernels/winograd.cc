@@ -21,7 +21,7 @@ static inline int64_t WinoPlane(int64_t rows, int64_t ld) { return rows * ld + 3
 
 // U[ξ][o][c] = (G g Gᵀ)[ξ] for g = w[o][c] (or, flipped, for g = rot180(w[c][o]) with w of shape [c][o][3][3]).
 // The 16 planes U[ξ] lie O·C apart, a multiple of 4 KB for 32+ channels: storing each element straight to
-// its plane sent 16 interleaved store streams into the same cache sets (512 channels: 5 ms), so a run of
+// its plane sent 16 interleaved store streams into the same cache sets, so a run of
 // 16 channels is transformed into a local block first and each plane gets whole 64-byte rows.
 template <typename T>
 static void WinogradWeights(const T* w, int O, int C, bool flipped, T* U) {
@@ -59,8 +59,8 @@ static void WinogradWeights(const T* w, int O, int C, bool flipped, T* U) {
 
 // V[ξ][c][t] for the tiles of samples b0 … b0+cnt−1 (t = s·tiles + ty·tw + tx), channels [c0, c1).
 // TW > 0 compiles a transform for maps that are TW tiles wide (4×4, 8×8 and 16×16 maps: the row loops are
-// a few elements long, and with their bounds known they unroll — per tile, the runtime-width code cost
-// 4–7× what it costs on a 32×32 map); TW = 0 takes the width from g.
+// a few elements long, and with their bounds known they unroll; runtime-width loops cost several times
+// more per tile there than on a 32×32 map); TW = 0 takes the width from g.
 template <typename T, int TW>
 static inline __attribute__((always_inline)) void WinogradInputT(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {
   const int tw = TW ? TW : g.tw(), W4 = 2 * tw + 2; // a padded row: tile tx covers [2tx, 2tx+4)
@@ -273,9 +273,8 @@ void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T* out, c
   // its zero-fill and page faults on every call
   T* U = Scratch<T, 2>(16 * (size_t)OC);
   WinogradWeights(w, g.o, g.c, flipped, U);
-  // 64 tiles per chunk keep a chunk's V and M (16 planes each) near L2 for up to 256 channels (with 256
-  // tiles, ResNet-18's 16×16 and 8×8 layers ran 1.15–1.3× slower); with more channels every chunk
-  // streams all of the packed U (16·O·C floats) again, and 256 tiles were faster
+  // 64 tiles per chunk keep a chunk's V and M (16 planes each) near L2 for up to 256 channels; with more
+  // channels every chunk streams all of the packed U (16·O·C floats) again, and 256 tiles are faster
   const WinoChunks wc(g, OC <= 256 * 256 ? 64 : 256);
   const int S = wc.S, chunks = wc.chunks, threads = ThreadCount();
   // with several chunks, the 16 U[ξ] are packed once for all of them
