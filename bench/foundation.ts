@@ -23,11 +23,12 @@ function time(fn: () => void, reps: number): number {
 }
 
 function naiveMatmul(a: Float32Array, b: Float32Array, c: Float32Array, n: number): void {
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let k = 0; k < n; k++) s += a[i * n + k] * b[k * n + j];
-    c[i * n + j] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += a[i * n + k] * b[k * n + j];
+      c[i * n + j] = s;
+    }
 }
 
 const PY = "/usr/bin/python3";
@@ -63,7 +64,8 @@ const torch = torchTimes();
 if (!torch) console.log("(PyTorch not found at /usr/bin/python3: apt-get install python3-torch for the side-by-side column)");
 
 for (const n of [256, 1024]) {
-  const a = nb.randn([n, n]), b = nb.randn([n, n]);
+  const a = nb.randn([n, n]),
+    b = nb.randn([n, n]);
   const s = time(() => nb.matmul(a, b), n === 256 ? 9 : 3);
   let line = `gemm ${n}x${n}x${n} float32: nabla ${nb.backend.getBackend().name} ${gflops(n, s).toFixed(2)} GFLOP/s (${(s * 1e3).toFixed(1)} ms)`;
   if (n === 256) {
@@ -71,7 +73,8 @@ for (const n of [256, 1024]) {
     const sn = time(() => naiveMatmul(a.data as Float32Array, b.data as Float32Array, c, n), 3);
     line += `; naive triple loop ${gflops(n, sn).toFixed(2)} GFLOP/s (blocked/naive = ${(sn / s).toFixed(2)}x)`;
   }
-  if (torch) line += `; PyTorch 1 thread ${gflops(n, torch[`gemm${n}`]).toFixed(1)} GFLOP/s (nabla/PyTorch = ${(torch[`gemm${n}`] / s).toFixed(3)})`;
+  if (torch)
+    line += `; PyTorch 1 thread ${gflops(n, torch[`gemm${n}`]).toFixed(1)} GFLOP/s (nabla/PyTorch = ${(torch[`gemm${n}`] / s).toFixed(3)})`;
   rows.push(line);
 }
 
@@ -79,7 +82,8 @@ for (const n of [256, 1024]) {
   const x = nb.randn([64, 32, 28, 28], { requiresGrad: true });
   const w = nb.randn([64, 32, 3, 3], { requiresGrad: true });
   const s = time(() => {
-    x.grad = null; w.grad = null;
+    x.grad = null;
+    w.grad = null;
     nb.nn.functional.conv2d(x, w, { padding: 1 }).sum().backward();
   }, 3);
   let line = `conv2d [64,32,28,28] * [64,32,3,3] pad 1, forward+backward: nabla ${nb.backend.getBackend().name} ${(s * 1e3).toFixed(0)} ms`;

@@ -8,7 +8,16 @@ import { existsSync, writeFileSync } from "node:fs";
 import * as nb from "../src/index.js";
 
 const PY = "/usr/bin/python3";
-const hasTorch = existsSync(PY) && (() => { try { execFileSync(PY, ["-c", "import torch"], { stdio: "ignore" }); return true; } catch { return false; } })();
+const hasTorch =
+  existsSync(PY) &&
+  (() => {
+    try {
+      execFileSync(PY, ["-c", "import torch"], { stdio: "ignore" });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Median time of `reps` calls after a warm-up of at least 2 calls and 0.5 s (the JIT, the allocator and
@@ -16,7 +25,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 function timeIt(fn: () => void, reps: number): number {
   for (let i = 0, t0 = performance.now(); i < 2 || performance.now() - t0 < 500; i++) fn();
   const ts: number[] = [];
-  for (let i = 0; i < reps; i++) { const t0 = performance.now(); fn(); ts.push((performance.now() - t0) / 1000); }
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    fn();
+    ts.push((performance.now() - t0) / 1000);
+  }
   return median(ts);
 }
 
@@ -24,7 +37,11 @@ function timeIt(fn: () => void, reps: number): number {
 function timeGemm(fn: () => void): number {
   for (const t0 = performance.now(); performance.now() - t0 < 200;) fn();
   const ts: number[] = [];
-  while (ts.length < 5 || ts.reduce((a, b) => a + b, 0) < 0.3) { const t0 = performance.now(); fn(); ts.push((performance.now() - t0) / 1000); }
+  while (ts.length < 5 || ts.reduce((a, b) => a + b, 0) < 0.3) {
+    const t0 = performance.now();
+    fn();
+    ts.push((performance.now() - t0) / 1000);
+  }
   return median(ts);
 }
 
@@ -94,19 +111,32 @@ print(json.dumps(out))`;
 
 function nablaModel(kind: string, batch: number, steps: number): { train: number; infer: number } {
   nb.manualSeed(0);
-  const m = kind === "lenet5" ? nb.models.lenet5() : kind === "convnet_bn" ? nb.models.convnet_bn() : nb.models.resnet18({ numClasses: 10, smallInput: true });
+  const m =
+    kind === "lenet5"
+      ? nb.models.lenet5()
+      : kind === "convnet_bn"
+        ? nb.models.convnet_bn()
+        : nb.models.resnet18({ numClasses: 10, smallInput: true });
   const shape = kind === "resnet18" ? [3, 32, 32] : [1, 28, 28];
-  const opt = kind === "resnet18" ? new nb.optim.SGD(m.parameters(), { lr: 0.1, momentum: 0.9 }) : new nb.optim.Adam(m.parameters(), { lr: 1e-3 });
-  const x = nb.randn([batch, ...shape]), y = nb.randint(0, 10, [batch]);
+  const opt =
+    kind === "resnet18" ? new nb.optim.SGD(m.parameters(), { lr: 0.1, momentum: 0.9 }) : new nb.optim.Adam(m.parameters(), { lr: 1e-3 });
+  const x = nb.randn([batch, ...shape]),
+    y = nb.randint(0, 10, [batch]);
   m.train();
-  const tTrain = timeIt(() => { opt.zeroGrad(); nb.nn.functional.crossEntropy(m.forward(x), y).backward(); opt.step(); }, steps);
+  const tTrain = timeIt(() => {
+    opt.zeroGrad();
+    nb.nn.functional.crossEntropy(m.forward(x), y).backward();
+    opt.step();
+  }, steps);
   m.eval();
   const tInfer = timeIt(() => nb.noGrad(() => m.forward(x)), steps);
   return { train: batch / tTrain, infer: batch / tInfer };
 }
 
 const results: Record<string, unknown> = { backend: nb.backend.getBackend().name, torch: hasTorch };
-console.log(`nabla backend: ${nb.backend.getBackend().name}${hasTorch ? "" : " (PyTorch not found at /usr/bin/python3: apt-get install python3-torch python3-torchvision for the comparison)"}`);
+console.log(
+  `nabla backend: ${nb.backend.getBackend().name}${hasTorch ? "" : " (PyTorch not found at /usr/bin/python3: apt-get install python3-torch python3-torchvision for the comparison)"}`,
+);
 
 // `node .test-build/bench/native.js gemm` (or `models`) runs one part only; `models lenet5,convnet_bn` some models
 const part = process.argv[2];
@@ -114,33 +144,53 @@ const only = process.argv[3]?.split(",");
 // GEMM: rounds that alternate nabla (every size) with the peers (every size, two Python processes: numpy
 // + PyTorch on 2 threads with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset, and PyTorch on 1 thread), so
 // that a slow spell of this shared VM hits both sides; the figures are medians over the rounds.
-const SIZES = [256, 512, 1024, 2048], ROUNDS = 3;
+const SIZES = [256, 512, 1024, 2048],
+  ROUNDS = 3;
 if (part !== "models") {
-  console.log(`\nGEMM float32, GFLOP/s (${ROUNDS} alternating rounds; in each, 0.2 s warm-up then the median of ≥ 5 calls and ≥ 0.3 s; medians over the rounds)`);
+  console.log(
+    `\nGEMM float32, GFLOP/s (${ROUNDS} alternating rounds; in each, 0.2 s warm-up then the median of ≥ 5 calls and ≥ 0.3 s; medians over the rounds)`,
+  );
   const mats = SIZES.map((n) => [nb.randn([n, n]), nb.randn([n, n])] as const);
   const rounds: { nabla: number; torch1: number; torch2: number; blas: number }[][] = [];
   const blasEnv = threadsEnv(2);
-  delete blasEnv.OPENBLAS_CORETYPE; delete blasEnv.OPENBLAS_L2_SIZE;
+  delete blasEnv.OPENBLAS_CORETYPE;
+  delete blasEnv.OPENBLAS_L2_SIZE;
   for (let r = 0; r < ROUNDS; r++) {
     const nabla = mats.map(([A, B]) => timeGemm(() => nb.matmul(A, B)));
     const p2 = hasTorch ? python(PEER_GEMM(SIZES, 2, true), blasEnv) : null;
     const p1 = hasTorch ? python(PEER_GEMM(SIZES, 1, false), threadsEnv(1)) : null;
-    rounds.push(SIZES.map((n, i) => ({ nabla: nabla[i], torch1: p1 ? p1[n].torch : NaN, torch2: p2 ? p2[n].torch : NaN, blas: p2 ? p2[n].numpy : NaN })));
+    rounds.push(
+      SIZES.map((n, i) => ({
+        nabla: nabla[i],
+        torch1: p1 ? p1[n].torch : NaN,
+        torch2: p2 ? p2[n].torch : NaN,
+        blas: p2 ? p2[n].numpy : NaN,
+      })),
+    );
   }
   SIZES.forEach((n, i) => {
     const gf = (t: number) => (2 * n ** 3) / t / 1e9;
     const col = (k: "nabla" | "torch1" | "torch2" | "blas") => median(rounds.map((r) => gf(r[i][k])));
-    const nabla = col("nabla"), torch1 = col("torch1"), torch2 = col("torch2"), blas = col("blas");
+    const nabla = col("nabla"),
+      torch1 = col("torch1"),
+      torch2 = col("torch2"),
+      blas = col("blas");
     const perRound = rounds.map((r) => r[i].blas / r[i].nabla);
-    console.log(`  ${n}: nabla ${nabla.toFixed(1)}  PyTorch ${torch1.toFixed(1)} (1 thread) / ${torch2.toFixed(1)} (2)  OpenBLAS ${blas.toFixed(1)}  ` +
-      `nabla/PyTorch-best ${(nabla / Math.max(torch1, torch2)).toFixed(2)}  nabla/OpenBLAS ${(nabla / blas).toFixed(2)} ` +
-      `(rounds ${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)})`);
+    console.log(
+      `  ${n}: nabla ${nabla.toFixed(1)}  PyTorch ${torch1.toFixed(1)} (1 thread) / ${torch2.toFixed(1)} (2)  OpenBLAS ${blas.toFixed(1)}  ` +
+        `nabla/PyTorch-best ${(nabla / Math.max(torch1, torch2)).toFixed(2)}  nabla/OpenBLAS ${(nabla / blas).toFixed(2)} ` +
+        `(rounds ${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)})`,
+    );
     results[`gemm${n}`] = { nabla, torch1, torch2, openblas: blas, nablaOverOpenblasPerRound: perRound };
   });
 }
 
 if (part !== "gemm") console.log("\nModels, images/s (median step; PyTorch at its best of 1 and 2 threads)");
-const MODELS = [["lenet5", 64, 30], ["convnet_bn", 128, 15], ["resnet18", 64, 3]] as const;
+const MODELS = [
+  ["lenet5", 64, 30],
+  ["convnet_bn", 128, 15],
+  ["resnet18", 64, 3],
+] as const;
 for (const [kind, batch, steps] of part === "gemm" ? [] : MODELS.filter(([k]) => !only || only.includes(k))) {
   const a = nablaModel(kind, batch, steps);
   const t1 = hasTorch ? python(TORCH_MODEL(kind, batch, 1, steps), threadsEnv(1)) : { train: NaN, infer: NaN };
@@ -148,8 +198,10 @@ for (const [kind, batch, steps] of part === "gemm" ? [] : MODELS.filter(([k]) =>
   const b = nablaModel(kind, batch, steps);
   const n = { train: Math.max(a.train, b.train), infer: Math.max(a.infer, b.infer) };
   const best = { train: Math.max(t1.train, t2.train), infer: Math.max(t1.infer, t2.infer) };
-  console.log(`  ${kind} b${batch}: train nabla ${n.train.toFixed(0)} vs PyTorch ${best.train.toFixed(0)} (ratio ${(n.train / best.train).toFixed(2)}); ` +
-    `inference nabla ${n.infer.toFixed(0)} vs PyTorch ${best.infer.toFixed(0)} (ratio ${(n.infer / best.infer).toFixed(2)})`);
+  console.log(
+    `  ${kind} b${batch}: train nabla ${n.train.toFixed(0)} vs PyTorch ${best.train.toFixed(0)} (ratio ${(n.train / best.train).toFixed(2)}); ` +
+      `inference nabla ${n.infer.toFixed(0)} vs PyTorch ${best.infer.toFixed(0)} (ratio ${(n.infer / best.infer).toFixed(2)})`,
+  );
   results[kind] = { nabla: n, torch1: t1, torch2: t2 };
 }
 writeFileSync("bench-results.json", JSON.stringify(results, null, 2));

@@ -14,7 +14,8 @@ function timeKernels(table: Record<string, unknown>, prefix: string): void {
       const t0 = performance.now();
       const r = (fn as (...a: unknown[]) => unknown)(...args);
       const e = totals.get(prefix + name) ?? { ms: 0, calls: 0 };
-      e.ms += performance.now() - t0; e.calls++;
+      e.ms += performance.now() - t0;
+      e.calls++;
       totals.set(prefix + name, e);
       return r;
     };
@@ -24,15 +25,31 @@ timeKernels(be, "");
 timeKernels(be.fused as Record<string, unknown>, "fused.");
 nb.manualSeed(0);
 const batch = kind === "convnet_bn" ? 128 : 64;
-const model = kind === "lenet5" ? nb.models.lenet5() : kind === "convnet_bn" ? nb.models.convnet_bn() : nb.models.resnet18({ numClasses: 10, smallInput: true });
+const model =
+  kind === "lenet5"
+    ? nb.models.lenet5()
+    : kind === "convnet_bn"
+      ? nb.models.convnet_bn()
+      : nb.models.resnet18({ numClasses: 10, smallInput: true });
 const shape = kind === "resnet18" ? [3, 32, 32] : [1, 28, 28];
-const opt = kind === "resnet18" ? new nb.optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 }) : new nb.optim.Adam(model.parameters(), { lr: 1e-3 });
-const x = nb.randn([batch, ...shape]), y = nb.randint(0, 10, [batch]);
+const opt =
+  kind === "resnet18"
+    ? new nb.optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 })
+    : new nb.optim.Adam(model.parameters(), { lr: 1e-3 });
+const x = nb.randn([batch, ...shape]),
+  y = nb.randint(0, 10, [batch]);
 // `profile.js MODEL infer` times one inference batch (eval mode, no graph) instead of a training step
 const infer = process.argv[3] === "infer";
 if (infer) model.eval();
-const step = infer ? () => { nb.noGrad(() => model.forward(x)); }
-  : () => { opt.zeroGrad(); nb.nn.functional.crossEntropy(model.forward(x), y).backward(); opt.step(); };
+const step = infer
+  ? () => {
+      nb.noGrad(() => model.forward(x));
+    }
+  : () => {
+      opt.zeroGrad();
+      nb.nn.functional.crossEntropy(model.forward(x), y).backward();
+      opt.step();
+    };
 const steps = kind === "resnet18" ? (infer ? 5 : 2) : infer ? 200 : 100;
 for (let i = 0; i < (kind === "resnet18" ? 0 : 10); i++) step();
 step();
@@ -42,6 +59,13 @@ for (let i = 0; i < steps; i++) step();
 const wall = (performance.now() - t0) / steps;
 const rows = [...totals].map(([k, v]) => [k, v.ms / steps, v.calls / steps] as const).sort((a, b) => b[1] - a[1]);
 const kernels = rows.reduce((a, r) => a + r[1], 0);
-console.log(`${kind} batch ${batch}, backend ${nb.backend.getBackend().name}: ${wall.toFixed(2)} ms per ${infer ? "inference batch" : "training step"} (${(batch / wall * 1000).toFixed(0)} images/s)`);
-for (const [k, ms, calls] of rows) console.log(`  ${k.padEnd(12)} ${ms.toFixed(2).padStart(8)} ms  ${(100 * ms / wall).toFixed(1).padStart(5)}%  ${calls.toFixed(0).padStart(5)} calls`);
-console.log(`  ${"optimizer + TypeScript overhead".padEnd(12)} ${(wall - kernels).toFixed(2).padStart(8)} ms  ${(100 * (wall - kernels) / wall).toFixed(1).padStart(5)}%`);
+console.log(
+  `${kind} batch ${batch}, backend ${nb.backend.getBackend().name}: ${wall.toFixed(2)} ms per ${infer ? "inference batch" : "training step"} (${((batch / wall) * 1000).toFixed(0)} images/s)`,
+);
+for (const [k, ms, calls] of rows)
+  console.log(
+    `  ${k.padEnd(12)} ${ms.toFixed(2).padStart(8)} ms  ${((100 * ms) / wall).toFixed(1).padStart(5)}%  ${calls.toFixed(0).padStart(5)} calls`,
+  );
+console.log(
+  `  ${"optimizer + TypeScript overhead".padEnd(12)} ${(wall - kernels).toFixed(2).padStart(8)} ms  ${((100 * (wall - kernels)) / wall).toFixed(1).padStart(5)}%`,
+);

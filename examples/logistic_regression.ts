@@ -25,7 +25,8 @@ export function logisticGradient(X: nb.Tensor, y: nb.Tensor, lambda: number, w: 
 
 /** ∇²J(w) = (1/m)·Xᵀ·diag(σ(1 − σ))·X + λI, in closed form. */
 export function logisticHessian(X: nb.Tensor, y: nb.Tensor, lambda: number, w: nb.Tensor): nb.Tensor {
-  const m = X.shape[0], n = X.shape[1];
+  const m = X.shape[0],
+    n = X.shape[1];
   const p = nb.sigmoid(nb.matmul(X, w));
   const weights = nb.mul(p, nb.sub(1, p)).unsqueeze(1); // [m, 1]
   return nb.add(nb.div(nb.matmul(X.t(), nb.mul(X, weights)), m), nb.mul(nb.eye(n, n, { dtype: X.dtype }), lambda));
@@ -50,7 +51,9 @@ function main(): void {
   console.log("Logistic regression, 500 samples, 5 features + intercept, λ = 0.01");
   for (const method of ["GD", "Newton", "L-BFGS"] as const) {
     const r = nb.optim.minimize(f, w0, { method, tol: 1e-8 });
-    console.log(`${method.padEnd(7)} iterations ${String(r.nit).padStart(4)}  J = ${r.fun.toFixed(10)}  ‖∇J‖ = ${r.gradNorms[r.gradNorms.length - 1].toExponential(2)}`);
+    console.log(
+      `${method.padEnd(7)} iterations ${String(r.nit).padStart(4)}  J = ${r.fun.toFixed(10)}  ‖∇J‖ = ${r.gradNorms[r.gradNorms.length - 1].toExponential(2)}`,
+    );
     if (method === "Newton") console.log(`        gradient norms per iteration: ${r.gradNorms.map((v) => v.toExponential(1)).join(" → ")}`);
   }
 }

@@ -17,7 +17,9 @@ registerBackend(jsBackend);
       registerBackend(native.backend);
       setBackend("native");
     } else if (wanted === "native") {
-      throw new Error(`nabla: NABLA_BACKEND=native but the native addon could not be loaded (${native.error}); run npm install to build it`);
+      throw new Error(
+        `nabla: NABLA_BACKEND=native but the native addon could not be loaded (${native.error}); run npm install to build it`,
+      );
     } else {
       process.stderr.write(`nabla: native kernels unavailable (${native.error}); using the js backend\n`);
     }

@@ -11,7 +11,9 @@ const F = nb.nn.functional;
 const same = (a: nb.Tensor, b: nb.Tensor) => nb.testing.assertClose(a, b, { rtol: 0, atol: 0 });
 
 test("conv2d: PyTorch's positional bias, stride, padding, dilation, groups", () => {
-  const x = r64([2, 4, 7, 7], 1), w = r64([6, 2, 3, 3], 2), b = r64([6], 3);
+  const x = r64([2, 4, 7, 7], 1),
+    w = r64([6, 2, 3, 3], 2),
+    b = r64([6], 3);
   const ref = F.conv2d(x, w, { bias: b, stride: 2, padding: 1, dilation: 1, groups: 2 });
   assert.deepEqual(ref.shape, [2, 6, 4, 4]); // ⌊(7 + 2 − 3) / 2⌋ + 1
   same(F.conv2d(x, w, b, 2, 1, 1, 2), ref);
@@ -21,7 +23,8 @@ test("conv2d: PyTorch's positional bias, stride, padding, dilation, groups", () 
   same(F.conv2d(x, w, null, { padding: 1, groups: 2 }), F.conv2d(x, w, { padding: 1, groups: 2 }));
   // the bias given positionally is added: conv(x, w, b) − conv(x, w) = b on every output
   const d = nb.sub(F.conv2d(x, w, b, 1, 0, 1, 2), F.conv2d(x, w, { groups: 2 }));
-  const dd = d.data, L = 5 * 5;
+  const dd = d.data,
+    L = 5 * 5;
   for (let i = 0; i < dd.length; i++) assert.ok(Math.abs(dd[i] - b.data[Math.floor(i / L) % 6]) < 1e-12);
 });
 
@@ -34,20 +37,29 @@ test("pooling and batchNorm: PyTorch's positional order equals the options form"
   same(F.maxPool2d(x, 3, null, { padding: 1 }), F.maxPool2d(x, 3, { padding: 1 }));
   same(F.avgPool2d(x, 3, 2, 1, true, false), F.avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }));
   same(F.avgPool2d(x, 2, 1, 0, false, true, 3), F.avgPool2d(x, 2, { stride: 1, divisorOverride: 3 }));
-  const rm = nb.zeros([3], { dtype: "float64" }), rv = nb.ones([3], { dtype: "float64" }), g = r64([3], 5), be = r64([3], 6);
+  const rm = nb.zeros([3], { dtype: "float64" }),
+    rv = nb.ones([3], { dtype: "float64" }),
+    g = r64([3], 5),
+    be = r64([3], 6);
   same(F.batchNorm(x, rm, rv, g, be, false, 0.1, 1e-3), F.batchNorm(x, rm, rv, { weight: g, bias: be, eps: 1e-3 }));
-  const rm1 = nb.zeros([3], { dtype: "float64" }), rv1 = nb.ones([3], { dtype: "float64" });
-  const rm2 = nb.zeros([3], { dtype: "float64" }), rv2 = nb.ones([3], { dtype: "float64" });
+  const rm1 = nb.zeros([3], { dtype: "float64" }),
+    rv1 = nb.ones([3], { dtype: "float64" });
+  const rm2 = nb.zeros([3], { dtype: "float64" }),
+    rv2 = nb.ones([3], { dtype: "float64" });
   same(F.batchNorm(x, rm1, rv1, g, be, true, 0.3), F.batchNorm(x, rm2, rv2, { weight: g, bias: be, training: true, momentum: 0.3 }));
   same(rm1, rm2);
   same(rv1, rv2);
 });
 
 test("weighted losses take the weight Tensor in PyTorch's third position", () => {
-  const logits = r64([5, 4], 7), t = nb.tensor([0, 3, 1, 1, 2], { dtype: "int32" }), wc = r64([4], 8, 1, 2);
+  const logits = r64([5, 4], 7),
+    t = nb.tensor([0, 3, 1, 1, 2], { dtype: "int32" }),
+    wc = r64([4], 8, 1, 2);
   same(F.crossEntropy(logits, t, wc), F.crossEntropy(logits, t, { weight: wc }));
   same(F.nllLoss(F.logSoftmax(logits, 1), t, wc), F.nllLoss(F.logSoftmax(logits, 1), t, { weight: wc }));
-  const p = nb.sigmoid(logits), y = r64([5, 4], 9, 0.5, 0.5), we = r64([5, 4], 10, 1, 2);
+  const p = nb.sigmoid(logits),
+    y = r64([5, 4], 9, 0.5, 0.5),
+    we = r64([5, 4], 10, 1, 2);
   same(F.binaryCrossEntropy(p, y, we), F.binaryCrossEntropy(p, y, { weight: we }));
   same(F.binaryCrossEntropyWithLogits(logits, y, we), F.binaryCrossEntropyWithLogits(logits, y, { weight: we }));
   same(F.multilabelSoftMarginLoss(logits, y, wc), F.multilabelSoftMarginLoss(logits, y, { weight: wc }));
@@ -69,14 +81,26 @@ test("clamp, pad and localResponseNorm: PyTorch's positional order", () => {
 });
 
 test("arguments with no slot in either form are errors, never ignored", () => {
-  const x = nb.zeros([1, 2, 6, 6]), w = nb.zeros([3, 2, 3, 3]), b = nb.zeros([3]);
+  const x = nb.zeros([1, 2, 6, 6]),
+    w = nb.zeros([3, 2, 3, 3]),
+    b = nb.zeros([3]);
   const loose = (...a: unknown[]) => a as never[];
   throwsWith(() => F.conv2d(x, w, ...loose({ padding: 1 }, 2)), "conv2d", "options object must be the last argument", "number 2");
   throwsWith(() => F.conv2d(x, w, ...loose(b, { bias: b })), "conv2d", "bias is given both positionally and in the options object");
   throwsWith(() => F.conv2d(x, w, ...loose(b, 1, 0, 1, 1, 5)), "conv2d", "at most 5 settings");
   throwsWith(() => F.conv2d(x, w, ...loose(2)), "conv2d");
-  throwsWith(() => F.maxPool2d(x, 2, ...loose(2, 0, 1, false, true)), "maxPool2d", "at most 4 settings", "stride, padding, dilation, ceilMode");
+  throwsWith(
+    () => F.maxPool2d(x, 2, ...loose(2, 0, 1, false, true)),
+    "maxPool2d",
+    "at most 4 settings",
+    "stride, padding, dilation, ceilMode",
+  );
   throwsWith(() => F.mseLoss(x, x, ...loose(x)), "mseLoss", "expected an options object", "a Tensor of shape [1, 2, 6, 6]");
   throwsWith(() => F.l1Loss(x, x, ...loose(true)), "l1Loss", "expected an options object", "boolean true");
-  throwsWith(() => F.crossEntropy(nb.zeros([2, 3]), nb.tensor([0, 1], { dtype: "int32" }), ...loose(0.1)), "crossEntropy", "number 0.1", "weight Tensor");
+  throwsWith(
+    () => F.crossEntropy(nb.zeros([2, 3]), nb.tensor([0, 1], { dtype: "int32" }), ...loose(0.1)),
+    "crossEntropy",
+    "number 0.1",
+    "weight Tensor",
+  );
 });

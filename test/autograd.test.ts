@@ -49,7 +49,13 @@ test("autograd.grad with gradOutputs for a non-scalar output", () => {
 
 test("a 1,000-layer chain (and a 20,000-op one) backpropagates without stack overflow", () => {
   const x = nb.tensor([[0.5, -0.25]], { dtype: "float64", requiresGrad: true });
-  const w = nb.tensor([[0.9, 0.1], [-0.1, 0.9]], { dtype: "float64" });
+  const w = nb.tensor(
+    [
+      [0.9, 0.1],
+      [-0.1, 0.9],
+    ],
+    { dtype: "float64" },
+  );
   let h = x;
   for (let i = 0; i < 1000; i++) h = nb.matmul(h, w).tanh();
   h.sum().backward();

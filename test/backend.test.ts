@@ -22,7 +22,11 @@ function both<T>(name: string, fn: () => T): [T, T] {
 }
 
 if (others.length === 0) {
-  test("parity of the other backends with js", { skip: "only the js backend is registered (the addon was not built or NABLA_BACKEND=js)" }, () => {});
+  test(
+    "parity of the other backends with js",
+    { skip: "only the js backend is registered (the addon was not built or NABLA_BACKEND=js)" },
+    () => {},
+  );
 }
 
 test("backends registered: js always, native when the addon was built", () => {
@@ -33,29 +37,68 @@ test("backends registered: js always, native when the addon was built", () => {
 for (const name of others) {
   test(`${name} GEMM matches js: shapes, transposes, batches, float32 and float64`, () => {
     const g = new nb.Generator(1);
-    for (const [m, k, n] of [[1, 1, 1], [5, 7, 3], [37, 300, 41], [64, 64, 64], [130, 17, 260], [6, 1000, 16]]) {
+    for (const [m, k, n] of [
+      [1, 1, 1],
+      [5, 7, 3],
+      [37, 300, 41],
+      [64, 64, 64],
+      [130, 17, 260],
+      [6, 1000, 16],
+    ]) {
       for (const dtype of ["float32", "float64"] as const) {
-        const a = nb.randn([2, m, k], { dtype, generator: g }), b = nb.randn([k, n], { dtype, generator: g });
+        const a = nb.randn([2, m, k], { dtype, generator: g }),
+          b = nb.randn([k, n], { dtype, generator: g });
         const [r, o] = both(name, () => nb.matmul(a, b));
-        nb.testing.assertClose(o, r, { rtol: dtype === "float32" ? 1e-4 : 1e-12, atol: dtype === "float32" ? 1e-4 : 1e-12, msg: `${name} ${m}x${k}x${n} ${dtype}` });
+        nb.testing.assertClose(o, r, {
+          rtol: dtype === "float32" ? 1e-4 : 1e-12,
+          atol: dtype === "float32" ? 1e-4 : 1e-12,
+          msg: `${name} ${m}x${k}x${n} ${dtype}`,
+        });
         // the backward pass runs the transposed variants (Aᵀ·G, G·Bᵀ) and the broadcast-batch reduction
         const [rg, og] = both(name, () => {
-          const ai = a.detach().requiresGrad_(), bi = b.detach().requiresGrad_();
+          const ai = a.detach().requiresGrad_(),
+            bi = b.detach().requiresGrad_();
           nb.matmul(ai, bi).pow(2).sum().backward();
           return [ai.grad!, bi.grad!];
         });
-        rg.forEach((t, i) => nb.testing.assertClose(og[i], t, { rtol: dtype === "float32" ? 1e-3 : 1e-10, atol: dtype === "float32" ? 1e-3 : 1e-10, msg: `${name} grad ${i} ${m}x${k}x${n}` }));
+        rg.forEach((t, i) =>
+          nb.testing.assertClose(og[i], t, {
+            rtol: dtype === "float32" ? 1e-3 : 1e-10,
+            atol: dtype === "float32" ? 1e-3 : 1e-10,
+            msg: `${name} grad ${i} ${m}x${k}x${n}`,
+          }),
+        );
       }
     }
   });
 
   test(`${name} elementwise, broadcasting and reductions match js (exactly for + − × ÷, max, min, comparisons)`, () => {
     const g = new nb.Generator(3);
-    const shapes: [number[], number[]][] = [[[64, 80], [64, 80]], [[8, 16, 12, 12], [1, 16, 1, 1]], [[8, 16, 12, 12], []], [[5, 1, 700], [1, 9, 700]],
-      [[2, 3, 40, 40], [40]], [[6000], [6000]], [[1, 5000], [7, 1]]];
+    const shapes: [number[], number[]][] = [
+      [
+        [64, 80],
+        [64, 80],
+      ],
+      [
+        [8, 16, 12, 12],
+        [1, 16, 1, 1],
+      ],
+      [[8, 16, 12, 12], []],
+      [
+        [5, 1, 700],
+        [1, 9, 700],
+      ],
+      [[2, 3, 40, 40], [40]],
+      [[6000], [6000]],
+      [
+        [1, 5000],
+        [7, 1],
+      ],
+    ];
     for (const dtype of ["float32", "float64"] as const) {
       for (const [sa, sb] of shapes) {
-        const a = nb.randn(sa, { dtype, generator: g }), b = nb.rand(sb, { dtype, generator: g }).add(0.5);
+        const a = nb.randn(sa, { dtype, generator: g }),
+          b = nb.rand(sb, { dtype, generator: g }).add(0.5);
         for (const op of ["add", "sub", "mul", "div", "maximum", "minimum", "gt", "eq"] as const) {
           const [r, o] = both(name, () => nb[op](a, b));
           nb.testing.assertClose(o, r, { rtol: 0, atol: 0, msg: `${name} ${op} ${JSON.stringify([sa, sb])} ${dtype}` });
@@ -64,8 +107,16 @@ for (const name of others) {
         nb.testing.assertClose(op, rp, { rtol: 1e-6, msg: `${name} pow ${dtype}` });
       }
       const x = nb.randn([8, 16, 12, 12], { dtype, generator: g });
-      for (const fn of [(t: nb.Tensor) => t.sum([0, 2, 3]), (t: nb.Tensor) => t.sum(1), (t: nb.Tensor) => t.amax([2, 3]), (t: nb.Tensor) => t.argmax(1),
-        (t: nb.Tensor) => t.exp(), (t: nb.Tensor) => t.sigmoid(), (t: nb.Tensor) => t.relu(), (t: nb.Tensor) => nb.nn.functional.softplus(t)]) {
+      for (const fn of [
+        (t: nb.Tensor) => t.sum([0, 2, 3]),
+        (t: nb.Tensor) => t.sum(1),
+        (t: nb.Tensor) => t.amax([2, 3]),
+        (t: nb.Tensor) => t.argmax(1),
+        (t: nb.Tensor) => t.exp(),
+        (t: nb.Tensor) => t.sigmoid(),
+        (t: nb.Tensor) => t.relu(),
+        (t: nb.Tensor) => nb.nn.functional.softplus(t),
+      ]) {
         const [r, o] = both(name, () => fn(x));
         nb.testing.assertClose(o, r, { rtol: dtype === "float32" ? 1e-6 : 1e-14, atol: 1e-6, msg: `${name} ${fn} ${dtype}` });
       }
@@ -119,44 +170,72 @@ for (const name of others) {
       [[8, 32, 16, 16], [48, 8, 3, 3], { stride: 2, padding: 1, groups: 4 }],
       [[16, 24, 12, 12], [40, 24, 3, 3], { stride: 2 }],
     ];
-    for (const [[xs, ws, opts], dtype] of cases.flatMap((c) => [[c, "float32"], [c, "float64"]] as const)) {
-      const x = nb.randn(xs, { generator: g, dtype }), w = nb.randn(ws, { generator: g, dtype }), up = nb.randn([1], { generator: g, dtype });
+    for (const [[xs, ws, opts], dtype] of cases.flatMap(
+      (c) =>
+        [
+          [c, "float32"],
+          [c, "float64"],
+        ] as const,
+    )) {
+      const x = nb.randn(xs, { generator: g, dtype }),
+        w = nb.randn(ws, { generator: g, dtype }),
+        up = nb.randn([1], { generator: g, dtype });
       const bias = nb.randn([ws[0]], { generator: g, dtype });
       const run = () => {
         // the bias is added inside the convolution kernel (each path has its own epilogue)
-        const xi = x.detach().requiresGrad_(), wi = w.detach().requiresGrad_(), bi = bias.detach().requiresGrad_();
+        const xi = x.detach().requiresGrad_(),
+          wi = w.detach().requiresGrad_(),
+          bi = bias.detach().requiresGrad_();
         const y = F.conv2d(xi, wi, { ...opts, bias: bi });
         y.mul(y).sum().mul(up).backward();
         return [y, xi.grad!, wi.grad!, bi.grad!];
       };
       const [r, o] = both(name, run);
       if (dtype === "float64") {
-        r.forEach((t, i) => nb.testing.assertClose(o[i], t, { rtol: 1e-11, atol: 1e-10, msg: `${name} ${dtype} ${JSON.stringify(opts)} output ${i}` }));
+        r.forEach((t, i) =>
+          nb.testing.assertClose(o[i], t, { rtol: 1e-11, atol: 1e-10, msg: `${name} ${dtype} ${JSON.stringify(opts)} output ${i}` }),
+        );
       } else {
         // float32 results (im2col + GEMM, inner products or Winograd) are held to the float64 result of the
         // same data, normwise: max error ≤ 2e-6 · max |result| (about 33 float32 ulps of the largest
         // element; measured worst 4.3e-7). The gradients here are sums of hundreds of terms of size ~50,
         // so a fixed absolute tolerance would measure the data's scale rather than the kernel.
         const truth = both("js", () => {
-          const xi = x.to("float64").requiresGrad_(), wi = w.to("float64").requiresGrad_(), bi = bias.to("float64").requiresGrad_();
+          const xi = x.to("float64").requiresGrad_(),
+            wi = w.to("float64").requiresGrad_(),
+            bi = bias.to("float64").requiresGrad_();
           const y = F.conv2d(xi, wi, { ...opts, bias: bi });
           y.mul(y).sum().mul(up.to("float64")).backward();
           return [y, xi.grad!, wi.grad!, bi.grad!];
         })[0];
         truth.forEach((t, i) => {
-          const tv = t.data, rv = r[i].data, ov = o[i].data;
-          let errJs = 0, errNative = 0, scale = 0;
+          const tv = t.data,
+            rv = r[i].data,
+            ov = o[i].data;
+          let errJs = 0,
+            errNative = 0,
+            scale = 0;
           for (let k = 0; k < tv.length; k++) {
             errJs = Math.max(errJs, Math.abs(rv[k] - tv[k]));
             errNative = Math.max(errNative, Math.abs(ov[k] - tv[k]));
             scale = Math.max(scale, Math.abs(tv[k]));
           }
-          if (process.env.NABLA_TEST_VERBOSE) console.log(`conv ${JSON.stringify(xs)} ${JSON.stringify(ws)} ${JSON.stringify(opts)} output ${i}: native ${errNative.toExponential(2)} js ${errJs.toExponential(2)} scale ${scale.toFixed(1)}`);
-          assert.ok(errNative <= 2e-6 * scale,
-            `${name} float32 ${JSON.stringify(opts)} output ${i}: max error ${errNative} against float64, js float32 has ${errJs} (scale ${scale})`);
+          if (process.env.NABLA_TEST_VERBOSE)
+            console.log(
+              `conv ${JSON.stringify(xs)} ${JSON.stringify(ws)} ${JSON.stringify(opts)} output ${i}: native ${errNative.toExponential(2)} js ${errJs.toExponential(2)} scale ${scale.toFixed(1)}`,
+            );
+          assert.ok(
+            errNative <= 2e-6 * scale,
+            `${name} float32 ${JSON.stringify(opts)} output ${i}: max error ${errNative} against float64, js float32 has ${errJs} (scale ${scale})`,
+          );
         });
       }
-      for (const popts of xs[2] >= 5 && xs[3] >= 5 ? [{ stride: 2, padding: 1, ceilMode: true }, { stride: 1, dilation: 2 }] : []) {
+      for (const popts of xs[2] >= 5 && xs[3] >= 5
+        ? [
+            { stride: 2, padding: 1, ceilMode: true },
+            { stride: 1, dilation: 2 },
+          ]
+        : []) {
         const pool = () => {
           const xi = x.detach().requiresGrad_();
           const y = F.maxPool2d(xi, 3, popts);
@@ -164,31 +243,42 @@ for (const name of others) {
           return [y, xi.grad!];
         };
         const [pr, po] = both(name, pool);
-        pr.forEach((t, i) => nb.testing.assertClose(po[i], t, { rtol: 0, atol: 0, msg: `${name} maxPool2d ${JSON.stringify(popts)} ${i}` }));
+        pr.forEach((t, i) =>
+          nb.testing.assertClose(po[i], t, { rtol: 0, atol: 0, msg: `${name} maxPool2d ${JSON.stringify(popts)} ${i}` }),
+        );
       }
     }
     // 2×2 / stride 2 (the native vector path): many ties and some NaNs, rows whose width is not a whole
     // number of vectors, odd plane sizes; the first maximum in window order must win, as in js
     for (const dtype of ["float32", "float64"] as const) {
       const vals = nb.randint(0, 3, [3, 5, 13, 19], { generator: g }).toArray().flat(3) as number[];
-      vals.forEach((v, i) => { if (i % 37 === 5) vals[i] = Number.NaN; });
+      vals.forEach((v, i) => {
+        if (i % 37 === 5) vals[i] = Number.NaN;
+      });
       const xt = nb.tensor(vals, { dtype }).reshape([3, 5, 13, 19]);
       const pool = () => {
         const xi = xt.detach().requiresGrad_();
         const y = F.maxPool2d(xi, 2);
-        y.mul(nb.arange(0, y.numel(), 1, { dtype }).reshape(y.shape)).sum().backward(); // a distinct gradient per window
+        y.mul(nb.arange(0, y.numel(), 1, { dtype }).reshape(y.shape))
+          .sum()
+          .backward(); // a distinct gradient per window
         return [y, xi.grad!];
       };
       const [pr, po] = both(name, pool);
-      pr.forEach((t, i) => nb.testing.assertClose(po[i], t, { rtol: 0, atol: 0, equalNan: true, msg: `${name} maxPool2d 2x2 ties ${dtype} ${i}` }));
+      pr.forEach((t, i) =>
+        nb.testing.assertClose(po[i], t, { rtol: 0, atol: 0, equalNan: true, msg: `${name} maxPool2d 2x2 ties ${dtype} ${i}` }),
+      );
     }
     // the 2×2 pool backward written window by window: an index outside its window (not one a max-pool
     // makes, but the scatter must stay right) sends its plane down the general path; windows that do not
     // describe the rows are an error
     {
       const [planes, h, w, oh, ow] = [300, 9, 11, 4, 5]; // ≥ 4096 outputs: the native kernel, not its js fallback for small arrays
-      const idx = new Int32Array(planes * oh * ow), src = new Float32Array(planes * oh * ow).map((_, i) => i + 1);
-      for (let p = 0; p < planes; p++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) idx[(p * oh + i) * ow + j] = (2 * i + ((p + j) & 1)) * w + 2 * j + (i & 1);
+      const idx = new Int32Array(planes * oh * ow),
+        src = new Float32Array(planes * oh * ow).map((_, i) => i + 1);
+      for (let p = 0; p < planes; p++)
+        for (let i = 0; i < oh; i++)
+          for (let j = 0; j < ow; j++) idx[(p * oh + i) * ow + j] = (2 * i + ((p + j) & 1)) * w + 2 * j + (i & 1);
       idx[7 * oh * ow + 3] = h * w - 1; // plane 7: the last input, in no window
       const windows = Int32Array.of(h, w, oh, ow);
       const [r, o] = both(name, () => {
@@ -200,8 +290,13 @@ for (const name of others) {
       const prevB = nb.backend.getBackend().name;
       try {
         nb.backend.setBackend(name);
-        assert.throws(() => nb.backend.getBackend().scatterAdd(new Float32Array(planes * h * w), planes, h * w, 1, idx, oh * ow, src, true, Int32Array.of(h, w, oh + 1, ow)),
-          /windows|bad arguments|lengths/);
+        assert.throws(
+          () =>
+            nb.backend
+              .getBackend()
+              .scatterAdd(new Float32Array(planes * h * w), planes, h * w, 1, idx, oh * ow, src, true, Int32Array.of(h, w, oh + 1, ow)),
+          /windows|bad arguments|lengths/,
+        );
       } finally {
         nb.backend.setBackend(prevB);
       }
@@ -213,13 +308,31 @@ for (const name of others) {
       assert.throws(() => nb.backend.getBackend().maxPool2dIndices(new Float32Array(32), geom, new Int32Array(3)), /lengths do not match/);
       assert.throws(() => nb.backend.getBackend().im2col(new Float32Array(32), geom, 0, new Float32Array(31)), /lengths do not match/);
       const cg = { n: 2, c: 3, h: 5, w: 5, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 5, ow: 5, o: 4, groups: 1 };
-      assert.throws(() => nb.backend.getBackend().conv2d(new Float32Array(150), new Float32Array(108), cg, new Float32Array(199)), /lengths do not match/);
-      assert.throws(() => nb.backend.getBackend().conv2dBackwardWeight(new Float32Array(150), new Float32Array(200), { ...cg, oh: 7 }, new Float32Array(108)), /lengths do not match/);
+      assert.throws(
+        () => nb.backend.getBackend().conv2d(new Float32Array(150), new Float32Array(108), cg, new Float32Array(199)),
+        /lengths do not match/,
+      );
+      assert.throws(
+        () =>
+          nb.backend
+            .getBackend()
+            .conv2dBackwardWeight(new Float32Array(150), new Float32Array(200), { ...cg, oh: 7 }, new Float32Array(108)),
+        /lengths do not match/,
+      );
     } finally {
       nb.backend.setBackend(prev);
     }
     // a NaN in a window wins (the first one), as in PyTorch
-    const xn = nb.tensor([[[[1, 5, 2, 0], [Number.NaN, 3, 4, Number.NaN], [7, 1, 1, 2], [0, 9, 3, 3]]]]);
+    const xn = nb.tensor([
+      [
+        [
+          [1, 5, 2, 0],
+          [Number.NaN, 3, 4, Number.NaN],
+          [7, 1, 1, 2],
+          [0, 9, 3, 3],
+        ],
+      ],
+    ]);
     for (const y of both(name, () => F.maxPool2d(xn, 2).toArray().flat(3) as number[])) {
       assert.ok(Number.isNaN(y[0]) && Number.isNaN(y[1]) && y[2] === 9 && y[3] === 3, `maxPool2d with NaN: ${y}`);
     }
@@ -234,11 +347,17 @@ for (const name of others) {
       nb.backend.setBackend(name);
       const be = nb.backend.getBackend();
       // Winograd (36 → 36 channels, several chunks), inner products (16 → 32), im2col GEMM (stride 2)
-      for (const [n, c, h, o, s] of [[40, 36, 5, 36, 1], [64, 16, 14, 32, 1], [16, 24, 12, 40, 2]]) {
+      for (const [n, c, h, o, s] of [
+        [40, 36, 5, 36, 1],
+        [64, 16, 14, 32, 1],
+        [16, 24, 12, 40, 2],
+      ]) {
         const oh = Math.floor((h + 2 - 3) / s) + 1;
         const geom = { n, c, h, w: h, kh: 3, kw: 3, sh: s, sw: s, ph: 1, pw: 1, dh: 1, dw: 1, oh, ow: oh, o, groups: 1 };
-        const x = nb.randn([n, c, h, h], { generator: g }).data, gy = nb.randn([n, o, oh, oh], { generator: g }).data;
-        const first = new Float32Array(o * c * 9), again = new Float32Array(o * c * 9);
+        const x = nb.randn([n, c, h, h], { generator: g }).data,
+          gy = nb.randn([n, o, oh, oh], { generator: g }).data;
+        const first = new Float32Array(o * c * 9),
+          again = new Float32Array(o * c * 9);
         be.conv2dBackwardWeight(x, gy, geom, first);
         for (let r = 0; r < 3; r++) {
           be.conv2dBackwardWeight(x, gy, geom, again);
@@ -260,22 +379,27 @@ for (const name of others) {
       [[2, 3, 10, 8], [9 * 10 + 4, 300 + 100 + 9 * 10 + 1], "float32"],
       [[2, 3, 10, 8], [9 * 10 + 4, 300 + 100 + 9 * 10 + 1], "float64"],
     ] as const) {
-      const xv = nb.randn([n, c, h, h], { generator: g, dtype }).data.slice(), gv = nb.randn([n, o, h, h], { generator: g, dtype }).data.slice();
+      const xv = nb.randn([n, c, h, h], { generator: g, dtype }).data.slice(),
+        gv = nb.randn([n, o, h, h], { generator: g, dtype }).data.slice();
       xv[infAt[0]] = Infinity;
       xv[infAt[1]] = -Infinity;
       gv[5 * h * h + 9] = Infinity;
-      const x = nb.tensor(xv, { dtype }).reshape([n, c, h, h]), gy = nb.tensor(gv, { dtype }).reshape([n, o, h, h]);
+      const x = nb.tensor(xv, { dtype }).reshape([n, c, h, h]),
+        gy = nb.tensor(gv, { dtype }).reshape([n, o, h, h]);
       const w = nb.randn([o, c, 3, 3], { generator: g, dtype });
       const run = () => {
-        const xi = x.detach().requiresGrad_(), wi = w.detach().requiresGrad_();
+        const xi = x.detach().requiresGrad_(),
+          wi = w.detach().requiresGrad_();
         const y = F.conv2d(xi, wi, { padding: 1 });
         y.backward(gy);
         return [y, xi.grad!, wi.grad!];
       };
       const [r, o2] = both(name, run);
       r.forEach((t, i) => {
-        const tv = t.data, ov = o2[i].data;
-        for (let k = 0; k < tv.length; k++) assert.equal(kind(ov[k]), kind(tv[k]), `${name} conv ${[n, c, h, o]} ${dtype} with Inf, output ${i} element ${k}`);
+        const tv = t.data,
+          ov = o2[i].data;
+        for (let k = 0; k < tv.length; k++)
+          assert.equal(kind(ov[k]), kind(tv[k]), `${name} conv ${[n, c, h, o]} ${dtype} with Inf, output ${i} element ${k}`);
         nb.testing.assertClose(o2[i], t, { rtol: 1e-4, atol: 1e-3, equalNan: true, msg: `${name} conv with Inf, output ${i}` });
       });
     }
@@ -284,14 +408,21 @@ for (const name of others) {
   test(`${name} strided copies (permute, pad, narrow, cat, expand) and broadcasting ops equal js exactly, with their gradients`, () => {
     const g = new nb.Generator(5);
     for (const dtype of ["float32", "float64"] as const) {
-      const x = nb.randn([6, 7, 9, 11], { generator: g, dtype }), y = nb.randn([6, 3, 9, 11], { generator: g, dtype });
+      const x = nb.randn([6, 7, 9, 11], { generator: g, dtype }),
+        y = nb.randn([6, 3, 9, 11], { generator: g, dtype });
       const run = () => {
-        const xi = x.detach().requiresGrad_(), yi = y.detach().requiresGrad_();
+        const xi = x.detach().requiresGrad_(),
+          yi = y.detach().requiresGrad_();
         const outs = [
-          nb.permute(xi, [2, 0, 3, 1]), nb.transpose(xi, 1, 3), F.pad(xi, [2, 1, 3, 0], { value: 0.5 }), nb.narrow(xi, 3, 2, 7),
-          nb.cat([xi, yi], 1), xi.sum(1, { keepdim: true }).expand([6, 7, 9, 11]),
+          nb.permute(xi, [2, 0, 3, 1]),
+          nb.transpose(xi, 1, 3),
+          F.pad(xi, [2, 1, 3, 0], { value: 0.5 }),
+          nb.narrow(xi, 3, 2, 7),
+          nb.cat([xi, yi], 1),
+          xi.sum(1, { keepdim: true }).expand([6, 7, 9, 11]),
           // broadcasting binary ops read through strides (rows split across threads)
-          xi.mul(yi.sum(1, { keepdim: true }).sum(3, { keepdim: true })), xi.sub(yi.sum(0, { keepdim: true }).sum(1, { keepdim: true }).sum(2, { keepdim: true })),
+          xi.mul(yi.sum(1, { keepdim: true }).sum(3, { keepdim: true })),
+          xi.sub(yi.sum(0, { keepdim: true }).sum(1, { keepdim: true }).sum(2, { keepdim: true })),
         ];
         outs.reduce((acc, t, i) => acc.add(t.mul(i + 1).sum()), nb.zeros([], { dtype })).backward();
         return [...outs, xi.grad!, yi.grad!];
@@ -307,19 +438,34 @@ for (const name of others) {
   test(`${name} every optimizer's update equals js bit for bit (large tensors take the native kernel)`, () => {
     const g = new nb.Generator(9);
     for (const dtype of ["float32", "float64"] as const) {
-      for (const [Opt, opts] of [[nb.optim.Adam, { lr: 1e-2, weightDecay: 0.1 }], [nb.optim.Adam, { amsgrad: true, maximize: true }],
-        [nb.optim.AdamW, { lr: 3e-3 }], [nb.optim.AdamW, { amsgrad: true, weightDecay: 0.05 }], [nb.optim.SGD, { lr: 0.1 }], [nb.optim.SGD, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-2 }],
+      for (const [Opt, opts] of [
+        [nb.optim.Adam, { lr: 1e-2, weightDecay: 0.1 }],
+        [nb.optim.Adam, { amsgrad: true, maximize: true }],
+        [nb.optim.AdamW, { lr: 3e-3 }],
+        [nb.optim.AdamW, { amsgrad: true, weightDecay: 0.05 }],
+        [nb.optim.SGD, { lr: 0.1 }],
+        [nb.optim.SGD, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-2 }],
         [nb.optim.SGD, { lr: 0.05, momentum: 0.5, dampening: 0.3, maximize: true }],
-        [nb.optim.RMSprop, { lr: 1e-2 }], [nb.optim.RMSprop, { lr: 1e-2, momentum: 0.9, centered: true, weightDecay: 0.1, maximize: true }],
-        [nb.optim.Adagrad, { lr: 0.1, lrDecay: 0.01, weightDecay: 0.1 }], [nb.optim.Adagrad, { maximize: true, initialAccumulatorValue: 0.5 }],
-        [nb.optim.Adadelta, { lr: 1, rho: 0.8, weightDecay: 0.1 }], [nb.optim.Adadelta, { maximize: true }],
-        [nb.optim.NAdam, { lr: 2e-3, weightDecay: 0.1 }], [nb.optim.NAdam, { momentumDecay: 0.01 }],
-        [nb.optim.Adamax, { lr: 2e-3, weightDecay: 0.1 }], [nb.optim.Adamax, { maximize: true, betas: [0.8, 0.9] }]] as const) {
-        const p0 = nb.randn([100, 50], { generator: g, dtype }), grads = [0, 1, 2].map(() => nb.randn([100, 50], { generator: g, dtype }));
+        [nb.optim.RMSprop, { lr: 1e-2 }],
+        [nb.optim.RMSprop, { lr: 1e-2, momentum: 0.9, centered: true, weightDecay: 0.1, maximize: true }],
+        [nb.optim.Adagrad, { lr: 0.1, lrDecay: 0.01, weightDecay: 0.1 }],
+        [nb.optim.Adagrad, { maximize: true, initialAccumulatorValue: 0.5 }],
+        [nb.optim.Adadelta, { lr: 1, rho: 0.8, weightDecay: 0.1 }],
+        [nb.optim.Adadelta, { maximize: true }],
+        [nb.optim.NAdam, { lr: 2e-3, weightDecay: 0.1 }],
+        [nb.optim.NAdam, { momentumDecay: 0.01 }],
+        [nb.optim.Adamax, { lr: 2e-3, weightDecay: 0.1 }],
+        [nb.optim.Adamax, { maximize: true, betas: [0.8, 0.9] }],
+      ] as const) {
+        const p0 = nb.randn([100, 50], { generator: g, dtype }),
+          grads = [0, 1, 2].map(() => nb.randn([100, 50], { generator: g, dtype }));
         const run = () => {
           const p = p0.clone().requiresGrad_();
           const opt = new (Opt as new (ps: nb.Tensor[], o: object) => { step(): unknown })([p], opts);
-          for (const gr of grads) { p.grad = gr.clone(); opt.step(); }
+          for (const gr of grads) {
+            p.grad = gr.clone();
+            opt.step();
+          }
           return p.detach();
         };
         const [r, o] = both(name, run);

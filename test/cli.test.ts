@@ -57,8 +57,23 @@ test("models lists the zoo with parameter counts; summary prints the table", () 
 
 test("train on the shipped slice prints test accuracy; eval reads the checkpoint back", () => {
   const out = mkdtempSync(join(tmpdir(), "nabla-cli-"));
-  const r = run("train", "--model", "lenet5", "--data", join(ROOT, "data", "fashion-mnist-slice"), "--epochs", "2", "--limit", "2000",
-    "--batch-size", "32", "--out", out, "--scheduler", "plateau");
+  const r = run(
+    "train",
+    "--model",
+    "lenet5",
+    "--data",
+    join(ROOT, "data", "fashion-mnist-slice"),
+    "--epochs",
+    "2",
+    "--limit",
+    "2000",
+    "--batch-size",
+    "32",
+    "--out",
+    out,
+    "--scheduler",
+    "plateau",
+  );
   assert.equal(r.status, 0, r.stderr);
   const acc = /test accuracy: ([\d.]+)%/.exec(r.stdout);
   assert.ok(acc, r.stdout);

@@ -14,13 +14,17 @@ const dir = mkdtempSync(join(tmpdir(), "nabla-data-"));
 function concat(parts: (Uint8Array | number[])[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 const gz = (b: Uint8Array): Uint8Array => new Uint8Array(gzipSync(b));
 function idxBytes(dims: number[], data: number[] | Uint8Array, magicType = 0x08): Uint8Array {
   const h = new Uint8Array(4 + 4 * dims.length);
-  h[2] = magicType; h[3] = dims.length;
+  h[2] = magicType;
+  h[3] = dims.length;
   const dv = new DataView(h.buffer);
   dims.forEach((d, i) => dv.setUint32(4 + 4 * i, d, false));
   return concat([h, data]);
@@ -32,7 +36,7 @@ function put(name: string, bytes: Uint8Array): string {
 }
 
 test("IDX: plain and gzipped files read back exactly", () => {
-  const pixels = Array.from({ length: 2 * 3 * 4 }, (_, i) => i * 7 % 256);
+  const pixels = Array.from({ length: 2 * 3 * 4 }, (_, i) => (i * 7) % 256);
   const plain = put("img", idxBytes([2, 3, 4], pixels));
   const gzPath = put("img.gz", gz(idxBytes([2, 3, 4], pixels)));
   for (const f of [plain, gzPath]) {
@@ -49,11 +53,15 @@ test("IDX: plain and gzipped files read back exactly", () => {
 test("IDX: corrupt and truncated files are rejected naming the file and the byte", () => {
   const good = idxBytes([2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]);
   throwsWith(() => nb.data.readIdx(put("short", good.subarray(0, 3))), "short: truncated: 3 bytes");
-  const badMagic = good.slice(); badMagic[0] = 0x12;
+  const badMagic = good.slice();
+  badMagic[0] = 0x12;
   throwsWith(() => nb.data.readIdx(put("magic", badMagic)), "magic: bad magic number 0x12000803 at byte 0");
   throwsWith(() => nb.data.readIdx(put("type", idxBytes([2], [1, 2], 0x0d))), "type: unsupported IDX element type 0xd at byte 2");
   throwsWith(() => nb.data.readIdx(put("hdr", good.subarray(0, 10))), "hdr: truncated header", "end at byte 16");
-  throwsWith(() => nb.data.readIdx(put("data", good.subarray(0, 20))), "data: truncated: dimensions [2, 2, 2] need 8 data bytes from byte 16, file has 4");
+  throwsWith(
+    () => nb.data.readIdx(put("data", good.subarray(0, 20))),
+    "data: truncated: dimensions [2, 2, 2] need 8 data bytes from byte 16, file has 4",
+  );
   throwsWith(() => nb.data.readIdx(put("trail", concat([good, [0]]))), "trail: 1 unexpected trailing bytes after byte 24");
   throwsWith(() => nb.data.readIdx(put("dims", good), 1), "dims: IDX file has 3 dimensions (byte 3), expected 1");
   const zipped = gz(good);
@@ -71,8 +79,14 @@ test("CIFAR-10 binary: records, labels, truncation", () => {
   assert.equal(s.count, 2);
   assert.deepEqual([...s.labels], [3, 9]);
   assert.equal(s.images[3072 + 5], 200);
-  throwsWith(() => nb.data.readCifar10([put("trunc.bin", concat([rec(1, 0), rec(2, 0)]).subarray(0, 5000))]), "trunc.bin: size 5000 is not a positive multiple of the 3073-byte CIFAR-10 record (truncated at record 1, byte 3073)");
-  throwsWith(() => nb.data.readCifar10([put("lab.bin", concat([rec(1, 0), rec(12, 0)]))]), "lab.bin: label 12 of record 1 (byte 3073) is not below 10");
+  throwsWith(
+    () => nb.data.readCifar10([put("trunc.bin", concat([rec(1, 0), rec(2, 0)]).subarray(0, 5000))]),
+    "trunc.bin: size 5000 is not a positive multiple of the 3073-byte CIFAR-10 record (truncated at record 1, byte 3073)",
+  );
+  throwsWith(
+    () => nb.data.readCifar10([put("lab.bin", concat([rec(1, 0), rec(12, 0)]))]),
+    "lab.bin: label 12 of record 1 (byte 3073) is not below 10",
+  );
 });
 
 test("DataLoader: batch, stochastic and mini-batch regimes give m/b steps per epoch", () => {
@@ -91,23 +105,52 @@ test("DataLoader: reshuffles every epoch, each epoch a permutation, reproducible
   const ds = new nb.data.TensorDataset(nb.arange(20).float().reshape(20, 1), nb.arange(20));
   const epochOrder = (l: nb.data.DataLoader) => [...l].flatMap((b) => Array.from(b.y.data));
   const l1 = new nb.data.DataLoader(ds, { batchSize: 6, shuffle: true, generator: new nb.Generator(5) });
-  const e1 = epochOrder(l1), e2 = epochOrder(l1);
-  assert.deepEqual([...e1].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
-  assert.deepEqual([...e2].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
+  const e1 = epochOrder(l1),
+    e2 = epochOrder(l1);
+  assert.deepEqual(
+    [...e1].sort((a, b) => a - b),
+    Array.from({ length: 20 }, (_, i) => i),
+  );
+  assert.deepEqual(
+    [...e2].sort((a, b) => a - b),
+    Array.from({ length: 20 }, (_, i) => i),
+  );
   assert.notDeepEqual(e1, e2);
   const l2 = new nb.data.DataLoader(ds, { batchSize: 6, shuffle: true, generator: new nb.Generator(5) });
   assert.deepEqual(epochOrder(l2), e1);
   const asyncOrder: number[] = [];
-  for await (const b of new nb.data.DataLoader(ds, { batchSize: 6, shuffle: true, generator: new nb.Generator(5) })) asyncOrder.push(...b.y.data);
+  for await (const b of new nb.data.DataLoader(ds, { batchSize: 6, shuffle: true, generator: new nb.Generator(5) }))
+    asyncOrder.push(...b.y.data);
   assert.deepEqual(asyncOrder, e1);
-  const custom = new nb.data.DataLoader(ds, { batchSize: 5, collate: (s) => ({ x: nb.stack(s.map((e) => e.x)), y: nb.stack(s.map((e) => e.y)).mul(2) }) });
+  const custom = new nb.data.DataLoader(ds, {
+    batchSize: 5,
+    collate: (s) => ({ x: nb.stack(s.map((e) => e.x)), y: nb.stack(s.map((e) => e.y)).mul(2) }),
+  });
   assert.deepEqual(Array.from([...custom][0].y.data), [0, 2, 4, 6, 8]);
 });
 
 test("transforms: normalize, randomCrop with padding, randomHorizontalFlip, compose", () => {
   const T = nb.data.transforms;
-  const img = nb.tensor([[[1, 2], [3, 4]], [[5, 6], [7, 8]]]); // [2, 2, 2]
-  assert.deepEqual(T.normalize([1, 5], [2, 0.5])(img).toArray(), [[[0, 0.5], [1, 1.5]], [[0, 2], [4, 6]]]);
+  const img = nb.tensor([
+    [
+      [1, 2],
+      [3, 4],
+    ],
+    [
+      [5, 6],
+      [7, 8],
+    ],
+  ]); // [2, 2, 2]
+  assert.deepEqual(T.normalize([1, 5], [2, 0.5])(img).toArray(), [
+    [
+      [0, 0.5],
+      [1, 1.5],
+    ],
+    [
+      [0, 2],
+      [4, 6],
+    ],
+  ]);
   const g = new nb.Generator(3);
   const crops = Array.from({ length: 50 }, () => T.randomCrop(2, { padding: 1 })(img, g));
   for (const c of crops) assert.deepEqual(c.shape, [2, 2, 2]);
@@ -115,14 +158,33 @@ test("transforms: normalize, randomCrop with padding, randomHorizontalFlip, comp
   const seen = new Set(crops.map((c) => JSON.stringify(c.toArray())));
   assert.ok(seen.size > 3 && seen.has(JSON.stringify(img.toArray())), "crops vary and include the centred one");
   const flip = T.randomHorizontalFlip(1)(img, g);
-  assert.deepEqual(flip.toArray(), [[[2, 1], [4, 3]], [[6, 5], [8, 7]]]);
+  assert.deepEqual(flip.toArray(), [
+    [
+      [2, 1],
+      [4, 3],
+    ],
+    [
+      [6, 5],
+      [8, 7],
+    ],
+  ]);
   assert.equal(T.randomHorizontalFlip(0)(img, g), img);
-  assert.deepEqual(T.compose([T.randomHorizontalFlip(1), T.normalize([0, 0], [1, 2])])(img, g).toArray(), [[[2, 1], [4, 3]], [[3, 2.5], [4, 3.5]]]);
+  assert.deepEqual(T.compose([T.randomHorizontalFlip(1), T.normalize([0, 0], [1, 2])])(img, g).toArray(), [
+    [
+      [2, 1],
+      [4, 3],
+    ],
+    [
+      [3, 2.5],
+      [4, 3.5],
+    ],
+  ]);
 });
 
 test("the shipped Fashion-MNIST slice: 4,000 + 1,000 real images, balanced classes", () => {
   const d = join(ROOT, "data", "fashion-mnist-slice");
-  const train = nb.data.fashionMnist("train", { dir: d }), test = nb.data.fashionMnist("test", { dir: d });
+  const train = nb.data.fashionMnist("train", { dir: d }),
+    test = nb.data.fashionMnist("test", { dir: d });
   assert.equal(train.length, 4000);
   assert.equal(test.length, 1000);
   const counts = new Array(10).fill(0);

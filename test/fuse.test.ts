@@ -33,26 +33,38 @@ const ruleCases: Record<string, () => void> = {
     const g = new nb.Generator(8);
     onEveryBackend((backend) => {
       for (const dtype of ["float32", "float64"] as const) {
-        for (const [shape, Bn] of [[[16, 8, 6, 6], nb.nn.BatchNorm2d], [[32, 12], nb.nn.BatchNorm1d]] as const) {
+        for (const [shape, Bn] of [
+          [[16, 8, 6, 6], nb.nn.BatchNorm2d],
+          [[32, 12], nb.nn.BatchNorm1d],
+        ] as const) {
           const c = shape[1];
-          const x = nb.randn([...shape], { generator: g, dtype }).mul(2), up = nb.randn([...shape], { generator: g, dtype });
+          const x = nb.randn([...shape], { generator: g, dtype }).mul(2),
+            up = nb.randn([...shape], { generator: g, dtype });
           for (const training of [true, false]) {
             for (const r of [relu, new nb.nn.ReLU()]) {
               const run = (fused: boolean) => {
                 nb.manualSeed(1);
                 const bn = new Bn(c, { dtype });
-                nb.nn.init.normal(bn.weight!); nb.nn.init.normal(bn.bias!);
+                nb.nn.init.normal(bn.weight!);
+                nb.nn.init.normal(bn.bias!);
                 bn.train(training);
                 const xi = x.detach().requiresGrad_();
                 const y = fused ? chain(xi, bn, r) : unfused(xi, [bn, r]);
                 y.mul(up).sum().backward();
-                return { y, fn: y.gradFn?.name, tensors: [y.detach(), xi.grad!, bn.weight!.grad!, bn.bias!.grad!, bn.runningMean!, bn.runningVar!] };
+                return {
+                  y,
+                  fn: y.gradFn?.name,
+                  tensors: [y.detach(), xi.grad!, bn.weight!.grad!, bn.bias!.grad!, bn.runningMean!, bn.runningVar!],
+                };
               };
-              const ref = run(false), got = run(true);
+              const ref = run(false),
+                got = run(true);
               const msg = `${backend} ${dtype} ${shape} training=${training} ${r === relu ? "relu()" : "ReLU"}`;
               assert.equal(got.fn, "batchNorm", `${msg}: the pair ran as one primitive`);
               const tol = dtype === "float32" ? { rtol: 1e-5, atol: 1e-5 } : { rtol: 1e-12, atol: 1e-12 };
-              got.tensors.forEach((t, i) => assertClose(t, ref.tensors[i], { ...(i === 0 || i >= 4 ? { rtol: 0, atol: 0 } : tol), msg: `${msg} output ${i}` }));
+              got.tensors.forEach((t, i) =>
+                assertClose(t, ref.tensors[i], { ...(i === 0 || i >= 4 ? { rtol: 0, atol: 0 } : tol), msg: `${msg} output ${i}` }),
+              );
             }
           }
         }
@@ -62,21 +74,30 @@ const ruleCases: Record<string, () => void> = {
   "ReLU → MaxPool2d": () => {
     const g = new nb.Generator(4);
     onEveryBackend((backend) => {
-      for (const [k, opts] of [[2, {}], [3, { stride: 2, padding: 1, ceilMode: true }]] as const) {
+      for (const [k, opts] of [
+        [2, {}],
+        [3, { stride: 2, padding: 1, ceilMode: true }],
+      ] as const) {
         // integers in [-3, 2]: many ties, many all-negative windows; a few NaNs
         const vals = nb.randint(-3, 3, [3, 4, 9, 11], { generator: g }).toArray().flat(3) as number[];
-        vals.forEach((v, i) => { if (i % 53 === 7) vals[i] = Number.NaN; });
+        vals.forEach((v, i) => {
+          if (i % 53 === 7) vals[i] = Number.NaN;
+        });
         const x = nb.tensor(vals).reshape([3, 4, 9, 11]);
         for (const r of [relu, new nb.nn.ReLU()]) {
           const pool = new nb.nn.MaxPool2d(k, opts);
           const run = (fused: boolean) => {
             const xi = x.detach().requiresGrad_();
             const y = fused ? chain(xi, r, pool) : F.maxPool2d(xi.relu(), k, opts);
-            y.mul(nb.arange(0, y.numel(), 1).reshape(y.shape)).sum().backward(); // a distinct gradient per window
+            y.mul(nb.arange(0, y.numel(), 1).reshape(y.shape))
+              .sum()
+              .backward(); // a distinct gradient per window
             return [y, xi.grad!];
           };
           const ref = run(false);
-          run(true).forEach((t, i) => assertClose(t, ref[i], { rtol: 0, atol: 0, equalNan: true, msg: `${backend} kernel ${k} output ${i}` }));
+          run(true).forEach((t, i) =>
+            assertClose(t, ref[i], { rtol: 0, atol: 0, equalNan: true, msg: `${backend} kernel ${k} output ${i}` }),
+          );
         }
       }
     });
@@ -93,17 +114,28 @@ for (const rule of fusionRules) {
 
 test("a module with forward hooks is not fused: its hooks see every call; removing them fuses again", () => {
   nb.manualSeed(3);
-  const seq = new nb.nn.Sequential(new nb.nn.Conv2d(2, 4, 3), new nb.nn.BatchNorm2d(4), new nb.nn.ReLU(), new nb.nn.Flatten(), new nb.nn.Linear(4 * 4 * 4, 3));
+  const seq = new nb.nn.Sequential(
+    new nb.nn.Conv2d(2, 4, 3),
+    new nb.nn.BatchNorm2d(4),
+    new nb.nn.ReLU(),
+    new nb.nn.Flatten(),
+    new nb.nn.Linear(4 * 4 * 4, 3),
+  );
   const x = nb.randn([5, 2, 6, 6]).requiresGrad_();
   const bnOut = () => chain(x, seq.at(0), seq.at(1), seq.at(2));
   assert.equal(bnOut().gradFn?.name, "batchNorm", "fused without hooks");
   const seen: string[] = [];
-  const h1 = seq.at(1).registerForwardHook((m, _in, out) => { seen.push(`${m.constructor.name} ${out.shape}`); });
-  const h2 = seq.at(2).registerForwardHook(() => { seen.push("ReLU"); });
+  const h1 = seq.at(1).registerForwardHook((m, _in, out) => {
+    seen.push(`${m.constructor.name} ${out.shape}`);
+  });
+  const h2 = seq.at(2).registerForwardHook(() => {
+    seen.push("ReLU");
+  });
   assert.equal(bnOut().gradFn?.name, "relu", "not fused while hooks are registered");
   seq.forward(x);
   assert.deepEqual(seen, ["BatchNorm2d 5,4,4,4", "ReLU", "BatchNorm2d 5,4,4,4", "ReLU"]);
-  h1.remove(); h2.remove();
+  h1.remove();
+  h2.remove();
   assert.equal(bnOut().gradFn?.name, "batchNorm", "fused again after the hooks are removed");
   assert.equal(seq.at(1).hasForwardHooks(), false);
 });
@@ -118,17 +150,27 @@ test("a forward hook's return value replaces the output", () => {
 
 test("Sequential and the zoo's blocks run BatchNorm → ReLU fused; summary() (hooks) still lists every layer", () => {
   nb.manualSeed(3);
-  const seq = new nb.nn.Sequential(new nb.nn.Conv2d(2, 4, 3), new nb.nn.BatchNorm2d(4), new nb.nn.ReLU(), new nb.nn.Flatten(), new nb.nn.Linear(4 * 4 * 4, 3));
+  const seq = new nb.nn.Sequential(
+    new nb.nn.Conv2d(2, 4, 3),
+    new nb.nn.BatchNorm2d(4),
+    new nb.nn.ReLU(),
+    new nb.nn.Flatten(),
+    new nb.nn.Linear(4 * 4 * 4, 3),
+  );
   const x = nb.randn([5, 2, 6, 6]);
   seq.eval();
   assertClose(seq.forward(x), unfused(x, seq.children()), { rtol: 0, atol: 0, msg: "eval" });
   const s = nb.summary(seq, [2, 6, 6]);
-  assert.deepEqual(s.layers.map((l) => l.type), ["Conv2d", "BatchNorm2d", "ReLU", "Flatten", "Linear"]);
+  assert.deepEqual(
+    s.layers.map((l) => l.type),
+    ["Conv2d", "BatchNorm2d", "ReLU", "Flatten", "Linear"],
+  );
   assert.equal(seq.at(1).hasForwardHooks(), false, "summary removed its hooks");
   // a BasicBlock's conv → BN → ReLU is one batchNorm node feeding conv2: no relu node reads a batchNorm node
   nb.manualSeed(4);
   const out = new BasicBlock(4, 4).forward(nb.randn([2, 4, 5, 5]).requiresGrad_());
-  const seen = new Set<unknown>(), names: string[] = [];
+  const seen = new Set<unknown>(),
+    names: string[] = [];
   const walk = (n: { name: string; inputs: readonly nb.Tensor[] } | null) => {
     if (!n || seen.has(n)) return;
     seen.add(n);

@@ -62,10 +62,26 @@ const cases: Record<string, [(...x: T[]) => T | T[], () => T[]]> = {
   split: [(a) => nb.split(a, 2, 1), () => [r64([2, 5], 1)]],
   narrow: [(a) => a.narrow(1, 1, 2), () => [r64([2, 4], 1)]],
   index: [(a) => a.index([0, 3, 2], -1), () => [r64([4, 3], 1)]],
-  gather: [(a) => a.gather(1, idx([[0, 2], [1, 1]])), () => [r64([2, 3], 1)]],
+  gather: [
+    (a) =>
+      a.gather(
+        1,
+        idx([
+          [0, 2],
+          [1, 1],
+        ]),
+      ),
+    () => [r64([2, 3], 1)],
+  ],
   pad: [(a) => F.pad(a, [1, 2, 2, 0], { value: 0.5 }), () => [r64([2, 2], 1)]],
-  conv2d: [(x, w, b) => F.conv2d(x, w, { bias: b, stride: 2, padding: 1, dilation: 1 }), () => [r64([2, 2, 5, 5], 1), r64([3, 2, 3, 3], 2), r64([3], 3)]],
-  conv2d_groups_dilation: [(x, w) => F.conv2d(x, w, { padding: 2, dilation: 2, groups: 2 }), () => [r64([1, 4, 5, 5], 1), r64([4, 2, 3, 3], 2)]],
+  conv2d: [
+    (x, w, b) => F.conv2d(x, w, { bias: b, stride: 2, padding: 1, dilation: 1 }),
+    () => [r64([2, 2, 5, 5], 1), r64([3, 2, 3, 3], 2), r64([3], 3)],
+  ],
+  conv2d_groups_dilation: [
+    (x, w) => F.conv2d(x, w, { padding: 2, dilation: 2, groups: 2 }),
+    () => [r64([1, 4, 5, 5], 1), r64([4, 2, 3, 3], 2)],
+  ],
   maxPool2d: [(x) => F.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }), () => [r64([1, 2, 5, 5], 1)]],
   avgPool2d: [(x) => F.avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false }), () => [r64([1, 2, 5, 5], 1)]],
   adaptiveAvgPool2d: [(x) => F.adaptiveAvgPool2d(x, [2, 3]), () => [r64([1, 2, 5, 4], 1)]],
@@ -73,14 +89,75 @@ const cases: Record<string, [(...x: T[]) => T | T[], () => T[]]> = {
   log1p: [(a) => P.unaryPrim("log1p", a), () => [pos([5], 1)]],
   sign: [(a) => P.unaryPrim("sign", a).add(a), () => [pos([4], 1)]],
   unslice: [(a) => P.unslicePrim(a, 1, 1, 2, 6).mul(r64([2, 6], 9).detach()), () => [r64([2, 3], 1)]],
-  scatterAdd: [(a) => P.scatterAddPrim(a, 1, idx([[0, 2, 0], [1, 1, 2]]), 3), () => [r64([2, 3], 1)]],
-  im2col: [(x) => P.im2colPrim(x, { n: 1, c: 2, h: 4, w: 4, kh: 2, kw: 3, sh: 1, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 5, ow: 2 }, 0), () => [r64([1, 2, 4, 4], 1)]],
-  col2im: [(c) => P.col2imPrim(c, { n: 1, c: 2, h: 4, w: 4, kh: 2, kw: 3, sh: 1, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 5, ow: 2 }), () => [r64([1, 12, 10], 1)]],
-  conv2dBackwardInput: [(gy, w) => P.conv2dBackwardInputPrim(gy, w, { n: 1, c: 2, h: 5, w: 5, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 3, ow: 3, o: 3, groups: 1 }),
-    () => [r64([1, 3, 3, 3], 1), r64([3, 2, 3, 3], 2)]],
-  conv2dBackwardWeight: [(x, gy) => P.conv2dBackwardWeightPrim(x, gy, { n: 1, c: 2, h: 5, w: 5, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 3, ow: 3, o: 3, groups: 1 }),
-    () => [r64([1, 2, 5, 5], 1), r64([1, 3, 3, 3], 2)]],
-  batchNorm_training: [(x, w, b) => F.batchNorm(x, null, null, { weight: w, bias: b, training: true }).pow(2), () => [r64([2, 3, 2, 2], 1), r64([3], 2), r64([3], 3)]],
+  scatterAdd: [
+    (a) =>
+      P.scatterAddPrim(
+        a,
+        1,
+        idx([
+          [0, 2, 0],
+          [1, 1, 2],
+        ]),
+        3,
+      ),
+    () => [r64([2, 3], 1)],
+  ],
+  im2col: [
+    (x) => P.im2colPrim(x, { n: 1, c: 2, h: 4, w: 4, kh: 2, kw: 3, sh: 1, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 5, ow: 2 }, 0),
+    () => [r64([1, 2, 4, 4], 1)],
+  ],
+  col2im: [
+    (c) => P.col2imPrim(c, { n: 1, c: 2, h: 4, w: 4, kh: 2, kw: 3, sh: 1, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1, oh: 5, ow: 2 }),
+    () => [r64([1, 12, 10], 1)],
+  ],
+  conv2dBackwardInput: [
+    (gy, w) =>
+      P.conv2dBackwardInputPrim(gy, w, {
+        n: 1,
+        c: 2,
+        h: 5,
+        w: 5,
+        kh: 3,
+        kw: 3,
+        sh: 2,
+        sw: 2,
+        ph: 1,
+        pw: 1,
+        dh: 1,
+        dw: 1,
+        oh: 3,
+        ow: 3,
+        o: 3,
+        groups: 1,
+      }),
+    () => [r64([1, 3, 3, 3], 1), r64([3, 2, 3, 3], 2)],
+  ],
+  conv2dBackwardWeight: [
+    (x, gy) =>
+      P.conv2dBackwardWeightPrim(x, gy, {
+        n: 1,
+        c: 2,
+        h: 5,
+        w: 5,
+        kh: 3,
+        kw: 3,
+        sh: 2,
+        sw: 2,
+        ph: 1,
+        pw: 1,
+        dh: 1,
+        dw: 1,
+        oh: 3,
+        ow: 3,
+        o: 3,
+        groups: 1,
+      }),
+    () => [r64([1, 2, 5, 5], 1), r64([1, 3, 3, 3], 2)],
+  ],
+  batchNorm_training: [
+    (x, w, b) => F.batchNorm(x, null, null, { weight: w, bias: b, training: true }).pow(2),
+    () => [r64([2, 3, 2, 2], 1), r64([3], 2), r64([3], 3)],
+  ],
 };
 
 /**
@@ -88,12 +165,44 @@ const cases: Record<string, [(...x: T[]) => T | T[], () => T[]]> = {
  * without an entry here fails to compile, and an entry naming no case fails below.
  */
 const casesOf: { [P in Prim]: string[] } = {
-  neg: ["neg"], exp: ["exp"], log: ["log"], log1p: ["log1p"], sqrt: ["sqrt"], abs: ["abs"], sign: ["sign"], relu: ["relu"],
-  sigmoid: ["sigmoid"], tanh: ["tanh"], softplus: ["softplus"], add: ["add"], sub: ["sub"], mul: ["mul"], div: ["div"], pow: ["pow"],
-  maximum: ["maximum"], minimum: ["minimum"], clamp: ["clamp"], where: ["where"], cast: [], sum: ["sum"], maxDim: ["max"],
-  reshape: ["reshape"], permute: ["permute"], expand: ["expand"], slice: ["narrow"], unslice: ["unslice"], pad: ["pad"], cat: ["cat"],
-  gather: ["gather"], scatterAdd: ["scatterAdd"], matmul: ["matmul", "matmul_batched_broadcast"], im2col: ["im2col"], col2im: ["col2im"],
-  conv2d: ["conv2d", "conv2d_groups_dilation"], conv2dBackwardInput: ["conv2dBackwardInput"], conv2dBackwardWeight: ["conv2dBackwardWeight"],
+  neg: ["neg"],
+  exp: ["exp"],
+  log: ["log"],
+  log1p: ["log1p"],
+  sqrt: ["sqrt"],
+  abs: ["abs"],
+  sign: ["sign"],
+  relu: ["relu"],
+  sigmoid: ["sigmoid"],
+  tanh: ["tanh"],
+  softplus: ["softplus"],
+  add: ["add"],
+  sub: ["sub"],
+  mul: ["mul"],
+  div: ["div"],
+  pow: ["pow"],
+  maximum: ["maximum"],
+  minimum: ["minimum"],
+  clamp: ["clamp"],
+  where: ["where"],
+  cast: [],
+  sum: ["sum"],
+  maxDim: ["max"],
+  reshape: ["reshape"],
+  permute: ["permute"],
+  expand: ["expand"],
+  slice: ["narrow"],
+  unslice: ["unslice"],
+  pad: ["pad"],
+  cat: ["cat"],
+  gather: ["gather"],
+  scatterAdd: ["scatterAdd"],
+  matmul: ["matmul", "matmul_batched_broadcast"],
+  im2col: ["im2col"],
+  col2im: ["col2im"],
+  conv2d: ["conv2d", "conv2d_groups_dilation"],
+  conv2dBackwardInput: ["conv2dBackwardInput"],
+  conv2dBackwardWeight: ["conv2dBackwardWeight"],
   batchNorm: ["batchNorm_training"],
 };
 
@@ -112,32 +221,52 @@ for (const [name, [fn, make]] of Object.entries(cases)) {
 
 test("gradcheck cast through float32 (a step exactly representable in float32)", () => {
   const x = nb.tensor([0.5, 0.25], { dtype: "float64", requiresGrad: true });
-  assert.equal(gradcheck((a) => a.float().mul(3).double(), [x], { ...TOL.gradcheck, eps: 2 ** -6 }), true);
+  assert.equal(
+    gradcheck((a) => a.float().mul(3).double(), [x], { ...TOL.gradcheck, eps: 2 ** -6 }),
+    true,
+  );
 });
 
 test("gradcheck random-projection mode on a big conv", () => {
-  const x = r64([2, 3, 12, 12], 1), w = r64([4, 3, 3, 3], 2);
-  assert.equal(gradcheck((a, b) => F.conv2d(a, b, { padding: 1 }), [x, w], { ...TOL.gradcheck, randomProjections: 3 }), true);
+  const x = r64([2, 3, 12, 12], 1),
+    w = r64([4, 3, 3, 3], 2);
+  assert.equal(
+    gradcheck((a, b) => F.conv2d(a, b, { padding: 1 }), [x, w], { ...TOL.gradcheck, randomProjections: 3 }),
+    true,
+  );
 });
 
 test("gradcheck batch norm with fixed (running) statistics", () => {
-  const rm = nb.tensor([0.1, -0.2, 0.3], { dtype: "float64" }), rv = nb.tensor([0.5, 2, 1.5], { dtype: "float64" });
-  assert.equal(gradcheck((x, w, b) => F.batchNorm(x, rm, rv, { weight: w, bias: b }).pow(2), [r64([2, 3, 2, 2], 1), r64([3], 2), r64([3], 3)]), true);
+  const rm = nb.tensor([0.1, -0.2, 0.3], { dtype: "float64" }),
+    rv = nb.tensor([0.5, 2, 1.5], { dtype: "float64" });
+  assert.equal(
+    gradcheck((x, w, b) => F.batchNorm(x, rm, rv, { weight: w, bias: b }).pow(2), [r64([2, 3, 2, 2], 1), r64([3], 2), r64([3], 3)]),
+    true,
+  );
 });
 
 test("batch norm: the fused backward kernel equals the differentiable rebuild (createGraph) in float32", () => {
   const g = new nb.Generator(5);
-  for (const shape of [[16, 8, 6, 6], [32, 12]]) {
-    const x = nb.randn(shape, { generator: g }).mul(3).add(1), w = nb.randn([shape[1]], { generator: g }), b = nb.randn([shape[1]], { generator: g });
+  for (const shape of [
+    [16, 8, 6, 6],
+    [32, 12],
+  ]) {
+    const x = nb.randn(shape, { generator: g }).mul(3).add(1),
+      w = nb.randn([shape[1]], { generator: g }),
+      b = nb.randn([shape[1]], { generator: g });
     const up = nb.randn(shape, { generator: g });
     for (const training of [true, false]) {
-      const rm = nb.randn([shape[1]], { generator: g }), rv = nb.rand([shape[1]], { generator: g }).add(0.5);
+      const rm = nb.randn([shape[1]], { generator: g }),
+        rv = nb.rand([shape[1]], { generator: g }).add(0.5);
       const grads = (createGraph: boolean) => {
-        const xi = x.detach().requiresGrad_(), wi = w.detach().requiresGrad_(), bi = b.detach().requiresGrad_();
+        const xi = x.detach().requiresGrad_(),
+          wi = w.detach().requiresGrad_(),
+          bi = b.detach().requiresGrad_();
         const y = F.batchNorm(xi, rm.clone(), rv.clone(), { weight: wi, bias: bi, training });
         return nb.autograd.grad(y.mul(up).sum(), [xi, wi, bi], { createGraph });
       };
-      const fused = grads(false), rebuilt = grads(true);
+      const fused = grads(false),
+        rebuilt = grads(true);
       fused.forEach((t, i) => assertClose(t, rebuilt[i], { rtol: 1e-4, atol: 1e-4, msg: `${shape} training=${training} grad ${i}` }));
     }
   }
@@ -160,23 +289,37 @@ test("batch norm with a fused ReLU equals relu(batchNorm): values, gradients (ke
   const g = new nb.Generator(8);
   onEveryBackend((backend) => {
     for (const dtype of ["float32", "float64"] as const) {
-      for (const shape of [[16, 8, 6, 6], [32, 12]]) {
+      for (const shape of [
+        [16, 8, 6, 6],
+        [32, 12],
+      ]) {
         const c = shape[1];
-        const x = nb.randn(shape, { generator: g, dtype }).mul(2), w = nb.randn([c], { generator: g, dtype }), b = nb.randn([c], { generator: g, dtype });
+        const x = nb.randn(shape, { generator: g, dtype }).mul(2),
+          w = nb.randn([c], { generator: g, dtype }),
+          b = nb.randn([c], { generator: g, dtype });
         const up = nb.randn(shape, { generator: g, dtype });
         for (const training of [true, false]) {
-          const rm0 = nb.randn([c], { generator: g, dtype }), rv0 = nb.rand([c], { generator: g, dtype }).add(0.5);
+          const rm0 = nb.randn([c], { generator: g, dtype }),
+            rv0 = nb.rand([c], { generator: g, dtype }).add(0.5);
           const run = (fused: boolean, createGraph: boolean) => {
-            const xi = x.detach().requiresGrad_(), wi = w.detach().requiresGrad_(), bi = b.detach().requiresGrad_();
-            const rm = rm0.clone(), rv = rv0.clone(), opts = { weight: wi, bias: bi, training };
+            const xi = x.detach().requiresGrad_(),
+              wi = w.detach().requiresGrad_(),
+              bi = b.detach().requiresGrad_();
+            const rm = rm0.clone(),
+              rv = rv0.clone(),
+              opts = { weight: wi, bias: bi, training };
             const y = fused ? batchNormMaybeRelu(xi, rm, rv, opts, true) : F.batchNorm(xi, rm, rv, opts).relu();
             return [y.detach(), ...nb.autograd.grad(y.mul(up).sum(), [xi, wi, bi], { createGraph }), rm, rv];
           };
-          const ref = run(false, false), tol = dtype === "float32" ? { rtol: 1e-5, atol: 1e-5 } : { rtol: 1e-12, atol: 1e-12 };
+          const ref = run(false, false),
+            tol = dtype === "float32" ? { rtol: 1e-5, atol: 1e-5 } : { rtol: 1e-12, atol: 1e-12 };
           for (const createGraph of [false, true]) {
-            run(true, createGraph).forEach((t, i) => assertClose(t, ref[i], {
-              ...(i === 0 || i >= 4 ? { rtol: 0, atol: 0 } : tol), msg: `${backend} ${dtype} ${shape} training=${training} createGraph=${createGraph} output ${i}`,
-            }));
+            run(true, createGraph).forEach((t, i) =>
+              assertClose(t, ref[i], {
+                ...(i === 0 || i >= 4 ? { rtol: 0, atol: 0 } : tol),
+                msg: `${backend} ${dtype} ${shape} training=${training} createGraph=${createGraph} output ${i}`,
+              }),
+            );
           }
         }
       }
@@ -203,10 +346,7 @@ const ggCases: Record<string, [(...x: T[]) => T, () => T[]]> = {
   logSoftmax: [(a) => a.logSoftmax(1), () => [r64([2, 3], 1)]],
   sum_mean: [(a) => a.mul(a).mean(0), () => [r64([3, 2], 1)]],
   matmul: [(a, b) => nb.matmul(a, b).tanh(), () => [r64([2, 3], 1), r64([3, 2], 2)]],
-  mlp: [
-    (x, w1, w2) => nb.matmul(nb.matmul(x, w1).tanh(), w2).sigmoid().sum(),
-    () => [r64([3, 2], 1), r64([2, 4], 2), r64([4, 1], 3)],
-  ],
+  mlp: [(x, w1, w2) => nb.matmul(nb.matmul(x, w1).tanh(), w2).sigmoid().sum(), () => [r64([3, 2], 1), r64([2, 4], 2), r64([4, 1], 3)]],
   conv2d: [(x, w) => F.conv2d(x, w, { padding: 1 }).tanh(), () => [r64([1, 1, 4, 4], 1), r64([2, 1, 3, 3], 2)]],
   // batch norm's backward is one fused kernel; recorded (createGraph), it is rebuilt from differentiable ops
   batchNorm_train: [
@@ -232,30 +372,49 @@ for (const [name, [fn, make]] of Object.entries(ggCases)) {
 
 /** Rosenbrock f(x, y) = (1 − x)² + 100 (y − x²)². */
 const rosen = (v: T) => {
-  const x = v.index(0), y = v.index(1);
+  const x = v.index(0),
+    y = v.index(1);
   return nb.add(nb.sub(1, x).pow(2), nb.sub(y, x.pow(2)).pow(2).mul(100));
 };
 
 test("hessian of Rosenbrock equals the analytic Hessian", () => {
-  for (const [x, y] of [[-1.2, 1], [1, 1], [0.3, -0.7]]) {
+  for (const [x, y] of [
+    [-1.2, 1],
+    [1, 1],
+    [0.3, -0.7],
+  ]) {
     const H = nb.autograd.functional.hessian(rosen, nb.tensor([x, y], { dtype: "float64" }));
     // ∂²f/∂x² = 2 − 400 (y − x²) + 800 x², ∂²f/∂x∂y = −400 x, ∂²f/∂y² = 200
-    const expected = [[2 - 400 * (y - x * x) + 800 * x * x, -400 * x], [-400 * x, 200]];
+    const expected = [
+      [2 - 400 * (y - x * x) + 800 * x * x, -400 * x],
+      [-400 * x, 200],
+    ];
     assertClose(H, expected, { ...TOL.f64, msg: `H at (${x}, ${y})` });
   }
 });
 
 test("hvp equals Hessian times vector (closed form) without forming the Hessian", () => {
-  const x = -1.2, y = 1;
+  const x = -1.2,
+    y = 1;
   const v = nb.tensor([0.3, -2], { dtype: "float64" });
   const [f, hv] = nb.autograd.functional.hvp(rosen, nb.tensor([x, y], { dtype: "float64" }), v);
   assertClose(f, (1 - x) ** 2 + 100 * (y - x * x) ** 2, TOL.f64);
-  const H = [[2 - 400 * (y - x * x) + 800 * x * x, -400 * x], [-400 * x, 200]];
+  const H = [
+    [2 - 400 * (y - x * x) + 800 * x * x, -400 * x],
+    [-400 * x, 200],
+  ];
   assertClose(hv, [H[0][0] * 0.3 + H[0][1] * -2, H[1][0] * 0.3 + H[1][1] * -2], TOL.f64);
 });
 
 test("hessian of a quadratic form ½xᵀAx is the symmetric part of A", () => {
-  const A = nb.tensor([[2, 1, 0], [3, 4, 1], [0, 1, 5]], { dtype: "float64" });
+  const A = nb.tensor(
+    [
+      [2, 1, 0],
+      [3, 4, 1],
+      [0, 1, 5],
+    ],
+    { dtype: "float64" },
+  );
   const H = nb.autograd.functional.hessian((x) => nb.matmul(x, nb.matmul(A, x)).mul(0.5), nb.tensor([1, -1, 2], { dtype: "float64" }));
   assertClose(H, nb.add(A, A.t()).mul(0.5), TOL.f64);
 });

@@ -17,7 +17,11 @@ export function r64(shape: number[], seed: number, scale = 1, offset = 0): nb.Te
 /** Expect `fn` to throw an error whose message contains every fragment. */
 export function throwsWith(fn: () => unknown, ...fragments: string[]): void {
   let err: unknown = null;
-  try { fn(); } catch (e) { err = e; }
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
   if (err === null) throw new Error(`expected an error containing ${JSON.stringify(fragments)}, but nothing was thrown`);
   const msg = (err as Error).message;
   for (const f of fragments) {

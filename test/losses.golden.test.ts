@@ -8,8 +8,23 @@ import { TOL } from "./tolerances.js";
 
 const F = nb.nn.functional;
 type T = nb.Tensor;
-interface Opts { weight?: number[]; weightTensor?: number[][]; posWeight?: number[]; ignoreIndex?: number; labelSmoothing?: number; beta?: number; delta?: number }
-interface Case { options: Opts; reduction: nb.nn.functional.Reduction; inputs: nb.testing.EncodedTensor[]; output: nb.testing.EncodedTensor; gradOutput: nb.testing.EncodedTensor; gradInput: nb.testing.EncodedTensor }
+interface Opts {
+  weight?: number[];
+  weightTensor?: number[][];
+  posWeight?: number[];
+  ignoreIndex?: number;
+  labelSmoothing?: number;
+  beta?: number;
+  delta?: number;
+}
+interface Case {
+  options: Opts;
+  reduction: nb.nn.functional.Reduction;
+  inputs: nb.testing.EncodedTensor[];
+  output: nb.testing.EncodedTensor;
+  gradOutput: nb.testing.EncodedTensor;
+  gradInput: nb.testing.EncodedTensor;
+}
 const fx = nb.testing.loadJsonFixture<{ cases: Record<string, Case> }>(fixturePath("losses.json"));
 
 const t = (v?: number[] | number[][]) => (v ? nb.tensor(v) : undefined);
@@ -29,14 +44,16 @@ const impl: Record<string, (x: T, y: T, o: Opts, reduction: nb.nn.functional.Red
   ce_smooth: (x, y, o, reduction) => F.crossEntropy(x, y, { reduction, labelSmoothing: o.labelSmoothing }),
   ce_smooth_weight: (x, y, o, reduction) => F.crossEntropy(x, y, { reduction, weight: t(o.weight), labelSmoothing: o.labelSmoothing }),
   ce_probs: (x, y, o, reduction) => F.crossEntropy(x, y, { reduction }),
-  ce_probs_smooth_weight: (x, y, o, reduction) => F.crossEntropy(x, y, { reduction, weight: t(o.weight), labelSmoothing: o.labelSmoothing }),
+  ce_probs_smooth_weight: (x, y, o, reduction) =>
+    F.crossEntropy(x, y, { reduction, weight: t(o.weight), labelSmoothing: o.labelSmoothing }),
   ce_spatial: (x, y, o, reduction) => F.crossEntropy(x, y, { reduction }),
   ce_huge_logits: (x, y, o, reduction) => F.crossEntropy(x, y, { reduction }),
   nll: (x, y, o, reduction) => new nb.nn.NLLLoss({ reduction, weight: t(o.weight) }).forward(x, y),
   bce: (x, y, o, reduction) => new nb.nn.BCELoss({ reduction }).forward(x, y),
   bce_weight: (x, y, o, reduction) => F.binaryCrossEntropy(x, y, { reduction, weight: t(o.weightTensor) }),
   bce_logits: (x, y, o, reduction) => new nb.nn.BCEWithLogitsLoss({ reduction }).forward(x, y),
-  bce_logits_weights: (x, y, o, reduction) => F.binaryCrossEntropyWithLogits(x, y, { reduction, weight: t(o.weightTensor), posWeight: t(o.posWeight) }),
+  bce_logits_weights: (x, y, o, reduction) =>
+    F.binaryCrossEntropyWithLogits(x, y, { reduction, weight: t(o.weightTensor), posWeight: t(o.posWeight) }),
   bce_logits_pm100: (x, y, o, reduction) => F.binaryCrossEntropyWithLogits(x, y, { reduction }),
   multilabel_soft_margin: (x, y, o, reduction) => new nb.nn.MultiLabelSoftMarginLoss({ reduction }).forward(x, y),
   multilabel_soft_margin_weight: (x, y, o, reduction) => F.multilabelSoftMarginLoss(x, y, { reduction, weight: t(o.weight) }),
@@ -58,12 +75,24 @@ for (const [name, c] of Object.entries(fx.cases)) {
 }
 
 test("every loss passes gradcheck in float64", () => {
-  const x = r64([4, 3], 1), y = r64([4, 3], 2).detach();
-  const p = nb.sigmoid(r64([4, 3], 3)).detach().requiresGrad_();
+  const x = r64([4, 3], 1),
+    y = r64([4, 3], 2).detach();
+  const p = nb
+    .sigmoid(r64([4, 3], 3))
+    .detach()
+    .requiresGrad_();
   const idx = nb.tensor([0, 2, 1, 2], { dtype: "int32" });
   const w = nb.tensor([0.5, 1, 2], { dtype: "float64" });
   const probs = nb.softmax(r64([4, 3], 4), 1).detach();
-  const bin = nb.tensor([[1, 0, 1], [0, 0, 1], [1, 1, 0], [0, 1, 0]], { dtype: "float64" });
+  const bin = nb.tensor(
+    [
+      [1, 0, 1],
+      [0, 0, 1],
+      [1, 1, 0],
+      [0, 1, 0],
+    ],
+    { dtype: "float64" },
+  );
   const checks: [string, (a: T) => T, T][] = [
     ["l1", (a) => F.l1Loss(a, y), x],
     ["mse", (a) => F.mseLoss(a, y, { reduction: "sum" }), x],
@@ -82,7 +111,10 @@ test("every loss passes gradcheck in float64", () => {
 });
 
 test("cross-entropy is exact for logits of ±1e4 (closed form: the correct class wins by 2e4)", () => {
-  const x = nb.tensor([[1e4, -1e4, 0], [-1e4, 1e4, 1e4]]);
+  const x = nb.tensor([
+    [1e4, -1e4, 0],
+    [-1e4, 1e4, 1e4],
+  ]);
   const loss = F.crossEntropy(x, nb.tensor([1, 2], { dtype: "int32" }), { reduction: "none" });
   // Row 0: target −1e4 vs max 1e4 → 2e4 + log(1 + e^{−1e4} + e^{−2e4}) = 2e4. Row 1: two tied maxima → log 2.
   nb.testing.assertClose(loss, [2e4, Math.LN2], { rtol: 1e-6 });

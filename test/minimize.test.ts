@@ -25,14 +25,20 @@ for (const [name, p] of Object.entries(fx.problems)) {
       // 10-D Rosenbrock has a second, local minimizer near x1 = −1 (scipy's x* from this start); either is a minimum.
       const candidates = p.unique ? [p.xstar] : [p.xstar, new Array(x.length).fill(1)];
       const best = Math.min(...candidates.map(dist));
-      assert.ok(best <= 1e-5, `${method} on ${name}: |x − x*|∞ = ${best} (${r.message}, ${r.nit} iterations, |g|∞ ${Math.max(...Array.from(r.grad.data, Math.abs))})`);
+      assert.ok(
+        best <= 1e-5,
+        `${method} on ${name}: |x − x*|∞ = ${best} (${r.message}, ${r.nit} iterations, |g|∞ ${Math.max(...Array.from(r.grad.data, Math.abs))})`,
+      );
     });
   }
 }
 
 test("Newton converges quadratically on the logistic regression (gradient norm roughly squares)", () => {
   const p = fx.problems.logreg_breast_cancer;
-  const r = nb.optim.minimize(problemFn("logreg_breast_cancer", p), nb.tensor(p.x0, { dtype: "float64" }), { method: "Newton", tol: 1e-12 });
+  const r = nb.optim.minimize(problemFn("logreg_breast_cancer", p), nb.tensor(p.x0, { dtype: "float64" }), {
+    method: "Newton",
+    tol: 1e-12,
+  });
   assert.ok(r.success, r.message);
   const g = r.gradNorms;
   // The last few ratios log(g_{k+1}) / log(g_k) approach 2 in the quadratic phase.
@@ -95,7 +101,11 @@ test("logistic regression: hand-written loss gradient and Hessian (with and with
     const wl = w.detach().requiresGrad_();
     const [g] = nb.autograd.grad(logisticLoss(X, y, lambda)(wl), [wl]);
     nb.testing.assertClose(g, logisticGradient(X, y, lambda, w), { rtol: 1e-10, atol: 1e-12, msg: `gradient λ=${lambda}` });
-    nb.testing.assertClose(nb.autograd.functional.hessian(logisticLoss(X, y, lambda), w), logisticHessian(X, y, lambda, w), { rtol: 1e-10, atol: 1e-12, msg: `Hessian λ=${lambda}` });
+    nb.testing.assertClose(nb.autograd.functional.hessian(logisticLoss(X, y, lambda), w), logisticHessian(X, y, lambda, w), {
+      rtol: 1e-10,
+      atol: 1e-12,
+      msg: `Hessian λ=${lambda}`,
+    });
   }
 });
 
@@ -104,7 +114,9 @@ test("logistic regression: GD, Newton and L-BFGS reach the same optimum", () => 
   const f = logisticLoss(X, y, 0.05);
   const w0 = nb.zeros([5], { dtype: "float64" });
   // GD's line search compares function values, which stop resolving progress near |∇J| ~ 1e-8 here: tol 1e-7.
-  const rs = (["GD", "Newton", "L-BFGS"] as const).map((method) => nb.optim.minimize(f, w0, { method, tol: method === "GD" ? 1e-7 : 1e-8 }));
+  const rs = (["GD", "Newton", "L-BFGS"] as const).map((method) =>
+    nb.optim.minimize(f, w0, { method, tol: method === "GD" ? 1e-7 : 1e-8 }),
+  );
   for (const r of rs) assert.ok(r.success, r.message);
   // J is at least 0.05-strongly convex (the L2 term), so |x − x*| ≤ |∇J| / 0.05: 2e-6 for GD, 2e-7 for the others.
   nb.testing.assertClose(rs[0].x, rs[1].x, { atol: 2.2e-6, rtol: 0 });

@@ -19,13 +19,28 @@ class Net extends nn.Module {
 test("stateDict keys and order are PyTorch's", () => {
   const keys = Object.keys(new Net().stateDict());
   assert.deepEqual(keys, [
-    "conv.weight", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var", "bn.num_batches_tracked",
-    "head.1.weight", "head.1.bias",
+    "conv.weight",
+    "bn.weight",
+    "bn.bias",
+    "bn.running_mean",
+    "bn.running_var",
+    "bn.num_batches_tracked",
+    "head.1.weight",
+    "head.1.bias",
   ]);
   const net = new Net();
-  assert.deepEqual(net.namedParameters().map((e) => e[0]), ["conv.weight", "bn.weight", "bn.bias", "head.1.weight", "head.1.bias"]);
-  assert.deepEqual(net.namedBuffers().map((e) => e[0]), ["bn.running_mean", "bn.running_var", "bn.num_batches_tracked"]);
-  assert.deepEqual(net.namedModules().map((e) => e[0]), ["", "conv", "bn", "head", "head.0", "head.1"]);
+  assert.deepEqual(
+    net.namedParameters().map((e) => e[0]),
+    ["conv.weight", "bn.weight", "bn.bias", "head.1.weight", "head.1.bias"],
+  );
+  assert.deepEqual(
+    net.namedBuffers().map((e) => e[0]),
+    ["bn.running_mean", "bn.running_var", "bn.num_batches_tracked"],
+  );
+  assert.deepEqual(
+    net.namedModules().map((e) => e[0]),
+    ["", "conv", "bn", "head", "head.0", "head.1"],
+  );
   assert.equal(net.children().length, 3);
   assert.equal(net.stateDict()["bn.num_batches_tracked"].dtype, "int32");
 });
@@ -47,13 +62,18 @@ test("train/eval propagate; zeroGrad clears; apply visits children first", () =>
 });
 
 test("loadStateDict copies values; strict errors list every problem at once", () => {
-  const a = new Net(), b = new Net();
+  const a = new Net(),
+    b = new Net();
   b.loadStateDict(a.stateDict());
   for (const [k, v] of Object.entries(a.stateDict())) assert.deepEqual([...b.stateDict()[k].data], [...v.data], k);
   const bad: Record<string, nb.Tensor> = { ...a.stateDict(), extra: nb.zeros([1]), "head.1.weight": nb.zeros([2, 2]) };
   delete bad["bn.bias"];
-  throwsWith(() => b.loadStateDict(bad), 'Missing key(s) in state_dict: "bn.bias"', 'Unexpected key(s) in state_dict: "extra"',
-    "head.1.weight: copying a param with shape [2, 2], the shape in current model is [3, 8]");
+  throwsWith(
+    () => b.loadStateDict(bad),
+    'Missing key(s) in state_dict: "bn.bias"',
+    'Unexpected key(s) in state_dict: "extra"',
+    "head.1.weight: copying a param with shape [2, 2], the shape in current model is [3, 8]",
+  );
   const sd = new Map(Object.entries(a.stateDict()));
   sd.delete("conv.weight");
   const r = b.loadStateDict(sd, { strict: false });
@@ -61,20 +81,31 @@ test("loadStateDict copies values; strict errors list every problem at once", ()
 });
 
 test("toString prints like PyTorch", () => {
-  const s = new nn.Sequential(new nn.Conv2d(3, 64, 7, { stride: 2, padding: 3, bias: false }), new nn.BatchNorm2d(64), new nn.ReLU(),
-    new nn.MaxPool2d(3, { stride: 2, padding: 1 }), new nn.AdaptiveAvgPool2d(1), new nn.Flatten(), new nn.Dropout(0.5), new nn.Linear(64, 10));
-  assert.equal(s.toString(), [
-    "Sequential(",
-    "  (0): Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)",
-    "  (1): BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)",
-    "  (2): ReLU()",
-    "  (3): MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False)",
-    "  (4): AdaptiveAvgPool2d(output_size=(1, 1))",
-    "  (5): Flatten(start_dim=1, end_dim=-1)",
-    "  (6): Dropout(p=0.5, inplace=False)",
-    "  (7): Linear(in_features=64, out_features=10, bias=True)",
-    ")",
-  ].join("\n"));
+  const s = new nn.Sequential(
+    new nn.Conv2d(3, 64, 7, { stride: 2, padding: 3, bias: false }),
+    new nn.BatchNorm2d(64),
+    new nn.ReLU(),
+    new nn.MaxPool2d(3, { stride: 2, padding: 1 }),
+    new nn.AdaptiveAvgPool2d(1),
+    new nn.Flatten(),
+    new nn.Dropout(0.5),
+    new nn.Linear(64, 10),
+  );
+  assert.equal(
+    s.toString(),
+    [
+      "Sequential(",
+      "  (0): Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)",
+      "  (1): BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)",
+      "  (2): ReLU()",
+      "  (3): MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False)",
+      "  (4): AdaptiveAvgPool2d(output_size=(1, 1))",
+      "  (5): Flatten(start_dim=1, end_dim=-1)",
+      "  (6): Dropout(p=0.5, inplace=False)",
+      "  (7): Linear(in_features=64, out_features=10, bias=True)",
+      ")",
+    ].join("\n"),
+  );
 });
 
 test("default initialization draws from PyTorch's distributions", () => {
@@ -85,7 +116,7 @@ test("default initialization draws from PyTorch's distributions", () => {
   assert.ok(Array.from(w).every((v) => Math.abs(v) <= bound));
   // Variance of U(−b, b) is b²/3; 120k samples give a standard error of ~0.4%.
   const v = nb.var(fc.weight).item();
-  assert.ok(Math.abs(v / (bound * bound / 3) - 1) < 0.02, `variance ${v}`);
+  assert.ok(Math.abs(v / ((bound * bound) / 3) - 1) < 0.02, `variance ${v}`);
   const conv = new nn.Conv2d(16, 32, 3, { groups: 2 });
   const cb = 1 / Math.sqrt(8 * 9);
   assert.ok(Array.from(conv.weight.data).every((x) => Math.abs(x) <= cb) && Array.from(conv.bias!.data).every((x) => Math.abs(x) <= cb));
@@ -93,7 +124,7 @@ test("default initialization draws from PyTorch's distributions", () => {
   assert.ok(Math.abs(nb.var(kn).item() / (2 / (256 * 9)) - 1) < 0.02);
   const xu = nn.init.xavierUniform(nb.zeros([300, 200]), 2);
   const xb = 2 * Math.sqrt(6 / 500);
-  assert.ok(Math.abs(nb.var(xu).item() / (xb * xb / 3) - 1) < 0.02);
+  assert.ok(Math.abs(nb.var(xu).item() / ((xb * xb) / 3) - 1) < 0.02);
   const xn = nn.init.xavierNormal(nb.zeros([300, 200]));
   assert.ok(Math.abs(nb.var(xn).item() / (2 / 500) - 1) < 0.02);
   assert.equal(nn.init.calculateGain("leaky_relu", 0.2), Math.sqrt(2 / 1.04));

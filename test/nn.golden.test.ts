@@ -34,8 +34,15 @@ const layers: Record<string, () => nb.nn.Module> = {
   lrn_odd: () => new nn.LocalResponseNorm(3, 1e-2, 0.75, 2),
   lrn_even: () => new nn.LocalResponseNorm(4),
   lrn_3d: () => new nn.LocalResponseNorm(5, 1e-1, 0.5, 1.5),
-  sequential: () => new nn.Sequential(new nn.Conv2d(2, 4, 3, { padding: 1 }), new nn.BatchNorm2d(4), new nn.ReLU(),
-    new nn.MaxPool2d(2), new nn.Flatten(), new nn.Linear(4 * 2 * 2, 3)),
+  sequential: () =>
+    new nn.Sequential(
+      new nn.Conv2d(2, 4, 3, { padding: 1 }),
+      new nn.BatchNorm2d(4),
+      new nn.ReLU(),
+      new nn.MaxPool2d(2),
+      new nn.Flatten(),
+      new nn.Linear(4 * 2 * 2, 3),
+    ),
 };
 
 function group(fx: Record<string, nb.Tensor>, prefix: string): Record<string, nb.Tensor> {
@@ -59,7 +66,13 @@ for (const [name, make] of Object.entries(layers)) {
     y.backward(layerFx[`${name}/grad_output`]);
     nb.testing.assertClose(x.grad!, layerFx[`${name}/grad_input`], { ...TOL.f32Reduce, msg: `${name} grad input` });
     const grads = group(layerFx, `${name}/grad/`);
-    assert.deepEqual(m.namedParameters().map((e) => e[0]).sort(), Object.keys(grads).sort());
+    assert.deepEqual(
+      m
+        .namedParameters()
+        .map((e) => e[0])
+        .sort(),
+      Object.keys(grads).sort(),
+    );
     for (const [k, p] of m.namedParameters()) nb.testing.assertClose(p.grad!, grads[k], { ...TOL.f32Reduce, msg: `${name} grad ${k}` });
     const after = group(layerFx, `${name}/after/`);
     const sd = m.stateDict();
@@ -97,7 +110,10 @@ for (const [name, [make]] of Object.entries(bnCases)) {
       }
       for (const k of ["running_mean", "running_var", "num_batches_tracked"]) {
         const expected = bnFx[`${p}${k}`];
-        if (expected === undefined) { assert.equal(sd[k], undefined, `${k} must be absent`); continue; }
+        if (expected === undefined) {
+          assert.equal(sd[k], undefined, `${k} must be absent`);
+          continue;
+        }
         nb.testing.assertClose(sd[k], expected, { ...TOL.f32, msg: `${p}${k}` });
       }
     }
@@ -109,10 +125,14 @@ test("BatchNorm in training mode passes gradcheck (x, γ, β) in float64", () =>
   const x = nb.randn([4, 3, 2, 2], { dtype: "float64", generator: g }).requiresGrad_();
   const w = nb.rand([3], { dtype: "float64", generator: g }).add(0.5).detach().requiresGrad_();
   const b = nb.randn([3], { dtype: "float64", generator: g }).requiresGrad_();
-  const fn = (a: nb.Tensor, ww: nb.Tensor, bb: nb.Tensor) => nn.functional.batchNorm(a, null, null, { weight: ww, bias: bb, training: true });
+  const fn = (a: nb.Tensor, ww: nb.Tensor, bb: nb.Tensor) =>
+    nn.functional.batchNorm(a, null, null, { weight: ww, bias: bb, training: true });
   assert.equal(nb.testing.gradcheck(fn, [x, w, b]), true);
   const x1 = nb.randn([5, 3], { dtype: "float64", generator: g }).requiresGrad_();
-  assert.equal(nb.testing.gradcheck((a: nb.Tensor) => nn.functional.batchNorm(a, null, null, { training: true }).pow(2).mul(a), [x1]), true);
+  assert.equal(
+    nb.testing.gradcheck((a: nb.Tensor) => nn.functional.batchNorm(a, null, null, { training: true }).pow(2).mul(a), [x1]),
+    true,
+  );
 });
 
 test("BatchNorm backward equals the primer's closed form dx = γ/σ·(g − mean(g) − x̂·mean(g·x̂))", () => {
@@ -134,8 +154,20 @@ test("BatchNorm backward equals the primer's closed form dx = γ/σ·(g − mean
     const mg = gs.reduce((a, b) => a + b) / 6;
     const mgx = gs.reduce((a, gi, i) => a + gi * xhat[i], 0) / 6;
     const dx = gs.map((gi, i) => (gamma.data[c] / sigma) * (gi - mg - xhat[i] * mgx));
-    nb.testing.assertClose([0, 1, 2, 3, 4, 5].map((i) => x.grad!.data[i * 2 + c]), dx, { ...TOL.f64, rtol: 1e-9, msg: `dx feature ${c}` });
-    nb.testing.assertClose(gamma.grad!.data[c], gs.reduce((a, gi, i) => a + gi * xhat[i], 0), { ...TOL.f64, rtol: 1e-9 });
-    nb.testing.assertClose(beta.grad!.data[c], gs.reduce((a, b) => a + b), { ...TOL.f64, rtol: 1e-9 });
+    nb.testing.assertClose(
+      [0, 1, 2, 3, 4, 5].map((i) => x.grad!.data[i * 2 + c]),
+      dx,
+      { ...TOL.f64, rtol: 1e-9, msg: `dx feature ${c}` },
+    );
+    nb.testing.assertClose(
+      gamma.grad!.data[c],
+      gs.reduce((a, gi, i) => a + gi * xhat[i], 0),
+      { ...TOL.f64, rtol: 1e-9 },
+    );
+    nb.testing.assertClose(
+      beta.grad!.data[c],
+      gs.reduce((a, b) => a + b),
+      { ...TOL.f64, rtol: 1e-9 },
+    );
   }
 });

@@ -7,7 +7,12 @@ import { TOL } from "./tolerances.js";
 
 const F = nb.nn.functional;
 type T = nb.Tensor;
-interface Case { inputs: nb.testing.EncodedTensor[]; output: nb.testing.EncodedTensor; gradOutput?: nb.testing.EncodedTensor; grads?: (nb.testing.EncodedTensor | null)[] }
+interface Case {
+  inputs: nb.testing.EncodedTensor[];
+  output: nb.testing.EncodedTensor;
+  gradOutput?: nb.testing.EncodedTensor;
+  grads?: (nb.testing.EncodedTensor | null)[];
+}
 const fixture = nb.testing.loadJsonFixture<{ cases: Record<string, Case> }>(fixturePath("ops.json"));
 
 /** The nabla side of every case in scripts/fixtures/ops.py, under the same name. */
@@ -68,7 +73,10 @@ const impl: Record<string, (...xs: T[]) => T> = {
   expand: (a) => a.expand(2, 3, 4),
   cat: (a, b) => nb.cat([a, b], 1),
   stack: (a, b) => nb.stack([a, b], 1),
-  split: (a) => { const p = nb.split(a, 3); return p[2].mul(2).add(p[0].index([0, 1]).sum()); },
+  split: (a) => {
+    const p = nb.split(a, 3);
+    return p[2].mul(2).add(p[0].index([0, 1]).sum());
+  },
   narrow: (a) => a.narrow(2, 1, 3),
   index_slices: (a) => a.index(1, [1, 3], [null, null, 2]),
   index_negative: (a) => a.index(null, -1, [-3, null]),

@@ -8,7 +8,9 @@ import { fixturePath } from "./helpers.js";
 
 type E = nb.testing.EncodedTensor;
 interface Fx {
-  init: Record<string, E>; X: E; Y: E;
+  init: Record<string, E>;
+  X: E;
+  Y: E;
   trajectories: Record<string, { options: Record<string, unknown>; steps: Record<string, E>[] }>;
   lbfgs: Record<string, { steps: Record<string, E>[]; losses: number[]; funcEvals: number }>;
   schedules: Record<string, { lr: number[]; momentum: number[]; metrics?: number[] }>;
@@ -34,7 +36,14 @@ function camel(kw: Record<string, unknown>): Record<string, unknown> {
 }
 
 const classes: Record<string, new (p: any, o: any) => nb.optim.Optimizer<any>> = {
-  sgd: O.SGD, adagrad: O.Adagrad, adadelta: O.Adadelta, rmsprop: O.RMSprop, adam: O.Adam, adamw: O.AdamW, nadam: O.NAdam, adamax: O.Adamax,
+  sgd: O.SGD,
+  adagrad: O.Adagrad,
+  adadelta: O.Adadelta,
+  rmsprop: O.RMSprop,
+  adam: O.Adam,
+  adamw: O.AdamW,
+  nadam: O.NAdam,
+  adamax: O.Adamax,
 };
 
 function makeOptimizer(name: string, net: nb.nn.Module, options: Record<string, unknown>): nb.optim.Optimizer<any> {
@@ -66,22 +75,47 @@ for (const [key, traj] of Object.entries(fx.trajectories)) {
 }
 
 test("a stateDict taken mid-run, loaded into a fresh optimizer, continues the identical trajectory", () => {
-  for (const [name, options] of [["adam_amsgrad", { lr: 0.01, amsgrad: true }], ["sgd_nesterov", { lr: 0.1, momentum: 0.9, nesterov: true }],
-    ["rmsprop_centered", { lr: 0.01, centered: true, momentum: 0.9 }], ["nadam", {}], ["adadelta", {}], ["adagrad", {}], ["adamax", {}]] as const) {
-    const a = makeNet("float64"), b = makeNet("float64");
+  for (const [name, options] of [
+    ["adam_amsgrad", { lr: 0.01, amsgrad: true }],
+    ["sgd_nesterov", { lr: 0.1, momentum: 0.9, nesterov: true }],
+    ["rmsprop_centered", { lr: 0.01, centered: true, momentum: 0.9 }],
+    ["nadam", {}],
+    ["adadelta", {}],
+    ["adagrad", {}],
+    ["adamax", {}],
+  ] as const) {
+    const a = makeNet("float64"),
+      b = makeNet("float64");
     const optA = makeOptimizer(name, a.net, options);
     let optB = makeOptimizer(name, b.net, options);
     for (let i = 0; i < 10; i++) {
-      for (const [o, l] of [[optA, a.loss], [optB, b.loss]] as const) { o.zeroGrad(); l().backward(); o.step(); }
+      for (const [o, l] of [
+        [optA, a.loss],
+        [optB, b.loss],
+      ] as const) {
+        o.zeroGrad();
+        l().backward();
+        o.step();
+      }
     }
-    const saved = JSON.parse(JSON.stringify(optB.stateDict(), (k, v) => (v instanceof nb.Tensor ? { shape: v.shape, data: [...v.data] } : v)));
+    const saved = JSON.parse(
+      JSON.stringify(optB.stateDict(), (k, v) => (v instanceof nb.Tensor ? { shape: v.shape, data: [...v.data] } : v)),
+    );
     // restore into a brand-new optimizer (tensors from the JSON snapshot)
-    const revive = (v: any): any => (v && Array.isArray(v.data) && Array.isArray(v.shape) ? nb.tensor(v.data, { shape: v.shape, dtype: "float64" }) : v);
+    const revive = (v: any): any =>
+      v && Array.isArray(v.data) && Array.isArray(v.shape) ? nb.tensor(v.data, { shape: v.shape, dtype: "float64" }) : v;
     for (const s of Object.values(saved.state) as Record<string, unknown>[]) for (const k of Object.keys(s)) s[k] = revive(s[k]);
     optB = makeOptimizer(name, b.net, options);
     optB.loadStateDict(saved);
     for (let i = 0; i < 10; i++) {
-      for (const [o, l] of [[optA, a.loss], [optB, b.loss]] as const) { o.zeroGrad(); l().backward(); o.step(); }
+      for (const [o, l] of [
+        [optA, a.loss],
+        [optB, b.loss],
+      ] as const) {
+        o.zeroGrad();
+        l().backward();
+        o.step();
+      }
     }
     for (const [k, v] of Object.entries(a.net.stateDict())) assert.deepEqual([...b.net.stateDict()[k].data], [...v.data], `${name} ${k}`);
   }
@@ -105,12 +139,18 @@ for (const [ls, run] of Object.entries(fx.lbfgs)) {
   test(`LBFGS (lineSearchFn ${ls}) matches torch.optim.LBFGS over 5 step calls`, () => {
     const { net, loss } = makeNet("float64");
     const opt = new O.LBFGS(net.parameters(), { lr: 1, maxIter: 4, historySize: 10, lineSearchFn: ls === "None" ? null : "strong_wolfe" });
-    const closure = () => { opt.zeroGrad(); const l = loss(); l.backward(); return l; };
+    const closure = () => {
+      opt.zeroGrad();
+      const l = loss();
+      l.backward();
+      return l;
+    };
     run.steps.forEach((expected, i) => {
       const l = opt.step(closure);
       nb.testing.assertClose(l, run.losses[i], { rtol: 1e-9, msg: `loss at step ${i}` });
       const sd = net.stateDict();
-      for (const [k, v] of Object.entries(expected)) nb.testing.assertClose(sd[k], nb.testing.decodeTensor(v), { rtol: 1e-8, atol: 1e-10, msg: `LBFGS ${ls} step ${i + 1} ${k}` });
+      for (const [k, v] of Object.entries(expected))
+        nb.testing.assertClose(sd[k], nb.testing.decodeTensor(v), { rtol: 1e-8, atol: 1e-10, msg: `LBFGS ${ls} step ${i + 1} ${k}` });
     });
     assert.equal((opt.state.get(net.parameters()[0]) as Record<string, number>).func_evals, run.funcEvals);
   });
@@ -124,9 +164,19 @@ const schedules: Record<string, (o: nb.optim.Optimizer<any>) => { step(m?: numbe
   linear_warmup: (o) => new S.LinearLR(o, 0.2, 1.0, 10),
   linear_default: (o) => new S.LinearLR(o),
   onecycle_cos_sgd: (o) => new S.OneCycleLR(o, 0.5, { totalSteps: 100 }),
-  onecycle_linear_3phase_adam: (o) => new S.OneCycleLR(o, 0.01, { epochs: 10, stepsPerEpoch: 10, annealStrategy: "linear", threePhase: true, pctStart: 0.25, divFactor: 10, finalDivFactor: 100 }),
+  onecycle_linear_3phase_adam: (o) =>
+    new S.OneCycleLR(o, 0.01, {
+      epochs: 10,
+      stepsPerEpoch: 10,
+      annealStrategy: "linear",
+      threePhase: true,
+      pctStart: 0.25,
+      divFactor: 10,
+      finalDivFactor: 100,
+    }),
   plateau_min_rel: (o) => new S.ReduceLROnPlateau(o, { mode: "min", factor: 0.5, patience: 3, threshold: 1e-2, cooldown: 2, minLr: 1e-3 }),
-  plateau_max_abs_adam: (o) => new S.ReduceLROnPlateau(o, { mode: "max", factor: 0.3, patience: 5, threshold: 0.005, thresholdMode: "abs" }),
+  plateau_max_abs_adam: (o) =>
+    new S.ReduceLROnPlateau(o, { mode: "max", factor: 0.3, patience: 5, threshold: 0.005, thresholdMode: "abs" }),
 };
 
 for (const [name, expected] of Object.entries(fx.schedules)) {
@@ -134,7 +184,8 @@ for (const [name, expected] of Object.entries(fx.schedules)) {
     const p = nb.zeros([1], { requiresGrad: true });
     const opt = name.includes("adam") ? new O.Adam([p], { lr: 0.01 }) : new O.SGD([p], { lr: 0.1, momentum: 0.9 });
     const sched = schedules[name](opt);
-    const lrs: number[] = [], moms: number[] = [];
+    const lrs: number[] = [],
+      moms: number[] = [];
     for (let e = 0; e < 100; e++) {
       const g = opt.paramGroups[0] as Record<string, any>;
       lrs.push(g.lr);

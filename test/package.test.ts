@@ -17,7 +17,16 @@ test("package.json exports '.' → dist/index.js with type declarations", () => 
 
 test("import * as nb from 'nabla' works (package self-reference)", async () => {
   const nb = await import("nabla");
-  const x = nb.tensor([[1, 2], [3, 4]], { requiresGrad: true });
+  const x = nb.tensor(
+    [
+      [1, 2],
+      [3, 4],
+    ],
+    { requiresGrad: true },
+  );
   x.mul(x).sum().backward();
-  assert.deepEqual(x.grad!.toArray(), [[2, 4], [6, 8]]);
+  assert.deepEqual(x.grad!.toArray(), [
+    [2, 4],
+    [6, 8],
+  ]);
 });

@@ -3,7 +3,13 @@
 import * as nb from "../src/index.js";
 import { logisticLoss } from "../examples/logistic_regression.js";
 
-export interface Problem { x0: number[]; xstar: number[]; fstar: number; unique: boolean; data?: { X: number[][]; y: number[]; lambda: number } }
+export interface Problem {
+  x0: number[];
+  xstar: number[];
+  fstar: number;
+  unique: boolean;
+  data?: { X: number[][]; y: number[]; lambda: number };
+}
 
 /** The nabla objective of each fixture problem. */
 export function problemFn(name: string, p: Problem): (x: nb.Tensor) => nb.Tensor {
@@ -14,4 +20,3 @@ export function problemFn(name: string, p: Problem): (x: nb.Tensor) => nb.Tensor
   const Xb = nb.cat([X, nb.ones([X.shape[0], 1], { dtype: "float64" })], 1);
   return logisticLoss(Xb, nb.tensor(p.data!.y, { dtype: "float64" }), p.data!.lambda);
 }
-

@@ -14,12 +14,18 @@ test("a file written on the PyTorch side loads with identical values, every dtyp
   const { tensors: t, metadata } = nb.io.loadSafetensorsFile(fixturePath("dtypes.safetensors"));
   assert.equal(metadata.note, "written by scripts/fixtures/nn.py");
   assert.equal(t.f32.dtype, "float32");
-  assert.deepEqual(t.f32.toArray(), [[1.5, -2.25], [3, Math.fround(1e-8)]]);
+  assert.deepEqual(t.f32.toArray(), [
+    [1.5, -2.25],
+    [3, Math.fround(1e-8)],
+  ]);
   assert.equal(t.f64.dtype, "float64");
   assert.deepEqual(t.f64.toArray(), [0.1, 1e300, -7]);
   assert.deepEqual(t.i32.toArray(), [-2147483648, 0, 2147483647]);
   assert.equal(t.i64.dtype, "int32");
-  assert.deepEqual(t.i64.toArray(), [[-5, 7], [2 ** 30, -(2 ** 31)]]);
+  assert.deepEqual(t.i64.toArray(), [
+    [-5, 7],
+    [2 ** 30, -(2 ** 31)],
+  ]);
   // float16 as IEEE half rounds: 0.5, −65504 (max), 6.1e-5 (below 2^-14: subnormal 1023·2^-24), 1/3 → 1365·2^-12
   assert.deepEqual(t.f16.toArray(), [0.5, -65504, 1023 * 2 ** -24, 1365 * 2 ** -12]);
   // bfloat16 keeps float32's top 16 bits: 1e30 → 1.0005774e30 (round to nearest even on the PyTorch side)
@@ -70,13 +76,32 @@ test("corrupt files are rejected with the file, the tensor and the problem", () 
   const badJson = header({});
   badJson[8] = 0x5b; // '[' … not a JSON object
   throwsWith(p(badJson), "not valid UTF-8 JSON");
-  throwsWith(p(header({ w: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, new Uint8Array(4))), "tensor 'w'", "outside the 4-byte data section");
-  throwsWith(p(header({ w: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8))), "tensor 'w'", "do not match F32 × shape [3] = 12 bytes");
-  throwsWith(p(header({ w: { dtype: "Q8", shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1))), "tensor 'w'", "unsupported dtype \"Q8\"");
+  throwsWith(
+    p(header({ w: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, new Uint8Array(4))),
+    "tensor 'w'",
+    "outside the 4-byte data section",
+  );
+  throwsWith(
+    p(header({ w: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8))),
+    "tensor 'w'",
+    "do not match F32 × shape [3] = 12 bytes",
+  );
+  throwsWith(
+    p(header({ w: { dtype: "Q8", shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1))),
+    "tensor 'w'",
+    'unsupported dtype "Q8"',
+  );
   throwsWith(p(header({ w: { dtype: "F32", shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4))), "tensor 'w'", "invalid shape");
   throwsWith(p(header({ w: { dtype: "F32", shape: [1], data_offsets: [4, 0] } }, new Uint8Array(4))), "tensor 'w'", "data_offsets [4, 0]");
-  throwsWith(p(header({ a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12))),
-    "'a' [0, 8] and 'b' [4, 12] overlap");
+  throwsWith(
+    p(
+      header(
+        { a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [2], data_offsets: [4, 12] } },
+        new Uint8Array(12),
+      ),
+    ),
+    "'a' [0, 8] and 'b' [4, 12] overlap",
+  );
   const i64 = new Uint8Array(8);
   new DataView(i64.buffer).setBigInt64(0, 2n ** 40n, true);
   throwsWith(p(header({ n: { dtype: "I64", shape: [1], data_offsets: [0, 8] } }, i64)), "tensor 'n'", "does not fit in int32");
@@ -85,25 +110,40 @@ test("corrupt files are rejected with the file, the tensor and the problem", () 
 
 test("fuzz: 10,000 mutated and truncated files load correctly or fail with a clear error", () => {
   const g = new nb.Generator(2024);
-  const base = nb.io.serializeSafetensors({
-    weight: nb.randn([4, 3], { generator: g }),
-    bias: nb.randn([3], { dtype: "float64", generator: g }),
-    idx: nb.randint(0, 100, [6], { generator: g }),
-  }, { epoch: "3" });
+  const base = nb.io.serializeSafetensors(
+    {
+      weight: nb.randn([4, 3], { generator: g }),
+      bias: nb.randn([3], { dtype: "float64", generator: g }),
+      idx: nb.randint(0, 100, [6], { generator: g }),
+    },
+    { epoch: "3" },
+  );
   const headerLen = Number(new DataView(base.buffer).getBigUint64(0, true));
-  let loaded = 0, rejected = 0;
+  let loaded = 0,
+    rejected = 0;
   for (let i = 0; i < 10000; i++) {
     let b = base.slice();
     const kind = i % 5;
-    if (kind === 0) b = b.slice(0, g.randint(0, b.length)); // truncation
-    else if (kind === 1) for (let k = g.randint(1, 5); k > 0; k--) b[g.randint(0, b.length)] = g.randint(0, 256); // random bytes
-    else if (kind === 2) b[8 + g.randint(0, headerLen)] = "0123456789[]{},:\"-e.".charCodeAt(g.randint(0, 20)); // JSON structure
-    else if (kind === 3) new DataView(b.buffer).setBigUint64(0, BigInt(g.randint(0, 2 ** 31)) * BigInt(g.randint(1, 4)), true); // header length
-    else { b[g.randint(0, 8)] ^= 1 << g.randint(0, 8); b = b.slice(0, b.length - g.randint(0, 16)); } // both
+    if (kind === 0)
+      b = b.slice(0, g.randint(0, b.length)); // truncation
+    else if (kind === 1)
+      for (let k = g.randint(1, 5); k > 0; k--) b[g.randint(0, b.length)] = g.randint(0, 256); // random bytes
+    else if (kind === 2)
+      b[8 + g.randint(0, headerLen)] = '0123456789[]{},:"-e.'.charCodeAt(g.randint(0, 20)); // JSON structure
+    else if (kind === 3)
+      new DataView(b.buffer).setBigUint64(0, BigInt(g.randint(0, 2 ** 31)) * BigInt(g.randint(1, 4)), true); // header length
+    else {
+      b[g.randint(0, 8)] ^= 1 << g.randint(0, 8);
+      b = b.slice(0, b.length - g.randint(0, 16));
+    } // both
     try {
       const { tensors } = nb.io.parseSafetensors(b, "fuzz.safetensors");
       for (const [k, t] of Object.entries(tensors)) {
-        assert.equal(t.data.length, t.shape.reduce((x, y) => x * y, 1), `tensor ${k} storage/shape mismatch`);
+        assert.equal(
+          t.data.length,
+          t.shape.reduce((x, y) => x * y, 1),
+          `tensor ${k} storage/shape mismatch`,
+        );
       }
       loaded++;
     } catch (e) {
@@ -123,11 +163,14 @@ test("a write killed midway leaves the previous file intact", async () => {
   nb.io.saveSafetensors(path, { w: nb.tensor([1, 2, 3]) }, { version: "old" });
   // A child process starts writing a 400 MB file over it and is killed with SIGKILL mid-write.
   const script = join(dir, "writer.mjs");
-  writeFileSync(script, `import * as nb from ${JSON.stringify(join(ROOT, "dist", "index.js"))};
+  writeFileSync(
+    script,
+    `import * as nb from ${JSON.stringify(join(ROOT, "dist", "index.js"))};
     const big = nb.zeros([100_000_000]);
     process.stdout.write("start\\n");
     nb.io.saveSafetensors(${JSON.stringify(path)}, { w: big }, { version: "new" });
-    process.stdout.write("done\\n");`);
+    process.stdout.write("done\\n");`,
+  );
   const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -135,7 +178,11 @@ test("a write killed midway leaves the previous file intact", async () => {
   // Kill as soon as the temporary file exists, i.e. while the new contents are being written.
   let sawTmp = false;
   for (let i = 0; i < 4000 && child.exitCode === null; i++) {
-    if (readdirSync(dir).some((f) => f.endsWith(".tmp"))) { sawTmp = true; child.kill("SIGKILL"); break; }
+    if (readdirSync(dir).some((f) => f.endsWith(".tmp"))) {
+      sawTmp = true;
+      child.kill("SIGKILL");
+      break;
+    }
     await new Promise((r) => setTimeout(r, 2));
   }
   await exited;

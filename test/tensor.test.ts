@@ -5,13 +5,22 @@ import assert from "node:assert/strict";
 import * as nb from "../src/index.js";
 
 test("tensor from nested arrays, typed arrays and numbers", () => {
-  const a = nb.tensor([[1, 2, 3], [4, 5, 6]]);
+  const a = nb.tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   assert.deepEqual(a.shape, [2, 3]);
   assert.equal(a.dtype, "float32");
-  assert.deepEqual(a.toArray(), [[1, 2, 3], [4, 5, 6]]);
+  assert.deepEqual(a.toArray(), [
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   const b = nb.tensor(new Float64Array([1, 2, 3, 4]), { shape: [2, 2] });
   assert.equal(b.dtype, "float64");
-  assert.deepEqual(b.toArray(), [[1, 2], [3, 4]]);
+  assert.deepEqual(b.toArray(), [
+    [1, 2],
+    [3, 4],
+  ]);
   const c = nb.tensor(7.5);
   assert.deepEqual(c.shape, []);
   assert.equal(c.item(), 7.5);
@@ -22,7 +31,10 @@ test("tensor from nested arrays, typed arrays and numbers", () => {
 });
 
 test("toTypedArray is a flat copy", () => {
-  const a = nb.tensor([[1, 2], [3, 4]]);
+  const a = nb.tensor([
+    [1, 2],
+    [3, 4],
+  ]);
   const flat = a.toTypedArray();
   assert.ok(flat instanceof Float32Array);
   assert.deepEqual([...flat], [1, 2, 3, 4]);
@@ -31,25 +43,33 @@ test("toTypedArray is a flat copy", () => {
 });
 
 test("creation functions follow PyTorch", () => {
-  assert.deepEqual(nb.zeros([2, 2]).toArray(), [[0, 0], [0, 0]]);
+  assert.deepEqual(nb.zeros([2, 2]).toArray(), [
+    [0, 0],
+    [0, 0],
+  ]);
   assert.deepEqual(nb.ones([3], { dtype: "int32" }).toArray(), [1, 1, 1]);
   assert.deepEqual(nb.full([2], 3.5).toArray(), [3.5, 3.5]);
   assert.deepEqual(nb.arange(5).toArray(), [0, 1, 2, 3, 4]);
   assert.equal(nb.arange(5).dtype, "int32");
   assert.deepEqual(nb.arange(1, 2, 0.25).toArray(), [1, 1.25, 1.5, 1.75]);
   assert.equal(nb.arange(1, 2, 0.25).dtype, "float32");
-  assert.deepEqual(nb.eye(2, 3).toArray(), [[1, 0, 0], [0, 1, 0]]);
+  assert.deepEqual(nb.eye(2, 3).toArray(), [
+    [1, 0, 0],
+    [0, 1, 0],
+  ]);
   assert.deepEqual(nb.linspace(0, 1, 5).toArray(), [0, 0.25, 0.5, 0.75, 1]);
 });
 
 /** PCG32 (XSH-RR, O'Neill's reference constants) computed with BigInt: an independent implementation. */
 function pcgReference(seed: bigint, count: number): number[] {
-  const M = 6364136223846793005n, INC = 1442695040888963407n, MASK = (1n << 64n) - 1n;
+  const M = 6364136223846793005n,
+    INC = 1442695040888963407n,
+    MASK = (1n << 64n) - 1n;
   let state = seed & MASK;
   const step = () => {
     const old = state;
     state = (old * M + INC) & MASK;
-    const xorshifted = Number(((old >> 18n) ^ old) >> 27n & 0xffffffffn);
+    const xorshifted = Number((((old >> 18n) ^ old) >> 27n) & 0xffffffffn);
     const rot = Number(old >> 59n);
     return ((xorshifted >>> rot) | (xorshifted << ((32 - rot) & 31))) >>> 0;
   };
@@ -106,10 +126,18 @@ test("dtype promotion: float32 ⊕ float64 → float64, int32 / int32 → float3
 
 test("float64 ops are computed in float64", () => {
   const x = nb.tensor([1e-10], { dtype: "float64" });
-  assert.equal(nb.add(x, 1).sub(1).item(), (1e-10 + 1) - 1); // IEEE double arithmetic; float32 would give 0
+  assert.equal(nb.add(x, 1).sub(1).item(), 1e-10 + 1 - 1); // IEEE double arithmetic; float32 would give 0
 });
 
 test("toString prints like PyTorch", () => {
-  assert.equal(nb.tensor([[1, 2], [3, 4.5]]).toString(), "tensor([[1., 2.],\n        [3., 4.5]])");
+  assert.equal(
+    nb
+      .tensor([
+        [1, 2],
+        [3, 4.5],
+      ])
+      .toString(),
+    "tensor([[1., 2.],\n        [3., 4.5]])",
+  );
   assert.equal(nb.tensor([1], { requiresGrad: true }).toString(), "tensor([1.], requires_grad=True)");
 });

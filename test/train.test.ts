@@ -13,8 +13,13 @@ import { ROOT } from "./helpers.js";
 /** A small separable 3-class problem: 96 points in 4-D around three centres. */
 function blobs(seed = 0) {
   const g = new nb.Generator(seed);
-  const centres = [[2, 0, 0, 1], [-2, 1, 0, 0], [0, -2, 2, 0]];
-  const x = new Float32Array(96 * 4), y = new Int32Array(96);
+  const centres = [
+    [2, 0, 0, 1],
+    [-2, 1, 0, 0],
+    [0, -2, 2, 0],
+  ];
+  const x = new Float32Array(96 * 4),
+    y = new Int32Array(96);
   for (let i = 0; i < 96; i++) {
     y[i] = i % 3;
     for (let j = 0; j < 4; j++) x[i * 4 + j] = centres[y[i]][j] + 0.7 * g.normal();
@@ -25,19 +30,32 @@ function blobs(seed = 0) {
 function setup(seed: number, batchSize: number, opt: "sgd" | "adam" | "lbfgs" = "adam", lr = 0.1) {
   nb.manualSeed(seed);
   const model = new nb.nn.Sequential(new nb.nn.Linear(4, 16), new nb.nn.ReLU(), new nb.nn.Dropout(0.1), new nb.nn.Linear(16, 3));
-  const optimizer = opt === "sgd" ? new nb.optim.SGD(model.parameters(), { lr })
-    : opt === "lbfgs" ? new nb.optim.LBFGS(model.parameters(), { maxIter: 5, lineSearchFn: "strong_wolfe" })
-    : new nb.optim.Adam(model.parameters(), { lr: 1e-2 });
+  const optimizer =
+    opt === "sgd"
+      ? new nb.optim.SGD(model.parameters(), { lr })
+      : opt === "lbfgs"
+        ? new nb.optim.LBFGS(model.parameters(), { maxIter: 5, lineSearchFn: "strong_wolfe" })
+        : new nb.optim.Adam(model.parameters(), { lr: 1e-2 });
   const trainLoader = new nb.data.DataLoader(blobs(), { batchSize, shuffle: true, generator: new nb.Generator(seed + 100) });
   return { model, optimizer, trainLoader };
 }
 
 test("the three regimes: steps per epoch are 1, m and ⌈m/b⌉, and all three fit the data", () => {
   // step sizes shrink with the batch: a single sample's gradient is noisy
-  for (const [b, steps, lr] of [[96, 1, 0.5], [1, 96, 0.01], [16, 6, 0.1]] as const) {
+  for (const [b, steps, lr] of [
+    [96, 1, 0.5],
+    [1, 96, 0.01],
+    [16, 6, 0.1],
+  ] as const) {
     const s = setup(0, b, "sgd", lr);
     let batches = 0;
-    const r = nb.train.fit({ ...s, epochs: b === 96 ? 60 : 5, onBatch: (i) => { if (i.epoch === 1) batches++; } });
+    const r = nb.train.fit({
+      ...s,
+      epochs: b === 96 ? 60 : 5,
+      onBatch: (i) => {
+        if (i.epoch === 1) batches++;
+      },
+    });
     assert.equal(batches, steps, `batch size ${b}`);
     const last = r.history[r.history.length - 1];
     assert.ok(last.trainLoss < r.history[0].trainLoss && last.trainAcc > 0.9, `batch size ${b}: ${JSON.stringify(last)}`);
@@ -52,7 +70,12 @@ test("a run interrupted after epoch 2 and resumed gives exactly the uninterrupte
   nb.train.fit({ ...first, epochs: 2, checkpoint: join(dir, "ckpt.safetensors") });
   // a fresh process would build everything anew: different seed, the checkpoint restores all state
   const resumed = setup(12345, 16);
-  const b = nb.train.fit({ ...resumed, epochs: 3, resume: join(dir, "ckpt.safetensors"), valLoader: new nb.data.DataLoader(blobs(1), { batchSize: 32 }) });
+  const b = nb.train.fit({
+    ...resumed,
+    epochs: 3,
+    resume: join(dir, "ckpt.safetensors"),
+    valLoader: new nb.data.DataLoader(blobs(1), { batchSize: 32 }),
+  });
   assert.equal(b.startEpoch, 2);
   assert.equal(b.history.length, 3);
   assert.equal(b.history[2].trainLoss, a.history[2].trainLoss);
@@ -68,15 +91,21 @@ test("a checkpoint write killed midway leaves the previous checkpoint intact", (
   // the writer is killed at the one moment that matters, deterministically: its new file is fully written
   // and synced but not yet renamed over the old one (renameSync is replaced by a SIGKILL of the process)
   const script = join(dir, "writer.mjs");
-  writeFileSync(script, `import fs from "node:fs";
+  writeFileSync(
+    script,
+    `import fs from "node:fs";
     import { syncBuiltinESMExports } from "node:module";
     fs.renameSync = () => process.kill(process.pid, "SIGKILL");
     syncBuiltinESMExports();
     const nb = await import(${JSON.stringify(join(ROOT, "dist", "index.js"))});
-    nb.train.saveCheckpoint(${JSON.stringify(path)}, { model: new nb.nn.Linear(300, 300), epoch: 5 });`);
+    nb.train.saveCheckpoint(${JSON.stringify(path)}, { model: new nb.nn.Linear(300, 300), epoch: 5 });`,
+  );
   const writer = spawnSync(process.execPath, [script], { encoding: "utf8" });
   assert.equal(writer.signal, "SIGKILL", `the writer was to be killed before its rename: ${writer.stderr}`);
-  assert.ok(readdirSync(dir).some((f) => f.endsWith(".tmp")), "the killed writer left its temporary file");
+  assert.ok(
+    readdirSync(dir).some((f) => f.endsWith(".tmp")),
+    "the killed writer left its temporary file",
+  );
   const fresh = setup(99, 16);
   const r = nb.train.loadCheckpoint(path, { model: fresh.model, optimizer: fresh.optimizer });
   assert.equal(r.epoch, 4);
@@ -88,19 +117,41 @@ test("early stopping, gradient clipping, schedulers (plateau on validation loss)
   const s = setup(3, 16);
   const sched = new nb.optim.lrScheduler.ReduceLROnPlateau(s.optimizer, { patience: 0, factor: 0.5, threshold: 0.5 });
   const log = join(dir, "metrics.jsonl");
-  const r = nb.train.fit({ ...s, epochs: 30, valLoader: new nb.data.DataLoader(blobs(2), { batchSize: 96 }), scheduler: sched,
-    clipGradNorm: 0.5, earlyStopping: { patience: 2, minDelta: 1e-3 }, metricsLog: log, topk: [1, 2] });
+  const r = nb.train.fit({
+    ...s,
+    epochs: 30,
+    valLoader: new nb.data.DataLoader(blobs(2), { batchSize: 96 }),
+    scheduler: sched,
+    clipGradNorm: 0.5,
+    earlyStopping: { patience: 2, minDelta: 1e-3 },
+    metricsLog: log,
+    topk: [1, 2],
+  });
   assert.ok(r.stoppedEarly && r.history.length < 30, `ran ${r.history.length} epochs`);
   assert.ok(r.history[r.history.length - 1].lr < 1e-2, "plateau scheduler lowered the rate");
-  const lines = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const lines = readFileSync(log, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, r.history.length);
-  assert.ok(lines.every((l) => l.valAcc["2"] >= l.valAcc["1"]), "top-2 ≥ top-1");
+  assert.ok(
+    lines.every((l) => l.valAcc["2"] >= l.valAcc["1"]),
+    "top-2 ≥ top-1",
+  );
   assert.ok(lines[lines.length - 1].valAcc["1"] > 0.9);
 });
 
 test("evaluate: top-k accuracy counts a label among the k largest logits", () => {
-  const model = new (class extends nb.nn.Module { forward(x: nb.Tensor) { return x; } })();
-  const x = nb.tensor([[0.1, 0.5, 0.4], [0.9, 0.02, 0.08], [0.2, 0.3, 0.5]]);
+  const model = new (class extends nb.nn.Module {
+    forward(x: nb.Tensor) {
+      return x;
+    }
+  })();
+  const x = nb.tensor([
+    [0.1, 0.5, 0.4],
+    [0.9, 0.02, 0.08],
+    [0.2, 0.3, 0.5],
+  ]);
   const y = nb.tensor([2, 1, 2], { dtype: "int32" });
   const r = nb.train.evaluate(model, new nb.data.DataLoader(new nb.data.TensorDataset(x, y), { batchSize: 2 }), { topk: [1, 2, 3] });
   assert.deepEqual(r.acc, { 1: 1 / 3, 2: 2 / 3, 3: 1 });
@@ -113,8 +164,11 @@ test("L-BFGS trains through its closure", () => {
 });
 
 test("clipGradNorm scales gradients to the requested global norm", () => {
-  const a = nb.tensor([3, 0], { requiresGrad: true }), b = nb.tensor([4], { requiresGrad: true });
-  nb.add(a.sum().mul(0), nb.dot(a, nb.tensor([3, 0]))).add(b.mul(4).sum()).backward();
+  const a = nb.tensor([3, 0], { requiresGrad: true }),
+    b = nb.tensor([4], { requiresGrad: true });
+  nb.add(a.sum().mul(0), nb.dot(a, nb.tensor([3, 0])))
+    .add(b.mul(4).sum())
+    .backward();
   const norm = nb.nn.utils.clipGradNorm([a, b], 1);
   assert.equal(norm, 5);
   nb.testing.assertClose([...a.grad!.data, ...b.grad!.data], [3 / (5 + 1e-6), 0, 4 / (5 + 1e-6)], { rtol: 1e-6 });

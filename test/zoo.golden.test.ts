@@ -8,19 +8,48 @@ import { existsSync } from "node:fs";
 import * as nb from "../src/index.js";
 import { fixturePath } from "./helpers.js";
 
-const NAMES = ["alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "googlenet", "inception_v3",
-  "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d",
-  "densenet121", "densenet161", "densenet169", "densenet201"];
+const NAMES = [
+  "alexnet",
+  "vgg11",
+  "vgg11_bn",
+  "vgg13",
+  "vgg13_bn",
+  "vgg16",
+  "vgg16_bn",
+  "vgg19",
+  "vgg19_bn",
+  "googlenet",
+  "inception_v3",
+  "resnet18",
+  "resnet34",
+  "resnet50",
+  "resnet101",
+  "resnet152",
+  "resnext50_32x4d",
+  "resnext101_32x8d",
+  "densenet121",
+  "densenet161",
+  "densenet169",
+  "densenet201",
+];
 const AUX = new Set(["googlenet", "inception_v3"]);
 
 function group(fx: Record<string, nb.Tensor>, prefix: string): Record<string, nb.Tensor> {
-  return Object.fromEntries(Object.entries(fx).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  return Object.fromEntries(
+    Object.entries(fx)
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
+  );
 }
 
 /** Relative L2 distance ‖a − b‖ / ‖b‖. */
 function relL2(a: nb.Tensor, b: nb.Tensor): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < b.data.length; i++) { num += (a.data[i] - b.data[i]) ** 2; den += b.data[i] ** 2; }
+  let num = 0,
+    den = 0;
+  for (let i = 0; i < b.data.length; i++) {
+    num += (a.data[i] - b.data[i]) ** 2;
+    den += b.data[i] ** 2;
+  }
   return Math.sqrt(num / den);
 }
 
@@ -51,6 +80,7 @@ for (const name of NAMES) {
     assert.ok(err < 1e-8, `${name} input gradient relative L2 error ${err}`);
     const sd = md.stateDict();
     // running means of near-zero channels are sums that cancel: compare with an absolute floor far below their O(1) scale
-    for (const [k, v] of Object.entries(group(fx, "train_state/"))) nb.testing.assertClose(sd[k], v, { rtol: 1e-9, atol: 1e-10, msg: `${name} ${k}` });
+    for (const [k, v] of Object.entries(group(fx, "train_state/")))
+      nb.testing.assertClose(sd[k], v, { rtol: 1e-9, atol: 1e-10, msg: `${name} ${k}` });
   });
 }

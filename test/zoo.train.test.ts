@@ -19,9 +19,25 @@ const cases: Record<string, [string, Record<string, unknown>, number[]]> = {
   "densenet121 smallInput": ["densenet121", { smallInput: true }, [3, 16, 16]],
   "vgg11_bn smallInput": ["vgg11_bn", { smallInput: true }, [3, 32, 32]],
 };
-for (const n of ["vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"]) cases[n] = [n, { smallInput: true }, [3, 32, 32]];
-for (const n of ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d", "preact_resnet18",
-  "preact_resnet34", "preact_resnet50", "densenet121", "densenet161", "densenet169", "densenet201"]) cases[n] = [n, {}, [3, 32, 32]];
+for (const n of ["vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"])
+  cases[n] = [n, { smallInput: true }, [3, 32, 32]];
+for (const n of [
+  "resnet18",
+  "resnet34",
+  "resnet50",
+  "resnet101",
+  "resnet152",
+  "resnext50_32x4d",
+  "resnext101_32x8d",
+  "preact_resnet18",
+  "preact_resnet34",
+  "preact_resnet50",
+  "densenet121",
+  "densenet161",
+  "densenet169",
+  "densenet201",
+])
+  cases[n] = [n, {}, [3, 32, 32]];
 
 /** Cases trained with BatchNorm's batch statistics (final feature maps of at least 2×2). */
 const BATCH_STATS = new Set(["lenet5", "convnet_bn", "resnet18 smallInput", "densenet121 smallInput", "vgg11_bn smallInput"]);
@@ -42,9 +58,12 @@ for (const [name, [factory, opts, shape]] of Object.entries(cases)) {
     // small-input cases (final grids ≥ 2×2) train with batch statistics. Train-mode gradients of the deep
     // nets are checked against PyTorch in zoo.golden.test.ts.
     const smoothBn = !BATCH_STATS.has(name);
-    for (const m of model.modules()) if (m instanceof nb.nn.Dropout || (smoothBn && (m instanceof nb.nn.BatchNorm2d || m instanceof nb.nn.BatchNorm1d))) m.eval();
+    for (const m of model.modules())
+      if (m instanceof nb.nn.Dropout || (smoothBn && (m instanceof nb.nn.BatchNorm2d || m instanceof nb.nn.BatchNorm1d))) m.eval();
     const opt = new nb.optim.SGD(model.parameters(), { lr: 1e-3 });
-    const withAux = model as unknown as { forwardWithAux?: (x: nb.Tensor) => { logits: nb.Tensor; aux1?: nb.Tensor | null; aux2?: nb.Tensor | null } };
+    const withAux = model as unknown as {
+      forwardWithAux?: (x: nb.Tensor) => { logits: nb.Tensor; aux1?: nb.Tensor | null; aux2?: nb.Tensor | null };
+    };
     const losses: number[] = [];
     for (let step = 0; step < 4; step++) {
       opt.zeroGrad();

@@ -83,8 +83,13 @@ function topoOrder(roots: readonly Tensor[]): Tensor[] {
  * (the ops layer's, passed in so the engine sits below ops/). With `capture` given, returns the gradients
  * of those tensors and leaves `.grad` untouched; otherwise accumulates into every reachable leaf's `.grad`.
  */
-export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor[], opts: BackwardOptions,
-  add: (a: Tensor, b: Tensor) => Tensor, capture?: readonly Tensor[]): Map<Tensor, Tensor> {
+export function runBackward(
+  roots: readonly Tensor[],
+  rootGrads: readonly Tensor[],
+  opts: BackwardOptions,
+  add: (a: Tensor, b: Tensor) => Tensor,
+  capture?: readonly Tensor[],
+): Map<Tensor, Tensor> {
   const createGraph = opts.createGraph ?? false;
   const retainGraph = opts.retainGraph ?? createGraph;
   const accumulate = add;
@@ -107,7 +112,7 @@ export function runBackward(roots: readonly Tensor[], rootGrads: readonly Tensor
       if (node.backward === null) {
         throw new Error(
           `backward: trying to backward through the graph a second time (through '${node.name}'), ` +
-          "or to use the gradients of a graph that was already freed; pass { retainGraph: true } to the first backward()",
+            "or to use the gradients of a graph that was already freed; pass { retainGraph: true } to the first backward()",
         );
       }
       const inGrads = node.backward(g);

@@ -38,7 +38,10 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | reado
   const rootGrads = outs.map((o, i) => {
     const g = gos[i];
     if (g === null || g === undefined) {
-      if (o.data.length !== 1) throw new Error(`grad: grad can be implicitly created only for scalar outputs (output ${i} has shape ${fmt(o.shape)}); pass gradOutputs`);
+      if (o.data.length !== 1)
+        throw new Error(
+          `grad: grad can be implicitly created only for scalar outputs (output ${i} has shape ${fmt(o.shape)}); pass gradOutputs`,
+        );
       return onesLike(o);
     }
     if (g.shape.length !== o.shape.length || g.shape.some((s, k) => s !== o.shape[k])) {
@@ -87,7 +90,10 @@ export function hessian(f: (x: Tensor) => Tensor, x: Tensor): Tensor {
   const flat = reshape(g, [n]);
   const rows: Tensor[] = [];
   for (let i = 0; i < n; i++) {
-    if (!flat.requiresGrad) { rows.push(zerosLike(reshape(x, [n]))); continue; }
+    if (!flat.requiresGrad) {
+      rows.push(zerosLike(reshape(x, [n])));
+      continue;
+    }
     const e = zerosLike(flat);
     e.data[i] = 1;
     const [r] = grad(flat, xl, { gradOutputs: e, retainGraph: true, allowUnused: true });

@@ -9,12 +9,20 @@ export type ArgReduceOp = "argmax" | "argmin";
 
 /** Geometry of an unfold (im2col) over the last two dims of an [N, C, H, W] input. */
 export interface Im2colGeometry {
-  n: number; c: number; h: number; w: number;
-  kh: number; kw: number;
-  sh: number; sw: number;
-  ph: number; pw: number;
-  dh: number; dw: number;
-  oh: number; ow: number;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  oh: number;
+  ow: number;
 }
 
 /** Geometry of a convolution: the unfold of the input plus the output channels and the group count. */
@@ -25,7 +33,12 @@ export interface ConvGeometry extends Im2colGeometry {
 
 /** Hyper-parameters of one Adam / AdamW update (`step` counts from 1). */
 export interface AdamUpdate {
-  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  step: number;
   /** AdamW: θ ← θ·(1 − η·λ) instead of adding λθ to the gradient. */
   decoupled: boolean;
   maximize: boolean;
@@ -33,19 +46,58 @@ export interface AdamUpdate {
 
 /** Hyper-parameters of one SGD update; `first` is the step that initializes the momentum buffer. */
 export interface SgdUpdate {
-  lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; maximize: boolean; first: boolean;
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  maximize: boolean;
+  first: boolean;
 }
 
 /** One RMSprop update: `centered` keeps gradAvg, momentum > 0 a momentum buffer. */
-export interface RmspropUpdate { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; maximize: boolean }
+export interface RmspropUpdate {
+  lr: number;
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  maximize: boolean;
+}
 /** One Adagrad update; `clr` is the step's decayed learning rate lr / (1 + (t − 1)·lrDecay). */
-export interface AdagradUpdate { clr: number; eps: number; weightDecay: number; maximize: boolean }
+export interface AdagradUpdate {
+  clr: number;
+  eps: number;
+  weightDecay: number;
+  maximize: boolean;
+}
 /** One Adadelta update. */
-export interface AdadeltaUpdate { lr: number; rho: number; eps: number; weightDecay: number; maximize: boolean }
+export interface AdadeltaUpdate {
+  lr: number;
+  rho: number;
+  eps: number;
+  weightDecay: number;
+  maximize: boolean;
+}
 /** One NAdam update: θ += c1·g/denom + c2·m/denom with denom = √(v/bc2) + ε (the coefficients carry the momentum schedule). */
-export interface NadamUpdate { beta1: number; beta2: number; eps: number; weightDecay: number; bc2: number; c1: number; c2: number }
+export interface NadamUpdate {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  bc2: number;
+  c1: number;
+  c2: number;
+}
 /** One Adamax update; `clr` = lr / (1 − β1ᵗ). */
-export interface AdamaxUpdate { clr: number; beta1: number; beta2: number; eps: number; weightDecay: number; maximize: boolean }
+export interface AdamaxUpdate {
+  clr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  maximize: boolean;
+}
 
 /**
  * Fused kernels: fast paths that are not primitives. Each replaces a composite of primitives (or an
@@ -56,21 +108,57 @@ export interface FusedKernels {
   /** gx[i] = g[i]·(y[i] > 0 ? 1 : 0): ReLU's backward from its output y, in one pass (same lengths and type). */
   reluBackward(g: TypedArray, y: TypedArray, gx: TypedArray): void;
   /** out = x·scale[ch] + shift[ch] over x viewed as [n, c, inner]; with `relu`, max(·, 0) of it (NaN stays NaN). */
-  channelAffine(x: TypedArray, n: number, c: number, inner: number, scale: Float64Array, shift: Float64Array, out: TypedArray, relu?: boolean): void;
+  channelAffine(
+    x: TypedArray,
+    n: number,
+    c: number,
+    inner: number,
+    scale: Float64Array,
+    shift: Float64Array,
+    out: TypedArray,
+    relu?: boolean,
+  ): void;
   /**
    * Batch-norm backward over [n, c, inner] given the saved mean and invstd: sumG = Σgy and sumGXhat = Σgy·x̂
    * per channel, and, when gx is given, gx = scale·(gy − Σgy/M − x̂·Σgy·x̂/M) (training, M = n·inner) or
    * scale·gy (fixed statistics), where scale = γ·invstd. With `reluOut` (the output of a fused ReLU), gy is
    * first masked as ReLU's backward does: gy·(reluOut > 0 ? 1 : 0).
    */
-  batchNormBackward(gy: TypedArray, x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, invstd: Float64Array,
-    scale: Float64Array, training: boolean, gx: TypedArray | null, sumG: Float64Array, sumGXhat: Float64Array, reluOut?: TypedArray | null): void;
+  batchNormBackward(
+    gy: TypedArray,
+    x: TypedArray,
+    n: number,
+    c: number,
+    inner: number,
+    mean: Float64Array,
+    invstd: Float64Array,
+    scale: Float64Array,
+    training: boolean,
+    gx: TypedArray | null,
+    sumG: Float64Array,
+    sumGXhat: Float64Array,
+    reluOut?: TypedArray | null,
+  ): void;
   /** One Adam / AdamW update of a parameter and its moments, in place (maxExpAvgSq for AMSGrad). */
-  adamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, maxExpAvgSq: TypedArray | null, h: AdamUpdate): void;
+  adamUpdate(
+    param: TypedArray,
+    grad: TypedArray,
+    expAvg: TypedArray,
+    expAvgSq: TypedArray,
+    maxExpAvgSq: TypedArray | null,
+    h: AdamUpdate,
+  ): void;
   /** One SGD update of a parameter (and its momentum buffer when momentum ≠ 0), in place. */
   sgdUpdate(param: TypedArray, grad: TypedArray, momentumBuffer: TypedArray | null, h: SgdUpdate): void;
   /** One RMSprop update in place (gradAvg when centered, momentumBuffer when momentum > 0). */
-  rmspropUpdate(param: TypedArray, grad: TypedArray, squareAvg: TypedArray, gradAvg: TypedArray | null, momentumBuffer: TypedArray | null, h: RmspropUpdate): void;
+  rmspropUpdate(
+    param: TypedArray,
+    grad: TypedArray,
+    squareAvg: TypedArray,
+    gradAvg: TypedArray | null,
+    momentumBuffer: TypedArray | null,
+    h: RmspropUpdate,
+  ): void;
   /** One Adagrad update in place. */
   adagradUpdate(param: TypedArray, grad: TypedArray, sum: TypedArray, h: AdagradUpdate): void;
   /** One Adadelta update in place. */
@@ -94,18 +182,40 @@ export interface Backend {
   /** out[i] = op(x[i]). */
   unary(op: UnaryOp, x: TypedArray, out: TypedArray): void;
   /** out = op(a, b) with a read through `aStrides` and b through `bStrides` (0 on broadcast dims). */
-  binary(op: BinaryOp, a: TypedArray, aStrides: readonly number[], b: TypedArray, bStrides: readonly number[],
-    out: TypedArray, outShape: readonly number[]): void;
+  binary(
+    op: BinaryOp,
+    a: TypedArray,
+    aStrides: readonly number[],
+    b: TypedArray,
+    bStrides: readonly number[],
+    out: TypedArray,
+    outShape: readonly number[],
+  ): void;
   /** out = cond != 0 ? a : b, each read through its broadcast strides. */
-  where(cond: TypedArray, cStrides: readonly number[], a: TypedArray, aStrides: readonly number[],
-    b: TypedArray, bStrides: readonly number[], out: TypedArray, outShape: readonly number[]): void;
+  where(
+    cond: TypedArray,
+    cStrides: readonly number[],
+    a: TypedArray,
+    aStrides: readonly number[],
+    b: TypedArray,
+    bStrides: readonly number[],
+    out: TypedArray,
+    outShape: readonly number[],
+  ): void;
   /** Reduce x viewed as [outer, size, inner] over the middle axis into out [outer, inner]. */
   reduce(op: ReduceOp, x: TypedArray, outer: number, size: number, inner: number, out: TypedArray): void;
   /** Index of the first max/min along the middle axis of [outer, size, inner]; out is [outer, inner]. */
   argReduce(op: ArgReduceOp, x: TypedArray, outer: number, size: number, inner: number, out: Int32Array): void;
   /** Strided copy: dst[dstOffset + Σ i_k dstStrides_k] = src[srcOffset + Σ i_k srcStrides_k] over `shape`. */
-  copy(src: TypedArray, srcOffset: number, srcStrides: readonly number[], dst: TypedArray, dstOffset: number,
-    dstStrides: readonly number[], shape: readonly number[]): void;
+  copy(
+    src: TypedArray,
+    srcOffset: number,
+    srcStrides: readonly number[],
+    dst: TypedArray,
+    dstOffset: number,
+    dstStrides: readonly number[],
+    shape: readonly number[],
+  ): void;
   /** out[i] = min(max(x[i], lo), hi); NaN stays NaN. */
   clamp(x: TypedArray, lo: number, hi: number, out: TypedArray): void;
   /** Element-type conversion (float → int32 truncates toward zero, as in PyTorch). */
@@ -119,14 +229,33 @@ export interface Backend {
    * lies in the 2×2 window at (2·oy, 2·ox) — a 2×2 max-pool's backward, which a backend may write in one
    * pass; an index outside its window is still scattered correctly.
    */
-  scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray, clear?: boolean,
-    windows?: Int32Array | null): void;
+  scatterAdd(
+    out: TypedArray,
+    outer: number,
+    size: number,
+    inner: number,
+    idx: Int32Array,
+    idxSize: number,
+    src: TypedArray,
+    clear?: boolean,
+    windows?: Int32Array | null,
+  ): void;
   /**
    * Batched GEMM: for each batch b, C_b[M, N] = op(A_b)[M, K] · op(B_b)[K, N], where op transposes when
    * the flag is set and A_b starts at aBatchStrides·b (0 broadcasts one matrix over the batch).
    */
-  matmul(a: TypedArray, aBatchOffsets: Int32Array, transA: boolean, b: TypedArray, bBatchOffsets: Int32Array,
-    transB: boolean, out: TypedArray, m: number, k: number, n: number): void;
+  matmul(
+    a: TypedArray,
+    aBatchOffsets: Int32Array,
+    transA: boolean,
+    b: TypedArray,
+    bBatchOffsets: Int32Array,
+    transB: boolean,
+    out: TypedArray,
+    m: number,
+    k: number,
+    n: number,
+  ): void;
   /** Unfold [N, C, H, W] into columns [N, C·kh·kw, oh·ow]; out-of-range reads give `padValue`. */
   im2col(x: TypedArray, g: Im2colGeometry, padValue: number, out: TypedArray): void;
   /** Adjoint of im2col: fold columns [N, C·kh·kw, oh·ow] into out [N, C, H, W] (zero-filled by the caller). */

@@ -1,11 +1,20 @@
 // A small, strict command-line parser: --flag value / --flag=value / boolean --flag, with typed specs.
 
 export type FlagType = "string" | "number" | "int" | "boolean";
-export interface FlagSpec { type: FlagType; default?: string | number | boolean; help: string; choices?: string[] }
+export interface FlagSpec {
+  type: FlagType;
+  default?: string | number | boolean;
+  help: string;
+  choices?: string[];
+}
 
 export class UsageError extends Error {}
 
-export function parseArgs(argv: string[], specs: Record<string, FlagSpec>, positional: string[] = []): { flags: Record<string, any>; positionals: string[] } {
+export function parseArgs(
+  argv: string[],
+  specs: Record<string, FlagSpec>,
+  positional: string[] = [],
+): { flags: Record<string, any>; positionals: string[] } {
   const flags: Record<string, any> = {};
   const positionals: string[] = [];
   for (const [k, s] of Object.entries(specs)) if (s.default !== undefined) flags[k] = s.default;
@@ -28,7 +37,8 @@ export function parseArgs(argv: string[], specs: Record<string, FlagSpec>, posit
     const raw = eq > 0 ? a.slice(eq + 1) : argv[++i];
     if (raw === undefined || (eq < 0 && raw.startsWith("--"))) throw new UsageError(`--${name} needs a value`);
     if (spec.type === "string") {
-      if (spec.choices && !spec.choices.includes(raw)) throw new UsageError(`--${name} must be one of ${spec.choices.join(", ")} (got '${raw}')`);
+      if (spec.choices && !spec.choices.includes(raw))
+        throw new UsageError(`--${name} must be one of ${spec.choices.join(", ")} (got '${raw}')`);
       flags[name] = raw;
     } else {
       const v = Number(raw);

@@ -14,7 +14,10 @@ const SCHEDULERS = ["none", "step", "cosine", "plateau", "onecycle"];
 const trainSpecs: Record<string, FlagSpec> = {
   model: { type: "string", default: "lenet5", help: "model name (see `nabla models`)" },
   dataset: { type: "string", default: "fashion-mnist", choices: DATASETS, help: "dataset" },
-  data: { type: "string", help: "folder with the dataset files (default: /usr/share/datasets/fashion-mnist if installed, else the shipped slice)" },
+  data: {
+    type: "string",
+    help: "folder with the dataset files (default: /usr/share/datasets/fashion-mnist if installed, else the shipped slice)",
+  },
   optimizer: { type: "string", default: "adam", choices: OPTIMIZERS, help: "optimizer" },
   lr: { type: "number", default: 1e-3, help: "learning rate" },
   momentum: { type: "number", default: 0.9, help: "momentum (sgd variants, rmsprop)" },
@@ -72,30 +75,47 @@ function loadDataset(dataset: string, dir: string | undefined, split: "train" | 
 }
 
 function makeOptimizer(name: string, params: nb.Tensor[], f: Record<string, any>): nb.optim.Optimizer<any> {
-  const wd = f["weight-decay"], lr = f.lr;
+  const wd = f["weight-decay"],
+    lr = f.lr;
   switch (name) {
-    case "sgd": return new nb.optim.SGD(params, { lr, weightDecay: wd });
-    case "momentum": return new nb.optim.SGD(params, { lr, momentum: f.momentum, weightDecay: wd });
-    case "nesterov": return new nb.optim.SGD(params, { lr, momentum: f.momentum, nesterov: true, weightDecay: wd });
-    case "adam": return new nb.optim.Adam(params, { lr, weightDecay: wd });
-    case "adamw": return new nb.optim.AdamW(params, { lr, weightDecay: wd || 1e-2 });
-    case "nadam": return new nb.optim.NAdam(params, { lr, weightDecay: wd });
-    case "adamax": return new nb.optim.Adamax(params, { lr, weightDecay: wd });
-    case "rmsprop": return new nb.optim.RMSprop(params, { lr, weightDecay: wd });
-    case "adagrad": return new nb.optim.Adagrad(params, { lr, weightDecay: wd });
-    case "adadelta": return new nb.optim.Adadelta(params, { lr, weightDecay: wd });
-    default: return new nb.optim.LBFGS(params, { lr, maxIter: 1, historySize: 10 });
+    case "sgd":
+      return new nb.optim.SGD(params, { lr, weightDecay: wd });
+    case "momentum":
+      return new nb.optim.SGD(params, { lr, momentum: f.momentum, weightDecay: wd });
+    case "nesterov":
+      return new nb.optim.SGD(params, { lr, momentum: f.momentum, nesterov: true, weightDecay: wd });
+    case "adam":
+      return new nb.optim.Adam(params, { lr, weightDecay: wd });
+    case "adamw":
+      return new nb.optim.AdamW(params, { lr, weightDecay: wd || 1e-2 });
+    case "nadam":
+      return new nb.optim.NAdam(params, { lr, weightDecay: wd });
+    case "adamax":
+      return new nb.optim.Adamax(params, { lr, weightDecay: wd });
+    case "rmsprop":
+      return new nb.optim.RMSprop(params, { lr, weightDecay: wd });
+    case "adagrad":
+      return new nb.optim.Adagrad(params, { lr, weightDecay: wd });
+    case "adadelta":
+      return new nb.optim.Adadelta(params, { lr, weightDecay: wd });
+    default:
+      return new nb.optim.LBFGS(params, { lr, maxIter: 1, historySize: 10 });
   }
 }
 
 function makeScheduler(name: string, opt: nb.optim.Optimizer<any>, epochs: number, stepsPerEpoch: number, lr: number) {
   const S = nb.optim.lrScheduler;
   switch (name) {
-    case "step": return new S.StepLR(opt, Math.max(1, Math.floor(epochs / 3)), 0.1);
-    case "cosine": return new S.CosineAnnealingLR(opt, epochs);
-    case "plateau": return new S.ReduceLROnPlateau(opt, { patience: 1, factor: 0.5 });
-    case "onecycle": return new S.OneCycleLR(opt, lr * 10, { epochs, stepsPerEpoch });
-    default: return null;
+    case "step":
+      return new S.StepLR(opt, Math.max(1, Math.floor(epochs / 3)), 0.1);
+    case "cosine":
+      return new S.CosineAnnealingLR(opt, epochs);
+    case "plateau":
+      return new S.ReduceLROnPlateau(opt, { patience: 1, factor: 0.5 });
+    case "onecycle":
+      return new S.OneCycleLR(opt, lr * 10, { epochs, stepsPerEpoch });
+    default:
+      return null;
   }
 }
 
@@ -112,7 +132,11 @@ function train(argv: string[]): void {
   let trainSet: nb.data.Dataset = rawTrain.withStandardization(stats);
   const testSet = loadDataset(f.dataset, f.data, "test").withStandardization(stats);
   const { channels, height } = rawTrain.set;
-  if (f.limit) trainSet = new nb.data.Subset(trainSet, Int32Array.from({ length: Math.min(f.limit, trainSet.length) }, (_, i) => i));
+  if (f.limit)
+    trainSet = new nb.data.Subset(
+      trainSet,
+      Int32Array.from({ length: Math.min(f.limit, trainSet.length) }, (_, i) => i),
+    );
   const opts = modelOptions(f.model, channels, 10, height, f["batch-norm"]);
   const model = nb.models.get(f.model, opts);
   const optimizer = makeOptimizer(f.optimizer, model.parameters(), f);
@@ -123,23 +147,44 @@ function train(argv: string[]): void {
   const out = f.out ?? join("runs", f.model);
   mkdirSync(out, { recursive: true });
   const dataDir = f.data ?? (f.dataset === "fashion-mnist" ? nb.data.defaultFashionMnistDir() : undefined);
-  console.log(`nabla train: ${f.model} (${model.parameters().reduce((a, p) => a + p.data.length, 0).toLocaleString("en-US")} parameters) on ${f.dataset} ` +
-    `from ${dataDir}: ${trainSet.length} training / ${testSet.length} test images; ${f.optimizer} lr ${f.lr}, batch ${f["batch-size"]}, ${f.epochs} epochs, backend ${nb.backend.getBackend().name}`);
+  console.log(
+    `nabla train: ${f.model} (${model
+      .parameters()
+      .reduce((a, p) => a + p.data.length, 0)
+      .toLocaleString("en-US")} parameters) on ${f.dataset} ` +
+      `from ${dataDir}: ${trainSet.length} training / ${testSet.length} test images; ${f.optimizer} lr ${f.lr}, batch ${f["batch-size"]}, ${f.epochs} epochs, backend ${nb.backend.getBackend().name}`,
+  );
   const progress = new Progress(f.epochs);
   const ckpt = join(out, "checkpoint.safetensors");
   const r = nb.train.fit({
-    model, optimizer, trainLoader, valLoader: testLoader, epochs: f.epochs, scheduler: scheduler as any,
-    clipGradNorm: f["clip-grad-norm"], earlyStopping: f["early-stopping"] ? { patience: f["early-stopping"] } : null,
-    metricsLog: join(out, "metrics.jsonl"), checkpoint: ckpt, resume: f.resume,
-    onBatch: (i) => progress.batch(i), onEpoch: (e) => progress.epoch(e),
+    model,
+    optimizer,
+    trainLoader,
+    valLoader: testLoader,
+    epochs: f.epochs,
+    scheduler: scheduler as any,
+    clipGradNorm: f["clip-grad-norm"],
+    earlyStopping: f["early-stopping"] ? { patience: f["early-stopping"] } : null,
+    metricsLog: join(out, "metrics.jsonl"),
+    checkpoint: ckpt,
+    resume: f.resume,
+    onBatch: (i) => progress.batch(i),
+    onEpoch: (e) => progress.epoch(e),
   });
   // record how to rebuild the model for `nabla eval`
   nb.train.saveCheckpoint(ckpt, {
-    model, optimizer, scheduler: scheduler as any, generators: { data: gen, global: nb.defaultGenerator }, epoch: r.history.length,
+    model,
+    optimizer,
+    scheduler: scheduler as any,
+    generators: { data: gen, global: nb.defaultGenerator },
+    epoch: r.history.length,
     extra: { history: r.history, model: f.model, modelOptions: opts, dataset: f.dataset, data: dataDir ?? null, standardize: stats },
   });
   const last = r.history[r.history.length - 1];
-  if (last?.valAcc) console.log(`test accuracy: ${(100 * last.valAcc[1]).toFixed(2)}% (top-5 ${(100 * last.valAcc[5]).toFixed(2)}%) after ${last.epoch} epochs; checkpoint ${ckpt}`);
+  if (last?.valAcc)
+    console.log(
+      `test accuracy: ${(100 * last.valAcc[1]).toFixed(2)}% (top-5 ${(100 * last.valAcc[5]).toFixed(2)}%) after ${last.epoch} epochs; checkpoint ${ckpt}`,
+    );
 }
 
 function evalCmd(argv: string[]): void {
@@ -154,7 +199,9 @@ function evalCmd(argv: string[]): void {
   let test = loadDataset(extra.dataset, f.data ?? extra.data ?? undefined, "test");
   if (extra.standardize) test = test.withStandardization(extra.standardize);
   const r = nb.train.evaluate(model, new nb.data.DataLoader(test, { batchSize: f["batch-size"] }));
-  console.log(`${extra.model} on ${extra.dataset} test (${test.length} images): loss ${r.loss.toFixed(4)}, top-1 ${(100 * r.acc[1]).toFixed(2)}%, top-5 ${(100 * r.acc[5]).toFixed(2)}%`);
+  console.log(
+    `${extra.model} on ${extra.dataset} test (${test.length} images): loss ${r.loss.toFixed(4)}, top-1 ${(100 * r.acc[1]).toFixed(2)}%, top-5 ${(100 * r.acc[5]).toFixed(2)}%`,
+  );
 }
 
 function modelsCmd(argv: string[]): void {
@@ -172,7 +219,8 @@ function summaryCmd(argv: string[]): void {
   if (!name) throw new UsageError("summary needs a model name, e.g. nabla summary resnet18 --input 3x224x224");
   if (!nb.models.list().includes(name)) throw new UsageError(`unknown model '${name}' (see nabla models)`);
   const shape = String(f.input).split("x").map(Number);
-  if (shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d > 0)) throw new UsageError(`--input must look like 3x224x224, got '${f.input}'`);
+  if (shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d > 0))
+    throw new UsageError(`--input must look like 3x224x224, got '${f.input}'`);
   const opts: Record<string, unknown> = { inChannels: shape[0] };
   if (f["num-classes"] !== undefined) opts.numClasses = f["num-classes"];
   if (f["small-input"]) opts.smallInput = true;
@@ -181,18 +229,42 @@ function summaryCmd(argv: string[]): void {
 }
 
 const commands: Record<string, [(argv: string[]) => void, string, string, Record<string, FlagSpec>]> = {
-  train: [train, "Usage: nabla train [options]", "Train a model; prints test accuracy at the end and writes metrics.jsonl and checkpoint.safetensors.", trainSpecs],
+  train: [
+    train,
+    "Usage: nabla train [options]",
+    "Train a model; prints test accuracy at the end and writes metrics.jsonl and checkpoint.safetensors.",
+    trainSpecs,
+  ],
   eval: [evalCmd, "Usage: nabla eval --checkpoint FILE [options]", "Evaluate a checkpoint on the test split of its dataset.", evalSpecs],
-  models: [modelsCmd, "Usage: nabla models", "List every model with its parameter count (1000 classes, 3 channels; lenet5 10 classes, 1 channel).", {}],
-  summary: [summaryCmd, "Usage: nabla summary MODEL [--input CxHxW]", "Per-layer output shapes, parameters and multiply-accumulates, like torchinfo.", summarySpecs],
+  models: [
+    modelsCmd,
+    "Usage: nabla models",
+    "List every model with its parameter count (1000 classes, 3 channels; lenet5 10 classes, 1 channel).",
+    {},
+  ],
+  summary: [
+    summaryCmd,
+    "Usage: nabla summary MODEL [--input CxHxW]",
+    "Per-layer output shapes, parameters and multiply-accumulates, like torchinfo.",
+    summarySpecs,
+  ],
 };
 
 function main(argv: string[]): number {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") { console.log(HELP); return cmd ? 0 : 1; }
+  if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
+    console.log(HELP);
+    return cmd ? 0 : 1;
+  }
   const c = commands[cmd];
-  if (!c) { console.error(`nabla: unknown command '${cmd}' (commands: ${Object.keys(commands).join(", ")}; see nabla --help)`); return 2; }
-  if (rest.includes("--help") || rest.includes("-h")) { console.log(helpText(c[1], c[2], c[3])); return 0; }
+  if (!c) {
+    console.error(`nabla: unknown command '${cmd}' (commands: ${Object.keys(commands).join(", ")}; see nabla --help)`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(helpText(c[1], c[2], c[3]));
+    return 0;
+  }
   try {
     c[0](rest);
     return 0;

@@ -25,7 +25,8 @@ class SafetensorsError extends Error {
 
 function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f, f = h & 0x3ff;
+  const e = (h >> 10) & 0x1f,
+    f = h & 0x3ff;
   if (e === 0) return s * f * 2 ** -24;
   if (e === 31) return f ? NaN : s * Infinity;
   return s * (1 + f / 1024) * 2 ** (e - 15);
@@ -35,27 +36,41 @@ function halfToFloat(h: number): number {
 function decode(file: string, name: string, dtype: string, bytes: Uint8Array, n: number): TypedArray {
   const buf = bytes.slice().buffer; // a fresh, aligned copy
   switch (dtype) {
-    case "F32": return new Float32Array(buf);
-    case "F64": return new Float64Array(buf);
-    case "I32": return new Int32Array(buf);
+    case "F32":
+      return new Float32Array(buf);
+    case "F64":
+      return new Float64Array(buf);
+    case "I32":
+      return new Int32Array(buf);
     case "I64": {
-      const src = new BigInt64Array(buf), out = new Int32Array(n);
+      const src = new BigInt64Array(buf),
+        out = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const v = src[i];
-        if (v > 2147483647n || v < -2147483648n) throw new SafetensorsError(file, `tensor '${name}': int64 value ${v} at index ${i} does not fit in int32`);
+        if (v > 2147483647n || v < -2147483648n)
+          throw new SafetensorsError(file, `tensor '${name}': int64 value ${v} at index ${i} does not fit in int32`);
         out[i] = Number(v);
       }
       return out;
     }
-    case "F16": { const src = new Uint16Array(buf); return Float32Array.from(src, halfToFloat); }
+    case "F16": {
+      const src = new Uint16Array(buf);
+      return Float32Array.from(src, halfToFloat);
+    }
     case "BF16": {
-      const src = new Uint16Array(buf), out = new Float32Array(n), u = new Uint32Array(out.buffer);
+      const src = new Uint16Array(buf),
+        out = new Float32Array(n),
+        u = new Uint32Array(out.buffer);
       for (let i = 0; i < n; i++) u[i] = src[i] << 16;
       return out;
     }
-    case "I16": return Int32Array.from(new Int16Array(buf));
-    case "I8": return Int32Array.from(new Int8Array(buf));
-    case "U8": case "BOOL": return Int32Array.from(new Uint8Array(buf));
+    case "I16":
+      return Int32Array.from(new Int16Array(buf));
+    case "I8":
+      return Int32Array.from(new Int8Array(buf));
+    case "U8":
+    case "BOOL":
+      return Int32Array.from(new Uint8Array(buf));
   }
   throw new SafetensorsError(file, `tensor '${name}': unsupported dtype '${dtype}'`);
 }
@@ -69,8 +84,10 @@ export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetenso
   if (bytes.length < 8) throw new SafetensorsError(file, `file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(dv.getBigUint64(0, true));
-  if (n > MAX_HEADER) throw new SafetensorsError(file, `header length ${n} exceeds the ${MAX_HEADER}-byte limit (corrupt length at byte 0)`);
-  if (8 + n > bytes.length) throw new SafetensorsError(file, `header length ${n} at byte 0 runs past the end of the ${bytes.length}-byte file (truncated?)`);
+  if (n > MAX_HEADER)
+    throw new SafetensorsError(file, `header length ${n} exceeds the ${MAX_HEADER}-byte limit (corrupt length at byte 0)`);
+  if (8 + n > bytes.length)
+    throw new SafetensorsError(file, `header length ${n} at byte 0 runs past the end of the ${bytes.length}-byte file (truncated?)`);
   let header: unknown;
   try {
     const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n));
@@ -78,14 +95,17 @@ export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetenso
   } catch (e) {
     throw new SafetensorsError(file, `header (bytes 8..${8 + n}) is not valid UTF-8 JSON: ${(e as Error).message}`);
   }
-  if (typeof header !== "object" || header === null || Array.isArray(header)) throw new SafetensorsError(file, "header is not a JSON object");
-  const dataStart = 8 + n, dataLen = bytes.length - dataStart;
+  if (typeof header !== "object" || header === null || Array.isArray(header))
+    throw new SafetensorsError(file, "header is not a JSON object");
+  const dataStart = 8 + n,
+    dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
   const spans: [number, number, string][] = [];
   const tensors: Record<string, Tensor> = {};
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") {
-      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new SafetensorsError(file, "__metadata__ must be an object of strings");
+      if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+        throw new SafetensorsError(file, "__metadata__ must be an object of strings");
       for (const [k, v] of Object.entries(raw)) {
         if (typeof v !== "string") throw new SafetensorsError(file, `__metadata__ value of '${k}' is not a string`);
         metadata[k] = v;
@@ -95,7 +115,8 @@ export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetenso
     const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof info !== "object" || info === null) throw new SafetensorsError(file, `tensor '${name}': entry is not an object`);
     const dtype = info.dtype;
-    if (typeof dtype !== "string" || !(dtype in ITEM_SIZE)) throw new SafetensorsError(file, `tensor '${name}': unsupported dtype ${JSON.stringify(dtype)}`);
+    if (typeof dtype !== "string" || !(dtype in ITEM_SIZE))
+      throw new SafetensorsError(file, `tensor '${name}': unsupported dtype ${JSON.stringify(dtype)}`);
     const shape = info.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new SafetensorsError(file, `tensor '${name}': invalid shape ${JSON.stringify(shape)}`);
@@ -106,11 +127,17 @@ export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetenso
     }
     const [b, e] = offs as [number, number];
     if (b > e || e > dataLen) {
-      throw new SafetensorsError(file, `tensor '${name}': data_offsets [${b}, ${e}] lie outside the ${dataLen}-byte data section (file offset ${dataStart})`);
+      throw new SafetensorsError(
+        file,
+        `tensor '${name}': data_offsets [${b}, ${e}] lie outside the ${dataLen}-byte data section (file offset ${dataStart})`,
+      );
     }
     const count = numel(shape);
     if (e - b !== count * ITEM_SIZE[dtype]) {
-      throw new SafetensorsError(file, `tensor '${name}': ${e - b} bytes at data_offsets [${b}, ${e}] do not match ${dtype} × shape ${fmt(shape)} = ${count * ITEM_SIZE[dtype]} bytes`);
+      throw new SafetensorsError(
+        file,
+        `tensor '${name}': ${e - b} bytes at data_offsets [${b}, ${e}] do not match ${dtype} × shape ${fmt(shape)} = ${count * ITEM_SIZE[dtype]} bytes`,
+      );
     }
     spans.push([b, e, name]);
     tensors[name] = new Tensor(decode(file, name, dtype, bytes.subarray(dataStart + b, dataStart + e), count), shape);
@@ -118,7 +145,10 @@ export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetenso
   spans.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
   for (let i = 1; i < spans.length; i++) {
     if (spans[i][0] < spans[i - 1][1]) {
-      throw new SafetensorsError(file, `tensors '${spans[i - 1][2]}' [${spans[i - 1][0]}, ${spans[i - 1][1]}] and '${spans[i][2]}' [${spans[i][0]}, ${spans[i][1]}] overlap`);
+      throw new SafetensorsError(
+        file,
+        `tensors '${spans[i - 1][2]}' [${spans[i - 1][0]}, ${spans[i - 1][1]}] and '${spans[i][2]}' [${spans[i][0]}, ${spans[i][1]}] overlap`,
+      );
     }
   }
   return { tensors, metadata };
@@ -152,7 +182,8 @@ export function serializeSafetensors(tensors: Record<string, Tensor> | Map<strin
   const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) {
-    for (const [k, v] of Object.entries(metadata)) if (typeof v !== "string") throw new TypeError(`saveSafetensors: metadata value of '${k}' must be a string`);
+    for (const [k, v] of Object.entries(metadata))
+      if (typeof v !== "string") throw new TypeError(`saveSafetensors: metadata value of '${k}' must be a string`);
     header.__metadata__ = metadata;
   }
   let off = 0;
@@ -166,7 +197,10 @@ export function serializeSafetensors(tensors: Record<string, Tensor> | Map<strin
   const enc = new TextEncoder();
   let hb = enc.encode(json);
   const padded = Math.ceil(hb.length / 8) * 8;
-  if (padded !== hb.length) { json += " ".repeat(padded - hb.length); hb = enc.encode(json); }
+  if (padded !== hb.length) {
+    json += " ".repeat(padded - hb.length);
+    hb = enc.encode(json);
+  }
   const out = new Uint8Array(8 + hb.length + off);
   new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
   out.set(hb, 8);
@@ -191,7 +225,11 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* already gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
     throw e;
   }
   closeSync(fd);
@@ -199,6 +237,10 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
 }
 
 /** Save tensors as a safetensors file, atomically. F32 / F64 / I32 by dtype. */
-export function saveSafetensors(path: string, tensors: Record<string, Tensor> | Map<string, Tensor>, metadata?: Record<string, string>): void {
+export function saveSafetensors(
+  path: string,
+  tensors: Record<string, Tensor> | Map<string, Tensor>,
+  metadata?: Record<string, string>,
+): void {
   writeFileAtomic(path, serializeSafetensors(tensors, metadata));
 }

@@ -19,9 +19,16 @@ import type { ModelOptions } from "./blocks.js";
 
 /** BN → ReLU → 1×1 conv (bottleneck, bnSize·growth) → BN → ReLU → 3×3 conv (growth new channels). */
 export class DenseLayer extends Module {
-  norm1: BatchNorm2d; conv1: Conv2d;
-  norm2: BatchNorm2d; conv2: Conv2d;
-  constructor(inF: number, growth: number, bnSize: number, private readonly dropRate: number) {
+  norm1: BatchNorm2d;
+  conv1: Conv2d;
+  norm2: BatchNorm2d;
+  conv2: Conv2d;
+  constructor(
+    inF: number,
+    growth: number,
+    bnSize: number,
+    private readonly dropRate: number,
+  ) {
     super();
     this.norm1 = new BatchNorm2d(inF);
     this.conv1 = new Conv2d(inF, bnSize * growth, 1, { bias: false });
@@ -39,7 +46,8 @@ export class DenseBlock extends Module {
   [name: string]: unknown;
   constructor(layers: number, inF: number, bnSize: number, growth: number, dropRate: number) {
     super();
-    for (let i = 0; i < layers; i++) (this as Record<string, unknown>)[`denselayer${i + 1}`] = new DenseLayer(inF + i * growth, growth, bnSize, dropRate);
+    for (let i = 0; i < layers; i++)
+      (this as Record<string, unknown>)[`denselayer${i + 1}`] = new DenseLayer(inF + i * growth, growth, bnSize, dropRate);
   }
   forward(x: Tensor): Tensor {
     const feats = [x];
@@ -63,9 +71,12 @@ export class DenseNet extends Module {
     super();
     const small = opts.smallInput ?? false;
     this.features = new Sequential();
-    this.features.add(small
-      ? new Conv2d(opts.inChannels ?? 3, numInit, 3, { padding: 1, bias: false })
-      : new Conv2d(opts.inChannels ?? 3, numInit, 7, { stride: 2, padding: 3, bias: false }), "conv0");
+    this.features.add(
+      small
+        ? new Conv2d(opts.inChannels ?? 3, numInit, 3, { padding: 1, bias: false })
+        : new Conv2d(opts.inChannels ?? 3, numInit, 7, { stride: 2, padding: 3, bias: false }),
+      "conv0",
+    );
     this.features.add(new BatchNorm2d(numInit), "norm0");
     this.features.add(new ReLU(), "relu0");
     if (!small) this.features.add(new MaxPool2d(3, { stride: 2, padding: 1 }), "pool0");
@@ -75,7 +86,10 @@ export class DenseNet extends Module {
       f += n * growth;
       if (i !== blockConfig.length - 1) {
         const t = new Sequential();
-        t.add(new BatchNorm2d(f), "norm").add(new ReLU(), "relu").add(new Conv2d(f, Math.floor(f / 2), 1, { bias: false }), "conv").add(new AvgPool2d(2, { stride: 2 }), "pool");
+        t.add(new BatchNorm2d(f), "norm")
+          .add(new ReLU(), "relu")
+          .add(new Conv2d(f, Math.floor(f / 2), 1, { bias: false }), "conv")
+          .add(new AvgPool2d(2, { stride: 2 }), "pool");
         this.features.add(t, `transition${i + 1}`);
         f = Math.floor(f / 2);
       }
@@ -84,8 +98,10 @@ export class DenseNet extends Module {
     this.classifier = new Linear(f, opts.numClasses ?? 1000);
     for (const m of this.modules()) {
       if (m instanceof Conv2d) kaimingNormal(m.weight);
-      else if (m instanceof BatchNorm2d) { constant(m.weight!, 1); constant(m.bias!, 0); }
-      else if (m instanceof Linear && m.bias) constant(m.bias, 0);
+      else if (m instanceof BatchNorm2d) {
+        constant(m.weight!, 1);
+        constant(m.bias!, 0);
+      } else if (m instanceof Linear && m.bias) constant(m.bias, 0);
     }
   }
 

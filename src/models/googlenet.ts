@@ -14,7 +14,10 @@ import { BasicConv2d, initTruncNormal, type ModelOptions } from "./blocks.js";
 
 /** Four parallel branches — 1×1; 1×1 → 3×3; 1×1 → 3×3 (torchvision uses 3×3 where the paper has 5×5); 3×3 max-pool → 1×1 — concatenated. */
 export class Inception extends Module {
-  branch1: BasicConv2d; branch2: Sequential; branch3: Sequential; branch4: Sequential;
+  branch1: BasicConv2d;
+  branch2: Sequential;
+  branch3: Sequential;
+  branch4: Sequential;
   constructor(inCh: number, ch1x1: number, ch3x3red: number, ch3x3: number, ch5x5red: number, ch5x5: number, poolProj: number) {
     super();
     this.branch1 = new BasicConv2d(inCh, ch1x1, 1);
@@ -29,7 +32,10 @@ export class Inception extends Module {
 
 /** Auxiliary classifier: adaptive avg-pool 4×4 → 1×1 conv 128 → fc 2048→1024 → ReLU → dropout 0.7 → fc. */
 export class InceptionAux extends Module {
-  conv: BasicConv2d; fc1: Linear; fc2: Linear; dropout: Dropout;
+  conv: BasicConv2d;
+  fc1: Linear;
+  fc2: Linear;
+  dropout: Dropout;
   constructor(inCh: number, numClasses: number, dropout = 0.7) {
     super();
     this.conv = new BasicConv2d(inCh, 128, 1);
@@ -50,17 +56,35 @@ export interface GoogLeNetOptions extends ModelOptions {
   dropoutAux?: number;
 }
 
-export interface AuxOutputs { logits: Tensor; aux1: Tensor | null; aux2: Tensor | null }
+export interface AuxOutputs {
+  logits: Tensor;
+  aux1: Tensor | null;
+  aux2: Tensor | null;
+}
 
 /** 6,624,904 parameters without the auxiliary classifiers, 13,004,888 with them. */
 export class GoogLeNet extends Module {
-  conv1: BasicConv2d; maxpool1: MaxPool2d; conv2: BasicConv2d; conv3: BasicConv2d; maxpool2: MaxPool2d;
-  inception3a: Inception; inception3b: Inception; maxpool3: MaxPool2d;
-  inception4a: Inception; inception4b: Inception; inception4c: Inception; inception4d: Inception; inception4e: Inception; maxpool4: MaxPool2d;
-  inception5a: Inception; inception5b: Inception;
-  aux1: InceptionAux | null; aux2: InceptionAux | null;
+  conv1: BasicConv2d;
+  maxpool1: MaxPool2d;
+  conv2: BasicConv2d;
+  conv3: BasicConv2d;
+  maxpool2: MaxPool2d;
+  inception3a: Inception;
+  inception3b: Inception;
+  maxpool3: MaxPool2d;
+  inception4a: Inception;
+  inception4b: Inception;
+  inception4c: Inception;
+  inception4d: Inception;
+  inception4e: Inception;
+  maxpool4: MaxPool2d;
+  inception5a: Inception;
+  inception5b: Inception;
+  aux1: InceptionAux | null;
+  aux2: InceptionAux | null;
   avgpool = new AdaptiveAvgPool2d([1, 1]);
-  dropout: Dropout; fc: Linear;
+  dropout: Dropout;
+  fc: Linear;
 
   constructor(opts: GoogLeNetOptions = {}) {
     super();

@@ -15,26 +15,38 @@ import { add, mul, relu } from "../ops/math.js";
 import { cat, flatten } from "../ops/movement.js";
 import { BasicConv2d, initTruncNormal, type ModelOptions } from "./blocks.js";
 
-const C = (i: number, o: number, k: number | [number, number], opts: { stride?: number; padding?: number | [number, number] } = {}) => new BasicConv2d(i, o, k, opts);
+const C = (i: number, o: number, k: number | [number, number], opts: { stride?: number; padding?: number | [number, number] } = {}) =>
+  new BasicConv2d(i, o, k, opts);
 const S = (...m: Module[]) => new Sequential(...m);
 const avg = () => new AvgPool2d(3, { stride: 1, padding: 1, countIncludePad: false });
 
 /** Concatenate the outputs of the branches named branch0, branch1, … along channels. */
 abstract class Branches extends Module {
   forward(x: Tensor): Tensor {
-    return cat(this.namedChildren().filter(([n]) => n.startsWith("branch")).map(([, m]) => m.forward(x)), 1);
+    return cat(
+      this.namedChildren()
+        .filter(([n]) => n.startsWith("branch"))
+        .map(([, m]) => m.forward(x)),
+      1,
+    );
   }
 }
 
 // ---------------------------------------------------------------- Inception-v4
 
 /** Stem, Fig. 3: 299×299×3 → 35×35×384 (mixed_3a, 4a, 5a are its filter-concat steps). */
-class Mixed3a extends Branches { branch0 = new MaxPool2d(3, { stride: 2 }); branch1 = C(64, 96, 3, { stride: 2 }); }
+class Mixed3a extends Branches {
+  branch0 = new MaxPool2d(3, { stride: 2 });
+  branch1 = C(64, 96, 3, { stride: 2 });
+}
 class Mixed4a extends Branches {
   branch0 = S(C(160, 64, 1), C(64, 96, 3));
   branch1 = S(C(160, 64, 1), C(64, 64, [1, 7], { padding: [0, 3] }), C(64, 64, [7, 1], { padding: [3, 0] }), C(64, 96, 3));
 }
-class Mixed5a extends Branches { branch0 = C(192, 192, 3, { stride: 2 }); branch1 = new MaxPool2d(3, { stride: 2 }); }
+class Mixed5a extends Branches {
+  branch0 = C(192, 192, 3, { stride: 2 });
+  branch1 = new MaxPool2d(3, { stride: 2 });
+}
 
 /** Inception-A, Fig. 4 (35×35, 384 channels). */
 class InceptionA4 extends Branches {
@@ -53,32 +65,58 @@ class ReductionA4 extends Branches {
 class InceptionB4 extends Branches {
   branch0 = C(1024, 384, 1);
   branch1 = S(C(1024, 192, 1), C(192, 224, [1, 7], { padding: [0, 3] }), C(224, 256, [7, 1], { padding: [3, 0] }));
-  branch2 = S(C(1024, 192, 1), C(192, 192, [7, 1], { padding: [3, 0] }), C(192, 224, [1, 7], { padding: [0, 3] }),
-    C(224, 224, [7, 1], { padding: [3, 0] }), C(224, 256, [1, 7], { padding: [0, 3] }));
+  branch2 = S(
+    C(1024, 192, 1),
+    C(192, 192, [7, 1], { padding: [3, 0] }),
+    C(192, 224, [1, 7], { padding: [0, 3] }),
+    C(224, 224, [7, 1], { padding: [3, 0] }),
+    C(224, 256, [1, 7], { padding: [0, 3] }),
+  );
   branch3 = S(avg(), C(1024, 128, 1));
 }
 /** Reduction-B, Fig. 8 (17 → 8). */
 class ReductionB4 extends Branches {
   branch0 = S(C(1024, 192, 1), C(192, 192, 3, { stride: 2 }));
-  branch1 = S(C(1024, 256, 1), C(256, 256, [1, 7], { padding: [0, 3] }), C(256, 320, [7, 1], { padding: [3, 0] }), C(320, 320, 3, { stride: 2 }));
+  branch1 = S(
+    C(1024, 256, 1),
+    C(256, 256, [1, 7], { padding: [0, 3] }),
+    C(256, 320, [7, 1], { padding: [3, 0] }),
+    C(320, 320, 3, { stride: 2 }),
+  );
   branch2 = new MaxPool2d(3, { stride: 2 });
 }
 /** Inception-C, Fig. 6 (8×8, 1536 channels): 1×3 and 3×1 side by side. */
 class InceptionC4 extends Module {
   branch0 = C(1536, 256, 1);
-  branch1_0 = C(1536, 384, 1); branch1_1a = C(384, 256, [1, 3], { padding: [0, 1] }); branch1_1b = C(384, 256, [3, 1], { padding: [1, 0] });
-  branch2_0 = C(1536, 384, 1); branch2_1 = C(384, 448, [3, 1], { padding: [1, 0] }); branch2_2 = C(448, 512, [1, 3], { padding: [0, 1] });
-  branch2_3a = C(512, 256, [1, 3], { padding: [0, 1] }); branch2_3b = C(512, 256, [3, 1], { padding: [1, 0] });
+  branch1_0 = C(1536, 384, 1);
+  branch1_1a = C(384, 256, [1, 3], { padding: [0, 1] });
+  branch1_1b = C(384, 256, [3, 1], { padding: [1, 0] });
+  branch2_0 = C(1536, 384, 1);
+  branch2_1 = C(384, 448, [3, 1], { padding: [1, 0] });
+  branch2_2 = C(448, 512, [1, 3], { padding: [0, 1] });
+  branch2_3a = C(512, 256, [1, 3], { padding: [0, 1] });
+  branch2_3b = C(512, 256, [3, 1], { padding: [1, 0] });
   branch3 = S(avg(), C(1536, 256, 1));
   forward(x: Tensor): Tensor {
     const b1 = this.branch1_0.forward(x);
     const b2 = this.branch2_2.forward(this.branch2_1.forward(this.branch2_0.forward(x)));
-    return cat([this.branch0.forward(x), this.branch1_1a.forward(b1), this.branch1_1b.forward(b1),
-      this.branch2_3a.forward(b2), this.branch2_3b.forward(b2), this.branch3.forward(x)], 1);
+    return cat(
+      [
+        this.branch0.forward(x),
+        this.branch1_1a.forward(b1),
+        this.branch1_1b.forward(b1),
+        this.branch2_3a.forward(b2),
+        this.branch2_3b.forward(b2),
+        this.branch3.forward(x),
+      ],
+      1,
+    );
   }
 }
 
-export interface InceptionV4Options extends ModelOptions { dropout?: number }
+export interface InceptionV4Options extends ModelOptions {
+  dropout?: number;
+}
 
 /**
  * Inception-v4 (Fig. 9): stem → 4 × Inception-A → Reduction-A → 7 × Inception-B → Reduction-B →
@@ -92,11 +130,22 @@ export class InceptionV4 extends Module {
   constructor(opts: InceptionV4Options = {}) {
     super();
     this.features = S(
-      C(opts.inChannels ?? 3, 32, 3, { stride: 2 }), C(32, 32, 3), C(32, 64, 3, { padding: 1 }),
-      new Mixed3a(), new Mixed4a(), new Mixed5a(),
-      new InceptionA4(), new InceptionA4(), new InceptionA4(), new InceptionA4(), new ReductionA4(),
-      ...Array.from({ length: 7 }, () => new InceptionB4()), new ReductionB4(),
-      new InceptionC4(), new InceptionC4(), new InceptionC4(),
+      C(opts.inChannels ?? 3, 32, 3, { stride: 2 }),
+      C(32, 32, 3),
+      C(32, 64, 3, { padding: 1 }),
+      new Mixed3a(),
+      new Mixed4a(),
+      new Mixed5a(),
+      new InceptionA4(),
+      new InceptionA4(),
+      new InceptionA4(),
+      new InceptionA4(),
+      new ReductionA4(),
+      ...Array.from({ length: 7 }, () => new InceptionB4()),
+      new ReductionB4(),
+      new InceptionC4(),
+      new InceptionC4(),
+      new InceptionC4(),
     );
     this.dropout = new Dropout(opts.dropout ?? 0.2);
     this.last_linear = new Linear(1536, opts.numClasses ?? 1000);
@@ -121,7 +170,12 @@ class Mixed5b extends Branches {
 /** A residual Inception block: x + scale · conv1×1(concat(branches)), then ReLU (Fig. 16–19 with the §3.3 scaling). */
 abstract class ResidualInception extends Module {
   abstract conv2d: Conv2d;
-  constructor(readonly scale: number, readonly activate = true) { super(); }
+  constructor(
+    readonly scale: number,
+    readonly activate = true,
+  ) {
+    super();
+  }
   protected abstract mixed(x: Tensor): Tensor;
   forward(x: Tensor): Tensor {
     const out = add(mul(this.conv2d.forward(this.mixed(x)), this.scale), x);
@@ -135,7 +189,9 @@ class Block35 extends ResidualInception {
   branch1 = S(C(320, 32, 1), C(32, 32, 3, { padding: 1 }));
   branch2 = S(C(320, 32, 1), C(32, 48, 3, { padding: 1 }), C(48, 64, 3, { padding: 1 }));
   conv2d = new Conv2d(128, 320, 1);
-  protected mixed(x: Tensor): Tensor { return cat([this.branch0.forward(x), this.branch1.forward(x), this.branch2.forward(x)], 1); }
+  protected mixed(x: Tensor): Tensor {
+    return cat([this.branch0.forward(x), this.branch1.forward(x), this.branch2.forward(x)], 1);
+  }
 }
 /** Reduction-A for Inception-ResNet-v2 (k=256, l=256, m=384, n=384): 320 → 1088. */
 class Mixed6a extends Branches {
@@ -148,7 +204,9 @@ class Block17 extends ResidualInception {
   branch0 = C(1088, 192, 1);
   branch1 = S(C(1088, 128, 1), C(128, 160, [1, 7], { padding: [0, 3] }), C(160, 192, [7, 1], { padding: [3, 0] }));
   conv2d = new Conv2d(384, 1088, 1);
-  protected mixed(x: Tensor): Tensor { return cat([this.branch0.forward(x), this.branch1.forward(x)], 1); }
+  protected mixed(x: Tensor): Tensor {
+    return cat([this.branch0.forward(x), this.branch1.forward(x)], 1);
+  }
 }
 /** Reduction-B for Inception-ResNet-v2, Fig. 18: 1088 → 2080. */
 class Mixed7a extends Branches {
@@ -162,7 +220,9 @@ class Block8 extends ResidualInception {
   branch0 = C(2080, 192, 1);
   branch1 = S(C(2080, 192, 1), C(192, 224, [1, 3], { padding: [0, 1] }), C(224, 256, [3, 1], { padding: [1, 0] }));
   conv2d = new Conv2d(448, 2080, 1);
-  protected mixed(x: Tensor): Tensor { return cat([this.branch0.forward(x), this.branch1.forward(x)], 1); }
+  protected mixed(x: Tensor): Tensor {
+    return cat([this.branch0.forward(x), this.branch1.forward(x)], 1);
+  }
 }
 
 /**
@@ -170,8 +230,13 @@ class Block8 extends ResidualInception {
  * Reduction-B → 9 × Block8 (+ one without ReLU) → 1×1 conv 1536 → global average pool → fc.
  */
 export class InceptionResNetV2 extends Module {
-  conv2d_1a: BasicConv2d; conv2d_2a: BasicConv2d; conv2d_2b: BasicConv2d; maxpool_3a = new MaxPool2d(3, { stride: 2 });
-  conv2d_3b: BasicConv2d; conv2d_4a: BasicConv2d; maxpool_5a = new MaxPool2d(3, { stride: 2 });
+  conv2d_1a: BasicConv2d;
+  conv2d_2a: BasicConv2d;
+  conv2d_2b: BasicConv2d;
+  maxpool_3a = new MaxPool2d(3, { stride: 2 });
+  conv2d_3b: BasicConv2d;
+  conv2d_4a: BasicConv2d;
+  maxpool_5a = new MaxPool2d(3, { stride: 2 });
   mixed_5b = new Mixed5b();
   repeat = S(...Array.from({ length: 10 }, () => new Block35(0.17)));
   mixed_6a = new Mixed6a();

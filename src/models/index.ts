@@ -8,8 +8,16 @@ import { googlenet } from "./googlenet.js";
 import { inception_v3 } from "./inception.js";
 import { inception_v4, inception_resnet_v2 } from "./inception_v4.js";
 import {
-  resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d, resnext101_32x8d,
-  preact_resnet18, preact_resnet34, preact_resnet50,
+  resnet18,
+  resnet34,
+  resnet50,
+  resnet101,
+  resnet152,
+  resnext50_32x4d,
+  resnext101_32x8d,
+  preact_resnet18,
+  preact_resnet34,
+  preact_resnet50,
 } from "./resnet.js";
 import { densenet121, densenet161, densenet169, densenet201 } from "./densenet.js";
 
@@ -26,12 +34,35 @@ export type { ModelOptions } from "./blocks.js";
 
 /** Every factory by name. */
 export const factories: Record<string, (opts?: any) => Module> = {
-  lenet5, convnet_bn, alexnet,
-  vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn,
-  googlenet, inception_v3, inception_v4, inception_resnet_v2,
-  resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d, resnext101_32x8d,
-  preact_resnet18, preact_resnet34, preact_resnet50,
-  densenet121, densenet161, densenet169, densenet201,
+  lenet5,
+  convnet_bn,
+  alexnet,
+  vgg11,
+  vgg11_bn,
+  vgg13,
+  vgg13_bn,
+  vgg16,
+  vgg16_bn,
+  vgg19,
+  vgg19_bn,
+  googlenet,
+  inception_v3,
+  inception_v4,
+  inception_resnet_v2,
+  resnet18,
+  resnet34,
+  resnet50,
+  resnet101,
+  resnet152,
+  resnext50_32x4d,
+  resnext101_32x8d,
+  preact_resnet18,
+  preact_resnet34,
+  preact_resnet50,
+  densenet121,
+  densenet161,
+  densenet169,
+  densenet201,
 };
 
 /** The names of every model in the zoo. */

@@ -37,14 +37,22 @@ export class LeNet5 extends Module {
     const bn = opts.batchNorm ?? false;
     this.features = new Sequential(
       new Conv2d(opts.inChannels ?? 1, 6, 5, { bias: !bn }),
-      ...(bn ? [new BatchNorm2d(6)] : []), act(), pool(),
+      ...(bn ? [new BatchNorm2d(6)] : []),
+      act(),
+      pool(),
       new Conv2d(6, 16, 5, { bias: !bn }),
-      ...(bn ? [new BatchNorm2d(16)] : []), act(), pool(),
+      ...(bn ? [new BatchNorm2d(16)] : []),
+      act(),
+      pool(),
     );
     this.classifier = new Sequential(
       new Flatten(),
-      new Linear(16 * 5 * 5, 120, { bias: !bn }), ...(bn ? [new BatchNorm1d(120)] : []), act(),
-      new Linear(120, 84, { bias: !bn }), ...(bn ? [new BatchNorm1d(84)] : []), act(),
+      new Linear(16 * 5 * 5, 120, { bias: !bn }),
+      ...(bn ? [new BatchNorm1d(120)] : []),
+      act(),
+      new Linear(120, 84, { bias: !bn }),
+      ...(bn ? [new BatchNorm1d(84)] : []),
+      act(),
       new Linear(84, opts.numClasses ?? 10),
     );
   }
@@ -80,11 +88,21 @@ export class ConvNetBN extends Module {
     super();
     const [a, b] = opts.widths ?? [16, 32];
     this.features = new Sequential(
-      new Conv2d(opts.inChannels ?? 1, a, 3, { padding: 1, bias: false }), new BatchNorm2d(a), new ReLU(), new MaxPool2d(2),
-      new Conv2d(a, b, 3, { padding: 1, bias: false }), new BatchNorm2d(b), new ReLU(), new MaxPool2d(2),
+      new Conv2d(opts.inChannels ?? 1, a, 3, { padding: 1, bias: false }),
+      new BatchNorm2d(a),
+      new ReLU(),
+      new MaxPool2d(2),
+      new Conv2d(a, b, 3, { padding: 1, bias: false }),
+      new BatchNorm2d(b),
+      new ReLU(),
+      new MaxPool2d(2),
     );
     this.classifier = new Sequential(
-      new Flatten(), new Linear(b * 7 * 7, 128, { bias: false }), new BatchNorm1d(128), new ReLU(), new Linear(128, opts.numClasses ?? 10),
+      new Flatten(),
+      new Linear(b * 7 * 7, 128, { bias: false }),
+      new BatchNorm1d(128),
+      new ReLU(),
+      new Linear(128, opts.numClasses ?? 10),
     );
   }
   forward(x: Tensor): Tensor {

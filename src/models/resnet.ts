@@ -17,18 +17,25 @@ import { initConvBn, type ModelOptions } from "./blocks.js";
 const conv3x3 = (i: number, o: number, stride = 1, groups = 1) => new Conv2d(i, o, 3, { stride, padding: 1, groups, bias: false });
 const conv1x1 = (i: number, o: number, stride = 1) => new Conv2d(i, o, 1, { stride, bias: false });
 
-interface Block extends Module { readonly expansion: number }
+interface Block extends Module {
+  readonly expansion: number;
+}
 
 /** Two 3×3 convs with a skip connection: relu(bn2(conv2(relu(bn1(conv1 x)))) + shortcut(x)). */
 export class BasicBlock extends Module {
   readonly expansion = 1;
-  conv1: Conv2d; bn1: BatchNorm2d; conv2: Conv2d; bn2: BatchNorm2d;
+  conv1: Conv2d;
+  bn1: BatchNorm2d;
+  conv2: Conv2d;
+  bn2: BatchNorm2d;
   downsample: Sequential | null;
   constructor(inplanes: number, planes: number, stride = 1, downsample: Sequential | null = null, groups = 1, baseWidth = 64) {
     super();
     if (groups !== 1 || baseWidth !== 64) throw new RangeError("BasicBlock only supports groups=1 and base_width=64");
-    this.conv1 = conv3x3(inplanes, planes, stride); this.bn1 = new BatchNorm2d(planes);
-    this.conv2 = conv3x3(planes, planes); this.bn2 = new BatchNorm2d(planes);
+    this.conv1 = conv3x3(inplanes, planes, stride);
+    this.bn1 = new BatchNorm2d(planes);
+    this.conv2 = conv3x3(planes, planes);
+    this.bn2 = new BatchNorm2d(planes);
     this.downsample = downsample;
   }
   forward(x: Tensor): Tensor {
@@ -40,14 +47,22 @@ export class BasicBlock extends Module {
 /** 1×1 reduce → 3×3 (grouped for ResNeXt, carries the stride) → 1×1 expand ×4, plus the shortcut. */
 export class Bottleneck extends Module {
   readonly expansion = 4;
-  conv1: Conv2d; bn1: BatchNorm2d; conv2: Conv2d; bn2: BatchNorm2d; conv3: Conv2d; bn3: BatchNorm2d;
+  conv1: Conv2d;
+  bn1: BatchNorm2d;
+  conv2: Conv2d;
+  bn2: BatchNorm2d;
+  conv3: Conv2d;
+  bn3: BatchNorm2d;
   downsample: Sequential | null;
   constructor(inplanes: number, planes: number, stride = 1, downsample: Sequential | null = null, groups = 1, baseWidth = 64) {
     super();
     const width = Math.floor(planes * (baseWidth / 64)) * groups;
-    this.conv1 = conv1x1(inplanes, width); this.bn1 = new BatchNorm2d(width);
-    this.conv2 = conv3x3(width, width, stride, groups); this.bn2 = new BatchNorm2d(width);
-    this.conv3 = conv1x1(width, planes * 4); this.bn3 = new BatchNorm2d(planes * 4);
+    this.conv1 = conv1x1(inplanes, width);
+    this.bn1 = new BatchNorm2d(width);
+    this.conv2 = conv3x3(width, width, stride, groups);
+    this.bn2 = new BatchNorm2d(width);
+    this.conv3 = conv1x1(width, planes * 4);
+    this.bn3 = new BatchNorm2d(planes * 4);
     this.downsample = downsample;
   }
   forward(x: Tensor): Tensor {
@@ -59,12 +74,17 @@ export class Bottleneck extends Module {
 /** Pre-activation basic block (ResNet v2): x + conv2(relu(bn2(conv1(relu(bn1 x))))); the shortcut takes relu(bn1 x) when projecting. */
 export class PreActBlock extends Module {
   readonly expansion = 1;
-  bn1: BatchNorm2d; conv1: Conv2d; bn2: BatchNorm2d; conv2: Conv2d;
+  bn1: BatchNorm2d;
+  conv1: Conv2d;
+  bn2: BatchNorm2d;
+  conv2: Conv2d;
   downsample: Sequential | null;
   constructor(inplanes: number, planes: number, stride = 1, downsample: Sequential | null = null) {
     super();
-    this.bn1 = new BatchNorm2d(inplanes); this.conv1 = conv3x3(inplanes, planes, stride);
-    this.bn2 = new BatchNorm2d(planes); this.conv2 = conv3x3(planes, planes);
+    this.bn1 = new BatchNorm2d(inplanes);
+    this.conv1 = conv3x3(inplanes, planes, stride);
+    this.bn2 = new BatchNorm2d(planes);
+    this.conv2 = conv3x3(planes, planes);
     this.downsample = downsample;
   }
   forward(x: Tensor): Tensor {
@@ -77,13 +97,21 @@ export class PreActBlock extends Module {
 /** Pre-activation bottleneck (ResNet v2): BN → ReLU → conv inside every unit, identity skip. */
 export class PreActBottleneck extends Module {
   readonly expansion = 4;
-  bn1: BatchNorm2d; conv1: Conv2d; bn2: BatchNorm2d; conv2: Conv2d; bn3: BatchNorm2d; conv3: Conv2d;
+  bn1: BatchNorm2d;
+  conv1: Conv2d;
+  bn2: BatchNorm2d;
+  conv2: Conv2d;
+  bn3: BatchNorm2d;
+  conv3: Conv2d;
   downsample: Sequential | null;
   constructor(inplanes: number, planes: number, stride = 1, downsample: Sequential | null = null) {
     super();
-    this.bn1 = new BatchNorm2d(inplanes); this.conv1 = conv1x1(inplanes, planes);
-    this.bn2 = new BatchNorm2d(planes); this.conv2 = conv3x3(planes, planes, stride);
-    this.bn3 = new BatchNorm2d(planes); this.conv3 = conv1x1(planes, planes * 4);
+    this.bn1 = new BatchNorm2d(inplanes);
+    this.conv1 = conv1x1(inplanes, planes);
+    this.bn2 = new BatchNorm2d(planes);
+    this.conv2 = conv3x3(planes, planes, stride);
+    this.bn3 = new BatchNorm2d(planes);
+    this.conv3 = conv1x1(planes, planes * 4);
     this.downsample = downsample;
   }
   forward(x: Tensor): Tensor {
@@ -93,7 +121,14 @@ export class PreActBottleneck extends Module {
   }
 }
 
-type BlockCtor = new (inplanes: number, planes: number, stride: number, downsample: Sequential | null, groups: number, baseWidth: number) => Block;
+type BlockCtor = new (
+  inplanes: number,
+  planes: number,
+  stride: number,
+  downsample: Sequential | null,
+  groups: number,
+  baseWidth: number,
+) => Block;
 
 export interface ResNetOptions extends ModelOptions {
   /** For 28×28 / 32×32 inputs: a 3×3 stride-1 stem and no max-pool (default false). */
@@ -110,16 +145,27 @@ export interface ResNetOptions extends ModelOptions {
  * BN + ReLU before pooling (`bn_final`, as v2 requires).
  */
 export class ResNet extends Module {
-  conv1: Conv2d; bn1: BatchNorm2d | null; maxpool: Module;
-  layer1: Sequential; layer2: Sequential; layer3: Sequential; layer4: Sequential;
+  conv1: Conv2d;
+  bn1: BatchNorm2d | null;
+  maxpool: Module;
+  layer1: Sequential;
+  layer2: Sequential;
+  layer3: Sequential;
+  layer4: Sequential;
   bn_final: BatchNorm2d | null;
   avgpool = new AdaptiveAvgPool2d([1, 1]);
   fc: Linear;
   private inplanes = 64;
 
-  constructor(block: BlockCtor, layers: number[], opts: ResNetOptions = {}, private readonly preact = false) {
+  constructor(
+    block: BlockCtor,
+    layers: number[],
+    opts: ResNetOptions = {},
+    private readonly preact = false,
+  ) {
     super();
-    const groups = opts.groups ?? 1, width = opts.widthPerGroup ?? 64;
+    const groups = opts.groups ?? 1,
+      width = opts.widthPerGroup ?? 64;
     const small = opts.smallInput ?? false;
     this.conv1 = small
       ? new Conv2d(opts.inChannels ?? 3, 64, 3, { stride: 1, padding: 1, bias: false })
@@ -164,8 +210,10 @@ export class ResNet extends Module {
   }
 }
 
-const B = BasicBlock as unknown as BlockCtor, BN = Bottleneck as unknown as BlockCtor;
-const PB = PreActBlock as unknown as BlockCtor, PBN = PreActBottleneck as unknown as BlockCtor;
+const B = BasicBlock as unknown as BlockCtor,
+  BN = Bottleneck as unknown as BlockCtor;
+const PB = PreActBlock as unknown as BlockCtor,
+  PBN = PreActBottleneck as unknown as BlockCtor;
 
 /** 11,689,512 parameters. */
 export const resnet18 = (o: ResNetOptions = {}) => new ResNet(B, [2, 2, 2, 2], o);

@@ -54,8 +54,12 @@ export class VGG extends Module {
     this.avgpool = new AdaptiveAvgPool2d(small ? [1, 1] : [7, 7]);
     const hidden = small ? 512 : 4096;
     this.classifier = new Sequential(
-      new Linear(512 * (small ? 1 : 49), hidden), new ReLU(), new Dropout(p),
-      new Linear(hidden, hidden), new ReLU(), new Dropout(p),
+      new Linear(512 * (small ? 1 : 49), hidden),
+      new ReLU(),
+      new Dropout(p),
+      new Linear(hidden, hidden),
+      new ReLU(),
+      new Dropout(p),
       new Linear(hidden, k),
     );
     initConvBn(this);

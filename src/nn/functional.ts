@@ -5,7 +5,19 @@ export { dropout, softmax, logSoftmax, leakyRelu } from "../ops/activation.js";
 export { relu, sigmoid, tanh, softplus, logSigmoid, linear } from "../ops/math.js";
 export { batchNorm, localResponseNorm, type BatchNormOptions, type LocalResponseNormOptions } from "../ops/normalization.js";
 export {
-  l1Loss, mseLoss, smoothL1Loss, huberLoss, crossEntropy, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits,
-  multilabelSoftMarginLoss, type Reduction, type ReductionOptions, type NllOptions, type CrossEntropyOptions,
-  type BceOptions, type BceLogitsOptions,
+  l1Loss,
+  mseLoss,
+  smoothL1Loss,
+  huberLoss,
+  crossEntropy,
+  nllLoss,
+  binaryCrossEntropy,
+  binaryCrossEntropyWithLogits,
+  multilabelSoftMarginLoss,
+  type Reduction,
+  type ReductionOptions,
+  type NllOptions,
+  type CrossEntropyOptions,
+  type BceOptions,
+  type BceLogitsOptions,
 } from "../ops/losses.js";

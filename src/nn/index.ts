@@ -10,6 +10,14 @@ export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type MaxPool2dLayerOptions, ty
 export { Dropout } from "./layers/dropout.js";
 export { Sequential, ModuleList } from "./layers/container.js";
 export {
-  L1Loss, MSELoss, SmoothL1Loss, HuberLoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, MultiLabelSoftMarginLoss,
+  L1Loss,
+  MSELoss,
+  SmoothL1Loss,
+  HuberLoss,
+  CrossEntropyLoss,
+  NLLLoss,
+  BCELoss,
+  BCEWithLogitsLoss,
+  MultiLabelSoftMarginLoss,
 } from "./layers/loss.js";
 export * as utils from "./utils.js";

@@ -6,7 +6,9 @@ import { fmt } from "../tensor/shape.js";
 
 export type Nonlinearity = "linear" | "conv1d" | "conv2d" | "conv3d" | "sigmoid" | "tanh" | "relu" | "leaky_relu" | "selu";
 export type FanMode = "fan_in" | "fan_out";
-interface GenOpt { generator?: Generator }
+interface GenOpt {
+  generator?: Generator;
+}
 
 let skipping = false;
 
@@ -28,18 +30,30 @@ export function skipInit<T>(build: () => T): T {
 /** The recommended gain for a nonlinearity (torch.nn.init.calculate_gain). */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
   switch (nonlinearity) {
-    case "linear": case "conv1d": case "conv2d": case "conv3d": case "sigmoid": return 1;
-    case "tanh": return 5 / 3;
-    case "relu": return Math.SQRT2;
-    case "leaky_relu": { const a = param ?? 0.01; return Math.sqrt(2 / (1 + a * a)); }
-    case "selu": return 3 / 4;
+    case "linear":
+    case "conv1d":
+    case "conv2d":
+    case "conv3d":
+    case "sigmoid":
+      return 1;
+    case "tanh":
+      return 5 / 3;
+    case "relu":
+      return Math.SQRT2;
+    case "leaky_relu": {
+      const a = param ?? 0.01;
+      return Math.sqrt(2 / (1 + a * a));
+    }
+    case "selu":
+      return 3 / 4;
   }
   throw new RangeError(`calculateGain: unsupported nonlinearity ${nonlinearity}`);
 }
 
 /** fan_in = size(1)·receptive field, fan_out = size(0)·receptive field (tensors of ≥ 2 dims). */
 export function calculateFanInAndFanOut(t: Tensor): [number, number] {
-  if (t.ndim < 2) throw new RangeError(`init: fan in and fan out can not be computed for tensor with fewer than 2 dimensions (shape ${fmt(t.shape)})`);
+  if (t.ndim < 2)
+    throw new RangeError(`init: fan in and fan out can not be computed for tensor with fewer than 2 dimensions (shape ${fmt(t.shape)})`);
   const receptive = t.shape.slice(2).reduce((a, b) => a * b, 1);
   return [t.shape[1] * receptive, t.shape[0] * receptive];
 }
@@ -113,7 +127,9 @@ export function truncNormal(t: Tensor, mean = 0, std = 1, a = -2, b = 2, opts: G
   for (let i = 0; i < t.data.length; i++) {
     let v: number;
     let tries = 0;
-    do { v = mean + std * g.normal(); } while ((v < a || v > b) && ++tries < 1000);
+    do {
+      v = mean + std * g.normal();
+    } while ((v < a || v > b) && ++tries < 1000);
     t.data[i] = Math.min(Math.max(v, a), b);
   }
   return t;

@@ -171,7 +171,9 @@ export abstract class Module {
 
   /** Call `fn` on every descendant and then this module (children first, as PyTorch). */
   apply(fn: (m: Module) => void): this {
-    const mods = this.namedModules().map((e) => e[1]).reverse();
+    const mods = this.namedModules()
+      .map((e) => e[1])
+      .reverse();
     for (const m of mods) fn(m);
     return this;
   }
@@ -236,7 +238,9 @@ export abstract class Module {
       // the class's forward, then the hooks: installed on the instance while it has hooks
       const own = Object.getPrototypeOf(this).forward as Module["forward"];
       Object.defineProperty(this, "forward", {
-        configurable: true, enumerable: false, writable: true,
+        configurable: true,
+        enumerable: false,
+        writable: true,
         value: (...inputs: unknown[]) => {
           let out = own.apply(this, inputs);
           for (const h of [...list]) out = h(this, inputs, out) ?? out;

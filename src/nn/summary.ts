@@ -46,12 +46,17 @@ function macsOf(m: Module, out: Tensor): number {
 export function summary(model: Module, inputShape: readonly number[]): ModelSummary {
   const records: LayerSummary[] = [];
   const leaves = model.namedModules().filter(([, m]) => m.children().length === 0);
-  const handles = leaves.map(([name, m]) => m.registerForwardHook((_m, _inputs, out) => {
-    records.push({
-      name, type: m.constructor.name, outputShape: [...out.shape],
-      params: m.namedDirectParameters().reduce((a, p) => a + p[1].data.length, 0), macs: macsOf(m, out),
-    });
-  }));
+  const handles = leaves.map(([name, m]) =>
+    m.registerForwardHook((_m, _inputs, out) => {
+      records.push({
+        name,
+        type: m.constructor.name,
+        outputShape: [...out.shape],
+        params: m.namedDirectParameters().reduce((a, p) => a + p[1].data.length, 0),
+        macs: macsOf(m, out),
+      });
+    }),
+  );
   const modes = model.modules().map((m) => m.training);
   model.eval();
   try {
@@ -61,15 +66,28 @@ export function summary(model: Module, inputShape: readonly number[]): ModelSumm
     model.modules().forEach((m, i) => (m.training = modes[i]));
   }
   const totalParams = model.parameters().reduce((a, p) => a + p.data.length, 0);
-  const trainableParams = model.parameters().filter((p) => p.requiresGrad).reduce((a, p) => a + p.data.length, 0);
+  const trainableParams = model
+    .parameters()
+    .filter((p) => p.requiresGrad)
+    .reduce((a, p) => a + p.data.length, 0);
   const totalMacs = records.reduce((a, r) => a + r.macs, 0);
-  const rows = records.map((r) => [`${r.name} (${r.type})`, fmt(r.outputShape), r.params.toLocaleString("en-US"), r.macs.toLocaleString("en-US")]);
+  const rows = records.map((r) => [
+    `${r.name} (${r.type})`,
+    fmt(r.outputShape),
+    r.params.toLocaleString("en-US"),
+    r.macs.toLocaleString("en-US"),
+  ]);
   const head = ["Layer (type)", "Output shape", "Param #", "Mult-adds"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   const rule = "=".repeat(widths.reduce((a, b) => a + b + 2, -2));
   const text = [
-    `${model.constructor.name}, input [1, ${inputShape.join(", ")}]`, rule, line(head), rule, ...rows.map(line), rule,
+    `${model.constructor.name}, input [1, ${inputShape.join(", ")}]`,
+    rule,
+    line(head),
+    rule,
+    ...rows.map(line),
+    rule,
     `Total params: ${totalParams.toLocaleString("en-US")}`,
     `Trainable params: ${trainableParams.toLocaleString("en-US")}`,
     `Total mult-adds: ${(totalMacs / 1e9).toFixed(3)} G (${totalMacs.toLocaleString("en-US")})`,

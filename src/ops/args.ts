@@ -29,7 +29,9 @@ export function optionsArg<T extends object>(v: unknown, op: string, form: strin
 export function positionalOptions<T extends object>(op: string, names: readonly (keyof T & string)[], args: readonly unknown[]): T {
   const last = args.findIndex((a) => isOptions(a));
   if (last >= 0 && args.slice(last + 1).some((a) => a !== undefined)) {
-    throw new TypeError(`${op}: the options object must be the last argument (got ${describe(args[last + 1 + args.slice(last + 1).findIndex((a) => a !== undefined)])} after it)`);
+    throw new TypeError(
+      `${op}: the options object must be the last argument (got ${describe(args[last + 1 + args.slice(last + 1).findIndex((a) => a !== undefined)])} after it)`,
+    );
   }
   if (args.length > names.length && args.slice(names.length).some((a) => a !== undefined)) {
     throw new TypeError(`${op}: takes at most ${names.length} settings after its inputs (${names.join(", ")}), got ${args.length}`);

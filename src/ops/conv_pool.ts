@@ -10,7 +10,6 @@ import { positionalOptions } from "./args.js";
 import { div, matmul, mean } from "./math.js";
 import { narrow } from "./movement.js";
 
-
 /**
  * Constant padding, PyTorch's `F.pad` order: `pads` = [left, right, top, bottom, …] starting from the
  * last dim. Negative amounts crop.
@@ -21,7 +20,9 @@ export function pad(x: Tensor, pads: readonly number[], mode: "constant" | undef
 export function pad(x: Tensor, pads: readonly number[], ...args: unknown[]): Tensor {
   const opts = positionalOptions<{ mode?: "constant"; value?: number }>("pad", ["mode", "value"], args);
   if (pads.length % 2 !== 0 || pads.length / 2 > x.ndim) {
-    throw new RangeError(`pad: padding length must be even and at most 2·ndim (${2 * x.ndim}), got ${pads.length} for shape ${fmt(x.shape)}`);
+    throw new RangeError(
+      `pad: padding length must be even and at most 2·ndim (${2 * x.ndim}), got ${pads.length} for shape ${fmt(x.shape)}`,
+    );
   }
   if ((opts.mode ?? "constant") !== "constant") throw new RangeError(`pad: only mode 'constant' is supported, got '${opts.mode}'`);
   const per: [number, number][] = x.shape.map(() => [0, 0]);
@@ -29,7 +30,8 @@ export function pad(x: Tensor, pads: readonly number[], ...args: unknown[]): Ten
   let r = x;
   per.forEach(([a, b], d) => {
     if (a < 0 || b < 0) {
-      const lo = Math.max(0, -a), hi = Math.max(0, -b);
+      const lo = Math.max(0, -a),
+        hi = Math.max(0, -b);
       if (lo + hi > r.shape[d]) throw new RangeError(`pad: cropping ${lo + hi} from dim ${d} of size ${r.shape[d]}`);
       r = narrow(r, d, lo, r.shape[d] - lo - hi);
     }
@@ -41,7 +43,8 @@ export function pad(x: Tensor, pads: readonly number[], ...args: unknown[]): Ten
 type Pair = number | readonly [number, number];
 const pair = (v: Pair, name: string, op: string): [number, number] => {
   const p: [number, number] = typeof v === "number" ? [v, v] : [v[0], v[1]];
-  if (!p.every((q) => Number.isInteger(q) && q >= 0)) throw new RangeError(`${op}: ${name} must be non-negative integers, got ${JSON.stringify(v)}`);
+  if (!p.every((q) => Number.isInteger(q) && q >= 0))
+    throw new RangeError(`${op}: ${name} must be non-negative integers, got ${JSON.stringify(v)}`);
   return p;
 };
 
@@ -75,7 +78,12 @@ export interface Conv2dOptions {
  */
 export function conv2d(x: Tensor, w: Tensor, opts?: Conv2dOptions): Tensor;
 /** PyTorch's positional order, `F.conv2d(input, weight, bias, stride, padding, dilation, groups)`; may end in an options object. */
-export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null | undefined, ...rest: (Pair | "valid" | "same" | number | Omit<Conv2dOptions, "bias"> | undefined)[]): Tensor;
+export function conv2d(
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null | undefined,
+  ...rest: (Pair | "valid" | "same" | number | Omit<Conv2dOptions, "bias"> | undefined)[]
+): Tensor;
 export function conv2d(x: Tensor, w: Tensor, ...args: unknown[]): Tensor {
   const opts = positionalOptions<Conv2dOptions>("conv2d", ["bias", "stride", "padding", "dilation", "groups"], args);
   return unbatched(x, (x4) => conv2d4(x4, w, opts));
@@ -83,7 +91,8 @@ export function conv2d(x: Tensor, w: Tensor, ...args: unknown[]): Tensor {
 
 function conv2d4(x: Tensor, w: Tensor, opts: Conv2dOptions): Tensor {
   check4d(x, "conv2d");
-  if (!(w instanceof Tensor) || w.ndim !== 4) throw new RangeError(`conv2d: weight must be 4-D [out, in/groups, kh, kw], got ${w instanceof Tensor ? fmt(w.shape) : typeof w}`);
+  if (!(w instanceof Tensor) || w.ndim !== 4)
+    throw new RangeError(`conv2d: weight must be 4-D [out, in/groups, kh, kw], got ${w instanceof Tensor ? fmt(w.shape) : typeof w}`);
   if (w.dtype !== x.dtype) throw new TypeError(`conv2d: input (${x.dtype}) and weight (${w.dtype}) must have the same dtype`);
   if (!isFloating(x.dtype)) throw new TypeError(`conv2d: expected a float32 or float64 input, got ${x.dtype}`);
   const groups = opts.groups ?? 1;
@@ -91,7 +100,9 @@ function conv2d4(x: Tensor, w: Tensor, opts: Conv2dOptions): Tensor {
   const [o, cg, kh, kw] = w.shape;
   if (!Number.isInteger(groups) || groups < 1) throw new RangeError(`conv2d: groups must be a positive integer, got ${groups}`);
   if (c !== cg * groups) {
-    throw new RangeError(`conv2d: input ${fmt(x.shape)} has ${c} channels but weight ${fmt(w.shape)} with groups=${groups} expects ${cg * groups}`);
+    throw new RangeError(
+      `conv2d: input ${fmt(x.shape)} has ${c} channels but weight ${fmt(w.shape)} with groups=${groups} expects ${cg * groups}`,
+    );
   }
   if (o % groups !== 0) throw new RangeError(`conv2d: out channels (${o}) must be divisible by groups (${groups})`);
   const [sh, sw] = pair(opts.stride ?? 1, "stride", "conv2d");
@@ -104,15 +115,19 @@ function conv2d4(x: Tensor, w: Tensor, opts: Conv2dOptions): Tensor {
   if (padding === "valid") [ph, pw] = [0, 0];
   else if (padding === "same") {
     if (sh !== 1 || sw !== 1) throw new RangeError("conv2d: padding='same' is not supported for strided convolutions");
-    const th = dh * (kh - 1), tw = dw * (kw - 1);
+    const th = dh * (kh - 1),
+      tw = dw * (kw - 1);
     [ph, pw] = [Math.floor(th / 2), Math.floor(tw / 2)];
     if (th % 2 || tw % 2) xin = pad(x, [0, tw % 2, 0, th % 2]); // PyTorch puts the odd extra on the far side
   } else [ph, pw] = pair(padding, "padding", "conv2d");
-  const H = xin.shape[2], W = xin.shape[3];
+  const H = xin.shape[2],
+    W = xin.shape[3];
   const oh = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
   const ow = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
   if (oh <= 0 || ow <= 0) {
-    throw new RangeError(`conv2d: input ${fmt(x.shape)} (padded ${H + 2 * ph}x${W + 2 * pw}) is smaller than the dilated kernel ${dh * (kh - 1) + 1}x${dw * (kw - 1) + 1}`);
+    throw new RangeError(
+      `conv2d: input ${fmt(x.shape)} (padded ${H + 2 * ph}x${W + 2 * pw}) is smaller than the dilated kernel ${dh * (kh - 1) + 1}x${dw * (kw - 1) + 1}`,
+    );
   }
   const bias = opts.bias ?? null;
   if (bias !== null) {
@@ -133,18 +148,34 @@ function pooledSize(size: number, k: number, s: number, p: number, d: number, ce
   return out;
 }
 
-export interface MaxPool2dOptions { stride?: Pair | null; padding?: Pair; dilation?: Pair; ceilMode?: boolean }
+export interface MaxPool2dOptions {
+  stride?: Pair | null;
+  padding?: Pair;
+  dilation?: Pair;
+  ceilMode?: boolean;
+}
 
-function poolGeometry(x: Tensor, kernel: Pair, stride: Pair | null | undefined, padding: Pair, dilation: Pair, ceil: boolean, op: string): Im2colGeometry {
+function poolGeometry(
+  x: Tensor,
+  kernel: Pair,
+  stride: Pair | null | undefined,
+  padding: Pair,
+  dilation: Pair,
+  ceil: boolean,
+  op: string,
+): Im2colGeometry {
   check4d(x, op);
   const [kh, kw] = pair(kernel, "kernel_size", op);
   const [sh, sw] = pair(stride ?? kernel, "stride", op);
   const [ph, pw] = pair(padding, "padding", op);
   const [dh, dw] = pair(dilation, "dilation", op);
-  if (kh === 0 || kw === 0 || sh === 0 || sw === 0 || dh === 0 || dw === 0) throw new RangeError(`${op}: kernel_size, stride and dilation must be positive`);
-  if (ph > kh / 2 || pw > kw / 2) throw new RangeError(`${op}: pad should be at most half of kernel size, but got pad=${ph}x${pw} and kernel_size=${kh}x${kw}`);
+  if (kh === 0 || kw === 0 || sh === 0 || sw === 0 || dh === 0 || dw === 0)
+    throw new RangeError(`${op}: kernel_size, stride and dilation must be positive`);
+  if (ph > kh / 2 || pw > kw / 2)
+    throw new RangeError(`${op}: pad should be at most half of kernel size, but got pad=${ph}x${pw} and kernel_size=${kh}x${kw}`);
   const [n, c, h, w] = x.shape;
-  const oh = pooledSize(h, kh, sh, ph, dh, ceil), ow = pooledSize(w, kw, sw, pw, dw, ceil);
+  const oh = pooledSize(h, kh, sh, ph, dh, ceil),
+    ow = pooledSize(w, kw, sw, pw, dw, ceil);
   if (oh <= 0 || ow <= 0) throw new RangeError(`${op}: output size is too small (${oh}x${ow}) for input ${fmt(x.shape)}`);
   return { n: n * c, c: 1, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow };
 }
@@ -152,7 +183,12 @@ function poolGeometry(x: Tensor, kernel: Pair, stride: Pair | null | undefined, 
 /** Max pooling over kh×kw windows, like `F.max_pool2d` (padding counts as −∞). */
 export function maxPool2d(x: Tensor, kernelSize: Pair, opts?: MaxPool2dOptions): Tensor;
 /** PyTorch's positional order, `F.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)`. */
-export function maxPool2d(x: Tensor, kernelSize: Pair, stride: Pair | null | undefined, ...rest: (Pair | boolean | Omit<MaxPool2dOptions, "stride"> | undefined)[]): Tensor;
+export function maxPool2d(
+  x: Tensor,
+  kernelSize: Pair,
+  stride: Pair | null | undefined,
+  ...rest: (Pair | boolean | Omit<MaxPool2dOptions, "stride"> | undefined)[]
+): Tensor;
 export function maxPool2d(x: Tensor, kernelSize: Pair, ...args: unknown[]): Tensor {
   const opts = positionalOptions<MaxPool2dOptions>("maxPool2d", ["stride", "padding", "dilation", "ceilMode"], args);
   return unbatched(x, (x4) => {
@@ -161,8 +197,17 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, ...args: unknown[]): Tens
     // those indices, so the gradient scatters back to them
     const { idx, values } = P.maxPool2dIndices(x4, g);
     // 2×2 windows at stride 2 inside the plane: the backward may write each plane in one pass
-    const pairs = g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.ph === 0 && g.pw === 0 && g.dh === 1 && g.dw === 1 &&
-      2 * g.oh <= g.h && 2 * g.ow <= g.w;
+    const pairs =
+      g.kh === 2 &&
+      g.kw === 2 &&
+      g.sh === 2 &&
+      g.sw === 2 &&
+      g.ph === 0 &&
+      g.pw === 0 &&
+      g.dh === 1 &&
+      g.dw === 1 &&
+      2 * g.oh <= g.h &&
+      2 * g.ow <= g.w;
     const windows = pairs ? Int32Array.of(g.h, g.w, g.oh, g.ow) : undefined;
     const m = P.gatherPrim(P.reshapePrim(x4, [g.n, g.h * g.w]), 1, new Tensor(idx, [g.n, g.oh * g.ow]), values, windows); // [N·C, L]
     return P.reshapePrim(m, [x4.shape[0], x4.shape[1], g.oh, g.ow]);
@@ -170,7 +215,9 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, ...args: unknown[]): Tens
 }
 
 export interface AvgPool2dOptions {
-  stride?: Pair | null; padding?: Pair; ceilMode?: boolean;
+  stride?: Pair | null;
+  padding?: Pair;
+  ceilMode?: boolean;
   /** Count zero padding in the divisor (default true, as PyTorch). */
   countIncludePad?: boolean;
   divisorOverride?: number | null;
@@ -179,9 +226,18 @@ export interface AvgPool2dOptions {
 /** Average pooling, like `F.avg_pool2d`, with PyTorch's divisor rules for padding and ceil mode. */
 export function avgPool2d(x: Tensor, kernelSize: Pair, opts?: AvgPool2dOptions): Tensor;
 /** PyTorch's positional order, `F.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)`. */
-export function avgPool2d(x: Tensor, kernelSize: Pair, stride: Pair | null | undefined, ...rest: (Pair | boolean | number | null | Omit<AvgPool2dOptions, "stride"> | undefined)[]): Tensor;
+export function avgPool2d(
+  x: Tensor,
+  kernelSize: Pair,
+  stride: Pair | null | undefined,
+  ...rest: (Pair | boolean | number | null | Omit<AvgPool2dOptions, "stride"> | undefined)[]
+): Tensor;
 export function avgPool2d(x: Tensor, kernelSize: Pair, ...args: unknown[]): Tensor {
-  const opts = positionalOptions<AvgPool2dOptions>("avgPool2d", ["stride", "padding", "ceilMode", "countIncludePad", "divisorOverride"], args);
+  const opts = positionalOptions<AvgPool2dOptions>(
+    "avgPool2d",
+    ["stride", "padding", "ceilMode", "countIncludePad", "divisorOverride"],
+    args,
+  );
   return unbatched(x, (x4) => {
     const g = poolGeometry(x4, kernelSize, opts.stride, opts.padding ?? 0, 1, opts.ceilMode ?? false, "avgPool2d");
     const cols = P.im2colPrim(P.reshapePrim(x4, [g.n, 1, g.h, g.w]), g, 0);
@@ -190,9 +246,16 @@ export function avgPool2d(x: Tensor, kernelSize: Pair, ...args: unknown[]): Tens
     const include = opts.countIncludePad ?? true;
     for (let i = 0; i < g.oh; i++) {
       for (let j = 0; j < g.ow; j++) {
-        let hs = i * g.sh - g.ph, ws = j * g.sw - g.pw;
-        let he = Math.min(hs + g.kh, g.h + g.ph), we = Math.min(ws + g.kw, g.w + g.pw);
-        if (!include) { hs = Math.max(hs, 0); ws = Math.max(ws, 0); he = Math.min(he, g.h); we = Math.min(we, g.w); }
+        let hs = i * g.sh - g.ph,
+          ws = j * g.sw - g.pw;
+        let he = Math.min(hs + g.kh, g.h + g.ph),
+          we = Math.min(ws + g.kw, g.w + g.pw);
+        if (!include) {
+          hs = Math.max(hs, 0);
+          ws = Math.max(ws, 0);
+          he = Math.min(he, g.h);
+          we = Math.min(we, g.w);
+        }
         divisor[i * g.ow + j] = opts.divisorOverride ?? (he - hs) * (we - ws);
       }
     }
@@ -205,7 +268,8 @@ export function avgPool2d(x: Tensor, kernelSize: Pair, ...args: unknown[]): Tens
 function adaptiveMatrix(size: number, out: number, like: Tensor): Tensor {
   const m = new (like.dtype === "float64" ? Float64Array : Float32Array)(out * size);
   for (let i = 0; i < out; i++) {
-    const s = Math.floor((i * size) / out), e = Math.ceil(((i + 1) * size) / out);
+    const s = Math.floor((i * size) / out),
+      e = Math.ceil(((i + 1) * size) / out);
     for (let k = s; k < e; k++) m[i * size + k] = 1 / (e - s);
   }
   return new Tensor(m, [out, size]);
@@ -223,4 +287,3 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [numb
     return P.matmulPrim(rows, adaptiveMatrix(w, ow, x4), false, true); // [N, C, oh, ow]
   });
 }
-

@@ -84,20 +84,34 @@ export function full(shape: readonly number[], value: number, opts: CreateOption
   return new Tensor(data, s, opts.requiresGrad ?? false);
 }
 
-export function zeros(shape: readonly number[], opts: CreateOptions = {}): Tensor { return full(shape, 0, opts); }
-export function ones(shape: readonly number[], opts: CreateOptions = {}): Tensor { return full(shape, 1, opts); }
-export function zerosLike(t: Tensor, opts: CreateOptions = {}): Tensor { return full(t.shape, 0, { dtype: t.dtype, ...opts }); }
-export function onesLike(t: Tensor, opts: CreateOptions = {}): Tensor { return full(t.shape, 1, { dtype: t.dtype, ...opts }); }
-export function fullLike(t: Tensor, value: number, opts: CreateOptions = {}): Tensor { return full(t.shape, value, { dtype: t.dtype, ...opts }); }
+export function zeros(shape: readonly number[], opts: CreateOptions = {}): Tensor {
+  return full(shape, 0, opts);
+}
+export function ones(shape: readonly number[], opts: CreateOptions = {}): Tensor {
+  return full(shape, 1, opts);
+}
+export function zerosLike(t: Tensor, opts: CreateOptions = {}): Tensor {
+  return full(t.shape, 0, { dtype: t.dtype, ...opts });
+}
+export function onesLike(t: Tensor, opts: CreateOptions = {}): Tensor {
+  return full(t.shape, 1, { dtype: t.dtype, ...opts });
+}
+export function fullLike(t: Tensor, value: number, opts: CreateOptions = {}): Tensor {
+  return full(t.shape, value, { dtype: t.dtype, ...opts });
+}
 
 /**
  * Values from `start` to `end` (exclusive) by `step`, like `torch.arange`. With one argument, [0, end).
  * The dtype is int32 when every argument is an integer, else float32 (as in PyTorch).
  */
 export function arange(start: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {
-  if (end === undefined) { end = start; start = 0; }
+  if (end === undefined) {
+    end = start;
+    start = 0;
+  }
   if (step === 0) throw new RangeError("arange: step must be nonzero");
-  if ((end - start) * step < 0) throw new RangeError(`arange: upper bound and larger bound inconsistent with step sign (start ${start}, end ${end}, step ${step})`);
+  if ((end - start) * step < 0)
+    throw new RangeError(`arange: upper bound and larger bound inconsistent with step sign (start ${start}, end ${end}, step ${step})`);
   const n = Math.max(0, Math.ceil((end - start) / step));
   const ints = [start, end, step].every(Number.isInteger);
   const data = allocate(opts.dtype ?? (ints ? "int32" : "float32"), n);
@@ -152,7 +166,9 @@ export function randperm(n: number, opts: RandomOptions = {}): Tensor {
   for (let i = 0; i < n; i++) data[i] = i;
   for (let i = n - 1; i > 0; i--) {
     const j = g.randint(0, i + 1);
-    const t = data[i]; data[i] = data[j]; data[j] = t;
+    const t = data[i];
+    data[i] = data[j];
+    data[j] = t;
   }
   return new Tensor(data, [n]);
 }

@@ -8,13 +8,18 @@ import { logSoftmax } from "./activation.js";
 import { optionsArg, weightOrOptions } from "./args.js";
 
 export type Reduction = "mean" | "sum" | "none";
-export interface ReductionOptions { reduction?: Reduction }
+export interface ReductionOptions {
+  reduction?: Reduction;
+}
 
 function reduce(loss: Tensor, reduction: Reduction | undefined, op: string): Tensor {
   switch (reduction ?? "mean") {
-    case "mean": return mean(loss);
-    case "sum": return sum(loss);
-    case "none": return loss;
+    case "mean":
+      return mean(loss);
+    case "sum":
+      return sum(loss);
+    case "none":
+      return loss;
   }
   throw new RangeError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${reduction}'`);
 }
@@ -80,7 +85,8 @@ function classesLast(input: Tensor): Tensor {
 }
 
 function checkClassTarget(input: Tensor, target: Tensor, op: string): void {
-  if (target.dtype !== "int32") throw new TypeError(`${op}: class-index target must be int32, got ${target.dtype} (pass probabilities with the input's shape instead)`);
+  if (target.dtype !== "int32")
+    throw new TypeError(`${op}: class-index target must be int32, got ${target.dtype} (pass probabilities with the input's shape instead)`);
   const expected = input.ndim === 1 ? [] : [input.shape[0], ...input.shape.slice(2)];
   if (target.ndim !== expected.length || target.shape.some((s, i) => s !== expected[i])) {
     throw new RangeError(`${op}: target shape ${fmt(target.shape)} does not match input ${fmt(input.shape)} (expected ${fmt(expected)})`);
@@ -115,9 +121,12 @@ function nllCore(logp: Tensor, target: Tensor, opts: NllOptions, op: string): Te
   const wt = new Tensor(wsel, [t.length]);
   const losses = neg(mul(picked, wt));
   switch (opts.reduction ?? "mean") {
-    case "none": return reshape(losses, [...target.shape]);
-    case "sum": return sum(losses);
-    case "mean": return div(sum(losses), sum(wt));
+    case "none":
+      return reshape(losses, [...target.shape]);
+    case "sum":
+      return sum(losses);
+    case "mean":
+      return div(sum(losses), sum(wt));
   }
   throw new RangeError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${opts.reduction}'`);
 }
@@ -162,8 +171,12 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   smooth = mul(smooth, keep);
   let smoothRed: Tensor;
   switch (opts.reduction ?? "mean") {
-    case "none": smoothRed = reshape(smooth, [...target.shape]); break;
-    case "sum": smoothRed = sum(smooth); break;
+    case "none":
+      smoothRed = reshape(smooth, [...target.shape]);
+      break;
+    case "sum":
+      smoothRed = sum(smooth);
+      break;
     default: {
       // Normalized like the NLL term: by Σ w_y (or the count) over non-ignored targets.
       const t = flatT.data;
@@ -186,7 +199,8 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BceOp
   sameShape(input, target, "binaryCrossEntropy");
   const d = input.data;
   for (let i = 0; i < d.length; i++) {
-    if (!(d[i] >= 0 && d[i] <= 1)) throw new RangeError(`binaryCrossEntropy: all elements of input should be between 0 and 1 (found ${d[i]} at index ${i})`);
+    if (!(d[i] >= 0 && d[i] <= 1))
+      throw new RangeError(`binaryCrossEntropy: all elements of input should be between 0 and 1 (found ${d[i]} at index ${i})`);
   }
   const logx = clamp(log(input), { min: -100 });
   const log1mx = clamp(log(sub(1, input)), { min: -100 });
@@ -221,11 +235,10 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
 export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, options: BceOptions | Tensor = {}): Tensor {
   const opts = weightOrOptions<BceOptions>(options, "multilabelSoftMarginLoss");
   sameShape(input, target, "multilabelSoftMarginLoss");
-  if (input.ndim !== 2 && input.ndim !== 1) throw new RangeError(`multilabelSoftMarginLoss: expected input [N, C] or [C], got ${fmt(input.shape)}`);
+  if (input.ndim !== 2 && input.ndim !== 1)
+    throw new RangeError(`multilabelSoftMarginLoss: expected input [N, C] or [C], got ${fmt(input.shape)}`);
   let loss = neg(add(mul(target, logSigmoid(input)), mul(sub(1, target), logSigmoid(neg(input)))));
   if (opts.weight) loss = mul(loss, opts.weight);
   const perSample = mean(loss, -1);
   return reduce(perSample, opts.reduction, "multilabelSoftMarginLoss");
 }
-
-

@@ -24,8 +24,12 @@ function asTensor(v: TensorLike, like: TensorLike, op: string): Tensor {
 }
 
 function bin(op: "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum", a: TensorLike, b: TensorLike): Tensor {
-  let x = asTensor(a, b, op), y = asTensor(b, a, op);
-  if (op === "div" && x.dtype === "int32" && y.dtype === "int32") { x = P.castPrim(x, "float32"); y = P.castPrim(y, "float32"); }
+  let x = asTensor(a, b, op),
+    y = asTensor(b, a, op);
+  if (op === "div" && x.dtype === "int32" && y.dtype === "int32") {
+    x = P.castPrim(x, "float32");
+    y = P.castPrim(y, "float32");
+  }
   return P.binaryPrim(op, x, y);
 }
 
@@ -42,11 +46,15 @@ function floating(x: Tensor, op: string): Tensor {
 /** a + b, broadcasting. */ export const add = (a: TensorLike, b: TensorLike): Tensor => bin("add", a, b);
 /** a − b, broadcasting. */ export const sub = (a: TensorLike, b: TensorLike): Tensor => bin("sub", a, b);
 /** a · b elementwise, broadcasting. */ export const mul = (a: TensorLike, b: TensorLike): Tensor => bin("mul", a, b);
-/** a / b (true division: int32 operands give float32), broadcasting. */ export const div = (a: TensorLike, b: TensorLike): Tensor => bin("div", a, b);
+/** a / b (true division: int32 operands give float32), broadcasting. */ export const div = (a: TensorLike, b: TensorLike): Tensor =>
+  bin("div", a, b);
 /** a ** b elementwise, broadcasting. */ export const pow = (a: TensorLike, b: TensorLike): Tensor => bin("pow", a, b);
-/** Elementwise max; the gradient is split evenly on ties. */ export const maximum = (a: TensorLike, b: TensorLike): Tensor => bin("maximum", a, b);
-/** Elementwise min; the gradient is split evenly on ties. */ export const minimum = (a: TensorLike, b: TensorLike): Tensor => bin("minimum", a, b);
-/** 1 where a > b else 0 (same dtype as the inputs; no gradient). */ export const gt = (a: TensorLike, b: TensorLike): Tensor => cmp("gt", a, b);
+/** Elementwise max; the gradient is split evenly on ties. */ export const maximum = (a: TensorLike, b: TensorLike): Tensor =>
+  bin("maximum", a, b);
+/** Elementwise min; the gradient is split evenly on ties. */ export const minimum = (a: TensorLike, b: TensorLike): Tensor =>
+  bin("minimum", a, b);
+/** 1 where a > b else 0 (same dtype as the inputs; no gradient). */ export const gt = (a: TensorLike, b: TensorLike): Tensor =>
+  cmp("gt", a, b);
 export const ge = (a: TensorLike, b: TensorLike): Tensor => cmp("ge", a, b);
 export const lt = (a: TensorLike, b: TensorLike): Tensor => cmp("lt", a, b);
 export const le = (a: TensorLike, b: TensorLike): Tensor => cmp("le", a, b);
@@ -81,7 +89,8 @@ export function clamp(x: Tensor, ...args: unknown[]): Tensor {
   for (const k of ["min", "max"] as const) {
     if (opts[k] != null && typeof opts[k] !== "number") throw new TypeError(`clamp: ${k} must be a number, got ${typeof opts[k]}`);
   }
-  const lo = opts.min ?? -Infinity, hi = opts.max ?? Infinity;
+  const lo = opts.min ?? -Infinity,
+    hi = opts.max ?? Infinity;
   if (opts.min == null && opts.max == null) throw new RangeError("clamp: at least one of 'min' or 'max' must be given");
   return P.clampPrim(x, lo, hi);
 }
@@ -103,7 +112,9 @@ export function clone(x: Tensor): Tensor {
 
 // ---------------------------------------------------------------- reductions
 
-export interface ReduceOptions { keepdim?: boolean }
+export interface ReduceOptions {
+  keepdim?: boolean;
+}
 export interface VarOptions extends ReduceOptions {
   /** Bessel's correction (divide by n − 1); default true, as `torch.var`. */
   unbiased?: boolean;
@@ -153,7 +164,12 @@ function extreme(x: Tensor, dim: number | readonly number[] | null | undefined, 
   if (x.ndim === 0) return x;
   if (dims.length === 1) return P.extremeDimPrim(x, dims[0], keepdim, isMax);
   const r = P.extremeDimPrim(mergeDims(x, dims), x.ndim - dims.length, false, isMax);
-  return keepdim ? P.reshapePrim(r, x.shape.map((s, i) => (dims.includes(i) ? 1 : s))) : r;
+  return keepdim
+    ? P.reshapePrim(
+        r,
+        x.shape.map((s, i) => (dims.includes(i) ? 1 : s)),
+      )
+    : r;
 }
 
 /**
@@ -190,7 +206,12 @@ export function logsumexp(x: Tensor, dim: number | readonly number[], opts: Redu
   const m = amax(x, dims, { keepdim: true }).detach();
   const mSafe = where(isFiniteMask(m), m, 0);
   const r = add(log(sum(exp(sub(x, mSafe)), dims, { keepdim: true })), mSafe);
-  return opts.keepdim ? r : P.reshapePrim(r, x.shape.filter((_, i) => !dims.includes(i)));
+  return opts.keepdim
+    ? r
+    : P.reshapePrim(
+        r,
+        x.shape.filter((_, i) => !dims.includes(i)),
+      );
 }
 
 function isFiniteMask(t: Tensor): Tensor {
@@ -204,8 +225,10 @@ function isFiniteMask(t: Tensor): Tensor {
  * removed, and batch dims broadcast.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  checkTensor(a, "matmul"); checkTensor(b, "matmul");
-  if (a.ndim === 0 || b.ndim === 0) throw new RangeError(`matmul: both arguments need at least 1 dimension, got shapes ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  checkTensor(a, "matmul");
+  checkTensor(b, "matmul");
+  if (a.ndim === 0 || b.ndim === 0)
+    throw new RangeError(`matmul: both arguments need at least 1 dimension, got shapes ${fmt(a.shape)} and ${fmt(b.shape)}`);
   const k = (t: Tensor, left: boolean) => (t.ndim === 1 ? t.shape[0] : left ? t.shape[t.ndim - 1] : t.shape[t.ndim - 2]);
   if (k(a, true) !== k(b, false)) {
     throw new RangeError(`matmul: shapes ${fmt(a.shape)} and ${fmt(b.shape)} cannot be multiplied (${k(a, true)} != ${k(b, false)})`);
@@ -229,17 +252,17 @@ export function dot(a: Tensor, b: Tensor): Tensor {
   return matmul(a, b);
 }
 
-
 /** y = x·Wᵀ + b with W [out, in], like `F.linear`; x may have any leading dims. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const inF = weight.shape[1];
   if (weight.ndim !== 2) throw new RangeError(`linear: weight must be 2-D [out, in], got ${fmt(weight.shape)}`);
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) {
-    throw new RangeError(`linear: input ${fmt(x.shape)} has last dim ${x.shape[x.ndim - 1]} but weight ${fmt(weight.shape)} expects ${inF} (mat1 and mat2 shapes cannot be multiplied)`);
+    throw new RangeError(
+      `linear: input ${fmt(x.shape)} has last dim ${x.shape[x.ndim - 1]} but weight ${fmt(weight.shape)} expects ${inF} (mat1 and mat2 shapes cannot be multiplied)`,
+    );
   }
   const x2 = x.ndim === 1 ? P.reshapePrim(x, [1, inF]) : x;
   let y = P.matmulPrim(x2, weight, false, true);
   if (bias) y = add(y, bias);
   return x.ndim === 1 ? P.reshapePrim(y, [weight.shape[0]]) : y;
 }
-

@@ -16,17 +16,20 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const known = s.reduce((acc, d) => (d === -1 ? acc : acc * d), 1);
   if (s.some((d) => !Number.isInteger(d) || d < -1)) throw new RangeError(`reshape: invalid shape ${fmt(shape)}`);
   if (neg === 1) {
-    if (known === 0 || x.data.length % known !== 0) throw new RangeError(`reshape: shape ${fmt(shape)} is invalid for input of size ${x.data.length}`);
+    if (known === 0 || x.data.length % known !== 0)
+      throw new RangeError(`reshape: shape ${fmt(shape)} is invalid for input of size ${x.data.length}`);
     s[s.indexOf(-1)] = x.data.length / known;
   }
-  if (numel(s) !== x.data.length) throw new RangeError(`reshape: shape ${fmt(shape)} is invalid for input of size ${x.data.length} (shape ${fmt(x.shape)})`);
+  if (numel(s) !== x.data.length)
+    throw new RangeError(`reshape: shape ${fmt(shape)} is invalid for input of size ${x.data.length} (shape ${fmt(x.shape)})`);
   return P.reshapePrim(x, s);
 }
 export const view = reshape;
 
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.ndim === 0) return reshape(x, [1]);
-  const s = normDim(startDim, x.ndim, "flatten"), e = normDim(endDim, x.ndim, "flatten");
+  const s = normDim(startDim, x.ndim, "flatten"),
+    e = normDim(endDim, x.ndim, "flatten");
   if (s > e) throw new RangeError(`flatten: start_dim ${startDim} cannot come after end_dim ${endDim}`);
   const shape = [...x.shape.slice(0, s), numel(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)];
   return P.reshapePrim(x, shape);
@@ -34,16 +37,19 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   checkTensor(x, "permute");
-  if (dims.length !== x.ndim) throw new RangeError(`permute: number of dims don't match (got ${dims.length} dims for a tensor of shape ${fmt(x.shape)})`);
+  if (dims.length !== x.ndim)
+    throw new RangeError(`permute: number of dims don't match (got ${dims.length} dims for a tensor of shape ${fmt(x.shape)})`);
   const perm = dims.map((d) => normDim(d, x.ndim, "permute"));
   if (new Set(perm).size !== perm.length) throw new RangeError(`permute: repeated dim in [${dims.join(", ")}]`);
   return P.permutePrim(x, perm);
 }
 
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
-  const a = normDim(dim0, x.ndim, "transpose"), b = normDim(dim1, x.ndim, "transpose");
+  const a = normDim(dim0, x.ndim, "transpose"),
+    b = normDim(dim1, x.ndim, "transpose");
   const perm = x.shape.map((_, i) => i);
-  perm[a] = b; perm[b] = a;
+  perm[a] = b;
+  perm[b] = a;
   return P.permutePrim(x, perm);
 }
 
@@ -55,7 +61,10 @@ export function t(x: Tensor): Tensor {
 
 export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
   const dims = dim === undefined ? x.shape.map((_, i) => i) : normDims(dim, x.ndim, "squeeze");
-  return P.reshapePrim(x, x.shape.filter((s, i) => !(s === 1 && dims.includes(i))));
+  return P.reshapePrim(
+    x,
+    x.shape.filter((s, i) => !(s === 1 && dims.includes(i))),
+  );
 }
 
 export function unsqueeze(x: Tensor, dim: number): Tensor {
@@ -68,12 +77,17 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 /** Broadcast to `shape` (−1 keeps a size); materialised as a copy. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   checkTensor(x, "expand");
-  if (shape.length < x.ndim) throw new RangeError(`expand: the number of sizes provided (${shape.length}) must be greater or equal to the number of dimensions in the tensor (${x.ndim})`);
+  if (shape.length < x.ndim)
+    throw new RangeError(
+      `expand: the number of sizes provided (${shape.length}) must be greater or equal to the number of dimensions in the tensor (${x.ndim})`,
+    );
   const off = shape.length - x.ndim;
   const target = shape.map((s, i) => (s === -1 ? x.shape[i - off] : s));
   x.shape.forEach((s, i) => {
     if (s !== 1 && s !== target[i + off]) {
-      throw new RangeError(`expand: the expanded size of the tensor (${target[i + off]}) must match the existing size (${s}) at non-singleton dimension ${i + off}; target ${fmt(shape)}, tensor ${fmt(x.shape)}`);
+      throw new RangeError(
+        `expand: the expanded size of the tensor (${target[i + off]}) must match the existing size (${s}) at non-singleton dimension ${i + off}; target ${fmt(shape)}, tensor ${fmt(x.shape)}`,
+      );
     }
   });
   return P.expandPrim(x, target);
@@ -90,7 +104,10 @@ export function cat(xs: readonly Tensor[], dim = 0): Tensor {
     }
   }
   let list = [...xs];
-  const dtype = list.reduce((acc, x) => (acc === "float64" || x.dtype === "float64" ? "float64" : acc === "float32" || x.dtype === "float32" ? "float32" : "int32"), list[0].dtype);
+  const dtype = list.reduce(
+    (acc, x) => (acc === "float64" || x.dtype === "float64" ? "float64" : acc === "float32" || x.dtype === "float32" ? "float32" : "int32"),
+    list[0].dtype,
+  );
   list = list.map((x) => (x.dtype === dtype ? x : P.castPrim(x, dtype)));
   return list.length === 1 ? list[0] : P.catPrim(list, d);
 }
@@ -104,7 +121,10 @@ export function stack(xs: readonly Tensor[], dim = 0): Tensor {
       throw new RangeError(`stack: expects each tensor to be equal size, but got ${fmt(xs[0].shape)} and ${fmt(x.shape)}`);
     }
   }
-  return cat(xs.map((x) => unsqueeze(x, d)), d);
+  return cat(
+    xs.map((x) => unsqueeze(x, d)),
+    d,
+  );
 }
 
 /** `length` elements of `dim` from `start`. */
@@ -113,7 +133,9 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   const size = x.shape[d];
   const s = start < 0 ? start + size : start;
   if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > size) {
-    throw new RangeError(`narrow: start (${start}) + length (${length}) exceeds dimension size (${size}) of dim ${d} in shape ${fmt(x.shape)}`);
+    throw new RangeError(
+      `narrow: start (${start}) + length (${length}) exceeds dimension size (${size}) of dim ${d} in shape ${fmt(x.shape)}`,
+    );
   }
   return P.slicePrim(x, d, s, 1, length);
 }
@@ -129,10 +151,15 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
     for (let s = 0; s < size; s += splitSize) sizes.push(Math.min(splitSize, size - s));
   } else {
     sizes = [...splitSize];
-    if (sizes.reduce((a, b) => a + b, 0) !== size) throw new RangeError(`split: split sizes [${sizes.join(", ")}] do not sum to ${size} (dim ${d} of ${fmt(x.shape)})`);
+    if (sizes.reduce((a, b) => a + b, 0) !== size)
+      throw new RangeError(`split: split sizes [${sizes.join(", ")}] do not sum to ${size} (dim ${d} of ${fmt(x.shape)})`);
   }
   let off = 0;
-  return sizes.map((n) => { const r = P.slicePrim(x, d, off, 1, n); off += n; return r; });
+  return sizes.map((n) => {
+    const r = P.slicePrim(x, d, off, 1, n);
+    off += n;
+    return r;
+  });
 }
 
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
@@ -153,7 +180,8 @@ export function index(x: Tensor, spec: readonly IndexSpec[]): Tensor {
     if (s === null) return;
     if (typeof s === "number") {
       const i = s < 0 ? s + size : s;
-      if (!Number.isInteger(i) || i < 0 || i >= size) throw new RangeError(`index: index ${s} is out of bounds for dimension ${d} with size ${size}`);
+      if (!Number.isInteger(i) || i < 0 || i >= size)
+        throw new RangeError(`index: index ${s} is out of bounds for dimension ${d} with size ${size}`);
       r = P.slicePrim(r, d, i, 1, 1);
       drop.push(d);
       return;
@@ -161,16 +189,23 @@ export function index(x: Tensor, spec: readonly IndexSpec[]): Tensor {
     const step = s[2] ?? 1;
     if (!(step > 0) || !Number.isInteger(step)) throw new RangeError(`index: slice step must be a positive integer, got ${step}`);
     const clampIdx = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
-    const start = clampIdx(s[0] ?? 0), end = clampIdx(s[1] ?? size);
+    const start = clampIdx(s[0] ?? 0),
+      end = clampIdx(s[1] ?? size);
     const length = Math.max(0, Math.ceil((end - start) / step));
     r = P.slicePrim(r, d, start, step, length);
   });
-  return drop.length ? P.reshapePrim(r, r.shape.filter((_, i) => !drop.includes(i))) : r;
+  return drop.length
+    ? P.reshapePrim(
+        r,
+        r.shape.filter((_, i) => !drop.includes(i)),
+      )
+    : r;
 }
 
 /** out[i][j] = x[i][index[i][j]] along `dim` (index int32, same sizes as x outside `dim`). */
 export function gather(x: Tensor, dim: number, idx: Tensor): Tensor {
-  checkTensor(x, "gather"); checkTensor(idx, "gather", "index");
+  checkTensor(x, "gather");
+  checkTensor(idx, "gather", "index");
   if (idx.dtype !== "int32") throw new TypeError(`gather: index must be an int32 tensor, got ${idx.dtype}`);
   const d = normDim(dim, x.ndim, "gather");
   if (idx.ndim !== x.ndim || idx.shape.some((s, i) => i !== d && s !== x.shape[i])) {

@@ -32,8 +32,13 @@ export interface BatchNormOptions {
  */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts?: BatchNormOptions): Tensor;
 /** PyTorch's positional order, `F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)`. */
-export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null | undefined,
-  ...rest: (Tensor | null | boolean | number | Omit<BatchNormOptions, "weight"> | undefined)[]): Tensor;
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  weight: Tensor | null | undefined,
+  ...rest: (Tensor | null | boolean | number | Omit<BatchNormOptions, "weight"> | undefined)[]
+): Tensor;
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, ...args: unknown[]): Tensor {
   const opts = positionalOptions<BatchNormOptions>("batchNorm", ["weight", "bias", "training", "momentum", "eps"], args);
   return batchNormMaybeRelu(x, runningMean, runningVar, opts, false);
@@ -44,17 +49,32 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
  * relu(batchNorm(x)) with one pass over the activations instead of two in each direction. Used by
  * Sequential for a BatchNorm followed by a ReLU, and by the zoo's blocks.
  */
-export function batchNormMaybeRelu(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions, relu: boolean): Tensor {
+export function batchNormMaybeRelu(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  opts: BatchNormOptions,
+  relu: boolean,
+): Tensor {
   if (x.ndim < 2) throw new RangeError(`batchNorm: expected input of at least 2 dims (N, C, ...), got ${fmt(x.shape)}`);
   if (!isFloating(x.dtype)) throw new TypeError(`batchNorm: expected a float32 or float64 input, got ${x.dtype}`);
   const c = x.shape[1];
-  const eps = opts.eps ?? 1e-5, momentum = opts.momentum ?? 0.1;
-  for (const [name, t] of [["running_mean", runningMean], ["running_var", runningVar], ["weight", opts.weight], ["bias", opts.bias]] as const) {
-    if (t && (t.ndim !== 1 || t.shape[0] !== c)) throw new RangeError(`batchNorm: ${name} must have shape [${c}] for input ${fmt(x.shape)}, got ${fmt(t.shape)}`);
+  const eps = opts.eps ?? 1e-5,
+    momentum = opts.momentum ?? 0.1;
+  for (const [name, t] of [
+    ["running_mean", runningMean],
+    ["running_var", runningVar],
+    ["weight", opts.weight],
+    ["bias", opts.bias],
+  ] as const) {
+    if (t && (t.ndim !== 1 || t.shape[0] !== c))
+      throw new RangeError(`batchNorm: ${name} must have shape [${c}] for input ${fmt(x.shape)}, got ${fmt(t.shape)}`);
   }
-  const n = x.shape[0], inner = x.data.length / Math.max(1, n * c);
+  const n = x.shape[0],
+    inner = x.data.length / Math.max(1, n * c);
   const training = opts.training ?? false;
-  const mean = new Float64Array(c), invstd = new Float64Array(c);
+  const mean = new Float64Array(c),
+    invstd = new Float64Array(c);
   if (training) {
     const m = n * inner;
     if (m <= 1) throw new RangeError(`batchNorm: expected more than 1 value per channel when training, got input size ${fmt(x.shape)}`);
@@ -63,7 +83,8 @@ export function batchNormMaybeRelu(x: Tensor, runningMean: Tensor | null, runnin
     const variance = stats.variance;
     for (let ch = 0; ch < c; ch++) invstd[ch] = 1 / Math.sqrt(variance[ch] + eps);
     if (runningMean) for (let ch = 0; ch < c; ch++) runningMean.data[ch] = (1 - momentum) * runningMean.data[ch] + momentum * mean[ch];
-    if (runningVar) for (let ch = 0; ch < c; ch++) runningVar.data[ch] = (1 - momentum) * runningVar.data[ch] + momentum * variance[ch] * (m / (m - 1));
+    if (runningVar)
+      for (let ch = 0; ch < c; ch++) runningVar.data[ch] = (1 - momentum) * runningVar.data[ch] + momentum * variance[ch] * (m / (m - 1));
   } else {
     if (!runningMean || !runningVar) throw new Error("batchNorm: running_mean and running_var are required when not training");
     for (let ch = 0; ch < c; ch++) {
@@ -81,11 +102,19 @@ export function batchNormMaybeRelu(x: Tensor, runningMean: Tensor | null, runnin
  * The gradients of batchNorm as differentiable ops (for gradients of gradients): with batch statistics
  * recomputed from x when `fixed` is null, or with the fixed running ones.
  */
-function batchNormGradients(g: Tensor, x: Tensor, weight: Tensor, bias: Tensor, fixed: { mean: Float64Array; invstd: Float64Array } | null, eps: number): (Tensor | null)[] {
+function batchNormGradients(
+  g: Tensor,
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor,
+  fixed: { mean: Float64Array; invstd: Float64Array } | null,
+  eps: number,
+): (Tensor | null)[] {
   const c = x.shape[1];
   const bshape = x.shape.map((s, i) => (i === 1 ? c : 1)); // [1, C, 1, ...]
   const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  const perChannel = (v: Float64Array) => reshape(new Tensor(x.dtype === "float64" ? Float64Array.from(v) : Float32Array.from(v), [c]), bshape);
+  const perChannel = (v: Float64Array) =>
+    reshape(new Tensor(x.dtype === "float64" ? Float64Array.from(v) : Float32Array.from(v), [c]), bshape);
   const gxhat = mul(g, reshape(weight, bshape));
   let xhat: Tensor, gx: Tensor;
   if (fixed) {
@@ -101,7 +130,11 @@ function batchNormGradients(g: Tensor, x: Tensor, weight: Tensor, bias: Tensor, 
   return [x.requiresGrad ? gx : null, weight.requiresGrad ? sum(mul(g, xhat), dims) : null, bias.requiresGrad ? sum(g, dims) : null];
 }
 
-export interface LocalResponseNormOptions { alpha?: number; beta?: number; k?: number }
+export interface LocalResponseNormOptions {
+  alpha?: number;
+  beta?: number;
+  k?: number;
+}
 
 /**
  * Local response normalization across channels (AlexNet), like `F.local_response_norm`:
@@ -113,7 +146,9 @@ export function localResponseNorm(x: Tensor, size: number, alpha: number | undef
 export function localResponseNorm(x: Tensor, size: number, ...args: unknown[]): Tensor {
   const opts = positionalOptions<LocalResponseNormOptions>("localResponseNorm", ["alpha", "beta", "k"], args);
   if (x.ndim < 3) throw new RangeError(`localResponseNorm: expected 3D or higher input, got ${fmt(x.shape)}`);
-  const alpha = opts.alpha ?? 1e-4, beta = opts.beta ?? 0.75, k = opts.k ?? 1;
+  const alpha = opts.alpha ?? 1e-4,
+    beta = opts.beta ?? 0.75,
+    k = opts.k ?? 1;
   const c = x.shape[1];
   const sq = mul(x, x);
   const pads = new Array<number>(2 * (x.ndim - 1)).fill(0);

@@ -6,8 +6,18 @@
 
 import { Node, isGradEnabled } from "../autograd/engine.js";
 import {
-  getBackend, type AdadeltaUpdate, type AdagradUpdate, type AdamaxUpdate, type AdamUpdate, type BinaryOp, type ConvGeometry, type Im2colGeometry,
-  type NadamUpdate, type RmspropUpdate, type SgdUpdate, type UnaryOp,
+  getBackend,
+  type AdadeltaUpdate,
+  type AdagradUpdate,
+  type AdamaxUpdate,
+  type AdamUpdate,
+  type BinaryOp,
+  type ConvGeometry,
+  type Im2colGeometry,
+  type NadamUpdate,
+  type RmspropUpdate,
+  type SgdUpdate,
+  type UnaryOp,
 } from "../backend/backend.js";
 import { allocate, allocateUninit, isFloating, promote, type DType, type TypedArray } from "../tensor/dtype.js";
 import { broadcastShapes, broadcastStrides, contiguousStrides, fmt, numel, shapeEq } from "../tensor/shape.js";
@@ -16,8 +26,24 @@ import { full, zeros } from "./creation.js";
 
 /** Attributes of each primitive; the keys are the closed list of primitives. */
 export interface PrimAttrs {
-  neg: {}; exp: {}; log: {}; log1p: {}; sqrt: {}; abs: {}; sign: {}; relu: {}; sigmoid: {}; tanh: {}; softplus: {};
-  add: {}; sub: {}; mul: {}; div: {}; pow: {}; maximum: {}; minimum: {};
+  neg: {};
+  exp: {};
+  log: {};
+  log1p: {};
+  sqrt: {};
+  abs: {};
+  sign: {};
+  relu: {};
+  sigmoid: {};
+  tanh: {};
+  softplus: {};
+  add: {};
+  sub: {};
+  mul: {};
+  div: {};
+  pow: {};
+  maximum: {};
+  minimum: {};
   clamp: { min: number; max: number };
   where: {};
   cast: { dtype: DType };
@@ -43,8 +69,11 @@ export interface PrimAttrs {
 
 /** Batch norm of x viewed as [n, c, inner] with per-channel statistics fixed by the caller. */
 export interface BatchNormAttrs {
-  n: number; c: number; inner: number;
-  mean: Float64Array; invstd: Float64Array;
+  n: number;
+  c: number;
+  inner: number;
+  mean: Float64Array;
+  invstd: Float64Array;
   /** Batch statistics (their dependence on x is part of the gradient) or fixed running ones. */
   training: boolean;
   /** A ReLU fused after the batch norm: y = max(bn(x), 0), one pass instead of two each way. */
@@ -53,7 +82,11 @@ export interface BatchNormAttrs {
   differentiable: (g: Tensor) => (Tensor | null)[];
 }
 export type Prim = keyof PrimAttrs;
-export interface VjpContext<P extends Prim> { inputs: readonly Tensor[]; out: Tensor; attrs: PrimAttrs[P] }
+export interface VjpContext<P extends Prim> {
+  inputs: readonly Tensor[];
+  out: Tensor;
+  attrs: PrimAttrs[P];
+}
 /** A backward rule: output gradient → one gradient (or null) per input. */
 export type Vjp<P extends Prim> = (g: Tensor, ctx: VjpContext<P>) => (Tensor | null)[];
 
@@ -123,8 +156,16 @@ export function wherePrim(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   if (b.dtype !== dtype) b = castPrim(b, dtype);
   const shape = broadcastShapes(broadcastShapes(cond.shape, a.shape, "where"), b.shape, "where");
   const out = allocOut(dtype, shape);
-  getBackend().where(cond.data, broadcastStrides(cond.shape, shape), a.data, broadcastStrides(a.shape, shape),
-    b.data, broadcastStrides(b.shape, shape), out.data, shape);
+  getBackend().where(
+    cond.data,
+    broadcastStrides(cond.shape, shape),
+    a.data,
+    broadcastStrides(a.shape, shape),
+    b.data,
+    broadcastStrides(b.shape, shape),
+    out.data,
+    shape,
+  );
   return record("where", [cond, a, b], out, {});
 }
 
@@ -145,8 +186,11 @@ export function sumPrim(x: Tensor, dims: number[], keepdim: boolean): Tensor {
   for (let k = dims.length - 1; k >= 0;) {
     let first = k;
     while (first > 0 && dims[first - 1] === dims[first] - 1) first--;
-    const lo = dims[first], hi = dims[k];
-    const outer = numel(shape.slice(0, lo)), size = numel(shape.slice(lo, hi + 1)), inner = numel(shape.slice(hi + 1));
+    const lo = dims[first],
+      hi = dims[k];
+    const outer = numel(shape.slice(0, lo)),
+      size = numel(shape.slice(lo, hi + 1)),
+      inner = numel(shape.slice(hi + 1));
     const next = allocateUninit(x.dtype, outer * inner);
     be.reduce("sum", data, outer, size, inner, next);
     data = next;
@@ -160,8 +204,11 @@ export function sumPrim(x: Tensor, dims: number[], keepdim: boolean): Tensor {
 
 /** Max or min along one dim, with the gradient routed to the first extreme index (as torch.max(dim)). */
 export function extremeDimPrim(x: Tensor, dim: number, keepdim: boolean, isMax: boolean): Tensor {
-  const outer = numel(x.shape.slice(0, dim)), size = x.shape[dim], inner = numel(x.shape.slice(dim + 1));
-  if (size === 0) throw new RangeError(`${isMax ? "max" : "min"}: cannot reduce over a zero-size dimension ${dim} of shape ${fmt(x.shape)}`);
+  const outer = numel(x.shape.slice(0, dim)),
+    size = x.shape[dim],
+    inner = numel(x.shape.slice(dim + 1));
+  if (size === 0)
+    throw new RangeError(`${isMax ? "max" : "min"}: cannot reduce over a zero-size dimension ${dim} of shape ${fmt(x.shape)}`);
   const kshape = x.shape.map((s, i) => (i === dim ? 1 : s));
   const indices = new Tensor(new Int32Array(outer * inner), kshape);
   const out = allocate(x.dtype, outer * inner);
@@ -173,7 +220,9 @@ export function extremeDimPrim(x: Tensor, dim: number, keepdim: boolean, isMax: 
 }
 
 export function argExtreme(x: Tensor, dim: number, keepdim: boolean, isMax: boolean): Tensor {
-  const outer = numel(x.shape.slice(0, dim)), size = x.shape[dim], inner = numel(x.shape.slice(dim + 1));
+  const outer = numel(x.shape.slice(0, dim)),
+    size = x.shape[dim],
+    inner = numel(x.shape.slice(dim + 1));
   if (size === 0) throw new RangeError(`${isMax ? "argmax" : "argmin"}: cannot reduce over a zero-size dimension`);
   const out = new Int32Array(outer * inner);
   getBackend().argReduce(isMax ? "argmax" : "argmin", x.data, outer, size, inner, out);
@@ -192,7 +241,15 @@ export function permutePrim(x: Tensor, perm: number[]): Tensor {
   const shape = perm.map((p) => x.shape[p]);
   const xs = contiguousStrides(x.shape);
   const out = allocOut(x.dtype, shape);
-  getBackend().copy(x.data, 0, perm.map((p) => xs[p]), out.data, 0, contiguousStrides(shape), shape);
+  getBackend().copy(
+    x.data,
+    0,
+    perm.map((p) => xs[p]),
+    out.data,
+    0,
+    contiguousStrides(shape),
+    shape,
+  );
   return record("permute", [x], out, { perm });
 }
 
@@ -219,7 +276,15 @@ export function unslicePrim(x: Tensor, dim: number, start: number, step: number,
   const shape = x.shape.map((s, i) => (i === dim ? size : s));
   const os = contiguousStrides(shape);
   const out = alloc(x.dtype, shape);
-  getBackend().copy(x.data, 0, contiguousStrides(x.shape), out.data, start * os[dim], os.map((s, i) => (i === dim ? s * step : s)), x.shape);
+  getBackend().copy(
+    x.data,
+    0,
+    contiguousStrides(x.shape),
+    out.data,
+    start * os[dim],
+    os.map((s, i) => (i === dim ? s * step : s)),
+    x.shape,
+  );
   return record("unslice", [x], out, { dim, start, step, size });
 }
 
@@ -250,7 +315,9 @@ export function catPrim(xs: Tensor[], dim: number): Tensor {
 /** x's elements at idx along `dim`; `gathered`, when given, already holds them (a kernel that found the indices computed them too). */
 /** `windows` [h, w, oh, ow]: the indices are a 2×2 max-pool's (see Backend.scatterAdd), passed on to the backward. */
 export function gatherPrim(x: Tensor, dim: number, idx: Tensor, gathered?: TypedArray, windows?: Int32Array): Tensor {
-  const outer = numel(x.shape.slice(0, dim)), size = x.shape[dim], inner = numel(x.shape.slice(dim + 1));
+  const outer = numel(x.shape.slice(0, dim)),
+    size = x.shape[dim],
+    inner = numel(x.shape.slice(dim + 1));
   let out: Tensor;
   if (gathered) out = new Tensor(gathered, idx.shape);
   else {
@@ -262,7 +329,8 @@ export function gatherPrim(x: Tensor, dim: number, idx: Tensor, gathered?: Typed
 
 export function scatterAddPrim(src: Tensor, dim: number, idx: Tensor, size: number, windows?: Int32Array): Tensor {
   const shape = src.shape.map((s, i) => (i === dim ? size : s));
-  const outer = numel(shape.slice(0, dim)), inner = numel(shape.slice(dim + 1));
+  const outer = numel(shape.slice(0, dim)),
+    inner = numel(shape.slice(dim + 1));
   const out = allocOut(src.dtype, shape);
   getBackend().scatterAdd(out.data, outer, size, inner, idx.data as Int32Array, idx.shape[dim], src.data, true, windows);
   return record("scatterAdd", [src, idx], out, { dim, size, windows });
@@ -275,7 +343,8 @@ export function matmulPrim(a: Tensor, b: Tensor, transA = false, transB = false)
   const dtype = promote(a.dtype, b.dtype);
   if (a.dtype !== dtype) a = castPrim(a, dtype);
   if (b.dtype !== dtype) b = castPrim(b, dtype);
-  const ra = a.shape.length, rb = b.shape.length;
+  const ra = a.shape.length,
+    rb = b.shape.length;
   const m = transA ? a.shape[ra - 1] : a.shape[ra - 2];
   const ka = transA ? a.shape[ra - 2] : a.shape[ra - 1];
   const kb = transB ? b.shape[rb - 1] : b.shape[rb - 2];
@@ -283,18 +352,28 @@ export function matmulPrim(a: Tensor, b: Tensor, transA = false, transB = false)
   if (ka !== kb) {
     throw new RangeError(`matmul: shapes ${fmt(a.shape)} and ${fmt(b.shape)} cannot be multiplied (${ka} != ${kb})`);
   }
-  const aBatch = a.shape.slice(0, -2), bBatch = b.shape.slice(0, -2);
+  const aBatch = a.shape.slice(0, -2),
+    bBatch = b.shape.slice(0, -2);
   const batch = broadcastShapes(aBatch, bBatch, "matmul");
   const nb = numel(batch);
-  const aStr = broadcastStrides(aBatch, batch), bStr = broadcastStrides(bBatch, batch);
-  const aOffs = new Int32Array(nb), bOffs = new Int32Array(nb);
+  const aStr = broadcastStrides(aBatch, batch),
+    bStr = broadcastStrides(bBatch, batch);
+  const aOffs = new Int32Array(nb),
+    bOffs = new Int32Array(nb);
   const idx = new Array<number>(batch.length).fill(0);
   for (let i = 0; i < nb; i++) {
-    let ao = 0, bo = 0;
-    for (let d = 0; d < batch.length; d++) { ao += idx[d] * aStr[d]; bo += idx[d] * bStr[d]; }
+    let ao = 0,
+      bo = 0;
+    for (let d = 0; d < batch.length; d++) {
+      ao += idx[d] * aStr[d];
+      bo += idx[d] * bStr[d];
+    }
     aOffs[i] = ao * m * ka;
     bOffs[i] = bo * ka * n;
-    for (let d = batch.length - 1; d >= 0; d--) { if (++idx[d] < batch[d]) break; idx[d] = 0; }
+    for (let d = batch.length - 1; d >= 0; d--) {
+      if (++idx[d] < batch[d]) break;
+      idx[d] = 0;
+    }
   }
   const out = allocOut(dtype, [...batch, m, n]);
   getBackend().matmul(a.data, aOffs, transA, b.data, bOffs, transB, out.data, m, ka, n);
@@ -337,7 +416,8 @@ export function conv2dBackwardWeightPrim(x: Tensor, gy: Tensor, geom: ConvGeomet
 /** y = (x − mean)·invstd·weight + bias per channel (then max(y, 0) with attrs.relu), in one pass; weight and bias are [c] tensors. */
 export function batchNormPrim(x: Tensor, weight: Tensor, bias: Tensor, attrs: BatchNormAttrs): Tensor {
   const { n, c, inner, mean, invstd } = attrs;
-  const scale = new Float64Array(c), shift = new Float64Array(c);
+  const scale = new Float64Array(c),
+    shift = new Float64Array(c);
   for (let ch = 0; ch < c; ch++) {
     scale[ch] = invstd[ch] * weight.data[ch];
     shift[ch] = bias.data[ch] - mean[ch] * scale[ch];
@@ -354,14 +434,16 @@ export function batchNormPrim(x: Tensor, weight: Tensor, bias: Tensor, attrs: Ba
  * iy·W + ix of the first largest input of its window, and that input. maxPool2d records them as a gather.
  */
 export function maxPool2dIndices(x: Tensor, g: Im2colGeometry): { idx: Int32Array; values: TypedArray } {
-  const idx = allocateUninit("int32", g.n * g.oh * g.ow) as Int32Array, values = allocateUninit(x.dtype, g.n * g.oh * g.ow);
+  const idx = allocateUninit("int32", g.n * g.oh * g.ow) as Int32Array,
+    values = allocateUninit(x.dtype, g.n * g.oh * g.ow);
   getBackend().maxPool2dIndices(x.data, g, idx, values);
   return { idx, values };
 }
 
 /** Per-channel mean and biased variance of x viewed as [n, c, inner], in double (batchNorm's statistics). */
 export function batchNormStats(x: Tensor, n: number, c: number, inner: number): { mean: Float64Array; variance: Float64Array } {
-  const mean = new Float64Array(c), variance = new Float64Array(c);
+  const mean = new Float64Array(c),
+    variance = new Float64Array(c);
   getBackend().batchNormStats(x.data, n, c, inner, mean, variance);
   return { mean, variance };
 }
@@ -376,8 +458,16 @@ export const optimizerUpdates = {
   sgd: (p: Tensor, grad: Tensor, momentumBuffer: Tensor | null, h: SgdUpdate): void =>
     getBackend().fused.sgdUpdate(p.data, grad.data, momentumBuffer ? momentumBuffer.data : null, h),
   rmsprop: (p: Tensor, grad: Tensor, squareAvg: Tensor, gradAvg: Tensor | null, momentumBuffer: Tensor | null, h: RmspropUpdate): void =>
-    getBackend().fused.rmspropUpdate(p.data, grad.data, squareAvg.data, gradAvg ? gradAvg.data : null, momentumBuffer ? momentumBuffer.data : null, h),
-  adagrad: (p: Tensor, grad: Tensor, sum: Tensor, h: AdagradUpdate): void => getBackend().fused.adagradUpdate(p.data, grad.data, sum.data, h),
+    getBackend().fused.rmspropUpdate(
+      p.data,
+      grad.data,
+      squareAvg.data,
+      gradAvg ? gradAvg.data : null,
+      momentumBuffer ? momentumBuffer.data : null,
+      h,
+    ),
+  adagrad: (p: Tensor, grad: Tensor, sum: Tensor, h: AdagradUpdate): void =>
+    getBackend().fused.adagradUpdate(p.data, grad.data, sum.data, h),
   adadelta: (p: Tensor, grad: Tensor, squareAvg: Tensor, accDelta: Tensor, h: AdadeltaUpdate): void =>
     getBackend().fused.adadeltaUpdate(p.data, grad.data, squareAvg.data, accDelta.data, h),
   nadam: (p: Tensor, grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, h: NadamUpdate): void =>
@@ -431,8 +521,7 @@ const vjps: { [P in Prim]: Vjp<P> } = {
   maximum: (g, { inputs: [a, b] }) => tieSplit(g, a, b, "gt"),
   minimum: (g, { inputs: [a, b] }) => tieSplit(g, a, b, "lt"),
   // gradient passes where min <= x <= max (bounds included, as PyTorch)
-  clamp: (g, { inputs: [x], attrs }) =>
-    [mul(g, mul(binaryPrim("ge", x, scalar(attrs.min, x)), binaryPrim("le", x, scalar(attrs.max, x))))],
+  clamp: (g, { inputs: [x], attrs }) => [mul(g, mul(binaryPrim("ge", x, scalar(attrs.min, x)), binaryPrim("le", x, scalar(attrs.max, x))))],
   where: (g, { inputs: [c, a, b] }) => {
     const z = scalar(0, g);
     return [null, needs(a) ? sumTo(wherePrim(c, g, z), a.shape) : null, needs(b) ? sumTo(wherePrim(c, z, g), b.shape) : null];
@@ -499,9 +588,23 @@ const vjps: { [P in Prim]: Vjp<P> } = {
     const scale = new Float64Array(c);
     for (let ch = 0; ch < c; ch++) scale[ch] = invstd[ch] * w.data[ch];
     const gx = needs(x) ? allocOut(x.dtype, x.shape) : null;
-    const sumG = new Float64Array(c), sumGXhat = new Float64Array(c);
-    getBackend().fused.batchNormBackward(g.data, x.data, n, c, inner, mean, invstd, scale, training, gx ? gx.data : null, sumG, sumGXhat,
-      attrs.relu ? out.data : null);
+    const sumG = new Float64Array(c),
+      sumGXhat = new Float64Array(c);
+    getBackend().fused.batchNormBackward(
+      g.data,
+      x.data,
+      n,
+      c,
+      inner,
+      mean,
+      invstd,
+      scale,
+      training,
+      gx ? gx.data : null,
+      sumG,
+      sumGXhat,
+      attrs.relu ? out.data : null,
+    );
     const perChannel = (v: Float64Array, like: Tensor) => {
       const t = alloc(like.dtype, [c]);
       t.data.set(v);

@@ -47,9 +47,19 @@ export class Adadelta extends Optimizer<Required<AdadeltaOptions>> {
         for (const p of g.params) {
           if (p.grad === null) continue;
           const st = this.stateOf(p);
-          if (st.square_avg === undefined) { st.step = 0; st.square_avg = zerosLikeParam(p); st.acc_delta = zerosLikeParam(p); }
+          if (st.square_avg === undefined) {
+            st.step = 0;
+            st.square_avg = zerosLikeParam(p);
+            st.acc_delta = zerosLikeParam(p);
+          }
           st.step = (st.step as number) + 1;
-          optimizerUpdates.adadelta(p, p.grad, st.square_avg as Tensor, st.acc_delta as Tensor, { lr, rho, eps, weightDecay: wd, maximize: g.maximize });
+          optimizerUpdates.adadelta(p, p.grad, st.square_avg as Tensor, st.acc_delta as Tensor, {
+            lr,
+            rho,
+            eps,
+            weightDecay: wd,
+            maximize: g.maximize,
+          });
         }
       }
     });

@@ -48,7 +48,10 @@ export class Adagrad extends Optimizer<Required<AdagradOptions>> {
         for (const p of g.params) {
           if (p.grad === null) continue;
           const st = this.stateOf(p);
-          if (st.sum === undefined) { st.step = 0; st.sum = zerosLikeParam(p, g.initialAccumulatorValue); }
+          if (st.sum === undefined) {
+            st.step = 0;
+            st.sum = zerosLikeParam(p, g.initialAccumulatorValue);
+          }
           st.step = (st.step as number) + 1;
           const clr = g.lr / (1 + ((st.step as number) - 1) * g.lrDecay);
           optimizerUpdates.adagrad(p, p.grad, st.sum as Tensor, { clr, eps: g.eps, weightDecay: g.weightDecay, maximize: g.maximize });

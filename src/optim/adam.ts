@@ -26,7 +26,14 @@ const validateAdam = (o: AdamConfig): void => checkAdamFamily(o);
 function adamStep(opt: Optimizer<AdamConfig>, stateOf: (p: Tensor) => Record<string, unknown>, decoupled: boolean): void {
   noGrad(() => {
     for (const g of opt.paramGroups) {
-      const { lr, betas: [b1, b2], eps, weightDecay: wd, amsgrad, maximize } = g;
+      const {
+        lr,
+        betas: [b1, b2],
+        eps,
+        weightDecay: wd,
+        amsgrad,
+        maximize,
+      } = g;
       for (const p of g.params) {
         if (p.grad === null) continue;
         const st = stateOf(p);
@@ -38,8 +45,16 @@ function adamStep(opt: Optimizer<AdamConfig>, stateOf: (p: Tensor) => Record<str
         }
         const step = (st.step as number) + 1;
         st.step = step;
-        optimizerUpdates.adam(p, p.grad, st.exp_avg as Tensor, st.exp_avg_sq as Tensor,
-          amsgrad ? (st.max_exp_avg_sq as Tensor) : null, { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, step, decoupled, maximize });
+        optimizerUpdates.adam(p, p.grad, st.exp_avg as Tensor, st.exp_avg_sq as Tensor, amsgrad ? (st.max_exp_avg_sq as Tensor) : null, {
+          lr,
+          beta1: b1,
+          beta2: b2,
+          eps,
+          weightDecay: wd,
+          step,
+          decoupled,
+          maximize,
+        });
       }
     }
   });
@@ -62,7 +77,9 @@ export class Adam extends Optimizer<AdamConfig> {
   constructor(params: ParamsInput<AdamConfig>, opts: AdamOptions = {}) {
     super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...opts });
   }
-  protected validate(o: AdamConfig): void { validateAdam(o); }
+  protected validate(o: AdamConfig): void {
+    validateAdam(o);
+  }
   step(closure?: Closure): number | null {
     const loss = this.evaluate(closure);
     adamStep(this, (p) => this.stateOf(p), false);
@@ -78,7 +95,9 @@ export class AdamW extends Optimizer<AdamConfig> {
   constructor(params: ParamsInput<AdamConfig>, opts: AdamOptions = {}) {
     super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...opts });
   }
-  protected validate(o: AdamConfig): void { validateAdam(o); }
+  protected validate(o: AdamConfig): void {
+    validateAdam(o);
+  }
   step(closure?: Closure): number | null {
     const loss = this.evaluate(closure);
     adamStep(this, (p) => this.stateOf(p), true);

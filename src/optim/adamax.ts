@@ -37,15 +37,32 @@ export class Adamax extends Optimizer<Required<AdamaxOptions>> {
     const loss = this.evaluate(closure);
     noGrad(() => {
       for (const g of this.paramGroups) {
-        const { lr, betas: [b1, b2], eps, weightDecay: wd, maximize } = g;
+        const {
+          lr,
+          betas: [b1, b2],
+          eps,
+          weightDecay: wd,
+          maximize,
+        } = g;
         for (const p of g.params) {
           if (p.grad === null) continue;
           const st = this.stateOf(p);
-          if (st.exp_avg === undefined) { st.step = 0; st.exp_avg = zerosLikeParam(p); st.exp_inf = zerosLikeParam(p); }
+          if (st.exp_avg === undefined) {
+            st.step = 0;
+            st.exp_avg = zerosLikeParam(p);
+            st.exp_inf = zerosLikeParam(p);
+          }
           const step = (st.step as number) + 1;
           st.step = step;
           const clr = lr / (1 - b1 ** step);
-          optimizerUpdates.adamax(p, p.grad, st.exp_avg as Tensor, st.exp_inf as Tensor, { clr, beta1: b1, beta2: b2, eps, weightDecay: wd, maximize });
+          optimizerUpdates.adamax(p, p.grad, st.exp_avg as Tensor, st.exp_inf as Tensor, {
+            clr,
+            beta1: b1,
+            beta2: b2,
+            eps,
+            weightDecay: wd,
+            maximize,
+          });
         }
       }
     });

@@ -44,8 +44,14 @@ export class LBFGS extends Optimizer<Config> {
   constructor(params: ParamsInput<Config>, opts: LBFGSOptions = {}) {
     const maxIter = opts.maxIter ?? 20;
     super(params, {
-      lr: 1, maxIter, toleranceGrad: 1e-7, toleranceChange: 1e-9, historySize: 100, lineSearchFn: null,
-      ...opts, maxEval: opts.maxEval ?? Math.floor((maxIter * 5) / 4),
+      lr: 1,
+      maxIter,
+      toleranceGrad: 1e-7,
+      toleranceChange: 1e-9,
+      historySize: 100,
+      lineSearchFn: null,
+      ...opts,
+      maxEval: opts.maxEval ?? Math.floor((maxIter * 5) / 4),
     });
     if (this.paramGroups.length !== 1) throw new Error("LBFGS doesn't support per-parameter options (parameter groups)");
     this.params = this.paramGroups[0].params;
@@ -53,7 +59,10 @@ export class LBFGS extends Optimizer<Config> {
 
   protected validate(o: Config): void {
     check(o.lr >= 0, `Invalid learning rate: ${o.lr}`);
-    check(o.lineSearchFn === null || o.lineSearchFn === "strong_wolfe", `LBFGS: only 'strong_wolfe' is supported as lineSearchFn, got '${o.lineSearchFn}'`);
+    check(
+      o.lineSearchFn === null || o.lineSearchFn === "strong_wolfe",
+      `LBFGS: only 'strong_wolfe' is supported as lineSearchFn, got '${o.lineSearchFn}'`,
+    );
   }
 
   private numel(): number {
@@ -89,7 +98,8 @@ export class LBFGS extends Optimizer<Config> {
 
   /** Run up to `maxIter` iterations; returns the loss of the first closure evaluation. */
   step(closure?: () => Tensor | number): number {
-    if (!closure) throw new Error("LBFGS.step requires a closure that zeroes grads, computes the loss, calls backward() and returns the loss");
+    if (!closure)
+      throw new Error("LBFGS.step requires a closure that zeroes grads, computes the loss, calls backward() and returns the loss");
     const run = () => this.evaluate(closure) as number;
     const group = this.paramGroups[0];
     const { lr, maxIter, maxEval, toleranceGrad, toleranceChange, lineSearchFn, historySize } = group;
@@ -102,8 +112,11 @@ export class LBFGS extends Optimizer<Config> {
     state.func_evals += 1;
     let flatGrad = this.flatGrad();
     if (maxAbs(flatGrad) <= toleranceGrad) return origLoss;
-    let d: Float64Array = state.d, t: number = state.t;
-    let oldDirs: Float64Array[] = state.old_dirs, oldStps: Float64Array[] = state.old_stps, ro: number[] = state.ro;
+    let d: Float64Array = state.d,
+      t: number = state.t;
+    let oldDirs: Float64Array[] = state.old_dirs,
+      oldStps: Float64Array[] = state.old_stps,
+      ro: number[] = state.ro;
     let hDiag: number = state.H_diag;
     let prevFlatGrad: Float64Array | undefined = state.prev_flat_grad;
     let prevLoss: number = state.prev_loss;
@@ -114,14 +127,23 @@ export class LBFGS extends Optimizer<Config> {
         state.n_iter++;
         if (state.n_iter === 1) {
           d = flatGrad.map((v) => -v);
-          oldDirs = []; oldStps = []; ro = []; hDiag = 1;
+          oldDirs = [];
+          oldStps = [];
+          ro = [];
+          hDiag = 1;
         } else {
           const y = flatGrad.map((v, i) => v - prevFlatGrad![i]);
           const s = d.map((v) => v * t);
           const ys = dot(y, s);
           if (ys > 1e-10) {
-            if (oldDirs.length === historySize) { oldDirs.shift(); oldStps.shift(); ro.shift(); }
-            oldDirs.push(y); oldStps.push(s); ro.push(1 / ys);
+            if (oldDirs.length === historySize) {
+              oldDirs.shift();
+              oldStps.shift();
+              ro.shift();
+            }
+            oldDirs.push(y);
+            oldStps.push(s);
+            ro.push(1 / ys);
             hDiag = ys / dot(y, y);
           }
           d = lbfgsDirection(flatGrad, oldStps, oldDirs, ro, hDiag);
@@ -143,7 +165,10 @@ export class LBFGS extends Optimizer<Config> {
             return { f, g };
           };
           const r = strongWolfe(obj, t, d, loss, flatGrad, gtd);
-          loss = r.f; flatGrad = r.g; t = r.t; lsEvals = r.evals;
+          loss = r.f;
+          flatGrad = r.g;
+          t = r.t;
+          lsEvals = r.evals;
           this.addGrad(t, d);
           optCond = maxAbs(flatGrad) <= toleranceGrad;
         } else {
@@ -162,7 +187,16 @@ export class LBFGS extends Optimizer<Config> {
         if (Math.abs(loss - prevLoss) < toleranceChange) break;
       }
     });
-    Object.assign(state, { d, t, old_dirs: oldDirs, old_stps: oldStps, ro, H_diag: hDiag, prev_flat_grad: prevFlatGrad, prev_loss: prevLoss });
+    Object.assign(state, {
+      d,
+      t,
+      old_dirs: oldDirs,
+      old_stps: oldStps,
+      ro,
+      H_diag: hDiag,
+      prev_flat_grad: prevFlatGrad,
+      prev_loss: prevLoss,
+    });
     return origLoss;
   }
 }

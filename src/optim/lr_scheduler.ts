@@ -15,10 +15,14 @@ export abstract class LRScheduler {
   protected stepCount = 0;
   private lastLr: number[] = [];
 
-  constructor(readonly optimizer: AnyOptimizer, lastEpoch = -1) {
+  constructor(
+    readonly optimizer: AnyOptimizer,
+    lastEpoch = -1,
+  ) {
     const groups = optimizer.paramGroups as Group[];
     if (lastEpoch === -1) for (const g of groups) g.initialLr = g.lr;
-    else if (groups.some((g) => g.initialLr === undefined)) throw new Error("param 'initial_lr' is not specified in param_groups when resuming an optimizer");
+    else if (groups.some((g) => g.initialLr === undefined))
+      throw new Error("param 'initial_lr' is not specified in param_groups when resuming an optimizer");
     this.baseLrs = groups.map((g) => g.initialLr as number);
     this.lastEpoch = lastEpoch;
   }
@@ -62,7 +66,12 @@ export abstract class LRScheduler {
 
 /** lr ← lr·γ every `stepSize` epochs. */
 export class StepLR extends LRScheduler {
-  constructor(optimizer: AnyOptimizer, readonly stepSize: number, readonly gamma = 0.1, lastEpoch = -1) {
+  constructor(
+    optimizer: AnyOptimizer,
+    readonly stepSize: number,
+    readonly gamma = 0.1,
+    lastEpoch = -1,
+  ) {
     super(optimizer, lastEpoch);
     this.initialStep();
   }
@@ -75,7 +84,12 @@ export class StepLR extends LRScheduler {
 /** lr ← lr·γ at each milestone epoch (a repeated milestone applies γ that many times). */
 export class MultiStepLR extends LRScheduler {
   readonly milestones: Map<number, number>;
-  constructor(optimizer: AnyOptimizer, milestones: number[], readonly gamma = 0.1, lastEpoch = -1) {
+  constructor(
+    optimizer: AnyOptimizer,
+    milestones: number[],
+    readonly gamma = 0.1,
+    lastEpoch = -1,
+  ) {
     super(optimizer, lastEpoch);
     this.milestones = new Map();
     for (const m of milestones) this.milestones.set(m, (this.milestones.get(m) ?? 0) + 1);
@@ -98,7 +112,11 @@ export class MultiStepLR extends LRScheduler {
 
 /** lr ← lr·γ every epoch. */
 export class ExponentialLR extends LRScheduler {
-  constructor(optimizer: AnyOptimizer, readonly gamma: number, lastEpoch = -1) {
+  constructor(
+    optimizer: AnyOptimizer,
+    readonly gamma: number,
+    lastEpoch = -1,
+  ) {
     super(optimizer, lastEpoch);
     this.initialStep();
   }
@@ -113,7 +131,12 @@ export class ExponentialLR extends LRScheduler {
  * computed recursively from the current rate as PyTorch does (so it composes with other changes).
  */
 export class CosineAnnealingLR extends LRScheduler {
-  constructor(optimizer: AnyOptimizer, readonly tMax: number, readonly etaMin = 0, lastEpoch = -1) {
+  constructor(
+    optimizer: AnyOptimizer,
+    readonly tMax: number,
+    readonly etaMin = 0,
+    lastEpoch = -1,
+  ) {
     super(optimizer, lastEpoch);
     this.initialStep();
   }
@@ -132,8 +155,15 @@ export class CosineAnnealingLR extends LRScheduler {
 
 /** Linear warm-up: the factor goes from `startFactor` to `endFactor` over `totalIters` epochs. */
 export class LinearLR extends LRScheduler {
-  constructor(optimizer: AnyOptimizer, readonly startFactor = 1 / 3, readonly endFactor = 1, readonly totalIters = 5, lastEpoch = -1) {
-    if (startFactor > 1 || startFactor <= 0) throw new RangeError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.");
+  constructor(
+    optimizer: AnyOptimizer,
+    readonly startFactor = 1 / 3,
+    readonly endFactor = 1,
+    readonly totalIters = 5,
+    lastEpoch = -1,
+  ) {
+    if (startFactor > 1 || startFactor <= 0)
+      throw new RangeError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.");
     if (endFactor > 1 || endFactor < 0) throw new RangeError("Ending multiplicative factor expected to be between 0 and 1.");
     super(optimizer, lastEpoch);
     this.initialStep();
@@ -173,27 +203,40 @@ export class OneCycleLR extends LRScheduler {
 
   constructor(optimizer: AnyOptimizer, maxLr: number | number[], opts: OneCycleOptions = {}) {
     super(optimizer, -1);
-    const o = { pctStart: 0.3, annealStrategy: "cos" as const, cycleMomentum: true, baseMomentum: 0.85, maxMomentum: 0.95, divFactor: 25, finalDivFactor: 1e4, threePhase: false, ...opts };
+    const o = {
+      pctStart: 0.3,
+      annealStrategy: "cos" as const,
+      cycleMomentum: true,
+      baseMomentum: 0.85,
+      maxMomentum: 0.95,
+      divFactor: 25,
+      finalDivFactor: 1e4,
+      threePhase: false,
+      ...opts,
+    };
     this.opts = o;
     if (opts.totalSteps !== undefined) {
-      if (!(opts.totalSteps > 0) || !Number.isInteger(opts.totalSteps)) throw new RangeError(`Expected positive integer total_steps, but got ${opts.totalSteps}`);
+      if (!(opts.totalSteps > 0) || !Number.isInteger(opts.totalSteps))
+        throw new RangeError(`Expected positive integer total_steps, but got ${opts.totalSteps}`);
       this.totalSteps = opts.totalSteps;
     } else {
-      if (!(opts.epochs! > 0) || !(opts.stepsPerEpoch! > 0)) throw new RangeError("You must define either total_steps OR (epochs AND steps_per_epoch)");
+      if (!(opts.epochs! > 0) || !(opts.stepsPerEpoch! > 0))
+        throw new RangeError("You must define either total_steps OR (epochs AND steps_per_epoch)");
       this.totalSteps = opts.epochs! * opts.stepsPerEpoch!;
     }
     if (!(o.pctStart >= 0 && o.pctStart <= 1)) throw new RangeError(`Expected float between 0 and 1 pct_start, but got ${o.pctStart}`);
-    const T = this.totalSteps, p = o.pctStart;
+    const T = this.totalSteps,
+      p = o.pctStart;
     this.phases = o.threePhase
       ? [
-        { end: p * T - 1, startLr: "initialLr", endLr: "maxLr", startM: "maxMomentum", endM: "baseMomentum" },
-        { end: 2 * p * T - 2, startLr: "maxLr", endLr: "initialLr", startM: "baseMomentum", endM: "maxMomentum" },
-        { end: T - 1, startLr: "initialLr", endLr: "minLr", startM: "maxMomentum", endM: "maxMomentum" },
-      ]
+          { end: p * T - 1, startLr: "initialLr", endLr: "maxLr", startM: "maxMomentum", endM: "baseMomentum" },
+          { end: 2 * p * T - 2, startLr: "maxLr", endLr: "initialLr", startM: "baseMomentum", endM: "maxMomentum" },
+          { end: T - 1, startLr: "initialLr", endLr: "minLr", startM: "maxMomentum", endM: "maxMomentum" },
+        ]
       : [
-        { end: p * T - 1, startLr: "initialLr", endLr: "maxLr", startM: "maxMomentum", endM: "baseMomentum" },
-        { end: T - 1, startLr: "maxLr", endLr: "minLr", startM: "baseMomentum", endM: "maxMomentum" },
-      ];
+          { end: p * T - 1, startLr: "initialLr", endLr: "maxLr", startM: "maxMomentum", endM: "baseMomentum" },
+          { end: T - 1, startLr: "maxLr", endLr: "minLr", startM: "baseMomentum", endM: "maxMomentum" },
+        ];
     const maxLrs = Array.isArray(maxLr) ? maxLr : this.groups.map(() => maxLr);
     this.groups.forEach((g, i) => {
       g.initialLr = maxLrs[i] / o.divFactor;
@@ -202,7 +245,8 @@ export class OneCycleLR extends LRScheduler {
     });
     this.useBeta1 = "betas" in this.groups[0];
     if (o.cycleMomentum) {
-      if (!("momentum" in this.groups[0]) && !this.useBeta1) throw new Error("optimizer must support momentum or beta1 with `cycle_momentum` option enabled");
+      if (!("momentum" in this.groups[0]) && !this.useBeta1)
+        throw new Error("optimizer must support momentum or beta1 with `cycle_momentum` option enabled");
       for (const g of this.groups) {
         if (this.useBeta1) g.betas = [o.maxMomentum, ...(g.betas as number[]).slice(1)];
         else g.momentum = o.maxMomentum;
@@ -225,7 +269,8 @@ export class OneCycleLR extends LRScheduler {
       throw new RangeError(`Tried to step ${step} times. The specified number of total steps is ${this.totalSteps}`);
     }
     return this.groups.map((g) => {
-      let start = 0, lr = g.lr;
+      let start = 0,
+        lr = g.lr;
       for (let i = 0; i < this.phases.length; i++) {
         const ph = this.phases[i];
         if (step <= ph.end || i === this.phases.length - 1) {
@@ -283,7 +328,10 @@ export class ReduceLROnPlateau {
   cooldownCounter = 0;
   lastEpoch = 0;
 
-  constructor(readonly optimizer: AnyOptimizer, opts: ReduceLROnPlateauOptions = {}) {
+  constructor(
+    readonly optimizer: AnyOptimizer,
+    opts: ReduceLROnPlateauOptions = {},
+  ) {
     this.mode = opts.mode ?? "min";
     this.factor = opts.factor ?? 0.1;
     if (this.factor >= 1) throw new RangeError("Factor should be < 1.0.");
@@ -291,7 +339,8 @@ export class ReduceLROnPlateau {
     this.threshold = opts.threshold ?? 1e-4;
     this.thresholdMode = opts.thresholdMode ?? "rel";
     if (this.mode !== "min" && this.mode !== "max") throw new RangeError(`mode ${this.mode} is unknown!`);
-    if (this.thresholdMode !== "rel" && this.thresholdMode !== "abs") throw new RangeError(`threshold mode ${this.thresholdMode} is unknown!`);
+    if (this.thresholdMode !== "rel" && this.thresholdMode !== "abs")
+      throw new RangeError(`threshold mode ${this.thresholdMode} is unknown!`);
     this.cooldown = opts.cooldown ?? 0;
     const n = optimizer.paramGroups.length;
     const m = opts.minLr ?? 0;
@@ -310,9 +359,14 @@ export class ReduceLROnPlateau {
   step(metric: number): void {
     const current = Number(metric);
     this.lastEpoch += 1;
-    if (this.isBetter(current, this.best)) { this.best = current; this.numBadEpochs = 0; }
-    else this.numBadEpochs += 1;
-    if (this.cooldownCounter > 0) { this.cooldownCounter -= 1; this.numBadEpochs = 0; }
+    if (this.isBetter(current, this.best)) {
+      this.best = current;
+      this.numBadEpochs = 0;
+    } else this.numBadEpochs += 1;
+    if (this.cooldownCounter > 0) {
+      this.cooldownCounter -= 1;
+      this.numBadEpochs = 0;
+    }
     if (this.numBadEpochs > this.patience) {
       this.optimizer.paramGroups.forEach((g, i) => {
         const old = g.lr;

@@ -48,15 +48,21 @@ export interface OptimizeResult {
 }
 
 class Objective {
-  nfev = 0; ngev = 0; nhev = 0;
-  constructor(private readonly fn: (x: Tensor) => Tensor, private readonly shape: readonly number[]) {}
+  nfev = 0;
+  ngev = 0;
+  nhev = 0;
+  constructor(
+    private readonly fn: (x: Tensor) => Tensor,
+    private readonly shape: readonly number[],
+  ) {}
 
   private leaf(x: Float64Array): Tensor {
     return new Tensor(Float64Array.from(x), this.shape, true);
   }
 
   fg(x: Float64Array): { f: number; g: Float64Array } {
-    this.nfev++; this.ngev++;
+    this.nfev++;
+    this.ngev++;
     const xt = this.leaf(x);
     const y = this.fn(xt);
     if (y.data.length !== 1) throw new RangeError(`minimize: the function must return a scalar, got shape ${fmt(y.shape)}`);
@@ -92,7 +98,10 @@ function dampedNewtonSolve(H: Float64Array, b: Float64Array, n: number): Float64
     for (let j = 0; j < n && ok; j++) {
       let s = H[j * n + j] + tau;
       for (let k = 0; k < j; k++) s -= L[j * n + k] ** 2;
-      if (!(s > 0)) { ok = false; break; }
+      if (!(s > 0)) {
+        ok = false;
+        break;
+      }
       L[j * n + j] = Math.sqrt(s);
       for (let i = j + 1; i < n; i++) {
         let t = H[i * n + j];
@@ -101,9 +110,18 @@ function dampedNewtonSolve(H: Float64Array, b: Float64Array, n: number): Float64
       }
     }
     if (ok) {
-      const y = new Float64Array(n), p = new Float64Array(n);
-      for (let i = 0; i < n; i++) { let s = b[i]; for (let k = 0; k < i; k++) s -= L[i * n + k] * y[k]; y[i] = s / L[i * n + i]; }
-      for (let i = n - 1; i >= 0; i--) { let s = y[i]; for (let k = i + 1; k < n; k++) s -= L[k * n + i] * p[k]; p[i] = s / L[i * n + i]; }
+      const y = new Float64Array(n),
+        p = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        let s = b[i];
+        for (let k = 0; k < i; k++) s -= L[i * n + k] * y[k];
+        y[i] = s / L[i * n + i];
+      }
+      for (let i = n - 1; i >= 0; i--) {
+        let s = y[i];
+        for (let k = i + 1; k < n; k++) s -= L[k * n + i] * p[k];
+        p[i] = s / L[i * n + i];
+      }
       return p;
     }
     tau = Math.max(2 * tau, 1e-3);
@@ -145,10 +163,16 @@ export function minimize(fn: (x: Tensor) => Tensor, x0: Tensor, opts: MinimizeOp
   let success = false;
   // per-method state
   let H: Float64Array | null = method === "BFGS" ? identity(n) : null;
-  const sHist: Float64Array[] = [], yHist: Float64Array[] = [], rhoHist: number[] = [];
-  let dPrev: Float64Array | null = null, gPrev: Float64Array | null = null;
+  const sHist: Float64Array[] = [],
+    yHist: Float64Array[] = [],
+    rhoHist: number[] = [];
+  let dPrev: Float64Array | null = null,
+    gPrev: Float64Array | null = null;
 
-  if (maxAbs(g) <= tol) { success = true; message = "Optimization terminated successfully."; }
+  if (maxAbs(g) <= tol) {
+    success = true;
+    message = "Optimization terminated successfully.";
+  }
   while (!success && nit < maxIter) {
     // 1. search direction
     let d: Float64Array;
@@ -158,7 +182,11 @@ export function minimize(fn: (x: Tensor) => Tensor, x0: Tensor, opts: MinimizeOp
         d = g.map((v) => -v);
         break;
       case "Newton":
-        d = dampedNewtonSolve(obj.hessian(x), g.map((v) => -v), n);
+        d = dampedNewtonSolve(
+          obj.hessian(x),
+          g.map((v) => -v),
+          n,
+        );
         break;
       case "Newton-CG":
         d = truncatedCG(obj, x, g, n);
@@ -183,7 +211,10 @@ export function minimize(fn: (x: Tensor) => Tensor, x0: Tensor, opts: MinimizeOp
       }
     }
     let gtd = dot(g, d);
-    if (!(gtd < 0)) { d = g.map((v) => -v); gtd = dot(g, d); }
+    if (!(gtd < 0)) {
+      d = g.map((v) => -v);
+      gtd = dot(g, d);
+    }
     if (method === "GD" || method === "CG" || method === "BFGS") {
       const guess = (1.01 * 2 * (f - fPrev)) / gtd;
       t0 = guess > 0 && Number.isFinite(guess) ? Math.min(1, guess) : 1;
@@ -203,7 +234,11 @@ export function minimize(fn: (x: Tensor) => Tensor, x0: Tensor, opts: MinimizeOp
       t = 1;
       ({ f: fNew, g: gNew } = newtonFull);
     } else {
-      const r = strongWolfe((tt) => obj.fg(axpy(xCur, tt, d)), t0, d, f, g, gtd, { c2: method === "CG" ? 0.4 : 0.9, toleranceChange: 1e-12, maxLs: 40 });
+      const r = strongWolfe((tt) => obj.fg(axpy(xCur, tt, d)), t0, d, f, g, gtd, {
+        c2: method === "CG" ? 0.4 : 0.9,
+        toleranceChange: 1e-12,
+        maxLs: 40,
+      });
       ({ t, f: fNew, g: gNew } = r);
       if (!(fNew < f)) {
         const trial = obj.fg(axpy(xCur, t0, d));
@@ -220,25 +255,50 @@ export function minimize(fn: (x: Tensor) => Tensor, x0: Tensor, opts: MinimizeOp
     const sy = dot(s, y);
     if (method === "BFGS" && sy > 1e-12) H = bfgsUpdate(H!, s, y, sy, n);
     if (method === "L-BFGS" && sy > 1e-10) {
-      if (sHist.length === (opts.historySize ?? 10)) { sHist.shift(); yHist.shift(); rhoHist.shift(); }
-      sHist.push(s); yHist.push(y); rhoHist.push(1 / sy);
+      if (sHist.length === (opts.historySize ?? 10)) {
+        sHist.shift();
+        yHist.shift();
+        rhoHist.shift();
+      }
+      sHist.push(s);
+      yHist.push(y);
+      rhoHist.push(1 / sy);
     }
-    dPrev = d; gPrev = g;
+    dPrev = d;
+    gPrev = g;
     fPrev = f;
-    x = xNew; f = fNew; g = gNew;
+    x = xNew;
+    f = fNew;
+    g = gNew;
     nit++;
     gradNorms.push(norm2(g));
     path?.push(Array.from(x));
-    if (maxAbs(g) <= tol) { success = true; message = "Optimization terminated successfully."; break; }
-    if (!Number.isFinite(f)) { message = "The function value is not finite."; break; }
+    if (maxAbs(g) <= tol) {
+      success = true;
+      message = "Optimization terminated successfully.";
+      break;
+    }
+    if (!Number.isFinite(f)) {
+      message = "The function value is not finite.";
+      break;
+    }
     if (maxAbs(s) <= 1e-16 * Math.max(1, maxAbs(x)) && Math.abs(f - fPrev) <= 1e-16 * Math.max(1, Math.abs(f))) {
       message = "Desired error not necessarily achieved due to precision loss.";
       break;
     }
   }
   return {
-    x: new Tensor(x, x0.shape), fun: f, grad: new Tensor(g, x0.shape), nit, nfev: obj.nfev, ngev: obj.ngev, nhev: obj.nhev,
-    success, message, gradNorms, ...(path ? { path } : {}),
+    x: new Tensor(x, x0.shape),
+    fun: f,
+    grad: new Tensor(g, x0.shape),
+    nit,
+    nfev: obj.nfev,
+    ngev: obj.ngev,
+    nhev: obj.nhev,
+    success,
+    message,
+    gradNorms,
+    ...(path ? { path } : {}),
   };
 }
 
@@ -250,7 +310,11 @@ function identity(n: number): Float64Array {
 
 function matVec(A: Float64Array, v: Float64Array, n: number): Float64Array {
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) { let s = 0; for (let k = 0; k < n; k++) s += A[i * n + k] * v[k]; out[i] = s; }
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = 0; k < n; k++) s += A[i * n + k] * v[k];
+    out[i] = s;
+  }
   return out;
 }
 
@@ -286,7 +350,10 @@ function truncatedCG(obj: Objective, x: Float64Array, g: Float64Array, n: number
       return dir.map((v) => (rr / -curv) * v); // negative curvature at once: scaled steepest descent
     }
     const alpha = rr / curv;
-    for (let k = 0; k < n; k++) { p[k] += alpha * dir[k]; r[k] += alpha * Ad[k]; }
+    for (let k = 0; k < n; k++) {
+      p[k] += alpha * dir[k];
+      r[k] += alpha * Ad[k];
+    }
     const rr1 = dot(r, r);
     const beta = rr1 / rr;
     dir = dir.map((v, k) => -r[k] + beta * v);

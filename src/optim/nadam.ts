@@ -42,11 +42,22 @@ export class NAdam extends Optimizer<Required<NAdamOptions>> {
     const loss = this.evaluate(closure);
     noGrad(() => {
       for (const g of this.paramGroups) {
-        const { lr, betas: [b1, b2], eps, weightDecay: wd, momentumDecay: psi } = g;
+        const {
+          lr,
+          betas: [b1, b2],
+          eps,
+          weightDecay: wd,
+          momentumDecay: psi,
+        } = g;
         for (const p of g.params) {
           if (p.grad === null) continue;
           const st = this.stateOf(p);
-          if (st.exp_avg === undefined) { st.step = 0; st.mu_product = 1; st.exp_avg = zerosLikeParam(p); st.exp_avg_sq = zerosLikeParam(p); }
+          if (st.exp_avg === undefined) {
+            st.step = 0;
+            st.mu_product = 1;
+            st.exp_avg = zerosLikeParam(p);
+            st.exp_avg_sq = zerosLikeParam(p);
+          }
           const step = (st.step as number) + 1;
           st.step = step;
           const bc2 = 1 - b2 ** step;
@@ -55,8 +66,17 @@ export class NAdam extends Optimizer<Required<NAdamOptions>> {
           const muProduct = Math.fround((st.mu_product as number) * Math.fround(mu)); // a float32 tensor in PyTorch
           st.mu_product = muProduct;
           const muProductNext = Math.fround(muProduct * Math.fround(muNext));
-          const c1 = (-lr * (1 - mu)) / (1 - muProduct), c2 = (-lr * muNext) / (1 - muProductNext);
-          optimizerUpdates.nadam(p, p.grad, st.exp_avg as Tensor, st.exp_avg_sq as Tensor, { beta1: b1, beta2: b2, eps, weightDecay: wd, bc2, c1, c2 });
+          const c1 = (-lr * (1 - mu)) / (1 - muProduct),
+            c2 = (-lr * muNext) / (1 - muProductNext);
+          optimizerUpdates.nadam(p, p.grad, st.exp_avg as Tensor, st.exp_avg_sq as Tensor, {
+            beta1: b1,
+            beta2: b2,
+            eps,
+            weightDecay: wd,
+            bc2,
+            c1,
+            c2,
+          });
         }
       }
     });

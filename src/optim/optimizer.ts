@@ -89,7 +89,10 @@ export abstract class Optimizer<O extends { lr: number }> {
   /** The state of `p`, created empty on first use. */
   protected stateOf(p: Tensor): ParamState {
     let s = this.state.get(p);
-    if (!s) { s = {}; this.state.set(p, s); }
+    if (!s) {
+      s = {};
+      this.state.set(p, s);
+    }
     return s;
   }
 
@@ -121,14 +124,18 @@ export abstract class Optimizer<O extends { lr: number }> {
   /** Restore hyper-parameters and per-parameter state from `stateDict()` output (tensors cast to each parameter's dtype). */
   loadStateDict(sd: OptimizerStateDict): void {
     if (sd.param_groups.length !== this.paramGroups.length) {
-      throw new RangeError(`${this.constructor.name}.loadStateDict: loaded state dict has ${sd.param_groups.length} parameter groups, the optimizer has ${this.paramGroups.length}`);
+      throw new RangeError(
+        `${this.constructor.name}.loadStateDict: loaded state dict has ${sd.param_groups.length} parameter groups, the optimizer has ${this.paramGroups.length}`,
+      );
     }
     const byIndex = new Map<number, Tensor>();
     sd.param_groups.forEach((sg, gi) => {
       const mine = this.paramGroups[gi];
       const ids = sg.params as number[];
       if (!Array.isArray(ids) || ids.length !== mine.params.length) {
-        throw new RangeError(`${this.constructor.name}.loadStateDict: loaded state dict contains a parameter group that doesn't match the size of optimizer's group ${gi}`);
+        throw new RangeError(
+          `${this.constructor.name}.loadStateDict: loaded state dict contains a parameter group that doesn't match the size of optimizer's group ${gi}`,
+        );
       }
       ids.forEach((id, k) => byIndex.set(id, mine.params[k]));
     });

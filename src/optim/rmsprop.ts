@@ -57,8 +57,14 @@ export class RMSprop extends Optimizer<Required<RMSpropOptions>> {
             if (centered) st.grad_avg = zerosLikeParam(p);
           }
           st.step = (st.step as number) + 1;
-          optimizerUpdates.rmsprop(p, p.grad, st.square_avg as Tensor, centered ? (st.grad_avg as Tensor) : null,
-            mu > 0 ? (st.momentum_buffer as Tensor) : null, { lr, alpha, eps, weightDecay: wd, momentum: mu, maximize: g.maximize });
+          optimizerUpdates.rmsprop(
+            p,
+            p.grad,
+            st.square_avg as Tensor,
+            centered ? (st.grad_avg as Tensor) : null,
+            mu > 0 ? (st.momentum_buffer as Tensor) : null,
+            { lr, alpha, eps, weightDecay: wd, momentum: mu, maximize: g.maximize },
+          );
         }
       }
     });

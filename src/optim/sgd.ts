@@ -59,9 +59,19 @@ export class SGD extends Optimizer<Required<SGDOptions>> {
           const state = this.stateOf(p);
           let buf = state.momentum_buffer as Tensor | undefined;
           const first = mu !== 0 && buf === undefined;
-          if (first) { buf = p.grad.detach().clone(); state.momentum_buffer = buf; }
-          optimizerUpdates.sgd(p, p.grad, mu !== 0 ? buf! : null,
-            { lr, momentum: mu, dampening, weightDecay: wd, nesterov, maximize, first });
+          if (first) {
+            buf = p.grad.detach().clone();
+            state.momentum_buffer = buf;
+          }
+          optimizerUpdates.sgd(p, p.grad, mu !== 0 ? buf! : null, {
+            lr,
+            momentum: mu,
+            dampening,
+            weightDecay: wd,
+            nesterov,
+            maximize,
+            first,
+          });
         }
       }
     });

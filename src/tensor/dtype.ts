@@ -11,9 +11,12 @@ export const DTYPES: readonly DType[] = ["float32", "float64", "int32"];
 /** Allocate zero-filled storage of `n` elements of `dtype`. */
 export function allocate(dtype: DType, n: number): TypedArray {
   switch (dtype) {
-    case "float32": return new Float32Array(n);
-    case "float64": return new Float64Array(n);
-    case "int32": return new Int32Array(n);
+    case "float32":
+      return new Float32Array(n);
+    case "float64":
+      return new Float64Array(n);
+    case "int32":
+      return new Int32Array(n);
   }
 }
 
@@ -35,9 +38,12 @@ export function allocateUninit(dtype: DType, n: number): TypedArray {
   if (bytes < 65536 || typeof Buffer === "undefined") return allocate(dtype, n);
   const buf = Buffer.allocUnsafeSlow(bytes).buffer;
   switch (dtype) {
-    case "float32": return new Float32Array(buf, 0, n);
-    case "float64": return new Float64Array(buf, 0, n);
-    case "int32": return new Int32Array(buf, 0, n);
+    case "float32":
+      return new Float32Array(buf, 0, n);
+    case "float64":
+      return new Float64Array(buf, 0, n);
+    case "int32":
+      return new Int32Array(buf, 0, n);
   }
 }
 

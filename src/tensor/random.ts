@@ -47,8 +47,12 @@ export class Generator {
     const oldLo = this.lo;
     // state = state · 6364136223846793005 + 1442695040888963407 (mod 2^64), in 32-bit halves:
     // lo' = lo·mLo mod 2^32;  hi' = mulhi(lo, mLo) + lo·mHi + hi·mLo (mod 2^32); then add the increment.
-    const mHi = 0x5851f42d, mLo = 0x4c957f2d;
-    const a0 = oldLo & 0xffff, a1 = oldLo >>> 16, b0 = mLo & 0xffff, b1 = mLo >>> 16;
+    const mHi = 0x5851f42d,
+      mLo = 0x4c957f2d;
+    const a0 = oldLo & 0xffff,
+      a1 = oldLo >>> 16,
+      b0 = mLo & 0xffff,
+      b1 = mLo >>> 16;
     const t = a0 * b0;
     const m1 = a1 * b0 + (t >>> 16);
     const m2 = a0 * b1 + (m1 & 0xffff);

@@ -37,9 +37,7 @@ export function broadcastShapes(a: Shape, b: Shape, op = "broadcast"): number[] 
     const da = i < n - a.length ? 1 : a[i - (n - a.length)];
     const db = i < n - b.length ? 1 : b[i - (n - b.length)];
     if (da !== db && da !== 1 && db !== 1) {
-      throw new RangeError(
-        `${op}: shapes ${fmt(a)} and ${fmt(b)} cannot be broadcast (dim ${i - n} is ${da} vs ${db})`,
-      );
+      throw new RangeError(`${op}: shapes ${fmt(a)} and ${fmt(b)} cannot be broadcast (dim ${i - n} is ${da} vs ${db})`);
     }
     out[i] = da === 1 ? db : da;
   }

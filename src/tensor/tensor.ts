@@ -58,10 +58,18 @@ export class Tensor {
     return this;
   }
 
-  get ndim(): number { return this.shape.length; }
-  get isLeaf(): boolean { return this.gradFn === null; }
-  numel(): number { return this.data.length; }
-  dim(): number { return this.shape.length; }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+  numel(): number {
+    return this.data.length;
+  }
+  dim(): number {
+    return this.shape.length;
+  }
   size(dim?: number): number | readonly number[] {
     return dim === undefined ? this.shape : this.shape[dim < 0 ? dim + this.ndim : dim];
   }
@@ -98,7 +106,9 @@ export class Tensor {
   }
 
   /** A deep copy that stays in the graph. */
-  clone(): Tensor { return ops.clone(this); }
+  clone(): Tensor {
+    return ops.clone(this);
+  }
 
   /**
    * Back-propagate from this tensor, accumulating into the `.grad` of every leaf that requires it.
@@ -123,77 +133,206 @@ export class Tensor {
     runBackward([this], [g], opts, ops.add);
   }
 
-  toString(): string { return ops.format(this); }
-  [Symbol.for("nodejs.util.inspect.custom")](): string { return this.toString(); }
+  toString(): string {
+    return ops.format(this);
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
 
   // ---- methods mirroring torch.Tensor, each delegating to the function of the same name ----
-  add(b: TensorLike): Tensor { return ops.add(this, b); }
-  sub(b: TensorLike): Tensor { return ops.sub(this, b); }
-  mul(b: TensorLike): Tensor { return ops.mul(this, b); }
-  div(b: TensorLike): Tensor { return ops.div(this, b); }
-  pow(b: TensorLike): Tensor { return ops.pow(this, b); }
-  maximum(b: TensorLike): Tensor { return ops.maximum(this, b); }
-  minimum(b: TensorLike): Tensor { return ops.minimum(this, b); }
-  gt(b: TensorLike): Tensor { return ops.gt(this, b); }
-  ge(b: TensorLike): Tensor { return ops.ge(this, b); }
-  lt(b: TensorLike): Tensor { return ops.lt(this, b); }
-  le(b: TensorLike): Tensor { return ops.le(this, b); }
-  eq(b: TensorLike): Tensor { return ops.eq(this, b); }
-  ne(b: TensorLike): Tensor { return ops.ne(this, b); }
-  neg(): Tensor { return ops.neg(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  log1p(): Tensor { return ops.log1p(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  rsqrt(): Tensor { return ops.rsqrt(this); }
-  abs(): Tensor { return ops.abs(this); }
-  sign(): Tensor { return ops.sign(this); }
-  square(): Tensor { return ops.square(this); }
-  relu(): Tensor { return ops.relu(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  tanh(): Tensor { return ops.tanh(this); }
+  add(b: TensorLike): Tensor {
+    return ops.add(this, b);
+  }
+  sub(b: TensorLike): Tensor {
+    return ops.sub(this, b);
+  }
+  mul(b: TensorLike): Tensor {
+    return ops.mul(this, b);
+  }
+  div(b: TensorLike): Tensor {
+    return ops.div(this, b);
+  }
+  pow(b: TensorLike): Tensor {
+    return ops.pow(this, b);
+  }
+  maximum(b: TensorLike): Tensor {
+    return ops.maximum(this, b);
+  }
+  minimum(b: TensorLike): Tensor {
+    return ops.minimum(this, b);
+  }
+  gt(b: TensorLike): Tensor {
+    return ops.gt(this, b);
+  }
+  ge(b: TensorLike): Tensor {
+    return ops.ge(this, b);
+  }
+  lt(b: TensorLike): Tensor {
+    return ops.lt(this, b);
+  }
+  le(b: TensorLike): Tensor {
+    return ops.le(this, b);
+  }
+  eq(b: TensorLike): Tensor {
+    return ops.eq(this, b);
+  }
+  ne(b: TensorLike): Tensor {
+    return ops.ne(this, b);
+  }
+  neg(): Tensor {
+    return ops.neg(this);
+  }
+  exp(): Tensor {
+    return ops.exp(this);
+  }
+  log(): Tensor {
+    return ops.log(this);
+  }
+  log1p(): Tensor {
+    return ops.log1p(this);
+  }
+  sqrt(): Tensor {
+    return ops.sqrt(this);
+  }
+  rsqrt(): Tensor {
+    return ops.rsqrt(this);
+  }
+  abs(): Tensor {
+    return ops.abs(this);
+  }
+  sign(): Tensor {
+    return ops.sign(this);
+  }
+  square(): Tensor {
+    return ops.square(this);
+  }
+  relu(): Tensor {
+    return ops.relu(this);
+  }
+  sigmoid(): Tensor {
+    return ops.sigmoid(this);
+  }
+  tanh(): Tensor {
+    return ops.tanh(this);
+  }
   clamp(opts: { min?: number | null; max?: number | null }): Tensor;
   clamp(min: number | null | undefined, max?: number | null): Tensor;
   clamp(a: { min?: number | null; max?: number | null } | number | null | undefined, max?: number | null): Tensor {
     return typeof a === "object" && a !== null ? ops.clamp(this, a) : ops.clamp(this, a, max);
   }
-  softmax(dim: number): Tensor { return ops.softmax(this, dim); }
-  logSoftmax(dim: number): Tensor { return ops.logSoftmax(this, dim); }
-  sum(dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor { return ops.sum(this, dim, opts); }
-  mean(dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor { return ops.mean(this, dim, opts); }
-  var(dim?: number | number[] | null, opts?: ops.VarOptions): Tensor { return ops.variance(this, dim, opts); }
-  std(dim?: number | number[] | null, opts?: ops.VarOptions): Tensor { return ops.std(this, dim, opts); }
-  max(dim?: number | null, opts?: { keepdim?: boolean }): Tensor { return ops.max(this, dim, opts); }
-  min(dim?: number | null, opts?: { keepdim?: boolean }): Tensor { return ops.min(this, dim, opts); }
-  amax(dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor { return ops.amax(this, dim, opts); }
-  amin(dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor { return ops.amin(this, dim, opts); }
-  argmax(dim?: number | null, opts?: { keepdim?: boolean }): Tensor { return ops.argmax(this, dim, opts); }
-  argmin(dim?: number | null, opts?: { keepdim?: boolean }): Tensor { return ops.argmin(this, dim, opts); }
-  matmul(b: Tensor): Tensor { return ops.matmul(this, b); }
-  dot(b: Tensor): Tensor { return ops.dot(this, b); }
-  reshape(...shape: (number | readonly number[])[]): Tensor { return ops.reshape(this, shape.flat()); }
-  view(...shape: (number | readonly number[])[]): Tensor { return ops.reshape(this, shape.flat()); }
-  flatten(startDim = 0, endDim = -1): Tensor { return ops.flatten(this, startDim, endDim); }
-  transpose(dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
-  get T(): Tensor { return ops.permute(this, this.shape.map((_, i) => this.ndim - 1 - i)); }
-  t(): Tensor { return ops.t(this); }
-  permute(...dims: (number | readonly number[])[]): Tensor { return ops.permute(this, dims.flat()); }
-  squeeze(dim?: number | number[]): Tensor { return ops.squeeze(this, dim); }
-  unsqueeze(dim: number): Tensor { return ops.unsqueeze(this, dim); }
-  expand(...shape: (number | readonly number[])[]): Tensor { return ops.expand(this, shape.flat()); }
-  expandAs(other: Tensor): Tensor { return ops.expand(this, other.shape); }
-  narrow(dim: number, start: number, length: number): Tensor { return ops.narrow(this, dim, start, length); }
-  split(splitSize: number | number[], dim = 0): Tensor[] { return ops.split(this, splitSize, dim); }
-  chunk(chunks: number, dim = 0): Tensor[] { return ops.chunk(this, chunks, dim); }
-  gather(dim: number, index: Tensor): Tensor { return ops.gather(this, dim, index); }
-  to(dtype: DType): Tensor { return ops.cast(this, dtype); }
-  float(): Tensor { return ops.cast(this, "float32"); }
-  double(): Tensor { return ops.cast(this, "float64"); }
-  int(): Tensor { return ops.cast(this, "int32"); }
-  contiguous(): Tensor { return this; }
-  isContiguous(): boolean { return true; }
+  softmax(dim: number): Tensor {
+    return ops.softmax(this, dim);
+  }
+  logSoftmax(dim: number): Tensor {
+    return ops.logSoftmax(this, dim);
+  }
+  sum(dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor {
+    return ops.sum(this, dim, opts);
+  }
+  mean(dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor {
+    return ops.mean(this, dim, opts);
+  }
+  var(dim?: number | number[] | null, opts?: ops.VarOptions): Tensor {
+    return ops.variance(this, dim, opts);
+  }
+  std(dim?: number | number[] | null, opts?: ops.VarOptions): Tensor {
+    return ops.std(this, dim, opts);
+  }
+  max(dim?: number | null, opts?: { keepdim?: boolean }): Tensor {
+    return ops.max(this, dim, opts);
+  }
+  min(dim?: number | null, opts?: { keepdim?: boolean }): Tensor {
+    return ops.min(this, dim, opts);
+  }
+  amax(dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor {
+    return ops.amax(this, dim, opts);
+  }
+  amin(dim?: number | number[] | null, opts?: { keepdim?: boolean }): Tensor {
+    return ops.amin(this, dim, opts);
+  }
+  argmax(dim?: number | null, opts?: { keepdim?: boolean }): Tensor {
+    return ops.argmax(this, dim, opts);
+  }
+  argmin(dim?: number | null, opts?: { keepdim?: boolean }): Tensor {
+    return ops.argmin(this, dim, opts);
+  }
+  matmul(b: Tensor): Tensor {
+    return ops.matmul(this, b);
+  }
+  dot(b: Tensor): Tensor {
+    return ops.dot(this, b);
+  }
+  reshape(...shape: (number | readonly number[])[]): Tensor {
+    return ops.reshape(this, shape.flat());
+  }
+  view(...shape: (number | readonly number[])[]): Tensor {
+    return ops.reshape(this, shape.flat());
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return ops.flatten(this, startDim, endDim);
+  }
+  transpose(dim0: number, dim1: number): Tensor {
+    return ops.transpose(this, dim0, dim1);
+  }
+  get T(): Tensor {
+    return ops.permute(
+      this,
+      this.shape.map((_, i) => this.ndim - 1 - i),
+    );
+  }
+  t(): Tensor {
+    return ops.t(this);
+  }
+  permute(...dims: (number | readonly number[])[]): Tensor {
+    return ops.permute(this, dims.flat());
+  }
+  squeeze(dim?: number | number[]): Tensor {
+    return ops.squeeze(this, dim);
+  }
+  unsqueeze(dim: number): Tensor {
+    return ops.unsqueeze(this, dim);
+  }
+  expand(...shape: (number | readonly number[])[]): Tensor {
+    return ops.expand(this, shape.flat());
+  }
+  expandAs(other: Tensor): Tensor {
+    return ops.expand(this, other.shape);
+  }
+  narrow(dim: number, start: number, length: number): Tensor {
+    return ops.narrow(this, dim, start, length);
+  }
+  split(splitSize: number | number[], dim = 0): Tensor[] {
+    return ops.split(this, splitSize, dim);
+  }
+  chunk(chunks: number, dim = 0): Tensor[] {
+    return ops.chunk(this, chunks, dim);
+  }
+  gather(dim: number, index: Tensor): Tensor {
+    return ops.gather(this, dim, index);
+  }
+  to(dtype: DType): Tensor {
+    return ops.cast(this, dtype);
+  }
+  float(): Tensor {
+    return ops.cast(this, "float32");
+  }
+  double(): Tensor {
+    return ops.cast(this, "float64");
+  }
+  int(): Tensor {
+    return ops.cast(this, "int32");
+  }
+  contiguous(): Tensor {
+    return this;
+  }
+  isContiguous(): boolean {
+    return true;
+  }
   /** Slice by ranges per dim, like `x[1:3, :, ::2]`: each entry is an index, `[start, end, step?]` or null. */
-  index(...spec: ops.IndexSpec[]): Tensor { return ops.index(this, spec); }
+  index(...spec: ops.IndexSpec[]): Tensor {
+    return ops.index(this, spec);
+  }
 }
 
 export type { Scalar, TensorLike };

@@ -6,7 +6,11 @@ import { tensor } from "../ops/creation.js";
 import type { DType } from "../tensor/dtype.js";
 
 /** A tensor as the fixture scripts encode it. */
-export interface EncodedTensor { shape: number[]; dtype: DType; data: number[] }
+export interface EncodedTensor {
+  shape: number[];
+  dtype: DType;
+  data: number[];
+}
 
 export function decodeTensor(e: EncodedTensor, opts: { requiresGrad?: boolean; dtype?: DType } = {}): Tensor {
   return tensor(e.data, { shape: e.shape, dtype: opts.dtype ?? e.dtype, requiresGrad: opts.requiresGrad });

@@ -47,7 +47,11 @@ function analyticVjp(fn: Fn, inputs: Tensor[], vs: Tensor[]): Float64Array[] {
   const outs = asList(fn(...inputs));
   const pairs = outs.map((o, k) => [o, vs[k]] as const).filter(([o]) => o.requiresGrad);
   if (pairs.length === 0) return inputs.map((x) => new Float64Array(x.data.length));
-  const gs = grad(pairs.map((p) => p[0]), inputs, { gradOutputs: pairs.map((p) => p[1]), allowUnused: true });
+  const gs = grad(
+    pairs.map((p) => p[0]),
+    inputs,
+    { gradOutputs: pairs.map((p) => p[1]), allowUnused: true },
+  );
   return gs.map((g) => Float64Array.from(g.data));
 }
 
@@ -68,7 +72,9 @@ function checkInputs(inputs: Tensor[], op: string): void {
  * nb.testing.gradcheck((x) => x.tanh().sum(), [nb.randn([3], { dtype: "float64", requiresGrad: true })]);
  */
 export function gradcheck(fn: Fn, inputs: Tensor[], opts: GradcheckOptions = {}): true {
-  const eps = opts.eps ?? 1e-6, atol = opts.atol ?? 1e-5, rtol = opts.rtol ?? 1e-3;
+  const eps = opts.eps ?? 1e-6,
+    atol = opts.atol ?? 1e-5,
+    rtol = opts.rtol ?? 1e-3;
   checkInputs(inputs, "gradcheck");
   const outs0 = evalOutputs(fn, inputs);
   const shapes = asList(fn(...inputs)).map((o) => o.shape);
@@ -103,12 +109,14 @@ export function gradcheck(fn: Fn, inputs: Tensor[], opts: GradcheckOptions = {})
         return v;
       });
       const rows = analyticVjp(fn, inputs, vs);
-      rows.forEach((row, i) => row.forEach((a, k) => {
-        const n = numeric[i][k][o][j];
-        if (!(Math.abs(a - n) <= atol + rtol * Math.abs(n))) {
-          fail(`output ${o} element ${j} w.r.t. input ${i} element ${k} (input shape ${fmt(inputs[i].shape)})`, a, n);
-        }
-      }));
+      rows.forEach((row, i) =>
+        row.forEach((a, k) => {
+          const n = numeric[i][k][o][j];
+          if (!(Math.abs(a - n) <= atol + rtol * Math.abs(n))) {
+            fail(`output ${o} element ${j} w.r.t. input ${i} element ${k} (input shape ${fmt(inputs[i].shape)})`, a, n);
+          }
+        }),
+      );
     }
   });
   return true;
@@ -126,7 +134,11 @@ export function gradgradcheck(fn: Fn, inputs: Tensor[], opts: GradcheckOptions =
   const first = (...xs: Tensor[]) => {
     const outs = asList(fn(...xs));
     const pairs = outs.map((o, k) => [o, vs[k]] as const).filter(([o]) => o.requiresGrad);
-    return grad(pairs.map((p) => p[0]), xs, { gradOutputs: pairs.map((p) => p[1]), createGraph: true, allowUnused: true });
+    return grad(
+      pairs.map((p) => p[0]),
+      xs,
+      { gradOutputs: pairs.map((p) => p[1]), createGraph: true, allowUnused: true },
+    );
   };
   return gradcheck(first, inputs, opts);
 }
@@ -154,29 +166,48 @@ function flat(v: Numeric): { data: ArrayLike<number>; shape: number[] | null } {
  * with an error that gives the worst element, its index and both values.
  */
 export function assertClose(actual: Numeric, expected: Numeric, opts: CloseOptions = {}): void {
-  const rtol = opts.rtol ?? 1e-5, atol = opts.atol ?? 1e-8;
-  const a = flat(actual), e = flat(expected);
+  const rtol = opts.rtol ?? 1e-5,
+    atol = opts.atol ?? 1e-8;
+  const a = flat(actual),
+    e = flat(expected);
   const prefix = opts.msg ? `${opts.msg}: ` : "";
   if (a.shape && e.shape && (a.shape.length !== e.shape.length || a.shape.some((s, i) => s !== e.shape![i]))) {
     throw new Error(`${prefix}shape mismatch: actual ${fmt(a.shape)} vs expected ${fmt(e.shape)}`);
   }
-  if (a.data.length !== e.data.length) throw new Error(`${prefix}size mismatch: actual has ${a.data.length} elements, expected ${e.data.length}`);
-  let worst = -1, worstExcess = 0, bad = 0;
+  if (a.data.length !== e.data.length)
+    throw new Error(`${prefix}size mismatch: actual has ${a.data.length} elements, expected ${e.data.length}`);
+  let worst = -1,
+    worstExcess = 0,
+    bad = 0;
   for (let i = 0; i < a.data.length; i++) {
-    const x = a.data[i], y = e.data[i];
+    const x = a.data[i],
+      y = e.data[i];
     if (Number.isNaN(x) || Number.isNaN(y)) {
       if (Number.isNaN(x) && Number.isNaN(y) && opts.equalNan === true) continue;
-      bad++; if (worst < 0 || worstExcess !== Infinity) { worst = i; worstExcess = Infinity; }
+      bad++;
+      if (worst < 0 || worstExcess !== Infinity) {
+        worst = i;
+        worstExcess = Infinity;
+      }
       continue;
     }
     if (x === y) continue;
     const excess = Math.abs(x - y) - (atol + rtol * Math.abs(y));
-    if (excess > 0) { bad++; if (excess > worstExcess || worst < 0) { worst = i; worstExcess = excess; } }
+    if (excess > 0) {
+      bad++;
+      if (excess > worstExcess || worst < 0) {
+        worst = i;
+        worstExcess = excess;
+      }
+    }
   }
   if (bad > 0) {
-    const x = a.data[worst], y = e.data[worst];
-    throw new Error(`${prefix}${bad} of ${a.data.length} elements differ; worst at flat index ${worst}: actual ${x} vs expected ${y} ` +
-      `(|diff| ${Math.abs(x - y)}, allowed ${atol + rtol * Math.abs(y)}; rtol ${rtol}, atol ${atol})`);
+    const x = a.data[worst],
+      y = e.data[worst];
+    throw new Error(
+      `${prefix}${bad} of ${a.data.length} elements differ; worst at flat index ${worst}: actual ${x} vs expected ${y} ` +
+        `(|diff| ${Math.abs(x - y)}, allowed ${atol + rtol * Math.abs(y)}; rtol ${rtol}, atol ${atol})`,
+    );
   }
 }
 export { decodeTensor, loadJsonFixture, type EncodedTensor } from "./fixtures.js";

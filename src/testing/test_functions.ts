@@ -31,21 +31,26 @@ export function rosenbrock(n = 2): TestFunction {
   return {
     name: `rosenbrock${n}d`,
     f: (x) => {
-      const a = narrow(x, 0, 0, n - 1), b = narrow(x, 0, 1, n - 1);
+      const a = narrow(x, 0, 0, n - 1),
+        b = narrow(x, 0, 1, n - 1);
       return sum(add(mul(pow(sub(b, pow(a, 2)), 2), 100), pow(sub(1, a), 2)));
     },
     value: (x) => x.slice(0, -1).reduce((s, xi, i) => s + 100 * (x[i + 1] - xi * xi) ** 2 + (1 - xi) ** 2, 0),
-    grad: (x) => x.map((xi, i) => {
-      let g = 0;
-      if (i < n - 1) g += -400 * xi * (x[i + 1] - xi * xi) - 2 * (1 - xi);
-      if (i > 0) g += 200 * (xi - x[i - 1] * x[i - 1]);
-      return g;
-    }),
-    hessian: (x) => x.map((xi, i) => x.map((_, j) => {
-      if (i === j) return (i < n - 1 ? 1200 * xi * xi - 400 * x[i + 1] + 2 : 0) + (i > 0 ? 200 : 0);
-      if (Math.abs(i - j) === 1) return -400 * x[Math.min(i, j)];
-      return 0;
-    })),
+    grad: (x) =>
+      x.map((xi, i) => {
+        let g = 0;
+        if (i < n - 1) g += -400 * xi * (x[i + 1] - xi * xi) - 2 * (1 - xi);
+        if (i > 0) g += 200 * (xi - x[i - 1] * x[i - 1]);
+        return g;
+      }),
+    hessian: (x) =>
+      x.map((xi, i) =>
+        x.map((_, j) => {
+          if (i === j) return (i < n - 1 ? 1200 * xi * xi - 400 * x[i + 1] + 2 : 0) + (i > 0 ? 200 : 0);
+          if (Math.abs(i - j) === 1) return -400 * x[Math.min(i, j)];
+          return 0;
+        }),
+      ),
     minima: [new Array(n).fill(1)],
     fmin: 0,
     start: Array.from({ length: n }, (_, i) => (i % 2 === 0 ? -1.2 : 1)),
@@ -64,15 +69,22 @@ export const beale: TestFunction = {
   },
   value: ([x, y]) => (1.5 - x + x * y) ** 2 + (2.25 - x + x * y * y) ** 2 + (2.625 - x + x * y ** 3) ** 2,
   grad: ([x, y]) => {
-    const a = 1.5 - x + x * y, b = 2.25 - x + x * y * y, c = 2.625 - x + x * y ** 3;
+    const a = 1.5 - x + x * y,
+      b = 2.25 - x + x * y * y,
+      c = 2.625 - x + x * y ** 3;
     return [2 * a * (y - 1) + 2 * b * (y * y - 1) + 2 * c * (y ** 3 - 1), 2 * a * x + 4 * b * x * y + 6 * c * x * y * y];
   },
   hessian: ([x, y]) => {
-    const a = 1.5 - x + x * y, b = 2.25 - x + x * y * y, c = 2.625 - x + x * y ** 3;
+    const a = 1.5 - x + x * y,
+      b = 2.25 - x + x * y * y,
+      c = 2.625 - x + x * y ** 3;
     const hxx = 2 * (y - 1) ** 2 + 2 * (y * y - 1) ** 2 + 2 * (y ** 3 - 1) ** 2;
     const hxy = 2 * x * (y - 1) + 2 * a + 4 * x * y * (y * y - 1) + 4 * b * y + 6 * x * y * y * (y ** 3 - 1) + 6 * c * y * y;
     const hyy = 2 * x * x + 8 * x * x * y * y + 4 * b * x + 18 * x * x * y ** 4 + 12 * c * x * y;
-    return [[hxx, hxy], [hxy, hyy]];
+    return [
+      [hxx, hxy],
+      [hxy, hyy],
+    ];
   },
   minima: [[3, 0.5]],
   fmin: 0,
@@ -88,8 +100,16 @@ export const himmelblau: TestFunction = {
   },
   value: ([x, y]) => (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2,
   grad: ([x, y]) => [4 * x * (x * x + y - 11) + 2 * (x + y * y - 7), 2 * (x * x + y - 11) + 4 * y * (x + y * y - 7)],
-  hessian: ([x, y]) => [[12 * x * x + 4 * y - 42, 4 * x + 4 * y], [4 * x + 4 * y, 4 * x + 12 * y * y - 26]],
-  minima: [[3, 2], [-2.805118086952745, 3.131312518250573], [-3.779310253377747, -3.283185991286170], [3.584428340330492, -1.848126526964404]],
+  hessian: ([x, y]) => [
+    [12 * x * x + 4 * y - 42, 4 * x + 4 * y],
+    [4 * x + 4 * y, 4 * x + 12 * y * y - 26],
+  ],
+  minima: [
+    [3, 2],
+    [-2.805118086952745, 3.131312518250573],
+    [-3.779310253377747, -3.28318599128617],
+    [3.584428340330492, -1.848126526964404],
+  ],
   fmin: 0,
   start: [0, 0],
 };
@@ -103,7 +123,10 @@ export const booth: TestFunction = {
   },
   value: ([x, y]) => (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2,
   grad: ([x, y]) => [2 * (x + 2 * y - 7) + 4 * (2 * x + y - 5), 4 * (x + 2 * y - 7) + 2 * (2 * x + y - 5)],
-  hessian: () => [[10, 8], [8, 10]],
+  hessian: () => [
+    [10, 8],
+    [8, 10],
+  ],
   minima: [[1, 3]],
   fmin: 0,
   start: [0, 0],
@@ -118,7 +141,10 @@ export const saddle: TestFunction = {
   },
   value: ([x, y]) => x * x - y * y,
   grad: ([x, y]) => [2 * x, -2 * y],
-  hessian: () => [[2, 0], [0, -2]],
+  hessian: () => [
+    [2, 0],
+    [0, -2],
+  ],
   minima: [[0, 0]],
   fmin: 0,
   start: [1, 1e-3],
@@ -129,13 +155,22 @@ export const saddle: TestFunction = {
  * zig-zags across the narrow valley; minimum 0 at the origin; start (κ, 1)·… scaled to (10, 1).
  */
 export function illConditionedQuadratic(kappa = 100): TestFunction {
-  const A = tensor([[1, 0], [0, kappa]], { dtype: "float64" });
+  const A = tensor(
+    [
+      [1, 0],
+      [0, kappa],
+    ],
+    { dtype: "float64" },
+  );
   return {
     name: `quadratic_kappa${kappa}`,
     f: (x) => mul(matmul(x, matmul(A.to(x.dtype), x)), 0.5),
     value: ([x, y]) => 0.5 * (x * x + kappa * y * y),
     grad: ([x, y]) => [x, kappa * y],
-    hessian: () => [[1, 0], [0, kappa]],
+    hessian: () => [
+      [1, 0],
+      [0, kappa],
+    ],
     minima: [[0, 0]],
     fmin: 0,
     start: [10, 1],

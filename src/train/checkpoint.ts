@@ -7,7 +7,10 @@ import type { Optimizer, OptimizerStateDict } from "../optim/optimizer.js";
 import type { Generator } from "../tensor/random.js";
 import { loadSafetensorsFile, saveSafetensors } from "../io/safetensors.js";
 
-export interface Schedulerish { stateDict(): Record<string, unknown>; loadStateDict(sd: Record<string, unknown>): void }
+export interface Schedulerish {
+  stateDict(): Record<string, unknown>;
+  loadStateDict(sd: Record<string, unknown>): void;
+}
 
 export interface CheckpointContents {
   model: Module;
@@ -29,7 +32,10 @@ export function saveCheckpoint(path: string, c: CheckpointContents): void {
     const sd = c.optimizer.stateDict();
     const state: Record<string, Record<string, unknown>> = {};
     const enc = (v: unknown, key: string): unknown => {
-      if (v instanceof Tensor) { tensors[key] = v; return { $tensor: key }; }
+      if (v instanceof Tensor) {
+        tensors[key] = v;
+        return { $tensor: key };
+      }
       if (v instanceof Float64Array || v instanceof Float32Array) return { $array: Array.from(v) };
       if (Array.isArray(v)) return v.map((e, j) => enc(e, `${key}.${j}`));
       return v;
@@ -52,9 +58,13 @@ export function saveCheckpoint(path: string, c: CheckpointContents): void {
 }
 
 /** Restore a checkpoint into the given objects; returns the epoch it was saved after and its extra data. */
-export function loadCheckpoint(path: string, c: Omit<CheckpointContents, "epoch" | "extra">): { epoch: number; extra: Record<string, unknown> } {
+export function loadCheckpoint(
+  path: string,
+  c: Omit<CheckpointContents, "epoch" | "extra">,
+): { epoch: number; extra: Record<string, unknown> } {
   const { tensors, metadata } = loadSafetensorsFile(path);
-  if (metadata.format !== "nabla-checkpoint-1") throw new Error(`${path}: not a nabla checkpoint (format '${metadata.format ?? "missing"}')`);
+  if (metadata.format !== "nabla-checkpoint-1")
+    throw new Error(`${path}: not a nabla checkpoint (format '${metadata.format ?? "missing"}')`);
   const model: Record<string, Tensor> = {};
   for (const [k, v] of Object.entries(tensors)) if (k.startsWith("model.")) model[k.slice(6)] = v;
   c.model.loadStateDict(model);

@@ -27,7 +27,15 @@ export interface EpochRecord {
   imagesPerSec: number;
 }
 
-export interface BatchInfo { epoch: number; batch: number; batches: number; loss: number; acc: number; imagesPerSec: number; elapsed: number }
+export interface BatchInfo {
+  epoch: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  acc: number;
+  imagesPerSec: number;
+  elapsed: number;
+}
 
 export interface FitOptions {
   model: Module;
@@ -58,12 +66,17 @@ export interface FitOptions {
   onEpoch?: (record: EpochRecord) => void;
 }
 
-export interface FitResult { history: EpochRecord[]; stoppedEarly: boolean; startEpoch: number }
+export interface FitResult {
+  history: EpochRecord[];
+  stoppedEarly: boolean;
+  startEpoch: number;
+}
 
 /** How many of the rows of `logits` have their label among the k largest entries. */
 function topkCorrect(logits: Tensor, y: Tensor, k: number): number {
   const [n, c] = logits.shape;
-  const d = logits.data, t = y.data;
+  const d = logits.data,
+    t = y.data;
   let correct = 0;
   for (let i = 0; i < n; i++) {
     const v = d[i * c + t[i]];
@@ -75,12 +88,17 @@ function topkCorrect(logits: Tensor, y: Tensor, k: number): number {
 }
 
 /** Mean loss and top-k accuracies of `model` over a loader, in eval mode without gradients. */
-export function evaluate(model: Module, loader: DataLoader, opts: { lossFn?: (o: Tensor, t: Tensor) => Tensor; topk?: number[] } = {}): { loss: number; acc: Record<number, number> } {
+export function evaluate(
+  model: Module,
+  loader: DataLoader,
+  opts: { lossFn?: (o: Tensor, t: Tensor) => Tensor; topk?: number[] } = {},
+): { loss: number; acc: Record<number, number> } {
   const lossFn = opts.lossFn ?? ((o, t) => crossEntropy(o, t));
   const ks = opts.topk ?? [1, 5];
   const wasTraining = model.training;
   model.eval();
-  let total = 0, lossSum = 0;
+  let total = 0,
+    lossSum = 0;
   const correct: Record<number, number> = Object.fromEntries(ks.map((k) => [k, 0]));
   try {
     noGrad(() => {
@@ -116,15 +134,23 @@ export function fit(o: FitOptions): FitResult {
     history.push(...((r.extra.history as EpochRecord[] | undefined) ?? []));
   }
   const perBatchScheduler = o.scheduler instanceof OneCycleLR;
-  let best = Infinity, bad = 0, stoppedEarly = false;
+  let best = Infinity,
+    bad = 0,
+    stoppedEarly = false;
   for (const h of history) {
     const m = h.valLoss ?? h.trainLoss;
-    if (m < best - (o.earlyStopping?.minDelta ?? 0)) { best = m; bad = 0; } else bad++;
+    if (m < best - (o.earlyStopping?.minDelta ?? 0)) {
+      best = m;
+      bad = 0;
+    } else bad++;
   }
   for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
     o.model.train();
     const t0 = performance.now();
-    let seen = 0, lossSum = 0, correct = 0, b = 0;
+    let seen = 0,
+      lossSum = 0,
+      correct = 0,
+      b = 0;
     const batches = o.trainLoader.length;
     for (const { x, y } of o.trainLoader) {
       let loss: number;
@@ -153,12 +179,24 @@ export function fit(o: FitOptions): FitResult {
       correct += topkCorrect(out, y, 1);
       b++;
       const elapsed = (performance.now() - t0) / 1000;
-      o.onBatch?.({ epoch: epoch + 1, batch: b, batches, loss: lossSum / seen, acc: correct / seen, imagesPerSec: seen / elapsed, elapsed });
+      o.onBatch?.({
+        epoch: epoch + 1,
+        batch: b,
+        batches,
+        loss: lossSum / seen,
+        acc: correct / seen,
+        imagesPerSec: seen / elapsed,
+        elapsed,
+      });
     }
     const seconds = (performance.now() - t0) / 1000;
     const record: EpochRecord = {
-      epoch: epoch + 1, trainLoss: lossSum / seen, trainAcc: correct / seen,
-      lr: o.optimizer.paramGroups[0].lr, seconds, imagesPerSec: seen / seconds,
+      epoch: epoch + 1,
+      trainLoss: lossSum / seen,
+      trainAcc: correct / seen,
+      lr: o.optimizer.paramGroups[0].lr,
+      seconds,
+      imagesPerSec: seen / seconds,
     };
     if (o.valLoader) {
       const v = evaluate(o.model, o.valLoader, { lossFn, topk: o.topk });
@@ -173,12 +211,24 @@ export function fit(o: FitOptions): FitResult {
     history.push(record);
     if (o.metricsLog) appendFileSync(o.metricsLog, JSON.stringify(record) + "\n");
     if (o.checkpoint) {
-      saveCheckpoint(o.checkpoint, { model: o.model, optimizer: o.optimizer, scheduler: o.scheduler, generators, epoch: epoch + 1, extra: { history } });
+      saveCheckpoint(o.checkpoint, {
+        model: o.model,
+        optimizer: o.optimizer,
+        scheduler: o.scheduler,
+        generators,
+        epoch: epoch + 1,
+        extra: { history },
+      });
     }
     o.onEpoch?.(record);
     if (o.earlyStopping) {
-      if (monitored < best - (o.earlyStopping.minDelta ?? 0)) { best = monitored; bad = 0; }
-      else if (++bad >= o.earlyStopping.patience) { stoppedEarly = true; break; }
+      if (monitored < best - (o.earlyStopping.minDelta ?? 0)) {
+        best = monitored;
+        bad = 0;
+      } else if (++bad >= o.earlyStopping.patience) {
+        stoppedEarly = true;
+        break;
+      }
     }
   }
   return { history, stoppedEarly, startEpoch };

@@ -59,20 +59,23 @@ let colsBuf: Float64Array | Float32Array = new Float32Array(0);
 function sampleCols(x: TypedArray, g: ConvGeometry, b: number): TypedArray {
   const size = g.c * g.kh * g.kw * g.oh * g.ow;
   const f64 = x instanceof Float64Array;
-  if (colsBuf.length < size || (colsBuf instanceof Float64Array) !== f64) colsBuf = f64 ? new Float64Array(size) : new Float32Array(size);
+  if (colsBuf.length < size || colsBuf instanceof Float64Array !== f64) colsBuf = f64 ? new Float64Array(size) : new Float32Array(size);
   const plane = g.c * g.h * g.w;
   im2col(x.subarray(b * plane, (b + 1) * plane), { ...g, n: 1 }, 0, colsBuf);
   return colsBuf;
 }
 
 export function conv2d(x: TypedArray, w: TypedArray, g: ConvGeometry, out: TypedArray, bias?: TypedArray | null): void {
-  const kk = (g.c / g.groups) * g.kh * g.kw, L = g.oh * g.ow, og = g.o / g.groups;
+  const kk = (g.c / g.groups) * g.kh * g.kw,
+    L = g.oh * g.ow,
+    og = g.o / g.groups;
   for (let b = 0; b < g.n; b++) {
     const cols = sampleCols(x, g, b);
     for (let gi = 0; gi < g.groups; gi++) gemm(w, gi * og * kk, false, cols, gi * kk * L, false, out, (b * g.o + gi * og) * L, og, kk, L);
     if (bias) {
       for (let o = 0; o < g.o; o++) {
-        const base = (b * g.o + o) * L, v = bias[o];
+        const base = (b * g.o + o) * L,
+          v = bias[o];
         for (let i = 0; i < L; i++) out[base + i] += v;
       }
     }
@@ -80,7 +83,10 @@ export function conv2d(x: TypedArray, w: TypedArray, g: ConvGeometry, out: Typed
 }
 
 export function conv2dBackwardInput(gy: TypedArray, w: TypedArray, g: ConvGeometry, gx: TypedArray): void {
-  const kk = (g.c / g.groups) * g.kh * g.kw, L = g.oh * g.ow, og = g.o / g.groups, plane = g.c * g.h * g.w;
+  const kk = (g.c / g.groups) * g.kh * g.kw,
+    L = g.oh * g.ow,
+    og = g.o / g.groups,
+    plane = g.c * g.h * g.w;
   const cols = new (gx instanceof Float64Array ? Float64Array : Float32Array)(g.c * g.kh * g.kw * L);
   gx.fill(0);
   for (let b = 0; b < g.n; b++) {
@@ -90,7 +96,9 @@ export function conv2dBackwardInput(gy: TypedArray, w: TypedArray, g: ConvGeomet
 }
 
 export function conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: ConvGeometry, gw: TypedArray): void {
-  const kk = (g.c / g.groups) * g.kh * g.kw, L = g.oh * g.ow, og = g.o / g.groups;
+  const kk = (g.c / g.groups) * g.kh * g.kw,
+    L = g.oh * g.ow,
+    og = g.o / g.groups;
   const part = new (gw instanceof Float64Array ? Float64Array : Float32Array)(gw.length);
   gw.fill(0);
   for (let b = 0; b < g.n; b++) {
@@ -107,7 +115,8 @@ export function maxPool2dIndices(x: TypedArray, g: Im2colGeometry, idx: Int32Arr
     const base = p * h * w;
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++, o++) {
-        let best = -1, bv = 0;
+        let best = -1,
+          bv = 0;
         for (let ki = 0; ki < kh; ki++) {
           const iy = oy * sh - ph + ki * dh;
           if (iy < 0 || iy >= h) continue;
@@ -115,7 +124,10 @@ export function maxPool2dIndices(x: TypedArray, g: Im2colGeometry, idx: Int32Arr
             const ix = ox * sw - pw + kj * dw;
             if (ix < 0 || ix >= w) continue;
             const v = x[base + iy * w + ix];
-            if (best < 0 || v > bv || (v !== v && bv === bv)) { best = iy * w + ix; bv = v; }
+            if (best < 0 || v > bv || (v !== v && bv === bv)) {
+              best = iy * w + ix;
+              bv = v;
+            }
           }
         }
         idx[o] = best < 0 ? 0 : best;

@@ -50,31 +50,104 @@ function packBCols(b: TypedArray, off: number, trans: boolean, k: number, n: num
 }
 
 /** C[i0.., j0..] (+)= packed A panel × packed B panel over kc, a 4x4 tile held in 16 locals. */
-function microKernel(aBase: number, kc: number, c: TypedArray, cOff: number, ldc: number, rows: number, cols: number, accumulate: boolean): void {
-  const A = packA, B = packB;
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-  let ai = aBase, bi = 0;
+function microKernel(
+  aBase: number,
+  kc: number,
+  c: TypedArray,
+  cOff: number,
+  ldc: number,
+  rows: number,
+  cols: number,
+  accumulate: boolean,
+): void {
+  const A = packA,
+    B = packB;
+  let c00 = 0,
+    c01 = 0,
+    c02 = 0,
+    c03 = 0,
+    c10 = 0,
+    c11 = 0,
+    c12 = 0,
+    c13 = 0;
+  let c20 = 0,
+    c21 = 0,
+    c22 = 0,
+    c23 = 0,
+    c30 = 0,
+    c31 = 0,
+    c32 = 0,
+    c33 = 0;
+  let ai = aBase,
+    bi = 0;
   for (let p = 0; p < kc; p++, ai += 4, bi += 4) {
-    const a0 = A[ai], a1 = A[ai + 1], a2 = A[ai + 2], a3 = A[ai + 3];
-    const b0 = B[bi], b1 = B[bi + 1], b2 = B[bi + 2], b3 = B[bi + 3];
-    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    const a0 = A[ai],
+      a1 = A[ai + 1],
+      a2 = A[ai + 2],
+      a3 = A[ai + 3];
+    const b0 = B[bi],
+      b1 = B[bi + 1],
+      b2 = B[bi + 2],
+      b3 = B[bi + 3];
+    c00 += a0 * b0;
+    c01 += a0 * b1;
+    c02 += a0 * b2;
+    c03 += a0 * b3;
+    c10 += a1 * b0;
+    c11 += a1 * b1;
+    c12 += a1 * b2;
+    c13 += a1 * b3;
+    c20 += a2 * b0;
+    c21 += a2 * b1;
+    c22 += a2 * b2;
+    c23 += a2 * b3;
+    c30 += a3 * b0;
+    c31 += a3 * b1;
+    c32 += a3 * b2;
+    c33 += a3 * b3;
   }
   if (rows === 4 && cols === 4) {
     let o = cOff;
     if (accumulate) {
-      c[o] += c00; c[o + 1] += c01; c[o + 2] += c02; c[o + 3] += c03; o += ldc;
-      c[o] += c10; c[o + 1] += c11; c[o + 2] += c12; c[o + 3] += c13; o += ldc;
-      c[o] += c20; c[o + 1] += c21; c[o + 2] += c22; c[o + 3] += c23; o += ldc;
-      c[o] += c30; c[o + 1] += c31; c[o + 2] += c32; c[o + 3] += c33;
+      c[o] += c00;
+      c[o + 1] += c01;
+      c[o + 2] += c02;
+      c[o + 3] += c03;
+      o += ldc;
+      c[o] += c10;
+      c[o + 1] += c11;
+      c[o + 2] += c12;
+      c[o + 3] += c13;
+      o += ldc;
+      c[o] += c20;
+      c[o + 1] += c21;
+      c[o + 2] += c22;
+      c[o + 3] += c23;
+      o += ldc;
+      c[o] += c30;
+      c[o + 1] += c31;
+      c[o + 2] += c32;
+      c[o + 3] += c33;
     } else {
-      c[o] = c00; c[o + 1] = c01; c[o + 2] = c02; c[o + 3] = c03; o += ldc;
-      c[o] = c10; c[o + 1] = c11; c[o + 2] = c12; c[o + 3] = c13; o += ldc;
-      c[o] = c20; c[o + 1] = c21; c[o + 2] = c22; c[o + 3] = c23; o += ldc;
-      c[o] = c30; c[o + 1] = c31; c[o + 2] = c32; c[o + 3] = c33;
+      c[o] = c00;
+      c[o + 1] = c01;
+      c[o + 2] = c02;
+      c[o + 3] = c03;
+      o += ldc;
+      c[o] = c10;
+      c[o + 1] = c11;
+      c[o + 2] = c12;
+      c[o + 3] = c13;
+      o += ldc;
+      c[o] = c20;
+      c[o + 1] = c21;
+      c[o + 2] = c22;
+      c[o + 3] = c23;
+      o += ldc;
+      c[o] = c30;
+      c[o + 1] = c31;
+      c[o + 2] = c32;
+      c[o + 3] = c33;
     }
     return;
   }
@@ -88,8 +161,19 @@ function microKernel(aBase: number, kc: number, c: TypedArray, cOff: number, ldc
 }
 
 /** One GEMM: C[m, n] = op(A)[m, k] · op(B)[k, n], C contiguous at cOff. */
-export function gemm(a: TypedArray, aOff: number, transA: boolean, b: TypedArray, bOff: number, transB: boolean,
-  c: TypedArray, cOff: number, m: number, k: number, n: number): void {
+export function gemm(
+  a: TypedArray,
+  aOff: number,
+  transA: boolean,
+  b: TypedArray,
+  bOff: number,
+  transB: boolean,
+  c: TypedArray,
+  cOff: number,
+  m: number,
+  k: number,
+  n: number,
+): void {
   if (k === 0) {
     c.fill(0, cOff, cOff + m * n);
     return;
@@ -114,7 +198,17 @@ export function gemm(a: TypedArray, aOff: number, transA: boolean, b: TypedArray
   }
 }
 
-export function matmul(a: TypedArray, aOffs: Int32Array, transA: boolean, b: TypedArray, bOffs: Int32Array, transB: boolean,
-  out: TypedArray, m: number, k: number, n: number): void {
+export function matmul(
+  a: TypedArray,
+  aOffs: Int32Array,
+  transA: boolean,
+  b: TypedArray,
+  bOffs: Int32Array,
+  transB: boolean,
+  out: TypedArray,
+  m: number,
+  k: number,
+  n: number,
+): void {
   for (let i = 0; i < aOffs.length; i++) gemm(a, aOffs[i], transA, b, bOffs[i], transB, out, i * m * n, m, k, n);
 }

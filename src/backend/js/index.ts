@@ -16,7 +16,10 @@ function cast(x: TypedArray, out: TypedArray): void {
 }
 
 function clamp(x: TypedArray, lo: number, hi: number, out: TypedArray): void {
-  for (let i = 0; i < x.length; i++) { const v = x[i]; out[i] = v < lo ? lo : v > hi ? hi : v; }
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    out[i] = v < lo ? lo : v > hi ? hi : v;
+  }
 }
 
 /** The reference backend, registered as `js`. */
@@ -40,5 +43,16 @@ export const jsBackend: Backend = {
   conv2dBackwardWeight,
   maxPool2dIndices,
   batchNormStats,
-  fused: { reluBackward, channelAffine, batchNormBackward, adamUpdate, sgdUpdate, rmspropUpdate, adagradUpdate, adadeltaUpdate, nadamUpdate, adamaxUpdate },
+  fused: {
+    reluBackward,
+    channelAffine,
+    batchNormBackward,
+    adamUpdate,
+    sgdUpdate,
+    rmspropUpdate,
+    adagradUpdate,
+    adadeltaUpdate,
+    nadamUpdate,
+    adamaxUpdate,
+  },
 };

@@ -7,10 +7,19 @@ import type { AdadeltaUpdate, AdagradUpdate, AdamaxUpdate, AdamUpdate, NadamUpda
  * One Adam / AdamW update in place, with torch.optim's single-tensor formulas (1.13), each element
  * computed in double and stored in the parameter's type.
  */
-export function adamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, maxExpAvgSq: TypedArray | null, h: AdamUpdate): void {
+export function adamUpdate(
+  param: TypedArray,
+  grad: TypedArray,
+  expAvg: TypedArray,
+  expAvgSq: TypedArray,
+  maxExpAvgSq: TypedArray | null,
+  h: AdamUpdate,
+): void {
   const { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, step, decoupled, maximize } = h;
-  const bc1 = 1 - b1 ** step, bc2 = 1 - b2 ** step;
-  const stepSize = lr / bc1, bc2Sqrt = Math.sqrt(bc2);
+  const bc1 = 1 - b1 ** step,
+    bc2 = 1 - b2 ** step;
+  const stepSize = lr / bc1,
+    bc2Sqrt = Math.sqrt(bc2);
   const decay = 1 - lr * wd;
   for (let i = 0; i < param.length; i++) {
     let d = maximize ? -grad[i] : grad[i];
@@ -42,10 +51,18 @@ export function sgdUpdate(param: TypedArray, grad: TypedArray, buf: TypedArray |
 }
 
 /** One RMSprop update in place (torch.optim.RMSprop, 1.13): gradAvg when centered, momentumBuffer when momentum > 0. */
-export function rmspropUpdate(param: TypedArray, grad: TypedArray, squareAvg: TypedArray, gradAvg: TypedArray | null, momentumBuffer: TypedArray | null,
-  h: RmspropUpdate): void {
+export function rmspropUpdate(
+  param: TypedArray,
+  grad: TypedArray,
+  squareAvg: TypedArray,
+  gradAvg: TypedArray | null,
+  momentumBuffer: TypedArray | null,
+  h: RmspropUpdate,
+): void {
   const { lr, alpha, eps, weightDecay: wd, momentum: mu, maximize } = h;
-  const v = squareAvg, ga = gradAvg, b = momentumBuffer;
+  const v = squareAvg,
+    ga = gradAvg,
+    b = momentumBuffer;
   for (let i = 0; i < param.length; i++) {
     let d = maximize ? -grad[i] : grad[i];
     if (wd !== 0) d = d + wd * param[i];
@@ -76,7 +93,8 @@ export function adagradUpdate(param: TypedArray, grad: TypedArray, sum: TypedArr
 /** One Adadelta update in place (torch.optim.Adadelta, 1.13). */
 export function adadeltaUpdate(param: TypedArray, grad: TypedArray, squareAvg: TypedArray, accDelta: TypedArray, h: AdadeltaUpdate): void {
   const { lr, rho, eps, weightDecay: wd, maximize } = h;
-  const v = squareAvg, u = accDelta;
+  const v = squareAvg,
+    u = accDelta;
   for (let i = 0; i < param.length; i++) {
     let d = maximize ? -grad[i] : grad[i];
     if (wd !== 0) d = d + wd * param[i];
@@ -90,7 +108,8 @@ export function adadeltaUpdate(param: TypedArray, grad: TypedArray, squareAvg: T
 /** One NAdam update in place (torch.optim.NAdam, 1.13); c1, c2 are the step's coefficients of g and m, bc2 = 1 − β2ᵗ. */
 export function nadamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, h: NadamUpdate): void {
   const { beta1: b1, beta2: b2, eps, weightDecay: wd, bc2, c1, c2 } = h;
-  const m = expAvg, v = expAvgSq;
+  const m = expAvg,
+    v = expAvgSq;
   for (let i = 0; i < param.length; i++) {
     let d = grad[i];
     if (wd !== 0) d = d + wd * param[i];
@@ -105,7 +124,8 @@ export function nadamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedAr
 /** One Adamax update in place (torch.optim.Adamax, 1.13); `clr` = lr / (1 − β1ᵗ). */
 export function adamaxUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expInf: TypedArray, h: AdamaxUpdate): void {
   const { clr, beta1: b1, beta2: b2, eps, weightDecay: wd, maximize } = h;
-  const m = expAvg, u = expInf;
+  const m = expAvg,
+    u = expInf;
   for (let i = 0; i < param.length; i++) {
     let d = maximize ? -grad[i] : grad[i];
     if (wd !== 0) d = d + wd * param[i];

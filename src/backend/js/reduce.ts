@@ -13,8 +13,18 @@ export function reduce(op: ReduceOp, x: TypedArray, outer: number, size: number,
     if (inner === 1) {
       let s = op === "sum" ? 0 : size > 0 ? x[base] : op === "max" ? -Infinity : Infinity;
       if (op === "sum") for (let k = 0; k < size; k++) s += x[base + k];
-      else if (op === "max") for (let k = 1; k < size; k++) { const v = x[base + k]; if (v > s || v !== v) s = v; if (s !== s) break; }
-      else for (let k = 1; k < size; k++) { const v = x[base + k]; if (v < s || v !== v) s = v; if (s !== s) break; }
+      else if (op === "max")
+        for (let k = 1; k < size; k++) {
+          const v = x[base + k];
+          if (v > s || v !== v) s = v;
+          if (s !== s) break;
+        }
+      else
+        for (let k = 1; k < size; k++) {
+          const v = x[base + k];
+          if (v < s || v !== v) s = v;
+          if (s !== s) break;
+        }
       out[o] = s;
       continue;
     }
@@ -29,8 +39,16 @@ export function reduce(op: ReduceOp, x: TypedArray, outer: number, size: number,
       else for (let i = 0; i < inner; i++) acc[i] = x[base + i];
       for (let k = 1; k < size; k++) {
         const row = base + k * inner;
-        if (op === "max") for (let i = 0; i < inner; i++) { const v = x[row + i]; if (v > acc[i] || v !== v) acc[i] = v; }
-        else for (let i = 0; i < inner; i++) { const v = x[row + i]; if (v < acc[i] || v !== v) acc[i] = v; }
+        if (op === "max")
+          for (let i = 0; i < inner; i++) {
+            const v = x[row + i];
+            if (v > acc[i] || v !== v) acc[i] = v;
+          }
+        else
+          for (let i = 0; i < inner; i++) {
+            const v = x[row + i];
+            if (v < acc[i] || v !== v) acc[i] = v;
+          }
       }
     }
     const ob = o * inner;
@@ -43,12 +61,19 @@ export function argReduce(op: ArgReduceOp, x: TypedArray, outer: number, size: n
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * size * inner + i;
-      let best = x[base], bi = 0;
+      let best = x[base],
+        bi = 0;
       if (best === best) {
         for (let k = 1; k < size; k++) {
           const v = x[base + k * inner];
-          if (v !== v) { bi = k; break; } // NaN wins, as in PyTorch
-          if (isMax ? v > best : v < best) { best = v; bi = k; }
+          if (v !== v) {
+            bi = k;
+            break;
+          } // NaN wins, as in PyTorch
+          if (isMax ? v > best : v < best) {
+            best = v;
+            bi = k;
+          }
         }
       }
       out[o * inner + i] = bi;
@@ -66,8 +91,16 @@ export function gather(x: TypedArray, outer: number, size: number, inner: number
   }
 }
 
-export function scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray,
-  clear = false): void {
+export function scatterAdd(
+  out: TypedArray,
+  outer: number,
+  size: number,
+  inner: number,
+  idx: Int32Array,
+  idxSize: number,
+  src: TypedArray,
+  clear = false,
+): void {
   if (clear) out.fill(0);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < idxSize; j++) {

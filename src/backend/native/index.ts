@@ -11,10 +11,19 @@ import type { TypedArray } from "../../tensor/dtype.js";
 import { jsBackend } from "../js/index.js";
 import { collapse } from "../js/elementwise.js";
 import {
-  ADADELTA_HYPER, ADAGRAD_HYPER, ADAM_HYPER, ADAMAX_HYPER, ARG_REDUCE_OPS, BINARY_OPS, NADAM_HYPER, REDUCE_OPS, RMSPROP_HYPER, SGD_HYPER, UNARY_OPS,
+  ADADELTA_HYPER,
+  ADAGRAD_HYPER,
+  ADAM_HYPER,
+  ADAMAX_HYPER,
+  ARG_REDUCE_OPS,
+  BINARY_OPS,
+  NADAM_HYPER,
+  REDUCE_OPS,
+  RMSPROP_HYPER,
+  SGD_HYPER,
+  UNARY_OPS,
   type Addon,
 } from "./addon.generated.js";
-
 
 /** The geometry as the addon reads it: [n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, o, groups]. */
 function packGeometry(g: Im2colGeometry & Partial<ConvGeometry>): Int32Array {
@@ -77,7 +86,10 @@ export function loadNativeBackend(): { backend: Backend } | { error: string } {
     },
     im2col: (x, g, pad, out) => (sameFloat(x, out) ? addon.im2col(x, packGeometry(g), pad, out) : jsBackend.im2col(x, g, pad, out)),
     col2im: (cols, g, out) => (sameFloat(cols, out) ? addon.col2im(cols, packGeometry(g), out) : jsBackend.col2im(cols, g, out)),
-    unary: (op, x, out) => (x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor ? jsBackend.unary(op, x, out) : addon.unary(UNARY_OPS[op], x, out)),
+    unary: (op, x, out) =>
+      x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor
+        ? jsBackend.unary(op, x, out)
+        : addon.unary(UNARY_OPS[op], x, out),
     copy: (src, so, ss, dst, dof, ds, shape) => {
       let n = 1;
       for (const d of shape) n *= d;
@@ -85,52 +97,76 @@ export function loadNativeBackend(): { backend: Backend } | { error: string } {
       const [cshape, [cs, cd]] = collapse(shape, [ss, ds]);
       addon.copy(src, so, dst, dof, Int32Array.from(cshape), Int32Array.from(cs), Int32Array.from(cd));
     },
-    reduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor
-      ? jsBackend.reduce(op, x, outer, size, inner, out) : addon.reduce(REDUCE_OPS[op], x, outer, size, inner, out)),
+    reduce: (op, x, outer, size, inner, out) =>
+      x.length < SMALL || x instanceof Int32Array || x.constructor !== out.constructor
+        ? jsBackend.reduce(op, x, outer, size, inner, out)
+        : addon.reduce(REDUCE_OPS[op], x, outer, size, inner, out),
     binary: (op, a, as, b, bs, out, shape) => {
       if (out.length < SMALL || out instanceof Int32Array || a.constructor !== out.constructor || b.constructor !== out.constructor) {
         return jsBackend.binary(op, a, as, b, bs, out, shape);
       }
-      const la = layout(as, shape), lb = layout(bs, shape);
+      const la = layout(as, shape),
+        lb = layout(bs, shape);
       if (la >= 0 && lb >= 0 && !(la === 0 && lb === 0)) return addon.binary(BINARY_OPS[op], a, la, b, lb, out);
       const os = new Array<number>(shape.length);
-      for (let d = shape.length - 1, acc = 1; d >= 0; d--) { os[d] = acc; acc *= shape[d]; }
+      for (let d = shape.length - 1, acc = 1; d >= 0; d--) {
+        os[d] = acc;
+        acc *= shape[d];
+      }
       const [cshape, [ca, cb]] = collapse(shape, [as, bs, os]);
       addon.binaryStrided(BINARY_OPS[op], a, b, out, Int32Array.from(cshape), Int32Array.from(ca), Int32Array.from(cb));
     },
-    conv2d: (x, w, g, out, bias) => (sameFloat(x, w, out, ...(bias ? [bias] : []))
-      ? addon.conv2d(x, w, packGeometry(g), out, bias ?? null) : jsBackend.conv2d(x, w, g, out, bias)),
+    conv2d: (x, w, g, out, bias) =>
+      sameFloat(x, w, out, ...(bias ? [bias] : []))
+        ? addon.conv2d(x, w, packGeometry(g), out, bias ?? null)
+        : jsBackend.conv2d(x, w, g, out, bias),
     conv2dBackwardInput: (gy, w, g, gx) =>
-      (sameFloat(gy, w, gx) ? addon.conv2dBackwardInput(gy, w, packGeometry(g), gx) : jsBackend.conv2dBackwardInput(gy, w, g, gx)),
+      sameFloat(gy, w, gx) ? addon.conv2dBackwardInput(gy, w, packGeometry(g), gx) : jsBackend.conv2dBackwardInput(gy, w, g, gx),
     conv2dBackwardWeight: (x, gy, g, gw) =>
-      (sameFloat(x, gy, gw) ? addon.conv2dBackwardWeight(x, gy, packGeometry(g), gw) : jsBackend.conv2dBackwardWeight(x, gy, g, gw)),
-    maxPool2dIndices: (x, g, idx, values) => (sameFloat(x, ...(values ? [values] : []))
-      ? addon.maxPool2dIndices(x, packGeometry(g), idx, values ?? null) : jsBackend.maxPool2dIndices(x, g, idx, values)),
-    gather: (x, outer, size, inner, idx, idxSize, out) => (out.length < SMALL || !sameFloat(x, out)
-      ? jsBackend.gather(x, outer, size, inner, idx, idxSize, out) : addon.gather(x, outer, size, inner, idx, idxSize, out)),
-    scatterAdd: (out, outer, size, inner, idx, idxSize, src, clear = false, windows = null) => (src.length < SMALL || !sameFloat(out, src)
-      ? jsBackend.scatterAdd(out, outer, size, inner, idx, idxSize, src, clear)
-      : addon.scatterAdd(out, outer, size, inner, idx, idxSize, src, clear, windows)),
+      sameFloat(x, gy, gw) ? addon.conv2dBackwardWeight(x, gy, packGeometry(g), gw) : jsBackend.conv2dBackwardWeight(x, gy, g, gw),
+    maxPool2dIndices: (x, g, idx, values) =>
+      sameFloat(x, ...(values ? [values] : []))
+        ? addon.maxPool2dIndices(x, packGeometry(g), idx, values ?? null)
+        : jsBackend.maxPool2dIndices(x, g, idx, values),
+    gather: (x, outer, size, inner, idx, idxSize, out) =>
+      out.length < SMALL || !sameFloat(x, out)
+        ? jsBackend.gather(x, outer, size, inner, idx, idxSize, out)
+        : addon.gather(x, outer, size, inner, idx, idxSize, out),
+    scatterAdd: (out, outer, size, inner, idx, idxSize, src, clear = false, windows = null) =>
+      src.length < SMALL || !sameFloat(out, src)
+        ? jsBackend.scatterAdd(out, outer, size, inner, idx, idxSize, src, clear)
+        : addon.scatterAdd(out, outer, size, inner, idx, idxSize, src, clear, windows),
     batchNormStats: (x, n, c, inner, mean, variance) =>
-      (sameFloat(x) ? addon.batchNormStats(x, n, c, inner, mean, variance) : jsBackend.batchNormStats(x, n, c, inner, mean, variance)),
-    argReduce: (op, x, outer, size, inner, out) => (x.length < SMALL || x instanceof Int32Array
-      ? jsBackend.argReduce(op, x, outer, size, inner, out) : addon.argReduce(ARG_REDUCE_OPS[op], x, outer, size, inner, out)),
+      sameFloat(x) ? addon.batchNormStats(x, n, c, inner, mean, variance) : jsBackend.batchNormStats(x, n, c, inner, mean, variance),
+    argReduce: (op, x, outer, size, inner, out) =>
+      x.length < SMALL || x instanceof Int32Array
+        ? jsBackend.argReduce(op, x, outer, size, inner, out)
+        : addon.argReduce(ARG_REDUCE_OPS[op], x, outer, size, inner, out),
     fused: {
       reluBackward: (g, y, gx) => (gx.length < SMALL || !sameFloat(g, y, gx) ? js.reluBackward(g, y, gx) : addon.reluBackward(g, y, gx)),
       channelAffine: (x, n, c, inner, scale, shift, out, relu = false) =>
-        (sameFloat(x, out) ? addon.channelAffine(x, n, c, inner, scale, shift, out, relu) : js.channelAffine(x, n, c, inner, scale, shift, out, relu)),
+        sameFloat(x, out)
+          ? addon.channelAffine(x, n, c, inner, scale, shift, out, relu)
+          : js.channelAffine(x, n, c, inner, scale, shift, out, relu),
       batchNormBackward: (gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut = null) =>
-        (sameFloat(gy, x, ...(gx ? [gx] : []), ...(reluOut ? [reluOut] : []))
+        sameFloat(gy, x, ...(gx ? [gx] : []), ...(reluOut ? [reluOut] : []))
           ? addon.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut)
-          : js.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut)),
-      adamUpdate: (p, g, m, v, vmax, h) => (nativeUpdate(p, g, m, v, vmax) ? addon.adamUpdate(p, g, m, v, vmax, hyper(ADAM_HYPER, h)) : js.adamUpdate(p, g, m, v, vmax, h)),
+          : js.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut),
+      adamUpdate: (p, g, m, v, vmax, h) =>
+        nativeUpdate(p, g, m, v, vmax) ? addon.adamUpdate(p, g, m, v, vmax, hyper(ADAM_HYPER, h)) : js.adamUpdate(p, g, m, v, vmax, h),
       sgdUpdate: (p, g, buf, h) => (nativeUpdate(p, g, buf) ? addon.sgdUpdate(p, g, buf, hyper(SGD_HYPER, h)) : js.sgdUpdate(p, g, buf, h)),
       rmspropUpdate: (p, g, v, ga, buf, h) =>
-        (nativeUpdate(p, g, v, ga, buf) ? addon.rmspropUpdate(p, g, v, ga, buf, hyper(RMSPROP_HYPER, h)) : js.rmspropUpdate(p, g, v, ga, buf, h)),
-      adagradUpdate: (p, g, sum, h) => (nativeUpdate(p, g, sum) ? addon.adagradUpdate(p, g, sum, hyper(ADAGRAD_HYPER, h)) : js.adagradUpdate(p, g, sum, h)),
-      adadeltaUpdate: (p, g, v, u, h) => (nativeUpdate(p, g, v, u) ? addon.adadeltaUpdate(p, g, v, u, hyper(ADADELTA_HYPER, h)) : js.adadeltaUpdate(p, g, v, u, h)),
-      nadamUpdate: (p, g, m, v, h) => (nativeUpdate(p, g, m, v) ? addon.nadamUpdate(p, g, m, v, hyper(NADAM_HYPER, h)) : js.nadamUpdate(p, g, m, v, h)),
-      adamaxUpdate: (p, g, m, u, h) => (nativeUpdate(p, g, m, u) ? addon.adamaxUpdate(p, g, m, u, hyper(ADAMAX_HYPER, h)) : js.adamaxUpdate(p, g, m, u, h)),
+        nativeUpdate(p, g, v, ga, buf)
+          ? addon.rmspropUpdate(p, g, v, ga, buf, hyper(RMSPROP_HYPER, h))
+          : js.rmspropUpdate(p, g, v, ga, buf, h),
+      adagradUpdate: (p, g, sum, h) =>
+        nativeUpdate(p, g, sum) ? addon.adagradUpdate(p, g, sum, hyper(ADAGRAD_HYPER, h)) : js.adagradUpdate(p, g, sum, h),
+      adadeltaUpdate: (p, g, v, u, h) =>
+        nativeUpdate(p, g, v, u) ? addon.adadeltaUpdate(p, g, v, u, hyper(ADADELTA_HYPER, h)) : js.adadeltaUpdate(p, g, v, u, h),
+      nadamUpdate: (p, g, m, v, h) =>
+        nativeUpdate(p, g, m, v) ? addon.nadamUpdate(p, g, m, v, hyper(NADAM_HYPER, h)) : js.nadamUpdate(p, g, m, v, h),
+      adamaxUpdate: (p, g, m, u, h) =>
+        nativeUpdate(p, g, m, u) ? addon.adamaxUpdate(p, g, m, u, hyper(ADAMAX_HYPER, h)) : js.adamaxUpdate(p, g, m, u, h),
     },
   };
   return { backend };

@@ -33,7 +33,12 @@ export class Conv2d extends Module {
   readonly dilation: [number, number];
   readonly groups: number;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], opts: Conv2dLayerOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: number | [number, number],
+    opts: Conv2dLayerOptions = {},
+  ) {
     super();
     this.kernelSize = pair(kernelSize);
     this.stride = pair(opts.stride ?? 1);
@@ -41,11 +46,14 @@ export class Conv2d extends Module {
     this.padding = typeof p === "string" ? p : pair(p);
     this.dilation = pair(opts.dilation ?? 1);
     this.groups = opts.groups ?? 1;
-    if (inChannels % this.groups !== 0) throw new RangeError(`Conv2d: in_channels (${inChannels}) must be divisible by groups (${this.groups})`);
-    if (outChannels % this.groups !== 0) throw new RangeError(`Conv2d: out_channels (${outChannels}) must be divisible by groups (${this.groups})`);
-    if (this.padding === "same" && (this.stride[0] !== 1 || this.stride[1] !== 1)) throw new RangeError("Conv2d: padding='same' is not supported for strided convolutions");
+    if (inChannels % this.groups !== 0)
+      throw new RangeError(`Conv2d: in_channels (${inChannels}) must be divisible by groups (${this.groups})`);
+    if (outChannels % this.groups !== 0)
+      throw new RangeError(`Conv2d: out_channels (${outChannels}) must be divisible by groups (${this.groups})`);
+    if (this.padding === "same" && (this.stride[0] !== 1 || this.stride[1] !== 1))
+      throw new RangeError("Conv2d: padding='same' is not supported for strided convolutions");
     this.weight = new Parameter(zeros([outChannels, inChannels / this.groups, ...this.kernelSize], { dtype: opts.dtype }));
-    this.bias = opts.bias ?? true ? new Parameter(zeros([outChannels], { dtype: opts.dtype })) : null;
+    this.bias = (opts.bias ?? true) ? new Parameter(zeros([outChannels], { dtype: opts.dtype })) : null;
     this.resetParameters();
   }
 
@@ -60,7 +68,13 @@ export class Conv2d extends Module {
 
   forward(x: Tensor): Tensor {
     // [N, in, H, W] → [N, out, H', W']
-    return conv2d(x, this.weight, { bias: this.bias, stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return conv2d(x, this.weight, {
+      bias: this.bias,
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      groups: this.groups,
+    });
   }
 
   override extraRepr(): string {

@@ -9,7 +9,10 @@ import { flatten } from "../../ops/movement.js";
 import { pyBool } from "./repr.js";
 import type { DType } from "../../tensor/dtype.js";
 
-export interface LinearOptions { bias?: boolean; dtype?: DType }
+export interface LinearOptions {
+  bias?: boolean;
+  dtype?: DType;
+}
 
 /**
  * y = x·Wᵀ + b, W [outFeatures, inFeatures]. Initialized like PyTorch: W by kaiming-uniform with
@@ -21,10 +24,14 @@ export class Linear extends Module {
   weight: Parameter;
   bias: Parameter | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: LinearOptions = {},
+  ) {
     super();
     this.weight = new Parameter(zeros([outFeatures, inFeatures], { dtype: opts.dtype }));
-    this.bias = opts.bias ?? true ? new Parameter(zeros([outFeatures], { dtype: opts.dtype })) : null;
+    this.bias = (opts.bias ?? true) ? new Parameter(zeros([outFeatures], { dtype: opts.dtype })) : null;
     this.resetParameters();
   }
 
@@ -54,7 +61,10 @@ export class Identity extends Module {
 
 /** Flattens dims startDim..endDim (default 1..−1): [N, C, H, W] → [N, C·H·W]. */
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {

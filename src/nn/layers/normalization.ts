@@ -29,7 +29,10 @@ export abstract class BatchNormBase extends Module {
   readonly trackRunningStats: boolean;
   protected abstract readonly validDims: number[];
 
-  constructor(readonly numFeatures: number, opts: BatchNormLayerOptions = {}) {
+  constructor(
+    readonly numFeatures: number,
+    opts: BatchNormLayerOptions = {},
+  ) {
     super();
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
@@ -49,9 +52,15 @@ export abstract class BatchNormBase extends Module {
     }
   }
 
-  get runningMean(): Tensor | null { return this.getBuffer("running_mean"); }
-  get runningVar(): Tensor | null { return this.getBuffer("running_var"); }
-  get numBatchesTracked(): Tensor | null { return this.getBuffer("num_batches_tracked"); }
+  get runningMean(): Tensor | null {
+    return this.getBuffer("running_mean");
+  }
+  get runningVar(): Tensor | null {
+    return this.getBuffer("running_var");
+  }
+  get numBatchesTracked(): Tensor | null {
+    return this.getBuffer("num_batches_tracked");
+  }
 
   forward(x: Tensor): Tensor {
     return this.run(x, false);
@@ -68,7 +77,9 @@ export abstract class BatchNormBase extends Module {
 
   private run(x: Tensor, fuseRelu: boolean): Tensor {
     if (!this.validDims.includes(x.ndim)) {
-      throw new RangeError(`${this.constructor.name}: expected ${this.validDims.map((d) => `${d}D`).join(" or ")} input, got ${x.ndim}D input ${fmt(x.shape)}`);
+      throw new RangeError(
+        `${this.constructor.name}: expected ${this.validDims.map((d) => `${d}D`).join(" or ")} input, got ${x.ndim}D input ${fmt(x.shape)}`,
+      );
     }
     if (x.shape[1] !== this.numFeatures) {
       throw new RangeError(`${this.constructor.name}: input ${fmt(x.shape)} has ${x.shape[1]} channels, expected ${this.numFeatures}`);
@@ -81,14 +92,26 @@ export abstract class BatchNormBase extends Module {
     }
     const useBatch = this.training || this.runningMean === null;
     const track = !this.training || this.trackRunningStats;
-    return batchNormMaybeRelu(x, track ? this.runningMean : null, track ? this.runningVar : null, {
-      weight: this.weight, bias: this.bias, training: useBatch, momentum: factor, eps: this.eps,
-    }, fuseRelu);
+    return batchNormMaybeRelu(
+      x,
+      track ? this.runningMean : null,
+      track ? this.runningVar : null,
+      {
+        weight: this.weight,
+        bias: this.bias,
+        training: useBatch,
+        momentum: factor,
+        eps: this.eps,
+      },
+      fuseRelu,
+    );
   }
 
   override extraRepr(): string {
-    return `${this.numFeatures}, eps=${pyNum(this.eps)}, momentum=${this.momentum === null ? "None" : pyNum(this.momentum)}, ` +
-      `affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`;
+    return (
+      `${this.numFeatures}, eps=${pyNum(this.eps)}, momentum=${this.momentum === null ? "None" : pyNum(this.momentum)}, ` +
+      `affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`
+    );
   }
 }
 
@@ -104,7 +127,18 @@ export class BatchNorm2d extends BatchNormBase {
 
 /** Local response normalization across channels, as in the original AlexNet (size 5, α 1e-4, β 0.75, k 2 there). */
 export class LocalResponseNorm extends Module {
-  constructor(readonly size: number, readonly alpha = 1e-4, readonly beta = 0.75, readonly k = 1) { super(); }
-  forward(x: Tensor): Tensor { return localResponseNorm(x, this.size, { alpha: this.alpha, beta: this.beta, k: this.k }); }
-  override extraRepr(): string { return `${this.size}, alpha=${pyNum(this.alpha)}, beta=${pyNum(this.beta)}, k=${pyNum(this.k)}`; }
+  constructor(
+    readonly size: number,
+    readonly alpha = 1e-4,
+    readonly beta = 0.75,
+    readonly k = 1,
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return localResponseNorm(x, this.size, { alpha: this.alpha, beta: this.beta, k: this.k });
+  }
+  override extraRepr(): string {
+    return `${this.size}, alpha=${pyNum(this.alpha)}, beta=${pyNum(this.beta)}, k=${pyNum(this.k)}`;
+  }
 }
