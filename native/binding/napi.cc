@@ -10,6 +10,8 @@
 #include <cstring>
 #include <string>
 #include <type_traits>
+#include <vector>
+#include <mutex>
 #include <thread>
 
 #include "../kernels/kernels.h"
@@ -33,7 +35,7 @@ struct Args {
   bool present[kMaxArgs] = {};
   double num[kMaxArgs] = {};
   bool flag[kMaxArgs] = {};
-  ConvGeom geom[kMaxArgs];
+  ConvGeom geom;  // the call's geometry argument (a kernel has at most one)
   bool isDouble = false;  // the float arrays are Float64Array
 
   template <typename T>
@@ -73,69 +75,58 @@ static bool ToGeom(const Arr& a, ConvGeom* cg) {
   return true;
 }
 
-// Parse argv by the kinds in `spec`; an error names the kernel and the argument.
-static bool Parse(napi_env env, size_t argc, napi_value* argv, const char* spec, const char* const* names, Args* a, Failure* fail) {
-  const size_t want = std::strlen(spec);
+// Parse argv by the kinds in `spec`; an error names the kernel and the argument (messages are built only
+// when an argument is wrong: this runs on every kernel call).
+static bool Parse(napi_env env, size_t argc, napi_value* argv, const char* spec, size_t want, const std::string* names, Args* a, Failure* fail) {
   if (argc < want) {
     *fail = TypeFail(*a, std::to_string(want) + " arguments expected, got " + std::to_string(argc));
     return false;
   }
+  auto bad = [&](size_t i, const char* what, bool range = false) {
+    const std::string m = "argument " + names[i] + what;
+    *fail = range ? RangeFail(*a, m) : TypeFail(*a, m);
+    return false;
+  };
   napi_typedarray_type floatType = napi_int8_array;
   for (size_t i = 0; i < want; i++) {
     const char kind = spec[i];
-    const std::string arg = std::string("argument ") + names[i];
-    napi_valuetype vt = napi_undefined;
-    napi_typeof(env, argv[i], &vt);
-    const bool optional = kind == 'F' || kind == 'I';
-    if (optional && (vt == napi_undefined || vt == napi_null)) continue;
+    if (kind == 'F' || kind == 'I') {
+      napi_valuetype vt = napi_undefined;
+      napi_typeof(env, argv[i], &vt);
+      if (vt == napi_undefined || vt == napi_null) continue;
+    }
     a->present[i] = true;
     switch (kind) {
       case 'f': case 'F': case 'i': case 'I': case 'd': case 'g': {
-        if (!GetArr(env, argv[i], &a->arr[i])) {
-          *fail = TypeFail(*a, arg + " must be a typed array");
-          return false;
-        }
+        if (!GetArr(env, argv[i], &a->arr[i])) return bad(i, " must be a typed array");
         const napi_typedarray_type t = a->arr[i].type;
         if (kind == 'f' || kind == 'F') {
-          if (t != napi_float32_array && t != napi_float64_array) {
-            *fail = TypeFail(*a, arg + " must be a Float32Array or Float64Array");
-            return false;
-          }
+          if (t != napi_float32_array && t != napi_float64_array) return bad(i, " must be a Float32Array or Float64Array");
           if (floatType != napi_int8_array && t != floatType) {
-            *fail = TypeFail(*a, "float32 or float64 arrays of one type expected (" + arg + " differs)");
+            *fail = TypeFail(*a, "float32 or float64 arrays of one type expected (argument " + names[i] + " differs)");
             return false;
           }
           floatType = t;
         } else if ((kind == 'i' || kind == 'I') && t != napi_int32_array) {
-          *fail = TypeFail(*a, arg + " must be an Int32Array");
-          return false;
+          return bad(i, " must be an Int32Array");
         } else if (kind == 'd' && t != napi_float64_array) {
-          *fail = TypeFail(*a, arg + " must be a Float64Array");
-          return false;
-        } else if (kind == 'g' && !ToGeom(a->arr[i], &a->geom[i])) {
-          *fail = TypeFail(*a, arg + " must be an Int32Array of 16 geometry values");
-          return false;
+          return bad(i, " must be a Float64Array");
+        } else if (kind == 'g' && !ToGeom(a->arr[i], &a->geom)) {
+          return bad(i, " must be an Int32Array of 16 geometry values");
         }
         break;
       }
       case 'n': case 'x': {
         double v = 0;
-        if (napi_get_value_double(env, argv[i], &v) != napi_ok) {
-          *fail = TypeFail(*a, arg + " must be a number");
-          return false;
-        }
+        if (napi_get_value_double(env, argv[i], &v) != napi_ok) return bad(i, " must be a number");
         if (kind == 'n' && !(v >= 0 && v < 2147483648.0 && v == (double)(int64_t)v)) {
-          *fail = RangeFail(*a, arg + " must be an integer in [0, 2^31), got " + std::to_string(v));
-          return false;
+          return bad(i, (" must be an integer in [0, 2^31), got " + std::to_string(v)).c_str(), true);
         }
         a->num[i] = v;
         break;
       }
       case 'b':
-        if (napi_get_value_bool(env, argv[i], &a->flag[i]) != napi_ok) {
-          *fail = TypeFail(*a, arg + " must be a boolean");
-          return false;
-        }
+        if (napi_get_value_bool(env, argv[i], &a->flag[i]) != napi_ok) return bad(i, " must be a boolean");
         break;
     }
   }
@@ -187,7 +178,7 @@ static bool CheckConv(const Args& a, const ConvGeom& cg, size_t p, size_t q, siz
 }
 
 static bool Run_conv2d(const Args& a, Failure* fail) {
-  const ConvGeom& cg = a.geom[2];
+  const ConvGeom& cg = a.geom;
   if (!CheckConv(a, cg, a.len(0), a.len(1), a.len(3), 0, fail)) return false;
   CHECK_SIZE(!a.present[4] || a.len(4) == (size_t)cg.o, "bias length is not the output channels");
   ForFloat(a, [&](auto tag) {
@@ -198,7 +189,7 @@ static bool Run_conv2d(const Args& a, Failure* fail) {
 }
 
 static bool Run_conv2dBackwardInput(const Args& a, Failure* fail) {
-  const ConvGeom& cg = a.geom[2];
+  const ConvGeom& cg = a.geom;
   if (!CheckConv(a, cg, a.len(0), a.len(1), a.len(3), 1, fail)) return false;
   ForFloat(a, [&](auto tag) {
     using T = decltype(tag);
@@ -208,7 +199,7 @@ static bool Run_conv2dBackwardInput(const Args& a, Failure* fail) {
 }
 
 static bool Run_conv2dBackwardWeight(const Args& a, Failure* fail) {
-  const ConvGeom& cg = a.geom[2];
+  const ConvGeom& cg = a.geom;
   if (!CheckConv(a, cg, a.len(0), a.len(1), a.len(3), 2, fail)) return false;
   ForFloat(a, [&](auto tag) {
     using T = decltype(tag);
@@ -227,7 +218,7 @@ static bool CheckUnfold(const Args& a, const Geom& g, size_t image, size_t cols,
 }
 
 static bool Run_im2col(const Args& a, Failure* fail) {
-  const Geom& g = a.geom[1].g;
+  const Geom& g = a.geom.g;
   if (!CheckUnfold(a, g, a.len(0), a.len(3), fail)) return false;
   ForFloat(a, [&](auto tag) {
     using T = decltype(tag);
@@ -237,7 +228,7 @@ static bool Run_im2col(const Args& a, Failure* fail) {
 }
 
 static bool Run_col2im(const Args& a, Failure* fail) {
-  const Geom& g = a.geom[1].g;
+  const Geom& g = a.geom.g;
   if (!CheckUnfold(a, g, a.len(2), a.len(0), fail)) return false;
   ForFloat(a, [&](auto tag) {
     using T = decltype(tag);
@@ -247,7 +238,7 @@ static bool Run_col2im(const Args& a, Failure* fail) {
 }
 
 static bool Run_maxPool2dIndices(const Args& a, Failure* fail) {
-  const Geom& g = a.geom[1].g;
+  const Geom& g = a.geom.g;
   const size_t planes = (size_t)g.n, outs = planes * g.oh * g.ow;
   CHECK_SIZE(g.n >= 0 && g.h > 0 && g.w > 0 && g.kh > 0 && g.kw > 0 && g.sh > 0 && g.sw > 0 && g.dh > 0 && g.dw > 0 && g.oh >= 0 && g.ow >= 0,
              "the geometry is not a pooling window's");
@@ -529,19 +520,11 @@ struct Kernel {
 #define KERNEL_ROW(name, spec, names) {#name, spec, names, Run_##name},
 const Kernel kKernels[] = {NABLA_KERNELS(KERNEL_ROW)};
 
-// The argument names of a kernel, split at spaces (for messages).
-struct Names {
-  std::string storage;
-  const char* ptr[kMaxArgs] = {};
-  explicit Names(const char* s) : storage(s) {
-    int k = 0;
-    ptr[k++] = storage.data();
-    for (char& ch : storage)
-      if (ch == ' ' && k < kMaxArgs) {
-        ch = 0;
-        ptr[k++] = &ch + 1;
-      }
-  }
+// A kernel as the exported function sees it: its row, the argument count and names split once.
+struct Entry {
+  const Kernel* k;
+  size_t want;
+  std::vector<std::string> names;
 };
 
 static napi_value Call(napi_env env, napi_callback_info info) {
@@ -552,12 +535,11 @@ static napi_value Call(napi_env env, napi_callback_info info) {
     napi_throw_error(env, nullptr, "nabla native: cannot read the arguments");
     return nullptr;
   }
-  const Kernel& k = *static_cast<const Kernel*>(data);
-  const Names names(k.names);
+  const Entry& e = *static_cast<const Entry*>(data);
   Args args;
-  args.kernel = k.name;
+  args.kernel = e.k->name;
   Failure fail{false, ""};
-  if (Parse(env, argc, argv, k.spec, names.ptr, &args, &fail) && k.run(args, &fail)) return nullptr;
+  if (Parse(env, argc, argv, e.k->spec, e.want, e.names.data(), &args, &fail) && e.k->run(args, &fail)) return nullptr;
   if (fail.range) napi_throw_range_error(env, nullptr, fail.message.c_str());
   else napi_throw_type_error(env, nullptr, fail.message.c_str());
   return nullptr;
@@ -573,7 +555,8 @@ static napi_value Info(napi_env env, napi_callback_info) {
   return obj;
 }
 
-napi_value Init(napi_env env, napi_value exports) {
+// Once per process, however many JS threads (worker_threads) load the addon: the allocator settings and the pool.
+static void StartOnce() {
 #if defined(__GLIBC__)
   // Tensors are typed arrays whose memory V8 takes from calloc, and glibc serves blocks above 128 KB with a
   // fresh mmap: every new tensor would then be faulted in page by page on first write, slowly when two
@@ -585,10 +568,29 @@ napi_value Init(napi_env env, napi_value exports) {
   int threads = (int)std::thread::hardware_concurrency();
   if (const char* e = getenv("NABLA_NUM_THREADS")) threads = atoi(e);
   StartThreads(std::max(1, threads));
-  for (const Kernel& k : kKernels) {
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  static std::once_flag once;
+  std::call_once(once, StartOnce);
+  // the entries live as long as the process (every JS thread that loads the addon shares them)
+  static const std::vector<Entry>* entries = [] {
+    auto* v = new std::vector<Entry>();
+    for (const Kernel& k : kKernels) {
+      Entry e{&k, std::strlen(k.spec), {}};
+      for (const char *p = k.names, *q; *p; p = *q ? q + 1 : q) {
+        q = std::strchr(p, ' ');
+        if (!q) q = p + std::strlen(p);
+        e.names.emplace_back(p, q - p);
+      }
+      v->push_back(std::move(e));
+    }
+    return v;
+  }();
+  for (const Entry& e : *entries) {
     napi_value fn;
-    napi_create_function(env, k.name, NAPI_AUTO_LENGTH, Call, const_cast<Kernel*>(&k), &fn);
-    napi_set_named_property(env, exports, k.name, fn);
+    napi_create_function(env, e.k->name, NAPI_AUTO_LENGTH, Call, const_cast<Entry*>(&e), &fn);
+    napi_set_named_property(env, exports, e.k->name, fn);
   }
   napi_value info;
   napi_create_function(env, "info", NAPI_AUTO_LENGTH, Info, nullptr, &info);

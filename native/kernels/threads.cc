@@ -98,17 +98,28 @@ class ThreadPool {
 };
 
 static ThreadPool* pool = nullptr;
+static std::once_flag started;
+// The pool runs one caller's tasks at a time: a kernel called from a second JS thread (worker_threads)
+// while another's tasks are in flight, or a kernel started from inside a task, runs its tasks on its own
+// thread instead of waiting for the pool. Results do not depend on which: every kernel fixes its split and
+// the order of its sums independently of the threads that run the tasks.
+static std::mutex driving;
 
 int ThreadCount() { return pool ? pool->size() : 1; }
 
 void StartThreads(int n) {
-  if (!pool) pool = new ThreadPool(std::max(1, n));
+  std::call_once(started, [n] { pool = new ThreadPool(std::max(1, n)); });
 }
 
 void RunTasks(int tasks, const std::function<void(int)>& fn) {
-  if (pool) pool->Run(tasks, fn);
-  else
-    for (int t = 0; t < tasks; t++) fn(t);
+  if (pool && tasks > 1) {
+    std::unique_lock<std::mutex> lock(driving, std::try_to_lock);
+    if (lock.owns_lock()) {
+      pool->Run(tasks, fn);
+      return;
+    }
+  }
+  for (int t = 0; t < tasks; t++) fn(t);
 }
 
 }  // namespace nabla

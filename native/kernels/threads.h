@@ -10,9 +10,10 @@ namespace nabla {
 
 // Threads of the pool (1 until StartThreads is called).
 int ThreadCount();
-// Start the pool with `n` threads, the caller included (n < 1 counts as 1); once, before the first kernel.
+// Start the pool with `n` threads, the caller included (n < 1 counts as 1); later calls do nothing.
 void StartThreads(int n);
-// fn(task) for task in [0, tasks), spread over the pool; the calling thread takes part.
+// fn(task) for task in [0, tasks), spread over the pool, the calling thread taking part; when the pool is
+// busy with another caller's tasks, all on the calling thread. Safe to call from any number of threads.
 void RunTasks(int tasks, const std::function<void(int)>& fn);
 
 // fn(lo, hi) over [0, count) in contiguous ranges: on this thread when the work (count·cost) is small,
