@@ -25,10 +25,15 @@ export function workload(nb) {
   return [nb.matmul(a, b), y, x.grad, w.grad].map((t) => Float32Array.from(t.data));
 }`;
 
-test("native kernels from 4 worker threads at once equal the single-threaded results", { skip: !native && "needs the native backend" }, async () => {
-  const { workload } = (await import(`data:text/javascript,${encodeURIComponent(WORKLOAD)}`)) as { workload: (m: typeof nb) => Float32Array[] };
-  const reference = workload(nb);
-  const source = `
+test(
+  "native kernels from 4 worker threads at once equal the single-threaded results",
+  { skip: !native && "needs the native backend" },
+  async () => {
+    const { workload } = (await import(`data:text/javascript,${encodeURIComponent(WORKLOAD)}`)) as {
+      workload: (m: typeof nb) => Float32Array[];
+    };
+    const reference = workload(nb);
+    const source = `
     import { parentPort, workerData } from "node:worker_threads";
     const nb = await import(workerData.entry);
     const { workload } = await import("data:text/javascript," + encodeURIComponent(workerData.workload));
@@ -41,16 +46,25 @@ test("native kernels from 4 worker threads at once equal the single-threaded res
       });
     }
     parentPort.postMessage({ wrong, compared, backend: nb.backend.getBackend().name });`;
-  const runs = Array.from({ length: 4 }, () => new Promise<{ wrong: number; compared: number; backend: string }>((resolve, reject) => {
-    const wk = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), { workerData: { entry, workload: WORKLOAD, reference, iterations: 15 } });
-    wk.once("message", resolve);
-    wk.once("error", reject);
-    wk.once("exit", (code) => { if (code !== 0) reject(new Error(`worker exited with code ${code}`)); });
-  }));
-  const results = await Promise.all(runs);
-  for (const r of results) {
-    assert.equal(r.backend, "native");
-    assert.ok(r.compared > 0);
-    assert.equal(r.wrong, 0, `${r.wrong} of ${r.compared} elements differ from the single-threaded results`);
-  }
-});
+    const runs = Array.from(
+      { length: 4 },
+      () =>
+        new Promise<{ wrong: number; compared: number; backend: string }>((resolve, reject) => {
+          const wk = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), {
+            workerData: { entry, workload: WORKLOAD, reference, iterations: 15 },
+          });
+          wk.once("message", resolve);
+          wk.once("error", reject);
+          wk.once("exit", (code) => {
+            if (code !== 0) reject(new Error(`worker exited with code ${code}`));
+          });
+        }),
+    );
+    const results = await Promise.all(runs);
+    for (const r of results) {
+      assert.equal(r.backend, "native");
+      assert.ok(r.compared > 0);
+      assert.equal(r.wrong, 0, `${r.wrong} of ${r.compared} elements differ from the single-threaded results`);
+    }
+  },
+);
