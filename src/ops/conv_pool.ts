@@ -2,7 +2,7 @@
 // adaptiveAvgPool2d (torch.nn.functional's names, defaults and positional order).
 
 import { Tensor } from "../tensor/tensor.js";
-import { isFloating } from "../tensor/dtype.js";
+import { isFloating, MAX_ELEMENTS } from "../tensor/dtype.js";
 import { fmt } from "../tensor/shape.js";
 import type { Im2colGeometry } from "../backend/backend.js";
 import * as P from "./prims.js";
@@ -43,8 +43,8 @@ export function pad(x: Tensor, pads: readonly number[], ...args: unknown[]): Ten
 type Pair = number | readonly [number, number];
 const pair = (v: Pair, name: string, op: string): [number, number] => {
   const p: [number, number] = typeof v === "number" ? [v, v] : [v[0], v[1]];
-  if (!p.every((q) => Number.isInteger(q) && q >= 0))
-    throw new RangeError(`${op}: ${name} must be non-negative integers, got ${JSON.stringify(v)}`);
+  if (!p.every((q) => Number.isInteger(q) && q >= 0 && q <= MAX_ELEMENTS))
+    throw new RangeError(`${op}: ${name} must be non-negative integers below 2^31, got ${JSON.stringify(v)}`);
   return p;
 };
 

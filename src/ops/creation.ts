@@ -78,17 +78,22 @@ export function tensor(data: NestedArray | TypedArray | Tensor, opts: CreateOpti
 
 /** A tensor of `shape` filled with `value`. */
 export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
-  const s = checkShape(shape, "full");
-  const data = allocate(checkDType(opts.dtype ?? "float32", "full"), numel(s));
+  return filled(shape, value, opts, "full");
+}
+
+/** full() under the name of the public op that called it (errors name that op). */
+function filled(shape: readonly number[], value: number, opts: CreateOptions, op: string): Tensor {
+  const s = checkShape(shape, op);
+  const data = allocate(checkDType(opts.dtype ?? "float32", op), numel(s));
   if (value !== 0) data.fill(value);
   return new Tensor(data, s, opts.requiresGrad ?? false);
 }
 
 export function zeros(shape: readonly number[], opts: CreateOptions = {}): Tensor {
-  return full(shape, 0, opts);
+  return filled(shape, 0, opts, "zeros");
 }
 export function ones(shape: readonly number[], opts: CreateOptions = {}): Tensor {
-  return full(shape, 1, opts);
+  return filled(shape, 1, opts, "ones");
 }
 export function zerosLike(t: Tensor, opts: CreateOptions = {}): Tensor {
   return full(t.shape, 0, { dtype: t.dtype, ...opts });

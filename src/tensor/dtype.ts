@@ -8,8 +8,21 @@ export type TypedArray = Float32Array | Float64Array | Int32Array;
 
 export const DTYPES: readonly DType[] = ["float32", "float64", "int32"];
 
+/**
+ * The most elements a tensor may hold: every kernel indexes with 32-bit integers (the addon's sizes and
+ * geometry are int32), on every backend alike.
+ */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+
+/** A RangeError unless `n` elements fit a tensor; thrown before anything is allocated. */
+export function checkElements(n: number, what: string): void {
+  if (!(n <= MAX_ELEMENTS))
+    throw new RangeError(`${what} has ${n} elements, more than a tensor can hold (${MAX_ELEMENTS}: kernels index with 32-bit integers)`);
+}
+
 /** Allocate zero-filled storage of `n` elements of `dtype`. */
 export function allocate(dtype: DType, n: number): TypedArray {
+  checkElements(n, "a tensor");
   switch (dtype) {
     case "float32":
       return new Float32Array(n);
@@ -30,6 +43,7 @@ const POISON = typeof process !== "undefined" && process.env?.NABLA_POISON_UNINI
  * unwritten shows up in the tests.
  */
 export function allocateUninit(dtype: DType, n: number): TypedArray {
+  checkElements(n, "a tensor");
   const bytes = n * (dtype === "float64" ? 8 : 4);
   if (POISON) {
     const a = allocate(dtype, n);

@@ -1,4 +1,5 @@
 // Shape helpers: sizes, strides, broadcasting and dimension normalisation, with PyTorch's error wording.
+import { checkElements } from "./dtype.js";
 
 export type Shape = readonly number[];
 
@@ -77,5 +78,6 @@ export function checkShape(shape: Shape, op: string): number[] {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new RangeError(`${op}: invalid shape ${fmt(shape)} (sizes must be non-negative integers)`);
   }
+  checkElements(numel(shape), `${op}: shape ${fmt(shape)}`);
   return [...shape];
 }
