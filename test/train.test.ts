@@ -173,3 +173,51 @@ test("clipGradNorm scales gradients to the requested global norm", () => {
   assert.equal(norm, 5);
   nb.testing.assertClose([...a.grad!.data, ...b.grad!.data], [3 / (5 + 1e-6), 0, 4 / (5 + 1e-6)], { rtol: 1e-6 });
 });
+
+test("NaN is never correct: all-NaN logits score 0 % top-k; a NaN elsewhere in a row ranks above the label (torch.topk)", () => {
+  const model = new nb.nn.Linear(2, 3);
+  nb.noGrad(() => model.weight.data.fill(Number.NaN));
+  const ds = new nb.data.TensorDataset(nb.ones([6, 2]), nb.tensor([0, 1, 2, 0, 1, 2], { dtype: "int32" }));
+  const r = nb.train.evaluate(model, new nb.data.DataLoader(ds, { batchSize: 4 }), { topk: [1, 3] });
+  assert.equal(r.acc[1], 0);
+  assert.equal(r.acc[3], 0);
+  assert.ok(Number.isNaN(r.loss));
+  // one NaN beside a finite label logit: it takes a top slot
+  const lin = new nb.nn.Linear(1, 3, { bias: true });
+  nb.noGrad(() => {
+    lin.weight.data.fill(0);
+    lin.bias!.data.set([Number.NaN, 2, 1]);
+  });
+  const one = new nb.data.TensorDataset(nb.ones([1, 1]), nb.tensor([1], { dtype: "int32" }));
+  const t = nb.train.evaluate(lin, new nb.data.DataLoader(one, { batchSize: 1 }), { topk: [1, 2] });
+  assert.deepEqual([t.acc[1], t.acc[2]], [0, 1]);
+});
+
+test("fit stops with a clear error on a non-finite loss (before that step), unless allowNonFiniteLoss", () => {
+  const s = setup(5, 16, "sgd", 1e308);
+  const before = s.model.parameters().map((p) => Float32Array.from(p.data));
+  assert.throws(
+    () => nb.train.fit({ ...s, epochs: 2 }),
+    /fit: the training loss is (NaN|Infinity) at epoch 1, batch \d+: training has diverged/,
+  );
+  assert.ok(
+    s.model.parameters().some((p, i) => p.data.some((v, j) => v !== before[i][j])),
+    "the steps before the divergence ran",
+  );
+  const t = setup(5, 16, "sgd", 1e308);
+  const r = nb.train.fit({ ...t, epochs: 1, allowNonFiniteLoss: true });
+  assert.ok(!Number.isFinite(r.history[0].trainLoss));
+});
+
+test("an empty training set or evaluation set is an error", () => {
+  const empty = new nb.data.TensorDataset(nb.zeros([0, 4]), nb.zeros([0], { dtype: "int32" }));
+  const s = setup(1, 16);
+  assert.throws(
+    () => nb.train.fit({ ...s, trainLoader: new nb.data.DataLoader(empty, { batchSize: 4 }), epochs: 1 }),
+    /fit: the training loader yields no batches/,
+  );
+  assert.throws(
+    () => nb.train.evaluate(s.model, new nb.data.DataLoader(empty, { batchSize: 4 })),
+    /evaluate: the loader yielded no samples/,
+  );
+});

@@ -64,6 +64,8 @@ export interface FitOptions {
   generators?: Record<string, Generator>;
   onBatch?: (info: BatchInfo) => void;
   onEpoch?: (record: EpochRecord) => void;
+  /** Keep training when a batch's loss is NaN or ±Inf (default false: fit stops with an error before that step). */
+  allowNonFiniteLoss?: boolean;
 }
 
 export interface FitResult {
@@ -72,7 +74,10 @@ export interface FitResult {
   startEpoch: number;
 }
 
-/** How many of the rows of `logits` have their label among the k largest entries. */
+/**
+ * How many of the rows of `logits` have their label among the k largest entries. A NaN ranks above every
+ * number (as in torch.topk), and a row whose label's logit is NaN is wrong.
+ */
 function topkCorrect(logits: Tensor, y: Tensor, k: number): number {
   const [n, c] = logits.shape;
   const d = logits.data,
@@ -80,8 +85,12 @@ function topkCorrect(logits: Tensor, y: Tensor, k: number): number {
   let correct = 0;
   for (let i = 0; i < n; i++) {
     const v = d[i * c + t[i]];
+    if (Number.isNaN(v)) continue;
     let above = 0;
-    for (let j = 0; j < c; j++) if (d[i * c + j] > v) above++;
+    for (let j = 0; j < c; j++) {
+      const u = d[i * c + j];
+      if (u > v || Number.isNaN(u)) above++;
+    }
     if (above < k) correct++;
   }
   return correct;
@@ -113,6 +122,7 @@ export function evaluate(
   } finally {
     model.train(wasTraining);
   }
+  if (total === 0) throw new RangeError("evaluate: the loader yielded no samples (an empty dataset?)");
   return { loss: lossSum / total, acc: Object.fromEntries(ks.map((k) => [k, correct[k] / total])) };
 }
 
@@ -152,21 +162,33 @@ export function fit(o: FitOptions): FitResult {
       correct = 0,
       b = 0;
     const batches = o.trainLoader.length;
+    if (batches === 0) throw new RangeError("fit: the training loader yields no batches (an empty dataset?)");
     for (const { x, y } of o.trainLoader) {
       let loss: number;
       let out!: Tensor;
+      // a NaN / Inf loss stops the run before its step reaches the parameters (unless allowed)
+      const finite = (l: Tensor): Tensor => {
+        const v = l.item();
+        if (!Number.isFinite(v) && !o.allowNonFiniteLoss) {
+          throw new RangeError(
+            `fit: the training loss is ${v} at epoch ${epoch + 1}, batch ${b + 1}: training has diverged ` +
+              "(lower the learning rate, or pass allowNonFiniteLoss: true to continue)",
+          );
+        }
+        return l;
+      };
       if (o.optimizer instanceof LBFGS) {
         loss = o.optimizer.step(() => {
           o.optimizer.zeroGrad();
           out = o.model.forward(x);
-          const l = lossFn(out, y);
+          const l = finite(lossFn(out, y));
           l.backward();
           return l;
         });
       } else {
         o.optimizer.zeroGrad();
         out = o.model.forward(x);
-        const l = lossFn(out, y);
+        const l = finite(lossFn(out, y));
         l.backward();
         if (o.clipGradNorm) clipGradNorm(o.model.parameters(), o.clipGradNorm);
         o.optimizer.step();
