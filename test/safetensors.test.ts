@@ -42,7 +42,8 @@ test("save → load round trip keeps dtype, shape, values and metadata", () => {
   const src = { a: nb.randn([3, 4]), b: nb.randn([2], { dtype: "float64" }), c: nb.randint(-9, 9, [5]), s: nb.tensor(2) };
   nb.io.saveSafetensors(path, src, { format: "pt" });
   const { tensors, metadata } = nb.io.loadSafetensorsFile(path);
-  assert.deepEqual(metadata, { format: "pt" });
+  assert.deepEqual({ ...metadata }, { format: "pt" });
+  assert.equal(Object.getPrototypeOf(metadata), null, "names from a file live in a record without a prototype");
   for (const [k, v] of Object.entries(src)) {
     assert.equal(tensors[k].dtype, v.dtype, k);
     assert.deepEqual(tensors[k].shape, v.shape, k);
@@ -194,4 +195,55 @@ test("a write killed midway leaves the previous file intact", async () => {
     assert.equal(metadata.version, "old");
     assert.deepEqual([...tensors.w.data], [1, 2, 3]);
   }
+});
+
+/** A safetensors file built by hand: the header text as given, then the data bytes. */
+function raw(header: string, data: Uint8Array): Uint8Array {
+  const h = new TextEncoder().encode(header);
+  const out = new Uint8Array(8 + h.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+  out.set(h, 8);
+  out.set(data, 8 + h.length);
+  return out;
+}
+
+test("what the format forbids is rejected: trailing bytes, holes, duplicate keys, a header length off by one, __proto__ names", () => {
+  const four = new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer);
+  const ok = raw('{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}  ', four);
+  assert.deepEqual([...nb.io.loadSafetensors(ok).a.data], [1, 2, 3, 4]);
+  // one byte too many at the end
+  assert.throws(() => nb.io.loadSafetensors(new Uint8Array([...ok, 0])), /1 bytes after the last tensor/);
+  // a hole: the tensor starts 4 bytes into the data section
+  const holed = raw('{"a":{"dtype":"F32","shape":[3],"data_offsets":[4,16]}}', four);
+  assert.throws(() => nb.io.loadSafetensors(holed), /the data section has a hole at file bytes \d+\.\.\d+ \(before tensor 'a'\)/);
+  // the header length one short of the truth: the last padding space becomes data, every tensor would shift by a byte
+  const short = ok.slice();
+  new DataView(short.buffer).setBigUint64(0, BigInt(Number(new DataView(ok.buffer).getBigUint64(0, true)) - 1), true);
+  assert.throws(() => nb.io.loadSafetensors(short), /1 bytes after the last tensor .*header length that is off/);
+  // duplicate keys, at the top and inside __metadata__
+  const dup = raw('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}', four);
+  assert.throws(() => nb.io.loadSafetensors(dup), /header has the key "a" twice/);
+  const dupMeta = raw('{"__metadata__":{"k":"1","k":"2"},"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}', four);
+  assert.throws(() => nb.io.loadSafetensors(dupMeta), /header has the key "k" twice/);
+  // a key that looks like an escape of another is a different key
+  const escaped = raw(
+    '{"a\\"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a\\\\b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}',
+    four,
+  );
+  assert.deepEqual(Object.keys(nb.io.loadSafetensors(escaped)).sort(), ['a"b', "a\\b"]);
+  // __proto__ as a tensor or metadata name
+  const proto = raw('{"__proto__":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}', four);
+  assert.throws(() => nb.io.loadSafetensors(proto), /a tensor named '__proto__'/);
+  const protoMeta = raw('{"__metadata__":{"__proto__":"x"},"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}', four);
+  assert.throws(() => nb.io.loadSafetensorsFile(protoMeta), /__metadata__ has a key named '__proto__'/);
+  // a tensor named like an Object.prototype member is just a tensor
+  const ctor = raw('{"constructor":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}', four);
+  const loaded = nb.io.loadSafetensors(ctor);
+  assert.deepEqual(Object.keys(loaded), ["constructor"]);
+  assert.deepEqual([...(loaded["constructor"] as unknown as nb.Tensor).data], [1, 2, 3, 4]);
+});
+
+test("models.get takes only the zoo's own names", () => {
+  for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty"])
+    assert.throws(() => nb.models.get(name), /models.get: unknown model/);
 });

@@ -76,8 +76,38 @@ function decode(file: string, name: string, dtype: string, bytes: Uint8Array, n:
 }
 
 /**
- * Parse safetensors bytes, validating everything: header length, JSON, dtypes, shapes, offsets
- * inside the data, sizes matching dtype × shape, and no overlapping tensors. I64 loads as int32 (with
+ * The first key that appears twice in one object of a JSON text (JSON.parse keeps the last silently), or
+ * null. Scans strings and nesting only; the text is already known to be valid JSON.
+ */
+function duplicateKey(text: string): string | null {
+  const stack: (Set<string> | null)[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "{") stack.push(new Set());
+    else if (ch === "[") stack.push(null);
+    else if (ch === "}" || ch === "]") stack.pop();
+    else if (ch === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      const keys = stack[stack.length - 1];
+      let k = j + 1;
+      while (text[k] === " " || text[k] === "\n" || text[k] === "\r" || text[k] === "\t") k++;
+      if (keys && text[k] === ":") {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (keys.has(key)) return key;
+        keys.add(key);
+      }
+      i = j;
+    }
+  }
+  return null;
+}
+
+/**
+ * Parse safetensors bytes, validating everything: header length, JSON (no duplicate keys, no
+ * `__proto__`), dtypes, shapes, offsets inside the data, sizes matching dtype × shape, and a data section
+ * covered exactly — no overlap, no hole, no trailing byte (so a header length off by one cannot shift
+ * every tensor silently). I64 loads as int32 (with
  * a range check); F16 / BF16 load as float32.
  */
 export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): SafetensorsFile {
@@ -92,22 +122,28 @@ export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetenso
   try {
     const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n));
     header = JSON.parse(text);
+    const dup = duplicateKey(text);
+    if (dup !== null) throw new SafetensorsError(file, `header has the key ${JSON.stringify(dup)} twice`);
   } catch (e) {
+    if (e instanceof SafetensorsError) throw e;
     throw new SafetensorsError(file, `header (bytes 8..${8 + n}) is not valid UTF-8 JSON: ${(e as Error).message}`);
   }
   if (typeof header !== "object" || header === null || Array.isArray(header))
     throw new SafetensorsError(file, "header is not a JSON object");
   const dataStart = 8 + n,
     dataLen = bytes.length - dataStart;
-  const metadata: Record<string, string> = {};
+  // names come from the file: records without a prototype, so no name can reach Object.prototype
+  const metadata: Record<string, string> = Object.create(null);
   const spans: [number, number, string][] = [];
-  const tensors: Record<string, Tensor> = {};
+  const tensors: Record<string, Tensor> = Object.create(null);
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === "__proto__") throw new SafetensorsError(file, "header has a tensor named '__proto__'");
     if (name === "__metadata__") {
       if (typeof raw !== "object" || raw === null || Array.isArray(raw))
         throw new SafetensorsError(file, "__metadata__ must be an object of strings");
       for (const [k, v] of Object.entries(raw)) {
         if (typeof v !== "string") throw new SafetensorsError(file, `__metadata__ value of '${k}' is not a string`);
+        if (k === "__proto__") throw new SafetensorsError(file, "__metadata__ has a key named '__proto__'");
         metadata[k] = v;
       }
       continue;
@@ -143,13 +179,27 @@ export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetenso
     tensors[name] = new Tensor(decode(file, name, dtype, bytes.subarray(dataStart + b, dataStart + e), count), shape);
   }
   spans.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
-  for (let i = 1; i < spans.length; i++) {
-    if (spans[i][0] < spans[i - 1][1]) {
+  let end = 0;
+  for (let i = 0; i < spans.length; i++) {
+    if (i > 0 && spans[i][0] < spans[i - 1][1]) {
       throw new SafetensorsError(
         file,
         `tensors '${spans[i - 1][2]}' [${spans[i - 1][0]}, ${spans[i - 1][1]}] and '${spans[i][2]}' [${spans[i][0]}, ${spans[i][1]}] overlap`,
       );
     }
+    if (spans[i][0] > end) {
+      throw new SafetensorsError(
+        file,
+        `the data section has a hole at file bytes ${dataStart + end}..${dataStart + spans[i][0]} (before tensor '${spans[i][2]}')`,
+      );
+    }
+    end = Math.max(end, spans[i][1]);
+  }
+  if (end !== dataLen) {
+    throw new SafetensorsError(
+      file,
+      `${dataLen - end} bytes after the last tensor (file bytes ${dataStart + end}..${bytes.length}): trailing data, or a header length that is off (byte 0)`,
+    );
   }
   return { tensors, metadata };
 }

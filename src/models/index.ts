@@ -72,7 +72,7 @@ export function list(): string[] {
 
 /** Build a model by name, e.g. `nb.models.get("resnet18", { numClasses: 10, smallInput: true })`. */
 export function get(name: string, opts: Record<string, unknown> = {}): Module {
-  const f = factories[name];
+  const f = Object.prototype.hasOwnProperty.call(factories, name) ? factories[name] : undefined;
   if (!f) throw new RangeError(`models.get: unknown model '${name}' (available: ${list().join(", ")})`);
   return f(opts);
 }
