@@ -195,3 +195,20 @@ test("the shipped Fashion-MNIST slice: 4,000 + 1,000 real images, balanced class
   assert.ok(Math.max(...x.data) <= 1 && Math.max(...x.data) > 0.5, "pixels scaled to [0, 1]");
   assert.equal(y.dtype, "int32");
 });
+
+test("gzip bombs: a .gz that inflates past what its IDX header promises stops there, naming the file", () => {
+  // a 1-image header followed by 64 MB of zeros: ~64 KB of gzip
+  const bomb = gz(concat([idxBytes([1, 28, 28], new Uint8Array(784)), new Uint8Array(64 << 20)]));
+  assert.ok(bomb.length < 200_000);
+  const p = put("bomb.gz", bomb);
+  assert.throws(
+    () => nb.data.readIdx(p, 3),
+    new RegExp(`${p.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: gzip data inflates past the 800 bytes the format allows here`),
+  );
+  // CIFAR-10 has no header: the cap is the whole dataset in one file
+  const cifarBomb = put("cifar-bomb.gz", gz(new Uint8Array(60001 * 3073)));
+  assert.throws(() => nb.data.readCifar10([cifarBomb]), /cifar-bomb.gz: gzip data inflates past the 184380000 bytes/);
+  // a gzipped file exactly as long as its header says still reads
+  const fine = put("fine.gz", gz(idxBytes([2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8])));
+  assert.deepEqual([...nb.data.readIdx(fine, 3).data], [1, 2, 3, 4, 5, 6, 7, 8]);
+});

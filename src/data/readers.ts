@@ -2,7 +2,7 @@
 // everything and naming the file (and byte offset) of anything corrupt or truncated.
 
 import { readFileSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
+import { constants as zlibConstants, gunzipSync } from "node:zlib";
 
 export class DataFormatError extends Error {
   constructor(file: string, msg: string) {
@@ -11,7 +11,12 @@ export class DataFormatError extends Error {
   }
 }
 
-function readMaybeGzip(file: string): Uint8Array {
+/**
+ * The file's bytes, inflated when it is gzip data. `expected(prefix)` gives the length the format allows,
+ * from the first inflated bytes (an IDX header): inflating stops one byte past it, so a small .gz that would
+ * inflate to gigabytes (a gzip bomb) costs no more than the header promises.
+ */
+function readMaybeGzip(file: string, expected: (prefix: Uint8Array) => number): Uint8Array {
   let raw: Buffer;
   try {
     raw = readFileSync(file);
@@ -19,14 +24,38 @@ function readMaybeGzip(file: string): Uint8Array {
     throw new DataFormatError(file, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+    const input = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+    let prefix: Uint8Array;
     try {
-      return new Uint8Array(gunzipSync(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength)));
+      // the start of the stream (at most ~1000× its 4 KB of input), without requiring the stream's end
+      prefix = new Uint8Array(gunzipSync(input.subarray(0, 4096), { finishFlush: zlibConstants.Z_SYNC_FLUSH }));
     } catch (e) {
+      throw new DataFormatError(file, `corrupt gzip data at its start (${(e as Error).message})`);
+    }
+    const limit = expected(prefix);
+    try {
+      return new Uint8Array(gunzipSync(input, { maxOutputLength: limit + 1 }));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" || e instanceof RangeError) {
+        throw new DataFormatError(file, `gzip data inflates past the ${limit} bytes the format allows here (trailing data, or a gzip bomb)`);
+      }
       throw new DataFormatError(file, `corrupt or truncated gzip data (${(e as Error).message})`);
     }
   }
   return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
 }
+
+/** The length an IDX file's header promises (header + data), or Infinity when the prefix is too short to tell (the parse reports it). */
+function idxLength(b: Uint8Array): number {
+  if (b.length < 4 || b[3] === 0 || b.length < 4 + 4 * b[3]) return 4 + 4 * (b[3] ?? 0);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let n = 1;
+  for (let i = 0; i < b[3]; i++) n *= dv.getUint32(4 + 4 * i, false);
+  return 4 + 4 * b[3] + n;
+}
+
+/** The largest CIFAR-10 binary file: every record of the dataset (60,000) in one. */
+const CIFAR_MAX_BYTES = 60000 * (1 + 3 * 32 * 32);
 
 /** An IDX array of unsigned bytes: the MNIST image (3-D) and label (1-D) files. */
 export interface IdxArray {
@@ -40,7 +69,7 @@ export interface IdxArray {
  * expected number of dimensions.
  */
 export function readIdx(file: string, expectDims?: number): IdxArray {
-  const b = readMaybeGzip(file);
+  const b = readMaybeGzip(file, idxLength);
   if (b.length < 4) throw new DataFormatError(file, `truncated: ${b.length} bytes, no IDX header (need 4 at byte 0)`);
   if (b[0] !== 0 || b[1] !== 0) throw new DataFormatError(file, `bad magic number 0x${Array.from(b.subarray(0, 4), (x) => x.toString(16).padStart(2, "0")).join("")} at byte 0 (an IDX file starts with 0x0000)`);
   if (b[2] !== 0x08) throw new DataFormatError(file, `unsupported IDX element type 0x${b[2].toString(16)} at byte 2 (expected 0x08, unsigned byte)`);
@@ -90,7 +119,7 @@ export function readMnistPair(imagesFile: string, labelsFile: string, numClasses
 export function readCifar10(files: string[]): ImageSet {
   const rec = 1 + 3 * 32 * 32;
   const parts = files.map((file) => {
-    const b = readMaybeGzip(file);
+    const b = readMaybeGzip(file, () => CIFAR_MAX_BYTES);
     if (b.length === 0 || b.length % rec !== 0) {
       throw new DataFormatError(file, `size ${b.length} is not a positive multiple of the ${rec}-byte CIFAR-10 record (truncated at record ${Math.floor(b.length / rec)}, byte ${Math.floor(b.length / rec) * rec})`);
     }
