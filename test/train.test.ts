@@ -221,3 +221,142 @@ test("an empty training set or evaluation set is an error", () => {
     /evaluate: the loader yielded no samples/,
   );
 });
+
+test("loadCheckpoint checks every section against what it restores; errors name the file and the path inside it", () => {
+  const dir = mkdtempSync(join(tmpdir(), "nabla-ckpt-schema-"));
+  const good = join(dir, "good.safetensors");
+  const s = setup(2, 16);
+  const sched = new nb.optim.lrScheduler.StepLR(s.optimizer, 2);
+  nb.train.fit({ ...s, epochs: 1, scheduler: sched });
+  nb.train.saveCheckpoint(good, {
+    model: s.model,
+    optimizer: s.optimizer,
+    scheduler: sched,
+    generators: { data: s.trainLoader.generator! },
+    epoch: 1,
+  });
+  const restoreInto = (file: string) => {
+    const t = setup(3, 16);
+    const sc = new nb.optim.lrScheduler.StepLR(t.optimizer, 2);
+    return nb.train.loadCheckpoint(file, {
+      model: t.model,
+      optimizer: t.optimizer,
+      scheduler: sc,
+      generators: { data: t.trainLoader.generator! },
+    });
+  };
+  assert.equal(restoreInto(good).epoch, 1);
+  /** A copy of the good checkpoint with its tensors and metadata changed by `edit`. */
+  const mutate = (name: string, edit: (t: Record<string, nb.Tensor>, m: Record<string, string>) => void): string => {
+    const { tensors, metadata } = nb.io.loadSafetensorsFile(good);
+    const t = { ...tensors },
+      m = { ...metadata };
+    edit(t, m);
+    const p = join(dir, `${name}.safetensors`);
+    nb.io.saveSafetensors(p, t, m);
+    return p;
+  };
+  const expectError = (file: string, re: RegExp) =>
+    assert.throws(
+      () => restoreInto(file),
+      (e: Error) => e.name === "CheckpointError" && e.message.startsWith(file) && re.test(e.message),
+    );
+  expectError(
+    mutate("moment-shape", (t) => (t["optimizer.state.0.exp_avg"] = nb.zeros([1]))),
+    /optimizer\.state\.0\.exp_avg: shape \[1\] but parameter is \[16, 4\]/,
+  );
+  expectError(
+    mutate("dangling", (t) => delete t["optimizer.state.1.exp_avg_sq"]),
+    /optimizer\.state\.1\.exp_avg_sq: refers to tensor "optimizer\.state\.1\.exp_avg_sq", which the file does not have/,
+  );
+  expectError(
+    mutate("epoch-nan", (_, m) => (m.epoch = "NaN")),
+    /epoch: "NaN" is not a non-negative integer/,
+  );
+  const optim =
+    (f: (o: { state: Record<string, Record<string, unknown>>; param_groups: Record<string, unknown>[] }) => void) =>
+    (_: unknown, m: Record<string, string>) => {
+      const o = JSON.parse(m.optimizer);
+      f(o);
+      m.optimizer = JSON.stringify(o);
+    };
+  expectError(
+    mutate(
+      "lr-negative",
+      optim((o) => (o.param_groups[0].lr = -1)),
+    ),
+    /optimizer\.param_groups\.0: Invalid learning rate: -1/,
+  );
+  expectError(
+    mutate(
+      "lr-string",
+      optim((o) => (o.param_groups[0].lr = "0.1")),
+    ),
+    /optimizer\.param_groups\.0\.lr: "0\.1" does not have the type of the current value/,
+  );
+  expectError(
+    mutate(
+      "unknown-hyper",
+      optim((o) => (o.param_groups[0].momentum = 0.9)),
+    ),
+    /optimizer\.param_groups\.0\.momentum: unknown hyper-parameter for Adam/,
+  );
+  expectError(
+    mutate(
+      "step-fraction",
+      optim((o) => (o.state["0"].step = 2.5)),
+    ),
+    /optimizer\.state\.0\.step: 2\.5 is not a non-negative integer/,
+  );
+  const schedEdit = (f: (sd: Record<string, unknown>) => void) => (_: unknown, m: Record<string, string>) => {
+    const sd = JSON.parse(m.scheduler);
+    f(sd);
+    m.scheduler = JSON.stringify(sd);
+  };
+  expectError(
+    mutate(
+      "sched-step",
+      schedEdit((sd) => (sd.step = 1)),
+    ),
+    /scheduler\.step: unknown key/,
+  );
+  expectError(
+    mutate(
+      "sched-optimizer",
+      schedEdit((sd) => (sd.optimizer = {})),
+    ),
+    /scheduler\.optimizer: unknown key/,
+  );
+  expectError(
+    mutate(
+      "sched-epoch",
+      schedEdit((sd) => (sd.lastEpoch = "x")),
+    ),
+    /scheduler\.lastEpoch: "x" does not have the kind of the current value/,
+  );
+  expectError(
+    mutate("generator", (_, m) => (m.generators = JSON.stringify({ data: [1.5, 2, null] }))),
+    /generators\.data: Generator\.setState: word 0 must be an integer in \[0, 2\^32\), got 1\.5/,
+  );
+  expectError(
+    mutate("bad-json", (_, m) => (m.extra = "{")),
+    /extra: is not valid JSON/,
+  );
+  expectError(
+    mutate("stray-tensor", (t) => (t["evil"] = nb.zeros([1]))),
+    /evil: a tensor outside the model and optimizer sections/,
+  );
+});
+
+test("ReduceLROnPlateau restored before its first improvement keeps 'no best yet' (JSON writes ±Infinity as null)", () => {
+  const s = setup(4, 16);
+  const p = new nb.optim.lrScheduler.ReduceLROnPlateau(s.optimizer, { patience: 0 });
+  const sd = JSON.parse(JSON.stringify(p.stateDict()));
+  assert.equal(sd.best, null);
+  const q = new nb.optim.lrScheduler.ReduceLROnPlateau(s.optimizer, { patience: 0 });
+  q.loadStateDict(sd);
+  assert.equal(q.best, Infinity);
+  const lr = s.optimizer.paramGroups[0].lr;
+  q.step(5); // an improvement on "no best": the rate stays
+  assert.equal(s.optimizer.paramGroups[0].lr, lr);
+});

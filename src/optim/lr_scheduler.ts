@@ -1,6 +1,39 @@
 // Learning-rate schedules with torch.optim.lr_scheduler's (1.13) semantics and exact lr sequences.
 
-import type { Optimizer } from "./optimizer.js";
+import { StateDictError, type Optimizer } from "./optimizer.js";
+
+/**
+ * Assign `sd` onto `target` key by key, only keys `target`'s own stateDict() has, each with the kind of
+ * the current value (finite numbers, booleans, strings, null, arrays of as many numbers); nothing changes
+ * unless every key passes. Used by every scheduler's loadStateDict (a file must not replace methods or links).
+ */
+export function assignState(target: object, current: Record<string, unknown>, sd: Record<string, unknown>, where: string): void {
+  if (typeof sd !== "object" || sd === null || Array.isArray(sd)) throw new StateDictError(where, "", "a state dict must be an object");
+  const kind = (v: unknown): string =>
+    v === null
+      ? "null"
+      : Array.isArray(v)
+        ? `array of ${v.length}`
+        : typeof v === "number"
+          ? Number.isNaN(v)
+            ? "NaN"
+            : "number"
+          : typeof v;
+  for (const [k, v] of Object.entries(sd)) {
+    if (!Object.prototype.hasOwnProperty.call(current, k)) throw new StateDictError(where, k, "unknown key");
+    const cur = current[k];
+    const ok =
+      kind(cur) === kind(v) ||
+      (typeof cur === "number" && typeof v === "number") ||
+      ((cur === null || typeof cur === "number") && (v === null || typeof v === "number"));
+    if (!ok || (Array.isArray(v) && !v.every((e) => typeof e === "number" || Array.isArray(e))))
+      throw new StateDictError(where, k, `${JSON.stringify(v)?.slice(0, 60)} does not have the kind of the current value (${kind(cur)})`);
+    if (k === "lastEpoch" || k === "stepCount") {
+      if (!Number.isSafeInteger(v) || (v as number) < -1) throw new StateDictError(where, k, `${JSON.stringify(v)} is not an integer ≥ −1`);
+    }
+  }
+  for (const [k, v] of Object.entries(sd)) (target as Record<string, unknown>)[k] = Array.isArray(v) ? [...v] : v;
+}
 
 type AnyOptimizer = Optimizer<{ lr: number }>;
 type Group = { lr: number; initialLr?: number; [k: string]: unknown };
@@ -60,7 +93,7 @@ export abstract class LRScheduler {
   }
 
   loadStateDict(sd: Record<string, unknown>): void {
-    Object.assign(this, sd);
+    assignState(this, this.stateDict(), sd, `${this.constructor.name}.loadStateDict`);
   }
 }
 
@@ -105,6 +138,10 @@ export class MultiStepLR extends LRScheduler {
   }
   override loadStateDict(sd: Record<string, unknown>): void {
     const { milestones, ...rest } = sd;
+    const ok =
+      Array.isArray(milestones) &&
+      milestones.every((m) => Array.isArray(m) && m.length === 2 && m.every((v) => Number.isSafeInteger(v) && v >= 0));
+    if (!ok) throw new StateDictError("MultiStepLR.loadStateDict", "milestones", "must be [epoch, count] pairs of non-negative integers");
     super.loadStateDict(rest);
     (this as { milestones: Map<number, number> }).milestones = new Map(milestones as [number, number][]);
   }
@@ -387,6 +424,8 @@ export class ReduceLROnPlateau {
   }
 
   loadStateDict(sd: Record<string, unknown>): void {
-    Object.assign(this, sd);
+    assignState(this, this.stateDict(), sd, "ReduceLROnPlateau.loadStateDict");
+    // JSON writes the initial ±Infinity as null: read it back as "no best yet" (null would compare as 0)
+    if ((this.best as number | null) === null) this.best = this.mode === "min" ? Infinity : -Infinity;
   }
 }

@@ -121,42 +121,123 @@ export abstract class Optimizer<O extends { lr: number }> {
     return { state, param_groups: groups };
   }
 
-  /** Restore hyper-parameters and per-parameter state from `stateDict()` output (tensors cast to each parameter's dtype). */
+  /**
+   * Restore hyper-parameters and per-parameter state from `stateDict()` output (tensors cast to each
+   * parameter's dtype). Everything is checked before anything changes: the group count and sizes, each
+   * group's keys (this optimizer's own, plus `initial_lr`) with the type of the current value and the
+   * optimizer's own range checks, and each state value — tensors of the parameter's shape, finite numbers,
+   * `step` a non-negative integer. An error is a StateDictError naming the path (`state.3.exp_avg`).
+   */
   loadStateDict(sd: OptimizerStateDict): void {
+    const cls = this.constructor.name;
+    const fail = (path: string, detail: string): never => {
+      throw new StateDictError(`${cls}.loadStateDict`, path, detail);
+    };
+    if (typeof sd !== "object" || sd === null) fail("", "a state dict must be an object");
+    for (const k of Object.keys(sd)) if (k !== "state" && k !== "param_groups") fail(k, "unknown key");
+    if (!Array.isArray(sd.param_groups)) fail("param_groups", "must be an array");
+    if (typeof sd.state !== "object" || sd.state === null || Array.isArray(sd.state)) fail("state", "must be an object");
     if (sd.param_groups.length !== this.paramGroups.length) {
-      throw new RangeError(
-        `${this.constructor.name}.loadStateDict: loaded state dict has ${sd.param_groups.length} parameter groups, the optimizer has ${this.paramGroups.length}`,
+      fail(
+        "param_groups",
+        `loaded state dict has ${sd.param_groups.length} parameter groups, the optimizer has ${this.paramGroups.length}`,
       );
     }
     const byIndex = new Map<number, Tensor>();
-    sd.param_groups.forEach((sg, gi) => {
-      const mine = this.paramGroups[gi];
-      const ids = sg.params as number[];
-      if (!Array.isArray(ids) || ids.length !== mine.params.length) {
-        throw new RangeError(
-          `${this.constructor.name}.loadStateDict: loaded state dict contains a parameter group that doesn't match the size of optimizer's group ${gi}`,
-        );
-      }
-      ids.forEach((id, k) => byIndex.set(id, mine.params[k]));
-    });
-    sd.param_groups.forEach((sg, gi) => {
+    const groups = sd.param_groups.map((sg, gi) => {
+      const at = `param_groups.${gi}`;
+      if (typeof sg !== "object" || sg === null || Array.isArray(sg)) fail(at, "must be an object");
       const mine = this.paramGroups[gi] as Record<string, unknown>;
-      for (const [k, v] of Object.entries(sg)) if (k !== "params") mine[toCamel(k)] = cloneValue(v);
+      const ids = sg.params as number[];
+      if (
+        !Array.isArray(ids) ||
+        ids.length !== (mine.params as Tensor[]).length ||
+        !ids.every((id) => Number.isSafeInteger(id) && id >= 0)
+      ) {
+        fail(`${at}.params`, `loaded state dict contains a parameter group that doesn't match the size of optimizer's group ${gi}`);
+      }
+      ids.forEach((id, k) => byIndex.set(id, (mine.params as Tensor[])[k]));
+      const merged: Record<string, unknown> = { ...mine };
+      for (const [k, v] of Object.entries(sg)) {
+        if (k === "params") continue;
+        const key = toCamel(k);
+        if (!Object.prototype.hasOwnProperty.call(mine, key) && key !== "initialLr")
+          fail(`${at}.${k}`, `unknown hyper-parameter for ${cls}`);
+        const cur = mine[key];
+        if (!sameKind(cur, v, key === "initialLr"))
+          fail(`${at}.${k}`, `${JSON.stringify(v)} does not have the type of the current value ${JSON.stringify(cur)}`);
+        merged[key] = cloneValue(v);
+      }
+      try {
+        this.validate(merged as unknown as O);
+      } catch (e) {
+        fail(at, (e as Error).message);
+      }
+      return merged;
     });
-    this.state.clear();
+    const restoredAll = new Map<Tensor, ParamState>();
     for (const [key, s] of Object.entries(sd.state)) {
-      const p = byIndex.get(Number(key));
-      if (!p) throw new RangeError(`${this.constructor.name}.loadStateDict: state for parameter ${key} has no matching parameter`);
+      const at = `state.${key}`;
+      const p = /^\d+$/.test(key) ? byIndex.get(Number(key)) : undefined;
+      if (!p) fail(at, "has no matching parameter");
+      if (typeof s !== "object" || s === null || Array.isArray(s)) fail(at, "must be an object");
       const restored: ParamState = {};
       for (const [k, v] of Object.entries(s)) {
-        if (v instanceof Tensor && v.dtype !== "int32" && v.dtype !== p.dtype) {
-          const d = new (p.dtype === "float64" ? Float64Array : Float32Array)(v.data);
-          restored[k] = new Tensor(d, v.shape);
-        } else restored[k] = cloneValue(v);
+        if (k === "__proto__") fail(`${at}.${k}`, "is not a state name");
+        if (v instanceof Tensor) {
+          if (v.shape.length !== p!.shape.length || v.shape.some((d, i) => d !== p!.shape[i])) {
+            fail(`${at}.${k}`, `shape ${fmt(v.shape)} but parameter is ${fmt(p!.shape)}`);
+          }
+          if (v.dtype !== "int32" && v.dtype !== p!.dtype) {
+            const d = new (p!.dtype === "float64" ? Float64Array : Float32Array)(v.data);
+            restored[k] = new Tensor(d, v.shape);
+          } else restored[k] = cloneValue(v);
+        } else {
+          if (!plainStateValue(v))
+            fail(`${at}.${k}`, `${JSON.stringify(v)?.slice(0, 60)} is not a tensor, a finite number or an array of them`);
+          if (k === "step" && !(Number.isSafeInteger(v) && (v as number) >= 0))
+            fail(`${at}.${k}`, `${JSON.stringify(v)} is not a non-negative integer`);
+          restored[k] = cloneValue(v);
+        }
       }
-      this.state.set(p, restored);
+      restoredAll.set(p!, restored);
     }
+    // every check passed: apply
+    groups.forEach((g, gi) => Object.assign(this.paramGroups[gi], g));
+    this.state.clear();
+    for (const [p, r] of restoredAll) this.state.set(p, r);
   }
+}
+
+/** An invalid state dict: `where` is the method, `path` the place inside the dict, `detail` what is wrong. */
+export class StateDictError extends RangeError {
+  constructor(
+    readonly where: string,
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(`${where}: ${path ? `${path}: ` : ""}${detail}`);
+    this.name = "StateDictError";
+  }
+}
+
+/** A loaded hyper-parameter has the kind of the current one: finite numbers, booleans, strings, arrays of as many numbers, or null. */
+function sameKind(cur: unknown, v: unknown, optionalNumber: boolean): boolean {
+  if (cur === undefined) return optionalNumber && typeof v === "number" && Number.isFinite(v);
+  if (cur === null) return v === null || (typeof v === "number" && Number.isFinite(v));
+  if (typeof cur === "number") return typeof v === "number" && (Number.isFinite(v) || !Number.isFinite(cur));
+  if (typeof cur === "boolean" || typeof cur === "string") return typeof v === typeof cur;
+  if (Array.isArray(cur)) return Array.isArray(v) && v.length === cur.length && v.every((e, i) => sameKind(cur[i], e, false));
+  return false;
+}
+
+/** A non-tensor state value: a finite number, null, a Float64Array / Float32Array, or an array of these. */
+function plainStateValue(v: unknown): boolean {
+  if (v === null) return true;
+  if (typeof v === "number") return Number.isFinite(v);
+  if (v instanceof Float64Array || v instanceof Float32Array) return true;
+  if (Array.isArray(v)) return v.every(plainStateValue);
+  return false;
 }
 
 /** Throw PyTorch's "Invalid … value" error unless `ok`. */

@@ -34,7 +34,15 @@ export class Generator {
   }
 
   setState(state: readonly number[]): this {
-    if (state.length !== 3) throw new RangeError(`Generator.setState: expected 3 numbers, got ${state.length}`);
+    if (!Array.isArray(state) || state.length !== 3)
+      throw new RangeError(`Generator.setState: expected 3 numbers, got ${JSON.stringify(state)?.slice(0, 60)}`);
+    for (const i of [0, 1]) {
+      if (!(Number.isInteger(state[i]) && state[i] >= 0 && state[i] < 2 ** 32)) {
+        throw new RangeError(`Generator.setState: word ${i} must be an integer in [0, 2^32), got ${state[i]}`);
+      }
+    }
+    if (!(Number.isNaN(state[2]) || Number.isFinite(state[2])))
+      throw new RangeError(`Generator.setState: the spare normal must be a finite number or NaN, got ${state[2]}`);
     this.hi = state[0] >>> 0;
     this.lo = state[1] >>> 0;
     this.spare = Number.isNaN(state[2]) ? null : state[2];

@@ -3,7 +3,7 @@
 
 import { Tensor } from "../tensor/tensor.js";
 import type { Module } from "../nn/module.js";
-import type { Optimizer, OptimizerStateDict } from "../optim/optimizer.js";
+import { StateDictError, type Optimizer, type OptimizerStateDict } from "../optim/optimizer.js";
 import type { Generator } from "../tensor/random.js";
 import { loadSafetensorsFile, saveSafetensors } from "../io/safetensors.js";
 
@@ -57,34 +57,99 @@ export function saveCheckpoint(path: string, c: CheckpointContents): void {
   saveSafetensors(path, tensors, metadata);
 }
 
-/** Restore a checkpoint into the given objects; returns the epoch it was saved after and its extra data. */
+/** A checkpoint that cannot be restored: the message names the file and the place inside it. */
+export class CheckpointError extends Error {
+  constructor(file: string, path: string, detail: string) {
+    super(`${file}: ${path ? `${path}: ` : ""}${detail}`);
+    this.name = "CheckpointError";
+  }
+}
+
+/**
+ * Restore a checkpoint into the given objects; returns the epoch it was saved after and its extra data.
+ * Every section is checked against what it restores before anything is applied to it: the model strictly
+ * (loadStateDict), the optimizer's groups and state (shapes equal to their parameters, every tensor
+ * reference present, hyper-parameters re-validated), the scheduler's known keys, the generators' words;
+ * an error names the file and the path inside it (`optimizer.state.3.exp_avg: shape [1] but parameter is [3]`).
+ */
 export function loadCheckpoint(
   path: string,
   c: Omit<CheckpointContents, "epoch" | "extra">,
 ): { epoch: number; extra: Record<string, unknown> } {
   const { tensors, metadata } = loadSafetensorsFile(path);
-  if (metadata.format !== "nabla-checkpoint-1")
-    throw new Error(`${path}: not a nabla checkpoint (format '${metadata.format ?? "missing"}')`);
-  const model: Record<string, Tensor> = {};
-  for (const [k, v] of Object.entries(tensors)) if (k.startsWith("model.")) model[k.slice(6)] = v;
-  c.model.loadStateDict(model);
-  const optim = JSON.parse(metadata.optimizer) as OptimizerStateDict | null;
-  if (c.optimizer && optim) {
-    const dec = (v: unknown): unknown => {
-      if (Array.isArray(v)) return v.map(dec);
-      const o = v as { $tensor?: string; $array?: number[] } | null;
-      if (o && typeof o === "object" && "$tensor" in o) return tensors[o.$tensor!];
-      if (o && typeof o === "object" && "$array" in o) return Float64Array.from(o.$array!);
+  const fail = (where: string, detail: string): never => {
+    throw new CheckpointError(path, where, detail);
+  };
+  if (metadata.format !== "nabla-checkpoint-1") fail("", `not a nabla checkpoint (format '${metadata.format ?? "missing"}')`);
+  const json = (key: string): unknown => {
+    if (!(key in metadata)) fail(key, "missing from the metadata");
+    try {
+      return JSON.parse(metadata[key]);
+    } catch (e) {
+      return fail(key, `is not valid JSON (${(e as Error).message})`);
+    }
+  };
+  const epochText = metadata.epoch ?? "";
+  if (!/^\d{1,9}$/.test(epochText)) fail("epoch", `${JSON.stringify(epochText)} is not a non-negative integer`);
+  const optim = json("optimizer");
+  const sched = json("scheduler");
+  const gens = json("generators");
+  const extra = json("extra");
+  if (typeof extra !== "object" || extra === null || Array.isArray(extra)) fail("extra", "must be an object");
+  if (typeof gens !== "object" || gens === null || Array.isArray(gens)) fail("generators", "must be an object");
+  for (const k of Object.keys(tensors))
+    if (!k.startsWith("model.") && !k.startsWith("optimizer.state.")) fail(k, "a tensor outside the model and optimizer sections");
+  // the optimizer section: tensor references resolved (each must exist), then checked by loadStateDict
+  let optimSd: OptimizerStateDict | null = null;
+  if (optim !== null) {
+    if (typeof optim !== "object" || Array.isArray(optim)) fail("optimizer", "must be an object or null");
+    const state = (optim as { state?: unknown }).state;
+    if (typeof state !== "object" || state === null || Array.isArray(state)) fail("optimizer.state", "must be an object");
+    const dec = (v: unknown, where: string): unknown => {
+      if (Array.isArray(v)) return v.map((e, j) => dec(e, `${where}.${j}`));
+      if (v && typeof v === "object") {
+        const o = v as { $tensor?: unknown; $array?: unknown };
+        const keys = Object.keys(o);
+        if (keys.length === 1 && keys[0] === "$tensor") {
+          if (typeof o.$tensor !== "string" || !Object.prototype.hasOwnProperty.call(tensors, o.$tensor)) {
+            fail(where, `refers to tensor ${JSON.stringify(o.$tensor)}, which the file does not have`);
+          }
+          return tensors[o.$tensor as string];
+        }
+        if (keys.length === 1 && keys[0] === "$array") {
+          if (!Array.isArray(o.$array) || !o.$array.every((e) => typeof e === "number")) fail(where, "$array must be an array of numbers");
+          return Float64Array.from(o.$array as number[]);
+        }
+        fail(where, "is neither a number, an array, a {$tensor} nor an {$array}");
+      }
       return v;
     };
-    for (const s of Object.values(optim.state)) for (const [k, v] of Object.entries(s)) s[k] = dec(v);
-    c.optimizer.loadStateDict(optim);
+    const decoded: Record<string, Record<string, unknown>> = {};
+    for (const [i, s] of Object.entries(state as Record<string, unknown>)) {
+      if (typeof s !== "object" || s === null || Array.isArray(s)) fail(`optimizer.state.${i}`, "must be an object");
+      decoded[i] = {};
+      for (const [k, v] of Object.entries(s as Record<string, unknown>)) decoded[i][k] = dec(v, `optimizer.state.${i}.${k}`);
+    }
+    optimSd = { ...(optim as OptimizerStateDict), state: decoded };
   }
-  const sched = JSON.parse(metadata.scheduler);
-  if (c.scheduler && sched) c.scheduler.loadStateDict(sched);
-  const gens = JSON.parse(metadata.generators) as Record<string, number[]>;
+  const within = (section: string, f: () => void): void => {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof StateDictError) fail(e.path ? `${section}.${e.path}` : section, e.detail);
+      fail(section, (e as Error).message);
+    }
+  };
+  const model: Record<string, Tensor> = {};
+  for (const [k, v] of Object.entries(tensors)) if (k.startsWith("model.")) model[k.slice(6)] = v;
+  within("model", () => c.model.loadStateDict(model));
+  if (c.optimizer && optimSd) within("optimizer", () => c.optimizer!.loadStateDict(optimSd!));
+  if (c.scheduler && sched !== null) within("scheduler", () => c.scheduler!.loadStateDict(sched as Record<string, unknown>));
   for (const [k, g] of Object.entries(c.generators ?? {})) {
-    if (gens[k]) g.setState(gens[k].map((v) => (v === null ? NaN : v)));
+    if (!Object.prototype.hasOwnProperty.call(gens, k)) continue;
+    const st = (gens as Record<string, unknown>)[k];
+    if (!Array.isArray(st)) fail(`generators.${k}`, "must be an array of 3 numbers");
+    within(`generators.${k}`, () => g.setState((st as (number | null)[]).map((v) => (v === null ? NaN : v)) as number[]));
   }
-  return { epoch: Number(metadata.epoch), extra: JSON.parse(metadata.extra) };
+  return { epoch: Number(epochText), extra: extra as Record<string, unknown> };
 }
