@@ -5,24 +5,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as nb from "../src/index.js";
+import { onEveryBackend } from "./helpers.js";
 import { chain, fusionRules, type Step } from "../src/nn/fuse.js";
 import { relu } from "../src/ops/math.js";
 import { BasicBlock } from "../src/models/resnet.js";
 
 const F = nb.nn.functional;
 const { assertClose } = nb.testing;
-
-function onEveryBackend(fn: (backend: string) => void): void {
-  for (const backend of nb.backend.listBackends()) {
-    const prev = nb.backend.getBackend().name;
-    nb.backend.setBackend(backend);
-    try {
-      fn(backend);
-    } finally {
-      nb.backend.setBackend(prev);
-    }
-  }
-}
 
 /** steps run one by one, no rule applied. */
 const unfused = (x: nb.Tensor, steps: Step[]) => steps.reduce((h, s) => (s instanceof nb.nn.Module ? s.forward(h) : s(h)), x);

@@ -6,19 +6,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as nb from "../src/index.js";
+import { onBackend as on } from "./helpers.js";
 
 const F = nb.nn.functional;
 const f64 = { dtype: "float64" as const };
-
-function on<T>(name: string, fn: () => T): T {
-  const prev = nb.backend.getBackend().name;
-  try {
-    nb.backend.setBackend(name);
-    return fn();
-  } finally {
-    nb.backend.setBackend(prev);
-  }
-}
 
 /** A tensor with the backend's kernel output written into fresh storage of the given shape. */
 const tensorOf = (data: nb.TypedArray, shape: number[]) => new nb.Tensor(data, shape);

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as nb from "../src/index.js";
-import { r64 } from "./helpers.js";
+import { onEveryBackend, r64 } from "./helpers.js";
 import { TOL } from "./tolerances.js";
 import { batchNormMaybeRelu } from "../src/ops/normalization.js";
 import * as P from "../src/ops/prims.js";
@@ -271,19 +271,6 @@ test("batch norm: the fused backward kernel equals the differentiable rebuild (c
     }
   }
 });
-
-/** Run fn with each registered backend current in turn (the previous one restored after). */
-function onEveryBackend(fn: (backend: string) => void): void {
-  for (const backend of nb.backend.listBackends()) {
-    const prev = nb.backend.getBackend().name;
-    nb.backend.setBackend(backend);
-    try {
-      fn(backend);
-    } finally {
-      nb.backend.setBackend(prev);
-    }
-  }
-}
 
 test("batch norm with a fused ReLU equals relu(batchNorm): values, gradients (kernel and createGraph rebuild), running statistics; on every backend", () => {
   const g = new nb.Generator(8);

@@ -28,3 +28,19 @@ export function throwsWith(fn: () => unknown, ...fragments: string[]): void {
     if (!msg.includes(f)) throw new Error(`error message ${JSON.stringify(msg)} does not contain ${JSON.stringify(f)}`);
   }
 }
+
+/** fn() with the named backend current (the previous one restored after). */
+export function onBackend<T>(name: string, fn: () => T): T {
+  const prev = nb.backend.getBackend().name;
+  nb.backend.setBackend(name);
+  try {
+    return fn();
+  } finally {
+    nb.backend.setBackend(prev);
+  }
+}
+
+/** fn(name) with each registered backend current in turn. */
+export function onEveryBackend(fn: (backend: string) => void): void {
+  for (const b of nb.backend.listBackends()) onBackend(b, () => fn(b));
+}

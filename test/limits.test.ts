@@ -6,14 +6,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as nb from "../src/index.js";
+import { onBackend } from "./helpers.js";
 
 const F = nb.nn.functional;
 
 for (const backend of nb.backend.listBackends()) {
   test(`${backend}: too many elements, or geometry past 2^31, is a RangeError naming the size or the argument`, () => {
-    const prev = nb.backend.getBackend().name;
-    nb.backend.setBackend(backend);
-    try {
+    onBackend(backend, () => {
       assert.throws(
         () => nb.zeros([3, 1, 2 ** 30 + 1]),
         /zeros: shape \[3, 1, 1073741825\] has 3221225475 elements, more than a tensor can hold/,
@@ -34,8 +33,6 @@ for (const backend of nb.backend.listBackends()) {
       assert.throws(() => F.maxPool2d(x, 2, { dilation: [1, 2 ** 31] }), /maxPool2d: dilation must be non-negative integers below 2\^31/);
       // just inside the limits still works
       assert.deepEqual(F.conv2d(x, w, { padding: 1, stride: 3 }).shape, [1, 1, 2, 2]);
-    } finally {
-      nb.backend.setBackend(prev);
-    }
+    });
   });
 }

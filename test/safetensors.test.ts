@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as nb from "../src/index.js";
@@ -246,4 +246,17 @@ test("what the format forbids is rejected: trailing bytes, holes, duplicate keys
 test("models.get takes only the zoo's own names", () => {
   for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty"])
     assert.throws(() => nb.models.get(name), /models.get: unknown model/);
+});
+
+test("edges: a 10,000-deep shape is reported without overflowing the stack; FIFOs, devices and directories are not read", () => {
+  const deep = "[".repeat(10000) + "]".repeat(10000);
+  const f = raw(`{"a":{"dtype":"F32","shape":${deep},"data_offsets":[0,0]}}`, new Uint8Array(0));
+  assert.throws(() => nb.io.loadSafetensors(f), /tensor 'a': invalid shape a nested array of 1/);
+  assert.throws(() => nb.io.loadSafetensors("/dev/zero"), /\/dev\/zero: not a regular file \(a character device\)/);
+  assert.throws(() => nb.io.loadSafetensors(tmpdir()), /not a regular file \(a directory\)/);
+  const fifo = join(mkdtempSync(join(tmpdir(), "nabla-fifo-")), "pipe");
+  assert.equal(spawnSync("mkfifo", [fifo]).status, 0, "mkfifo");
+  // with no writer, opening it would block forever: it is rejected at once
+  assert.throws(() => nb.io.loadSafetensors(fifo), /not a regular file \(a FIFO\)/);
+  assert.throws(() => nb.data.readIdx(fifo), /not a regular file \(a FIFO\)/);
 });

@@ -2,6 +2,7 @@
 // length checks its arrays need and the call into the kernels (native/kernels, which know nothing of Node).
 #include <node_api.h>
 
+#include <cstdio>
 #include <cstdlib>  // defines __GLIBC__ where it applies
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -565,9 +566,23 @@ static void StartOnce() {
   if (!getenv("MALLOC_MMAP_THRESHOLD_")) mallopt(M_MMAP_THRESHOLD, 32 << 20);
   if (!getenv("MALLOC_TRIM_THRESHOLD_")) mallopt(M_TRIM_THRESHOLD, 256 << 20);
 #endif
-  int threads = (int)std::thread::hardware_concurrency();
-  if (const char* e = getenv("NABLA_NUM_THREADS")) threads = atoi(e);
-  StartThreads(std::max(1, threads));
+  // NABLA_NUM_THREADS: a whole number from 1 to kMaxThreads; anything else is reported and replaced
+  constexpr int kMaxThreads = 256;
+  const int hardware = std::max(1, (int)std::thread::hardware_concurrency());
+  int threads = hardware;
+  if (const char* e = getenv("NABLA_NUM_THREADS"); e && *e) {
+    char* end = nullptr;
+    const long v = strtol(e, &end, 10);
+    if (*end != 0 || v < 1) {
+      fprintf(stderr, "nabla: NABLA_NUM_THREADS=%s is not a whole number of threads; using %d\n", e, hardware);
+    } else if (v > kMaxThreads) {
+      fprintf(stderr, "nabla: NABLA_NUM_THREADS=%s is more than %d; using %d\n", e, kMaxThreads, kMaxThreads);
+      threads = kMaxThreads;
+    } else {
+      threads = (int)v;
+    }
+  }
+  StartThreads(threads);
 }
 
 napi_value Init(napi_env env, napi_value exports) {

@@ -1,7 +1,7 @@
 // Readers for MNIST-format IDX files (gzipped or not) and the CIFAR-10 binary format, validating
 // everything and naming the file (and byte offset) of anything corrupt or truncated.
 
-import { readFileSync } from "node:fs";
+import { MAX_FILE_BYTES, readRegularFile } from "../io/files.js";
 import { constants as zlibConstants, gunzipSync } from "node:zlib";
 
 export class DataFormatError extends Error {
@@ -17,14 +17,9 @@ export class DataFormatError extends Error {
  * inflate to gigabytes (a gzip bomb) costs no more than the header promises.
  */
 function readMaybeGzip(file: string, expected: (prefix: Uint8Array) => number): Uint8Array {
-  let raw: Buffer;
-  try {
-    raw = readFileSync(file);
-  } catch (e) {
-    throw new DataFormatError(file, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const raw = readRegularFile(file, MAX_FILE_BYTES, (detail) => new DataFormatError(file, detail));
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
-    const input = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+    const input = raw;
     let prefix: Uint8Array;
     try {
       // the start of the stream (at most ~1000× its 4 KB of input), without requiring the stream's end
@@ -42,7 +37,7 @@ function readMaybeGzip(file: string, expected: (prefix: Uint8Array) => number): 
       throw new DataFormatError(file, `corrupt or truncated gzip data (${(e as Error).message})`);
     }
   }
-  return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  return raw;
 }
 
 /** The length an IDX file's header promises (header + data), or Infinity when the prefix is too short to tell (the parse reports it). */

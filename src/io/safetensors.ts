@@ -1,7 +1,8 @@
 // safetensors reading and writing (the Hugging Face format): validated parsing, atomic writes.
 // Layout: u64 little-endian header length N, N bytes of JSON header, then the raw tensor data.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { MAX_FILE_BYTES, readRegularFile } from "./files.js";
 import { basename, dirname, join } from "node:path";
 import { Tensor } from "../tensor/tensor.js";
 import { fmt, numel } from "../tensor/shape.js";
@@ -73,6 +74,14 @@ function decode(file: string, name: string, dtype: string, bytes: Uint8Array, n:
       return Int32Array.from(new Uint8Array(buf));
   }
   throw new SafetensorsError(file, `tensor '${name}': unsupported dtype '${dtype}'`);
+}
+
+/** A value from a header, for a message: a flat array or a primitive in full (at most 80 characters), anything nested by its kind (a deeply nested value would overflow the stack in JSON.stringify). */
+function brief(v: unknown): string {
+  const flat = Array.isArray(v) ? v.every((e) => e === null || typeof e !== "object") : v === null || typeof v !== "object";
+  if (!flat) return Array.isArray(v) ? `a nested array of ${v.length}` : "an object";
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 /**
@@ -152,14 +161,14 @@ export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetenso
     if (typeof info !== "object" || info === null) throw new SafetensorsError(file, `tensor '${name}': entry is not an object`);
     const dtype = info.dtype;
     if (typeof dtype !== "string" || !(dtype in ITEM_SIZE))
-      throw new SafetensorsError(file, `tensor '${name}': unsupported dtype ${JSON.stringify(dtype)}`);
+      throw new SafetensorsError(file, `tensor '${name}': unsupported dtype ${brief(dtype)}`);
     const shape = info.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new SafetensorsError(file, `tensor '${name}': invalid shape ${JSON.stringify(shape)}`);
+      throw new SafetensorsError(file, `tensor '${name}': invalid shape ${brief(shape)}`);
     }
     const offs = info.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-      throw new SafetensorsError(file, `tensor '${name}': invalid data_offsets ${JSON.stringify(offs)}`);
+      throw new SafetensorsError(file, `tensor '${name}': invalid data_offsets ${brief(offs)}`);
     }
     const [b, e] = offs as [number, number];
     if (b > e || e > dataLen) {
@@ -207,14 +216,8 @@ export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetenso
 /** Load tensors and metadata from a path or bytes. */
 export function loadSafetensorsFile(pathOrBytes: string | Uint8Array): SafetensorsFile {
   if (typeof pathOrBytes !== "string") return parseSafetensors(pathOrBytes);
-  let bytes: Uint8Array;
-  try {
-    const b = readFileSync(pathOrBytes);
-    bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  } catch (e) {
-    throw new SafetensorsError(pathOrBytes, `cannot read: ${(e as Error).message}`);
-  }
-  return parseSafetensors(bytes, pathOrBytes);
+  const b = readRegularFile(pathOrBytes, MAX_FILE_BYTES, (detail) => new SafetensorsError(pathOrBytes, detail));
+  return parseSafetensors(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), pathOrBytes);
 }
 
 /**
@@ -284,6 +287,17 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   }
   closeSync(fd);
   renameSync(tmp, path);
+  // the rename itself reaches the disk only when the directory entry does
+  try {
+    const dir = openSync(dirname(path) || ".", "r");
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  } catch {
+    /* a directory that cannot be opened for reading (some platforms): the file itself is synced */
+  }
 }
 
 /** Save tensors as a safetensors file, atomically. F32 / F64 / I32 by dtype. */

@@ -199,10 +199,11 @@ export abstract class Module {
     const src = dict instanceof Map ? dict : new Map(Object.entries(dict));
     const own = this.stateDict();
     const missing = Object.keys(own).filter((k) => !src.has(k));
-    const unexpected = [...src.keys()].filter((k) => !(k in own));
+    const has = (k: string) => Object.prototype.hasOwnProperty.call(own, k);
+    const unexpected = [...src.keys()].filter((k) => !has(k));
     const mismatched: string[] = [];
     for (const [k, t] of src) {
-      const mine = own[k];
+      const mine = has(k) ? own[k] : undefined;
       if (!mine) continue;
       if (!(t instanceof Tensor)) mismatched.push(`${k}: expected a Tensor, got ${typeof t}`);
       else if (t.shape.length !== mine.shape.length || t.shape.some((s, i) => s !== mine.shape[i])) {
@@ -216,7 +217,7 @@ export abstract class Module {
     if (problems.length) throw new Error(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${problems.join("\n\t")}`);
     noGrad(() => {
       for (const [k, t] of src) {
-        const mine = own[k];
+        const mine = has(k) ? own[k] : undefined;
         if (mine) mine.data.set(mine.dtype === "int32" && t.dtype !== "int32" ? Int32Array.from(t.data, Math.trunc) : t.data);
       }
     });

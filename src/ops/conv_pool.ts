@@ -238,6 +238,10 @@ export function avgPool2d(x: Tensor, kernelSize: Pair, ...args: unknown[]): Tens
     ["stride", "padding", "ceilMode", "countIncludePad", "divisorOverride"],
     args,
   );
+  const override = opts.divisorOverride;
+  if (override !== undefined && override !== null && !(Number.isInteger(override) && override !== 0)) {
+    throw new RangeError(`avgPool2d: divisorOverride must be a non-zero integer, got ${override}`);
+  }
   return unbatched(x, (x4) => {
     const g = poolGeometry(x4, kernelSize, opts.stride, opts.padding ?? 0, 1, opts.ceilMode ?? false, "avgPool2d");
     const cols = P.im2colPrim(P.reshapePrim(x4, [g.n, 1, g.h, g.w]), g, 0);

@@ -126,6 +126,8 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
 
 /** `steps` evenly spaced values from `start` to `end` inclusive. */
 export function linspace(start: number, end: number, steps: number, opts: CreateOptions = {}): Tensor {
+  if (!(Number.isInteger(steps) && steps >= 0))
+    throw new RangeError(`linspace: number of steps must be a non-negative integer, got ${steps}`);
   const data = allocate(opts.dtype ?? "float32", steps);
   const h = steps > 1 ? (end - start) / (steps - 1) : 0;
   for (let i = 0; i < steps; i++) data[i] = i === steps - 1 ? end : start + i * h;
@@ -166,6 +168,7 @@ export function randint(low: number, high: number, shape: readonly number[], opt
 
 /** A random permutation of 0..n-1 (Fisher–Yates on the seeded generator), int32. */
 export function randperm(n: number, opts: RandomOptions = {}): Tensor {
+  if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`randperm: n must be a non-negative integer, got ${n}`);
   const g = opts.generator ?? defaultGenerator;
   const data = new Int32Array(n);
   for (let i = 0; i < n; i++) data[i] = i;

@@ -164,6 +164,7 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
 
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   const d = normDim(dim, x.ndim, "chunk");
+  if (!(Number.isInteger(chunks) && chunks > 0)) throw new RangeError(`chunk: chunks must be a positive integer, got ${chunks}`);
   return split(x, Math.ceil(x.shape[d] / chunks), d);
 }
 

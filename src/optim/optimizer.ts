@@ -41,6 +41,13 @@ export abstract class Optimizer<O extends { lr: number }> {
   constructor(params: ParamsInput<O>, defaults: O) {
     this.validate(defaults);
     this.defaults = defaults;
+    if (params === null || typeof params !== "object" || typeof (params as Iterable<unknown>)[Symbol.iterator] !== "function") {
+      const got = params === null ? "null" : typeof params === "object" ? (params as object).constructor.name : typeof params;
+      throw new TypeError(
+        `${this.constructor.name}: params must be an iterable of Tensors or of parameter-group objects, got ${got}` +
+          (got !== "null" && typeof (params as { parameters?: unknown }).parameters === "function" ? " (pass model.parameters())" : ""),
+      );
+    }
     const list = [...(params as Iterable<Tensor | ParamGroupInput<O>>)];
     if (list.length === 0) throw new RangeError(`${this.constructor.name}: optimizer got an empty parameter list`);
     if (list[0] instanceof Tensor) this.addParamGroup({ params: list as Tensor[] } as unknown as ParamGroupInput<O>);

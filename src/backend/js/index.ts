@@ -16,9 +16,10 @@ function cast(x: TypedArray, out: TypedArray): void {
 }
 
 function clamp(x: TypedArray, lo: number, hi: number, out: TypedArray): void {
+  // min(max(x, lo), hi) as PyTorch: with lo > hi every element is hi
   for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    out[i] = v < lo ? lo : v > hi ? hi : v;
+    const v = x[i] < lo ? lo : x[i];
+    out[i] = v > hi ? hi : v;
   }
 }
 
