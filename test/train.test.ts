@@ -110,6 +110,13 @@ test("a checkpoint write killed midway leaves the previous checkpoint intact", (
   const r = nb.train.loadCheckpoint(path, { model: fresh.model, optimizer: fresh.optimizer });
   assert.equal(r.epoch, 4);
   for (const [k, v] of Object.entries(s.model.stateDict())) assert.deepEqual([...fresh.model.stateDict()[k].data], [...v.data], k);
+  // the next write removes the dead writer's temporary file
+  nb.train.saveCheckpoint(path, { model: s.model, optimizer: s.optimizer, epoch: 6 });
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.endsWith(".tmp")),
+    [],
+    "the orphaned temporary file is removed",
+  );
 });
 
 test("early stopping, gradient clipping, schedulers (plateau on validation loss), metrics log, top-k", () => {
@@ -359,4 +366,23 @@ test("ReduceLROnPlateau restored before its first improvement keeps 'no best yet
   const lr = s.optimizer.paramGroups[0].lr;
   q.step(5); // an improvement on "no best": the rate stays
   assert.equal(s.optimizer.paramGroups[0].lr, lr);
+});
+
+test("the metrics log holds each epoch once: a fresh run starts it anew, a resume rewrites it from the checkpoint", () => {
+  const dir = mkdtempSync(join(tmpdir(), "nabla-metrics-"));
+  const log = join(dir, "metrics.jsonl"),
+    ckpt = join(dir, "ckpt.safetensors");
+  const epochs = () =>
+    readFileSync(log, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).epoch);
+  nb.train.fit({ ...setup(1, 32), epochs: 2, metricsLog: log, checkpoint: ckpt });
+  assert.deepEqual(epochs(), [1, 2]);
+  // a run killed after logging epoch 3 but before its checkpoint
+  writeFileSync(log, readFileSync(log, "utf8") + JSON.stringify({ epoch: 3, trainLoss: 0 }) + "\n");
+  nb.train.fit({ ...setup(1, 32), epochs: 4, metricsLog: log, checkpoint: ckpt, resume: ckpt });
+  assert.deepEqual(epochs(), [1, 2, 3, 4]);
+  nb.train.fit({ ...setup(2, 32), epochs: 1, metricsLog: log });
+  assert.deepEqual(epochs(), [1], "a fresh run starts a new log");
 });

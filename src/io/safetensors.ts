@@ -1,7 +1,7 @@
 // safetensors reading and writing (the Hugging Face format): validated parsing, atomic writes.
 // Layout: u64 little-endian header length N, N bytes of JSON header, then the raw tensor data.
 
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { MAX_FILE_BYTES, readRegularFile } from "./files.js";
 import { basename, dirname, join } from "node:path";
 import { Tensor } from "../tensor/tensor.js";
@@ -82,6 +82,39 @@ function brief(v: unknown): string {
   if (!flat) return Array.isArray(v) ? `a nested array of ${v.length}` : "an object";
   const s = JSON.stringify(v) ?? String(v);
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/**
+ * Remove the temporary files that earlier writers of `path` left when they were killed mid-write: named
+ * `.<file>.<pid>.<time>.<random>.tmp` beside it, with a pid that no longer runs. Another live process's file
+ * is left alone.
+ */
+function removeOrphans(path: string): void {
+  const dir = dirname(path) || ".",
+    prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = name.startsWith(prefix) ? /^(\d+)\.\d+\.[0-9a-z]+\.tmp$/.exec(name.slice(prefix.length)) : null;
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+      continue; // that writer is alive
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EPERM") continue; // alive, another user's
+    }
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      /* gone already */
+    }
+  }
 }
 
 /**
@@ -270,6 +303,7 @@ export function serializeSafetensors(tensors: Record<string, Tensor> | Map<strin
  * over the target. A crash mid-write leaves the previous file intact.
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  removeOrphans(path);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
   const fd = openSync(tmp, "w");
   try {

@@ -14,6 +14,7 @@ import { ReduceLROnPlateau, OneCycleLR } from "../optim/lr_scheduler.js";
 import { clipGradNorm } from "../nn/utils.js";
 import type { DataLoader } from "../data/dataloader.js";
 import { loadCheckpoint, saveCheckpoint, type Schedulerish } from "./checkpoint.js";
+import { writeFileAtomic } from "../io/safetensors.js";
 
 export interface EpochRecord {
   epoch: number;
@@ -54,7 +55,7 @@ export interface FitOptions {
   earlyStopping?: { patience: number; minDelta?: number } | null;
   /** Top-k accuracies reported for validation (default [1, 5]). */
   topk?: number[];
-  /** Append one JSON object per epoch to this file. */
+  /** One JSON object per epoch in this file (a fresh run starts it anew; a resumed run keeps the checkpoint's epochs). */
   metricsLog?: string | null;
   /** Save a checkpoint here after every epoch (atomically). */
   checkpoint?: string | null;
@@ -143,6 +144,9 @@ export function fit(o: FitOptions): FitResult {
     startEpoch = r.epoch;
     history.push(...((r.extra.history as EpochRecord[] | undefined) ?? []));
   }
+  // the metrics log holds this run's epochs once each: a fresh run starts it anew, a resumed one rewrites it from
+  // the checkpoint's history (dropping epochs logged after that checkpoint by a run that was then killed)
+  if (o.metricsLog) writeFileAtomic(o.metricsLog, new TextEncoder().encode(history.map((h) => JSON.stringify(h) + "\n").join("")));
   const perBatchScheduler = o.scheduler instanceof OneCycleLR;
   let best = Infinity,
     bad = 0,
