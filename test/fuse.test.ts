@@ -13,6 +13,16 @@ import { BasicBlock } from "../src/models/resnet.js";
 const F = nb.nn.functional;
 const { assertClose } = nb.testing;
 
+/** conv → BatchNorm → ReLU → flatten → linear, for the hook and Sequential tests. */
+const convBnReluNet = () =>
+  new nb.nn.Sequential(
+    new nb.nn.Conv2d(2, 4, 3),
+    new nb.nn.BatchNorm2d(4),
+    new nb.nn.ReLU(),
+    new nb.nn.Flatten(),
+    new nb.nn.Linear(4 * 4 * 4, 3),
+  );
+
 /** steps run one by one, no rule applied. */
 const unfused = (x: nb.Tensor, steps: Step[]) => steps.reduce((h, s) => (s instanceof nb.nn.Module ? s.forward(h) : s(h)), x);
 
@@ -103,13 +113,7 @@ for (const rule of fusionRules) {
 
 test("a module with forward hooks is not fused: its hooks see every call; removing them fuses again", () => {
   nb.manualSeed(3);
-  const seq = new nb.nn.Sequential(
-    new nb.nn.Conv2d(2, 4, 3),
-    new nb.nn.BatchNorm2d(4),
-    new nb.nn.ReLU(),
-    new nb.nn.Flatten(),
-    new nb.nn.Linear(4 * 4 * 4, 3),
-  );
+  const seq = convBnReluNet();
   const x = nb.randn([5, 2, 6, 6]).requiresGrad_();
   const bnOut = () => chain(x, seq.at(0), seq.at(1), seq.at(2));
   assert.equal(bnOut().gradFn?.name, "batchNorm", "fused without hooks");
@@ -139,13 +143,7 @@ test("a forward hook's return value replaces the output", () => {
 
 test("Sequential and the zoo's blocks run BatchNorm → ReLU fused; summary() (hooks) still lists every layer", () => {
   nb.manualSeed(3);
-  const seq = new nb.nn.Sequential(
-    new nb.nn.Conv2d(2, 4, 3),
-    new nb.nn.BatchNorm2d(4),
-    new nb.nn.ReLU(),
-    new nb.nn.Flatten(),
-    new nb.nn.Linear(4 * 4 * 4, 3),
-  );
+  const seq = convBnReluNet();
   const x = nb.randn([5, 2, 6, 6]);
   seq.eval();
   assertClose(seq.forward(x), unfused(x, seq.children()), { rtol: 0, atol: 0, msg: "eval" });

@@ -19,7 +19,7 @@ import {
   type SgdUpdate,
   type UnaryOp,
 } from "../backend/backend.js";
-import { allocate, allocateUninit, checkElements, isFloating, promote, type DType, type TypedArray } from "../tensor/dtype.js";
+import { allocate, allocateUninit, isFloating, promote, type DType, type TypedArray } from "../tensor/dtype.js";
 import { broadcastShapes, broadcastStrides, contiguousStrides, fmt, numel, shapeEq } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { full, zeros } from "./creation.js";
@@ -101,14 +101,15 @@ function record<P extends Prim>(prim: P, inputs: readonly Tensor[], out: Tensor,
 }
 
 function alloc(dtype: DType, shape: readonly number[]): Tensor {
-  checkElements(numel(shape), `an output of shape ${fmt(shape)}`);
-  return new Tensor(allocate(dtype, numel(shape)), shape);
+  return new Tensor(
+    allocate(dtype, numel(shape), () => `an output of shape ${fmt(shape)}`),
+    shape,
+  );
 }
 
 /** An output tensor the kernel writes in full: its storage is not zero-filled first. */
-function allocOut(dtype: DType, shape: readonly number[]): Tensor {
-  checkElements(numel(shape), `an output of shape ${fmt(shape)}`);
-  return new Tensor(allocateUninit(dtype, numel(shape)), shape);
+function allocOut(dtype: DType, shape: readonly number[], what = () => `an output of shape ${fmt(shape)}`): Tensor {
+  return new Tensor(allocateUninit(dtype, numel(shape), what), shape);
 }
 
 // ---------------------------------------------------------------- elementwise
@@ -377,8 +378,7 @@ export function matmulPrim(a: Tensor, b: Tensor, transA = false, transB = false)
       idx[d] = 0;
     }
   }
-  checkElements(numel([...batch, m, n]), `matmul: the product of ${fmt(a.shape)} and ${fmt(b.shape)}`);
-  const out = allocOut(dtype, [...batch, m, n]);
+  const out = allocOut(dtype, [...batch, m, n], () => `matmul: the product of ${fmt(a.shape)} and ${fmt(b.shape)}`);
   getBackend().matmul(a.data, aOffs, transA, b.data, bOffs, transB, out.data, m, ka, n);
   return record("matmul", [a, b], out, { transA, transB });
 }

@@ -14,15 +14,18 @@ export const DTYPES: readonly DType[] = ["float32", "float64", "int32"];
  */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
 
-/** A RangeError unless `n` elements fit a tensor; thrown before anything is allocated. */
-export function checkElements(n: number, what: string): void {
-  if (!(n <= MAX_ELEMENTS))
-    throw new RangeError(`${what} has ${n} elements, more than a tensor can hold (${MAX_ELEMENTS}: kernels index with 32-bit integers)`);
+/** A RangeError unless `n` elements fit a tensor; `what()` describes the tensor (called only on failure). */
+export function checkElements(n: number, what: () => string): void {
+  if (!(n <= MAX_ELEMENTS)) {
+    throw new RangeError(`${what()} has ${n} elements, more than a tensor can hold (${MAX_ELEMENTS}: kernels index with 32-bit integers)`);
+  }
 }
 
+const aTensor = () => "a tensor";
+
 /** Allocate zero-filled storage of `n` elements of `dtype`. */
-export function allocate(dtype: DType, n: number): TypedArray {
-  checkElements(n, "a tensor");
+export function allocate(dtype: DType, n: number, what: () => string = aTensor): TypedArray {
+  checkElements(n, what);
   switch (dtype) {
     case "float32":
       return new Float32Array(n);
@@ -42,8 +45,8 @@ const POISON = typeof process !== "undefined" && process.env?.NABLA_POISON_UNINI
  * NABLA_POISON_UNINIT=1 every such array starts as NaN (int32: −2³¹), so a kernel that leaves an element
  * unwritten shows up in the tests.
  */
-export function allocateUninit(dtype: DType, n: number): TypedArray {
-  checkElements(n, "a tensor");
+export function allocateUninit(dtype: DType, n: number, what: () => string = aTensor): TypedArray {
+  checkElements(n, what);
   const bytes = n * (dtype === "float64" ? 8 : 4);
   if (POISON) {
     const a = allocate(dtype, n);

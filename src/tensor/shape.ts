@@ -78,6 +78,6 @@ export function checkShape(shape: Shape, op: string): number[] {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new RangeError(`${op}: invalid shape ${fmt(shape)} (sizes must be non-negative integers)`);
   }
-  checkElements(numel(shape), `${op}: shape ${fmt(shape)}`);
+  checkElements(numel(shape), () => `${op}: shape ${fmt(shape)}`);
   return [...shape];
 }
