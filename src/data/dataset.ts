@@ -49,9 +49,14 @@ export type Transform = (x: Tensor, generator?: Generator) => Tensor;
 /** Per-channel standardization applied as images are read: (pixel/255 − mean_c) / std_c. */
 export interface Standardize { mean: number[]; std: number[] }
 
-/** Per-channel mean and standard deviation of pixel/255 over a whole image set. */
+/**
+ * Per-channel mean and standard deviation of pixel/255 over a whole image set. An empty set, or a channel
+ * whose pixels all have one value (standard deviation 0: standardizing would divide by zero, as
+ * torchvision's Normalize refuses), is a RangeError.
+ */
 export function channelStats(set: ImageSet): Standardize {
   const { channels: c, height: h, width: w, images, count } = set;
+  if (count === 0 || h * w === 0) throw new RangeError(`channelStats: the image set is empty (${count} images of ${c}×${h}×${w})`);
   const hw = h * w, mean: number[] = [], std: number[] = [];
   for (let ch = 0; ch < c; ch++) {
     let s = 0, s2 = 0;
@@ -60,6 +65,12 @@ export function channelStats(set: ImageSet): Standardize {
       for (let k = 0; k < hw; k++) { const v = images[base + k] / 255; s += v; s2 += v * v; }
     }
     const n = count * hw;
+    let same = true;
+    for (let i = 0; i < count && same; i++) {
+      const base = (i * c + ch) * hw;
+      for (let k = 0; k < hw; k++) if (images[base + k] !== images[ch * hw]) { same = false; break; }
+    }
+    if (same) throw new RangeError(`channelStats: every pixel of channel ${ch} is ${images[ch * hw]} (standard deviation 0): standardizing would divide by zero`);
     mean.push(s / n);
     std.push(Math.sqrt(Math.max(s2 / n - (s / n) ** 2, 1e-12)));
   }
@@ -78,6 +89,11 @@ export class ImageDataset extends Dataset {
   constructor(readonly set: ImageSet, readonly transform?: Transform, readonly standardize?: Standardize) {
     super();
     const c = set.channels;
+    if (standardize) {
+      const ok = (v: unknown, pos: boolean) => Array.isArray(v) && v.length === c && v.every((x) => Number.isFinite(x) && (!pos || x > 0));
+      if (!ok(standardize.mean, false)) throw new RangeError(`ImageDataset: standardize.mean must hold ${c} finite numbers, got ${JSON.stringify(standardize.mean)?.slice(0, 60)}`);
+      if (!ok(standardize.std, true)) throw new RangeError(`ImageDataset: standardize.std must hold ${c} positive finite numbers, got ${JSON.stringify(standardize.std)?.slice(0, 60)}`);
+    }
     // pixel → pixel·scale_c + shift_c, i.e. (pixel/255 − mean)/std
     this.scale = Float32Array.from({ length: c }, (_, ch) => 1 / 255 / (standardize?.std[ch] ?? 1));
     this.shift = Float32Array.from({ length: c }, (_, ch) => -(standardize?.mean[ch] ?? 0) / (standardize?.std[ch] ?? 1));

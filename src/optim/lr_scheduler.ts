@@ -3,36 +3,70 @@
 import { StateDictError, type Optimizer } from "./optimizer.js";
 
 /**
- * Assign `sd` onto `target` key by key, only keys `target`'s own stateDict() has, each with the kind of
- * the current value (finite numbers, booleans, strings, null, arrays of as many numbers); nothing changes
- * unless every key passes. Used by every scheduler's loadStateDict (a file must not replace methods or links).
+ * Assign `sd` onto `target` key by key, only keys `target`'s own stateDict() has; nothing changes unless
+ * every key passes. Used by every scheduler's loadStateDict (a file must not replace methods or links).
+ * State (counters, rates) must have the current value's layout: a finite number for a number (±Infinity or
+ * null where the current value is not finite, as ReduceLROnPlateau's initial best), an array of as many
+ * finite numbers (or of arrays of them) for an array; `lastEpoch` / `stepCount` integers ≥ −1.
+ * Configuration (strings, objects, arrays of objects: OneCycleLR's phases and options) is not state: the
+ * file's must equal the scheduler's own, else the checkpoint was saved with another schedule.
  */
 export function assignState(target: object, current: Record<string, unknown>, sd: Record<string, unknown>, where: string): void {
   if (typeof sd !== "object" || sd === null || Array.isArray(sd)) throw new StateDictError(where, "", "a state dict must be an object");
-  const kind = (v: unknown): string =>
-    v === null
-      ? "null"
-      : Array.isArray(v)
-        ? `array of ${v.length}`
-        : typeof v === "number"
-          ? Number.isNaN(v)
-            ? "NaN"
-            : "number"
-          : typeof v;
-  for (const [k, v] of Object.entries(sd)) {
-    if (!Object.prototype.hasOwnProperty.call(current, k)) throw new StateDictError(where, k, "unknown key");
+  const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+  const show = (v: unknown) =>
+    v !== null && typeof v === "object" ? (Array.isArray(v) ? `an array of ${v.length}` : "an object") : String(v);
+  const updates: [string, unknown][] = [];
+  for (const k of Object.keys(sd)) {
+    const v = sd[k];
+    if (!Object.prototype.hasOwnProperty.call(current, k) || k === "__proto__") throw new StateDictError(where, k, "unknown key");
     const cur = current[k];
-    const ok =
-      kind(cur) === kind(v) ||
-      (typeof cur === "number" && typeof v === "number") ||
-      ((cur === null || typeof cur === "number") && (v === null || typeof v === "number"));
-    if (!ok || (Array.isArray(v) && !v.every((e) => typeof e === "number" || Array.isArray(e))))
-      throw new StateDictError(where, k, `${JSON.stringify(v)?.slice(0, 60)} does not have the kind of the current value (${kind(cur)})`);
-    if (k === "lastEpoch" || k === "stepCount") {
-      if (!Number.isSafeInteger(v) || (v as number) < -1) throw new StateDictError(where, k, `${JSON.stringify(v)} is not an integer ≥ −1`);
+    const bad = (what: string): never => {
+      throw new StateDictError(where, k, `${show(v)} ${what}`);
+    };
+    if (isConfig(cur)) {
+      if (!sameConfig(cur, v)) bad("differs from this scheduler's configuration (the checkpoint was saved with another schedule)");
+      continue;
     }
+    if (typeof cur === "number" || cur === null) {
+      const open = cur === null || !Number.isFinite(cur);
+      if (!(finite(v) || (open && (v === null || (typeof v === "number" && !Number.isNaN(v))))))
+        bad(open ? "is not a number or null" : "is not a finite number");
+      if ((k === "lastEpoch" || k === "stepCount") && !(Number.isSafeInteger(v) && (v as number) >= -1)) bad("is not an integer ≥ −1");
+    } else if (Array.isArray(cur)) {
+      const rows = cur.length > 0 && Array.isArray(cur[0]);
+      if (!Array.isArray(v) || v.length !== cur.length) bad(`does not have the current value's length (${cur.length})`);
+      const ok = (v as unknown[]).every((e) => (rows ? Array.isArray(e) && e.every(finite) : finite(e)));
+      if (!ok) bad(rows ? "must hold arrays of finite numbers" : "must hold finite numbers");
+    } else if (typeof cur === "boolean") {
+      if (typeof v !== "boolean") bad("is not a boolean");
+    } else bad(`cannot replace the current ${typeof cur}`);
+    updates.push([k, v]);
   }
-  for (const [k, v] of Object.entries(sd)) (target as Record<string, unknown>)[k] = Array.isArray(v) ? [...v] : v;
+  for (const [k, v] of updates)
+    (target as Record<string, unknown>)[k] = Array.isArray(v) ? v.map((e) => (Array.isArray(e) ? [...e] : e)) : v;
+}
+
+/** Configuration rather than state: strings, objects and arrays holding objects. */
+function isConfig(v: unknown): boolean {
+  if (typeof v === "string") return true;
+  if (v === null || typeof v !== "object") return false;
+  return !Array.isArray(v) || v.some((e) => e !== null && typeof e === "object" && !Array.isArray(e));
+}
+
+/** Whether a value from a file equals a configuration value; recursion follows `cur` (small), never the file's nesting. */
+function sameConfig(cur: unknown, v: unknown): boolean {
+  if (cur === null || typeof cur !== "object") return Object.is(cur, v) || (typeof cur === "number" && !Number.isFinite(cur) && v === null);
+  if (v === null || typeof v !== "object" || Array.isArray(cur) !== Array.isArray(v)) return false;
+  const a = Object.keys(cur),
+    b = Object.keys(v);
+  return (
+    a.length === b.length &&
+    a.every(
+      (k) =>
+        Object.prototype.hasOwnProperty.call(v, k) && sameConfig((cur as Record<string, unknown>)[k], (v as Record<string, unknown>)[k]),
+    )
+  );
 }
 
 type AnyOptimizer = Optimizer<{ lr: number }>;

@@ -195,7 +195,8 @@ export abstract class Optimizer<O extends { lr: number }> {
           if (v.shape.length !== p!.shape.length || v.shape.some((d, i) => d !== p!.shape[i])) {
             fail(`${at}.${k}`, `shape ${fmt(v.shape)} but parameter is ${fmt(p!.shape)}`);
           }
-          if (v.dtype !== "int32" && v.dtype !== p!.dtype) {
+          if (v.dtype !== p!.dtype) {
+            // as PyTorch: state tensors take their parameter's dtype (an integer tensor from a file too)
             const d = new (p!.dtype === "float64" ? Float64Array : Float32Array)(v.data);
             restored[k] = new Tensor(d, v.shape);
           } else restored[k] = cloneValue(v);

@@ -1,0 +1,336 @@
+// The `nabla` command line: train, eval, models, summary (main.ts is the executable that runs it).
+
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import * as nb from "../index.js";
+import { helpText, parseArgs, UsageError, type FlagSpec } from "./args.js";
+import { Progress } from "./progress.js";
+
+const DATASETS = ["fashion-mnist", "mnist", "cifar10"];
+const OPTIMIZERS = ["sgd", "momentum", "nesterov", "adam", "adamw", "nadam", "adamax", "rmsprop", "adagrad", "adadelta", "lbfgs"];
+const SCHEDULERS = ["none", "step", "cosine", "plateau", "onecycle"];
+
+const trainSpecs: Record<string, FlagSpec> = {
+  model: { type: "string", default: "lenet5", help: "model name (see `nabla models`)" },
+  dataset: { type: "string", default: "fashion-mnist", choices: DATASETS, help: "dataset" },
+  data: {
+    type: "string",
+    help: "folder with the dataset files (default: /usr/share/datasets/fashion-mnist if installed, else the shipped slice)",
+  },
+  optimizer: { type: "string", default: "adam", choices: OPTIMIZERS, help: "optimizer" },
+  lr: { type: "number", default: 1e-3, help: "learning rate" },
+  momentum: { type: "number", default: 0.9, help: "momentum (sgd variants, rmsprop)" },
+  "weight-decay": { type: "number", default: 0, help: "weight decay" },
+  "batch-size": { type: "int", default: 64, help: "batch size" },
+  epochs: { type: "int", default: 5, help: "epochs" },
+  scheduler: { type: "string", default: "none", choices: SCHEDULERS, help: "learning-rate schedule (plateau watches the validation loss)" },
+  "clip-grad-norm": { type: "number", help: "clip the global gradient norm" },
+  "early-stopping": { type: "int", help: "stop after this many epochs without validation improvement" },
+  "batch-norm": { type: "boolean", help: "lenet5 only: BatchNorm after each conv / hidden layer" },
+  limit: { type: "int", help: "use only the first N training images" },
+  seed: { type: "int", default: 0, help: "random seed (initialization, shuffling, dropout)" },
+  resume: { type: "string", help: "continue from this checkpoint" },
+  out: { type: "string", help: "output folder for metrics.jsonl and checkpoint.safetensors (default runs/MODEL)" },
+};
+const evalSpecs: Record<string, FlagSpec> = {
+  checkpoint: { type: "string", help: "checkpoint written by `nabla train` (required)" },
+  data: { type: "string", help: "dataset folder (default: the one recorded in the checkpoint)" },
+  "batch-size": { type: "int", default: 256, help: "batch size" },
+};
+const summarySpecs: Record<string, FlagSpec> = {
+  input: { type: "string", default: "3x224x224", help: "input shape CxHxW" },
+  "num-classes": { type: "int", help: "output classes (default: the model's, 1000 or 10 for lenet5 / convnet_bn)" },
+  "small-input": { type: "boolean", help: "the small-input variant (ResNet / ResNeXt / DenseNet / VGG)" },
+};
+
+const HELP = `nabla — deep learning for TypeScript
+
+Usage: nabla <command> [options]
+
+Commands:
+  train     train a model on Fashion-MNIST, MNIST or CIFAR-10
+  eval      evaluate a checkpoint on the test split
+  models    list the model zoo with parameter counts
+  summary   per-layer output shapes, parameters and multiply-accumulates of a model
+
+Run \`nabla <command> --help\` for the options of each command.`;
+
+const SMALL_INPUT = /^(resnet|resnext|preact|densenet|vgg)/;
+
+function modelOptions(name: string, channels: number, numClasses: number, size: number, batchNorm: boolean): Record<string, unknown> {
+  const o: Record<string, unknown> = { inChannels: channels, numClasses };
+  if (SMALL_INPUT.test(name) && size <= 32) o.smallInput = true;
+  if (name === "lenet5" && batchNorm) o.batchNorm = true;
+  return o;
+}
+
+function loadDataset(dataset: string, dir: string | undefined, split: "train" | "test"): nb.data.ImageDataset {
+  if (dataset === "cifar10") {
+    if (!dir) throw new UsageError("--data DIR is required for cifar10 (the folder with data_batch_*.bin)");
+    return nb.data.cifar10(dir, split);
+  }
+  if (dataset === "mnist" && !dir) throw new UsageError("--data DIR is required for mnist");
+  return nb.data.mnistFormat(dir ?? nb.data.defaultFashionMnistDir(), split);
+}
+
+function makeOptimizer(name: string, params: nb.Tensor[], f: Record<string, any>): nb.optim.Optimizer<any> {
+  const wd = f["weight-decay"],
+    lr = f.lr;
+  switch (name) {
+    case "sgd":
+      return new nb.optim.SGD(params, { lr, weightDecay: wd });
+    case "momentum":
+      return new nb.optim.SGD(params, { lr, momentum: f.momentum, weightDecay: wd });
+    case "nesterov":
+      return new nb.optim.SGD(params, { lr, momentum: f.momentum, nesterov: true, weightDecay: wd });
+    case "adam":
+      return new nb.optim.Adam(params, { lr, weightDecay: wd });
+    case "adamw":
+      return new nb.optim.AdamW(params, { lr, weightDecay: wd || 1e-2 });
+    case "nadam":
+      return new nb.optim.NAdam(params, { lr, weightDecay: wd });
+    case "adamax":
+      return new nb.optim.Adamax(params, { lr, weightDecay: wd });
+    case "rmsprop":
+      return new nb.optim.RMSprop(params, { lr, weightDecay: wd });
+    case "adagrad":
+      return new nb.optim.Adagrad(params, { lr, weightDecay: wd });
+    case "adadelta":
+      return new nb.optim.Adadelta(params, { lr, weightDecay: wd });
+    default:
+      return new nb.optim.LBFGS(params, { lr, maxIter: 1, historySize: 10 });
+  }
+}
+
+function makeScheduler(name: string, opt: nb.optim.Optimizer<any>, epochs: number, stepsPerEpoch: number, lr: number) {
+  const S = nb.optim.lrScheduler;
+  switch (name) {
+    case "step":
+      return new S.StepLR(opt, Math.max(1, Math.floor(epochs / 3)), 0.1);
+    case "cosine":
+      return new S.CosineAnnealingLR(opt, epochs);
+    case "plateau":
+      return new S.ReduceLROnPlateau(opt, { patience: 1, factor: 0.5 });
+    case "onecycle":
+      return new S.OneCycleLR(opt, lr * 10, { epochs, stepsPerEpoch });
+    default:
+      return null;
+  }
+}
+
+function train(argv: string[]): void {
+  const { flags: f } = parseArgs(argv, trainSpecs);
+  if (!nb.models.list().includes(f.model)) throw new UsageError(`unknown model '${f.model}' (see nabla models)`);
+  if (f.data && !existsSync(f.data)) throw new UsageError(`--data ${f.data}: no such folder`);
+  if (f.resume && !existsSync(f.resume)) throw new UsageError(`--resume ${f.resume}: no such file`);
+  for (const k of ["lr", "batch-size", "epochs"]) if (!(f[k] > 0)) throw new UsageError(`--${k} must be positive, got ${f[k]}`);
+  nb.manualSeed(f.seed);
+  const rawTrain = loadDataset(f.dataset, f.data, "train");
+  // standardize every channel with the training set's statistics (recorded in the checkpoint for eval)
+  let stats: nb.data.Standardize;
+  try {
+    stats = nb.data.channelStats(rawTrain.set);
+  } catch (e) {
+    throw new UsageError(`the ${f.dataset} training images in ${f.data ?? "the default folder"}: ${(e as Error).message}`);
+  }
+  let trainSet: nb.data.Dataset = rawTrain.withStandardization(stats);
+  const testSet = loadDataset(f.dataset, f.data, "test").withStandardization(stats);
+  const { channels, height } = rawTrain.set;
+  if (f.limit)
+    trainSet = new nb.data.Subset(
+      trainSet,
+      Int32Array.from({ length: Math.min(f.limit, trainSet.length) }, (_, i) => i),
+    );
+  const opts = modelOptions(f.model, channels, 10, height, f["batch-norm"]);
+  const model = nb.models.get(f.model, opts);
+  const optimizer = makeOptimizer(f.optimizer, model.parameters(), f);
+  const gen = new nb.Generator(f.seed);
+  const trainLoader = new nb.data.DataLoader(trainSet, { batchSize: f["batch-size"], shuffle: true, generator: gen });
+  const testLoader = new nb.data.DataLoader(testSet, { batchSize: 500 });
+  const scheduler = makeScheduler(f.scheduler, optimizer, f.epochs, trainLoader.length, f.lr);
+  const out = f.out ?? join("runs", f.model);
+  mkdirSync(out, { recursive: true });
+  const dataDir = f.data ?? (f.dataset === "fashion-mnist" ? nb.data.defaultFashionMnistDir() : undefined);
+  console.log(
+    `nabla train: ${f.model} (${model
+      .parameters()
+      .reduce((a, p) => a + p.data.length, 0)
+      .toLocaleString("en-US")} parameters) on ${f.dataset} ` +
+      `from ${dataDir}: ${trainSet.length} training / ${testSet.length} test images; ${f.optimizer} lr ${f.lr}, batch ${f["batch-size"]}, ${f.epochs} epochs, backend ${nb.backend.getBackend().name}`,
+  );
+  const progress = new Progress(f.epochs);
+  const ckpt = join(out, "checkpoint.safetensors");
+  const r = nb.train.fit({
+    model,
+    optimizer,
+    trainLoader,
+    valLoader: testLoader,
+    epochs: f.epochs,
+    scheduler: scheduler as any,
+    clipGradNorm: f["clip-grad-norm"],
+    earlyStopping: f["early-stopping"] ? { patience: f["early-stopping"] } : null,
+    metricsLog: join(out, "metrics.jsonl"),
+    checkpoint: ckpt,
+    resume: f.resume,
+    onBatch: (i) => progress.batch(i),
+    onEpoch: (e) => progress.epoch(e),
+  });
+  // record how to rebuild the model for `nabla eval`
+  nb.train.saveCheckpoint(ckpt, {
+    model,
+    optimizer,
+    scheduler: scheduler as any,
+    generators: { data: gen, global: nb.defaultGenerator },
+    epoch: r.history.length,
+    extra: { history: r.history, model: f.model, modelOptions: opts, dataset: f.dataset, data: dataDir ?? null, standardize: stats },
+  });
+  const last = r.history[r.history.length - 1];
+  if (last?.valAcc)
+    console.log(
+      `test accuracy: ${(100 * last.valAcc[1]).toFixed(2)}% (top-5 ${(100 * last.valAcc[5]).toFixed(2)}%) after ${last.epoch} epochs; checkpoint ${ckpt}`,
+    );
+}
+
+function evalCmd(argv: string[]): void {
+  const { flags: f } = parseArgs(argv, evalSpecs);
+  if (!f.checkpoint) throw new UsageError("--checkpoint FILE is required");
+  if (!existsSync(f.checkpoint)) throw new UsageError(`--checkpoint ${f.checkpoint}: no such file`);
+  const { metadata } = nb.io.loadSafetensorsFile(f.checkpoint);
+  const extra = trainRecord(f.checkpoint, metadata.extra);
+  const model = nb.nn.init.skipInit(() => nb.models.get(extra.model, extra.modelOptions));
+  nb.train.loadCheckpoint(f.checkpoint, { model });
+  let test = loadDataset(extra.dataset, f.data ?? extra.data ?? undefined, "test");
+  const { standardize } = extra;
+  if (standardize) {
+    const c = test.set.channels;
+    const ok = (v: unknown, pos: boolean) => Array.isArray(v) && v.length === c && v.every((x) => Number.isFinite(x) && (!pos || x > 0));
+    if (!ok(standardize.mean, false) || !ok(standardize.std, true))
+      throw new nb.train.CheckpointError(
+        f.checkpoint,
+        "extra.standardize",
+        `needs ${c} finite means and ${c} positive standard deviations`,
+      );
+    test = test.withStandardization(standardize);
+  }
+  const r = nb.train.evaluate(model, new nb.data.DataLoader(test, { batchSize: f["batch-size"] }));
+  console.log(
+    `${extra.model} on ${extra.dataset} test (${test.length} images): loss ${r.loss.toFixed(4)}, top-1 ${(100 * r.acc[1]).toFixed(2)}%, top-5 ${(100 * r.acc[5]).toFixed(2)}%`,
+  );
+}
+
+/** What `nabla train` records in a checkpoint to rebuild its model and data: checked, so a damaged file gets an error naming it. */
+interface TrainRecord {
+  model: string;
+  modelOptions: Record<string, unknown>;
+  dataset: string;
+  data?: string | null;
+  standardize?: { mean: number[]; std: number[] };
+}
+
+function trainRecord(file: string, text: string | undefined): TrainRecord {
+  const bad = (where: string, detail: string) => new nb.train.CheckpointError(file, where, detail);
+  if (text === undefined) throw bad("extra", "missing: this checkpoint does not record its model (was it written by nabla train?)");
+  let extra: unknown;
+  try {
+    extra = JSON.parse(text);
+  } catch (e) {
+    throw bad("extra", `is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof extra !== "object" || extra === null || Array.isArray(extra)) throw bad("extra", "must be an object");
+  const r = extra as Record<string, unknown>;
+  if (typeof r.model !== "string")
+    throw bad("extra.model", "missing: this checkpoint does not record its model (was it written by nabla train?)");
+  if (!nb.models.list().includes(r.model)) throw bad("extra.model", `unknown model ${JSON.stringify(r.model).slice(0, 60)}`);
+  // the options `nabla train` writes, and nothing else: a file must not choose the size of what is built
+  const o = r.modelOptions ?? {};
+  if (typeof o !== "object" || o === null || Array.isArray(o)) throw bad("extra.modelOptions", "must be an object");
+  for (const [k, v] of Object.entries(o)) {
+    const ok =
+      k === "inChannels"
+        ? v === 1 || v === 3
+        : k === "numClasses"
+          ? v === 10
+          : k === "smallInput" || k === "batchNorm"
+            ? typeof v === "boolean"
+            : false;
+    if (!ok) throw bad(`extra.modelOptions.${k}`, `${JSON.stringify(v)?.slice(0, 40)} is not an option nabla train writes`);
+  }
+  if (typeof r.dataset !== "string" || !DATASETS.includes(r.dataset)) throw bad("extra.dataset", `must be one of ${DATASETS.join(", ")}`);
+  if (r.data !== undefined && r.data !== null && typeof r.data !== "string") throw bad("extra.data", "must be a folder name or null");
+  const st = r.standardize;
+  if (st !== undefined && st !== null && (typeof st !== "object" || Array.isArray(st))) throw bad("extra.standardize", "must be an object");
+  return r as unknown as TrainRecord;
+}
+
+function modelsCmd(argv: string[]): void {
+  parseArgs(argv, {});
+  for (const name of nb.models.list()) {
+    const m = nb.nn.init.skipInit(() => nb.models.get(name));
+    const n = m.parameters().reduce((a, p) => a + p.data.length, 0);
+    console.log(`${name.padEnd(22)}${n.toLocaleString("en-US").padStart(14)} parameters`);
+  }
+}
+
+function summaryCmd(argv: string[]): void {
+  const { flags: f, positionals } = parseArgs(argv, summarySpecs, ["MODEL"]);
+  const name = positionals[0];
+  if (!name) throw new UsageError("summary needs a model name, e.g. nabla summary resnet18 --input 3x224x224");
+  if (!nb.models.list().includes(name)) throw new UsageError(`unknown model '${name}' (see nabla models)`);
+  const shape = String(f.input).split("x").map(Number);
+  if (shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d > 0))
+    throw new UsageError(`--input must look like 3x224x224, got '${f.input}'`);
+  const opts: Record<string, unknown> = { inChannels: shape[0] };
+  if (f["num-classes"] !== undefined) opts.numClasses = f["num-classes"];
+  if (f["small-input"]) opts.smallInput = true;
+  const m = nb.nn.init.skipInit(() => nb.models.get(name, opts));
+  console.log(nb.summary(m, shape).text);
+}
+
+const commands: Record<string, [(argv: string[]) => void, string, string, Record<string, FlagSpec>]> = {
+  train: [
+    train,
+    "Usage: nabla train [options]",
+    "Train a model; prints test accuracy at the end and writes metrics.jsonl and checkpoint.safetensors.",
+    trainSpecs,
+  ],
+  eval: [evalCmd, "Usage: nabla eval --checkpoint FILE [options]", "Evaluate a checkpoint on the test split of its dataset.", evalSpecs],
+  models: [
+    modelsCmd,
+    "Usage: nabla models",
+    "List every model with its parameter count (1000 classes, 3 channels; lenet5 10 classes, 1 channel).",
+    {},
+  ],
+  summary: [
+    summaryCmd,
+    "Usage: nabla summary MODEL [--input CxHxW]",
+    "Per-layer output shapes, parameters and multiply-accumulates, like torchinfo.",
+    summarySpecs,
+  ],
+};
+
+/** Run one `nabla` command line (without the program name); returns the exit code. */
+export function main(argv: string[]): number {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
+    console.log(HELP);
+    return cmd ? 0 : 1;
+  }
+  const c = commands[cmd];
+  if (!c) {
+    console.error(`nabla: unknown command '${cmd}' (commands: ${Object.keys(commands).join(", ")}; see nabla --help)`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(helpText(c[1], c[2], c[3]));
+    return 0;
+  }
+  try {
+    c[0](rest);
+    return 0;
+  } catch (e) {
+    // the whole message (a state-dict mismatch lists every key), never a stack trace
+    const msg = e instanceof Error ? e.message : String(e);
+    console.error(`nabla ${cmd}: ${msg}`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}
