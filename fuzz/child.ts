@@ -4,6 +4,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Rng } from "./rng.js";
 import { TARGETS, type Case, type Target } from "./targets.js";
+import { plantedTarget } from "./planted.js";
+
+/** A target by name: the real ones, and the planted one of the supervisor's tests. */
+export const targetNamed = (name: string): (() => Target) | undefined => (name === "planted" ? plantedTarget : TARGETS[name]);
 
 export type Outcome = "accepted" | "rejected" | "silent-accept" | "false-reject" | "unnamed-error" | "harness-error";
 
@@ -15,7 +19,7 @@ export interface CaseResult {
 
 /** Make, write, run and judge case i of a target (also used by run.ts to replay one case). */
 export function runCase(t: Target, seed: number, i: number, dir: string): CaseResult & { case: Case; file: string } {
-  const c = t.make(Rng.forCase(seed, t.name, i));
+  const c = t.make(Rng.forCase(seed, t.name, i), i);
   const file = t.file(dir, c);
   writeFileSync(file, c.bytes);
   let result: unknown;
@@ -24,7 +28,13 @@ export function runCase(t: Target, seed: number, i: number, dir: string): CaseRe
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (!(t.named ? t.named(c, msg, file) : msg.includes(file)))
-      return { outcome: "unnamed-error", note: c.note, detail: `${(e as Error)?.name}: ${msg.slice(0, 300)}`, case: c, file };
+      return {
+        outcome: "unnamed-error",
+        note: c.note,
+        detail: `${(e as Error)?.name}: ${msg.slice(0, 300)}${process.env.FUZZ_STACK ? `\n${(e as Error)?.stack}` : ""}`,
+        case: c,
+        file,
+      };
     const bad = t.rejected(c, msg);
     return {
       outcome: bad ? "false-reject" : "rejected",
@@ -48,7 +58,7 @@ interface Job {
 
 if (process.send) {
   process.once("message", (job: Job) => {
-    const t = TARGETS[job.target]();
+    const t = targetNamed(job.target)!();
     mkdirSync(job.dir, { recursive: true });
     t.setup(job.dir);
     process.send!({ t: "ready" });

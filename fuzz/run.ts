@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { TARGETS } from "./targets.js";
-import { runCase, type Outcome } from "./child.js";
+import { runCase, targetNamed, type Outcome } from "./child.js";
 
 export type Kind = Outcome | "crash" | "hang" | "blow-up";
 export const FAILURES: Kind[] = ["crash", "hang", "blow-up", "silent-accept", "false-reject", "unnamed-error", "harness-error"];
@@ -92,20 +92,24 @@ function fuzzTarget(target: string, o: FuzzOptions): Promise<TargetReport> {
           }
           return;
         }
-        if (current < 0 || killedAs) return;
+        if (killedAs) return;
+        // between cases (or a case whose start message was never flushed): the clock runs from the last message
         if (mb > o.memoryMb) killedAs = "blow-up";
         else if (Date.now() - started > o.timeoutMs) killedAs = "hang";
         if (killedAs) child.kill("SIGKILL");
       }, 20);
       child.on("message", (m: { t: string; i: number; outcome: Outcome; note: string; detail?: string }) => {
-        if (m.t === "ready") ready = true;
-        else if (m.t === "start") {
+        if (m.t === "ready") {
+          ready = true;
+          started = Date.now();
+        } else if (m.t === "start") {
           current = m.i;
           started = Date.now();
         } else if (m.t === "done") {
           counts[m.outcome]++;
           if (FAILURES.includes(m.outcome)) failures.push({ i: m.i, kind: m.outcome, note: m.note, detail: m.detail });
           current = -1;
+          started = Date.now();
           next = m.i + 1;
           if (next % 1000 === 0) o.log?.(`  ${target}: ${next} / ${o.cases}`);
         } else if (m.t === "end") ended = true;
@@ -167,7 +171,12 @@ async function cli(argv: string[]): Promise<number> {
   const replay = get("--replay", "");
   if (replay) {
     const [name, i] = replay.split(":");
-    const t = TARGETS[name]();
+    const make = targetNamed(name);
+    if (!make) {
+      console.error(`fuzz: unknown target ${name}`);
+      return 2;
+    }
+    const t = make();
     const dir = mkdtempSync(join(tmpdir(), `nabla-replay-${name}-`));
     t.setup(dir);
     const r = runCase(t, seed, Number(i), dir);
@@ -176,7 +185,7 @@ async function cli(argv: string[]): Promise<number> {
   }
   const targets = get("--targets", Object.keys(TARGETS).join(",")).split(",");
   for (const t of targets)
-    if (!TARGETS[t]) {
+    if (!targetNamed(t)) {
       console.error(`fuzz: unknown target ${t} (targets: ${Object.keys(TARGETS).join(", ")})`);
       return 2;
     }

@@ -8,6 +8,7 @@ import { mkdtempSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "./helpers.js";
+import * as nb from "../src/index.js";
 
 const CLI = join(ROOT, "dist", "cli", "main.js");
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 300_000 });
@@ -83,4 +84,26 @@ test("train on the shipped slice prints test accuracy; eval reads the checkpoint
   const e = run("eval", "--checkpoint", join(out, "checkpoint.safetensors"));
   assert.equal(e.status, 0, e.stderr);
   assert.match(e.stdout, new RegExp(`top-1 ${acc[1]}%`));
+  // a checkpoint whose record of the run is edited: each wrong field is named, with the file, in one message
+  const ck = join(out, "checkpoint.safetensors");
+  const { tensors, metadata } = nb.io.loadSafetensorsFile(ck);
+  const extra = JSON.parse(metadata.extra);
+  for (const [edit, re] of [
+    [{ model: "resnet9000" }, /extra\.model: unknown model "resnet9000"/],
+    [{ modelOptions: { numClasses: 1000 } }, /extra\.modelOptions\.numClasses: 1000 is not an option nabla train writes/],
+    [{ dataset: "imagenet" }, /extra\.dataset: must be one of/],
+    [{ standardize: { mean: [0.3], std: [-1] } }, /extra\.standardize/],
+    [{ history: {} }, /extra\.history: must be an array of epoch records/],
+  ] as const) {
+    const bad = join(out, "edited.safetensors");
+    nb.io.saveSafetensors(bad, tensors, { ...metadata, extra: JSON.stringify({ ...extra, ...edit }) });
+    const cmd =
+      "history" in edit
+        ? ["train", "--resume", bad, "--data", join(ROOT, "data", "fashion-mnist-slice"), "--epochs", "3", "--out", out]
+        : ["eval", "--checkpoint", bad];
+    const r2 = run(...cmd);
+    assert.notEqual(r2.status, 0, JSON.stringify(edit));
+    assert.ok(r2.stderr.includes(bad) && re.test(r2.stderr), `${JSON.stringify(edit)}: ${r2.stderr}`);
+    assert.doesNotMatch(r2.stderr, /\n\s+at /, "no stack trace");
+  }
 });

@@ -212,3 +212,33 @@ test("gzip bombs: a .gz that inflates past what its IDX header promises stops th
   const fine = put("fine.gz", gz(idxBytes([2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8])));
   assert.deepEqual([...nb.data.readIdx(fine, 3).data], [1, 2, 3, 4, 5, 6, 7, 8]);
 });
+
+test("channelStats and standardize: an empty set, a constant channel and a bad mean / std are named errors, not NaN images", () => {
+  const set = (images: number[], count: number, channels = 1) => ({
+    images: Uint8Array.from(images),
+    labels: new Uint8Array(count),
+    count,
+    channels,
+    height: 1,
+    width: 2,
+  });
+  assert.throws(() => nb.data.channelStats(set([], 0)), /channelStats: the image set is empty \(0 images of 1×1×2\)/);
+  // channel 1 is 7 everywhere: its std is 0 and standardizing would divide by it
+  assert.throws(
+    () => nb.data.channelStats(set([0, 255, 7, 7, 10, 20, 7, 7], 2, 2)),
+    /every pixel of channel 1 is 7 \(standard deviation 0\)/,
+  );
+  // closed form: channel 0 holds 0 and 255 → mean 0.5, std 0.5 (population, as the training set's statistics)
+  const s = nb.data.channelStats(set([0, 255, 255, 0], 2));
+  assert.deepEqual(s, { mean: [0.5], std: [0.5] });
+  const ok = set([0, 255], 1);
+  assert.throws(
+    () => new nb.data.ImageDataset(ok, undefined, { mean: [0.5, 0.5], std: [1] }),
+    /standardize\.mean must hold 1 finite numbers/,
+  );
+  assert.throws(
+    () => new nb.data.ImageDataset(ok, undefined, { mean: [0.5], std: [0] }),
+    /standardize\.std must hold 1 positive finite numbers/,
+  );
+  assert.throws(() => new nb.data.ImageDataset(ok, undefined, { mean: [NaN], std: [1] }), /standardize\.mean/);
+});

@@ -216,3 +216,121 @@ test("invalid hyper-parameters are rejected with PyTorch's messages", () => {
   assert.throws(() => new S.ReduceLROnPlateau(new O.SGD(p, { lr: 1 }), { factor: 1 }), /Factor should be < 1.0/);
   assert.throws(() => new O.LBFGS(p).step(), /requires a closure/);
 });
+
+test("every schedule resumes from a JSON round trip of its stateDict on PyTorch's lr sequence; another schedule's state is refused", () => {
+  for (const [name, expected] of Object.entries(fx.schedules)) {
+    const run = () => {
+      const p = nb.zeros([1], { requiresGrad: true });
+      const opt = name.includes("adam") ? new O.Adam([p], { lr: 0.01 }) : new O.SGD([p], { lr: 0.1, momentum: 0.9 });
+      return {
+        opt,
+        sched: schedules[name](opt) as { step(m?: number): void } & Pick<nb.optim.lrScheduler.StepLR, "stateDict" | "loadStateDict">,
+      };
+    };
+    let { opt, sched } = run();
+    const lrs: number[] = [];
+    for (let e = 0; e < 100; e++) {
+      if (e === 37) {
+        // a checkpoint: both state dicts through JSON (±Infinity becomes null), into a fresh optimizer and schedule
+        const saved = JSON.parse(JSON.stringify({ o: opt.stateDict(), s: sched.stateDict() }));
+        const fresh = run();
+        fresh.opt.loadStateDict(saved.o);
+        fresh.sched.loadStateDict(saved.s);
+        ({ opt, sched } = fresh);
+      }
+      lrs.push(opt.paramGroups[0].lr);
+      opt.step();
+      sched.step(expected.metrics?.[e]);
+    }
+    nb.testing.assertClose(lrs, expected.lr, { rtol: 1e-12, atol: 1e-15, msg: `${name} lr after resuming` });
+  }
+  const opt = new O.SGD([nb.zeros([1], { requiresGrad: true })], { lr: 0.1 });
+  const saved = JSON.parse(JSON.stringify(new S.StepLR(opt, 7, 0.5).stateDict()));
+  assert.throws(
+    () => new S.StepLR(opt, 3, 0.5).loadStateDict(saved),
+    /StepLR\.loadStateDict: stepSize: 7 differs from this scheduler's configuration/,
+  );
+  const cyc = JSON.parse(JSON.stringify(new S.OneCycleLR(opt, 0.5, { totalSteps: 100 }).stateDict()));
+  assert.throws(
+    () => new S.OneCycleLR(opt, 0.5, { totalSteps: 100 }).loadStateDict({ ...cyc, totalSteps: -1567828838 }),
+    /OneCycleLR\.loadStateDict: totalSteps: -1567828838 differs/,
+  );
+  assert.throws(() => new S.StepLR(opt, 7, 0.5).loadStateDict({ ...saved, lastEpoch: 2.5 }), /lastEpoch: 2\.5 is not an integer/);
+});
+
+test("optimizer state is refused unless its step() can use it: missing or stray buffers, wrong kinds; integer tensors take the parameter's dtype", () => {
+  const { net, loss } = makeNet("float32");
+  const trained = (name: string, options: Record<string, unknown>) => {
+    const opt = makeOptimizer(name, net, options);
+    opt.zeroGrad();
+    loss().backward();
+    opt.step();
+    return opt;
+  };
+  const cases: [string, Record<string, unknown>, (s: Record<string, unknown>) => void, RegExp][] = [
+    ["adam", {}, (s) => delete s.exp_avg_sq, /state\.0\.exp_avg_sq: missing \(Adam keeps step, exp_avg, exp_avg_sq with these settings\)/],
+    ["adam_amsgrad", { amsgrad: true }, (s) => delete s.max_exp_avg_sq, /state\.0\.max_exp_avg_sq: missing/],
+    ["adam", {}, (s) => (s.extra = 1), /state\.0\.extra: is not a state of Adam/],
+    ["rmsprop_centered", { centered: true, momentum: 0.9 }, (s) => (s.square_avg = []), /state\.0\.square_avg: must be a tensor/],
+    [
+      "sgd_nesterov",
+      { lr: 0.1, momentum: 0.9, nesterov: true },
+      (s) => (s.momentum_buffer = null),
+      /state\.0\.momentum_buffer: must be a tensor/,
+    ],
+    ["nadam", {}, (s) => delete s.mu_product, /state\.0\.mu_product: missing/],
+    ["adadelta", {}, (s) => (s.step = 1.5), /state\.0\.step: 1\.5 is not a non-negative integer/],
+  ];
+  for (const [name, options, edit, re] of cases) {
+    const sd = trained(name, options).stateDict();
+    edit(sd.state[0] as Record<string, unknown>);
+    const fresh = makeOptimizer(name, net, options);
+    assert.throws(
+      () => fresh.loadStateDict(sd),
+      (e: Error) => e.name === "StateDictError" && re.test(e.message),
+      `${name}: ${re}`,
+    );
+    assert.equal(fresh.state.size, 0, `${name}: nothing applied`);
+  }
+  // SGD without momentum: PyTorch's momentum_buffer None is accepted
+  const plain = makeOptimizer("sgd", net, { lr: 0.1 });
+  plain.loadStateDict({ state: { 0: { momentum_buffer: null } }, param_groups: plain.stateDict().param_groups });
+  // an int32 exp_avg (e.g. written by another tool) is cast to the parameter's float32, as PyTorch casts state to the parameter
+  const sd = trained("adam", {}).stateDict();
+  const p0 = net.parameters()[0];
+  (sd.state[0] as Record<string, unknown>).exp_avg = nb.ones(p0.shape, { dtype: "int32" });
+  const fresh = makeOptimizer("adam", net, {});
+  fresh.loadStateDict(sd);
+  const ea = (fresh.state.get(p0) as Record<string, nb.Tensor>).exp_avg;
+  assert.equal(ea.dtype, "float32");
+  assert.ok([...ea.data].every((v) => v === 1));
+});
+
+test("LBFGS resumes from its stateDict on the same trajectory; a truncated curvature history is refused", () => {
+  const a = makeNet("float64"),
+    b = makeNet("float64");
+  const make = (net: nb.nn.Module) => new O.LBFGS(net.parameters(), { lr: 1, maxIter: 4, historySize: 5 });
+  const closure = (o: nb.optim.Optimizer<any>, l: () => nb.Tensor) => () => {
+    o.zeroGrad();
+    const v = l();
+    v.backward();
+    return v;
+  };
+  const optA = make(a.net);
+  let optB = make(b.net);
+  for (let i = 0; i < 3; i++) {
+    optA.step(closure(optA, a.loss));
+    optB.step(closure(optB, b.loss));
+  }
+  const sd = optB.stateDict();
+  const broken = { ...sd, state: { 0: { ...(sd.state[0] as Record<string, unknown>) } } };
+  (broken.state[0] as Record<string, unknown[]>).ro = (sd.state[0] as Record<string, unknown[]>).ro.slice(1);
+  assert.throws(() => make(b.net).loadStateDict(broken), /state\.0\.ro: must be one finite number per pair in old_dirs/);
+  optB = make(b.net);
+  optB.loadStateDict(sd);
+  for (let i = 0; i < 3; i++) {
+    optA.step(closure(optA, a.loss));
+    optB.step(closure(optB, b.loss));
+  }
+  for (const [k, v] of Object.entries(a.net.stateDict())) assert.deepEqual([...b.net.stateDict()[k].data], [...v.data], k);
+});

@@ -339,7 +339,7 @@ test("loadCheckpoint checks every section against what it restores; errors name 
       "sched-epoch",
       schedEdit((sd) => (sd.lastEpoch = "x")),
     ),
-    /scheduler\.lastEpoch: "x" does not have the kind of the current value/,
+    /scheduler\.lastEpoch: "x" is not a finite number/,
   );
   expectError(
     mutate("generator", (_, m) => (m.generators = JSON.stringify({ data: [1.5, 2, null] }))),

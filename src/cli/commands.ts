@@ -5,6 +5,7 @@ import { join } from "node:path";
 import * as nb from "../index.js";
 import { helpText, parseArgs, UsageError, type FlagSpec } from "./args.js";
 import { Progress } from "./progress.js";
+import { preview } from "../optim/optimizer.js";
 
 const DATASETS = ["fashion-mnist", "mnist", "cifar10"];
 const OPTIMIZERS = ["sgd", "momentum", "nesterov", "adam", "adamw", "nadam", "adamax", "rmsprop", "adagrad", "adadelta", "lbfgs"];
@@ -240,7 +241,7 @@ function trainRecord(file: string, text: string | undefined): TrainRecord {
   const r = extra as Record<string, unknown>;
   if (typeof r.model !== "string")
     throw bad("extra.model", "missing: this checkpoint does not record its model (was it written by nabla train?)");
-  if (!nb.models.list().includes(r.model)) throw bad("extra.model", `unknown model ${JSON.stringify(r.model).slice(0, 60)}`);
+  if (!nb.models.list().includes(r.model)) throw bad("extra.model", `unknown model ${preview(r.model)}`);
   // the options `nabla train` writes, and nothing else: a file must not choose the size of what is built
   const o = r.modelOptions ?? {};
   if (typeof o !== "object" || o === null || Array.isArray(o)) throw bad("extra.modelOptions", "must be an object");
@@ -253,7 +254,7 @@ function trainRecord(file: string, text: string | undefined): TrainRecord {
           : k === "smallInput" || k === "batchNorm"
             ? typeof v === "boolean"
             : false;
-    if (!ok) throw bad(`extra.modelOptions.${k}`, `${JSON.stringify(v)?.slice(0, 40)} is not an option nabla train writes`);
+    if (!ok) throw bad(`extra.modelOptions.${k}`, `${preview(v)} is not an option nabla train writes`);
   }
   if (typeof r.dataset !== "string" || !DATASETS.includes(r.dataset)) throw bad("extra.dataset", `must be one of ${DATASETS.join(", ")}`);
   if (r.data !== undefined && r.data !== null && typeof r.data !== "string") throw bad("extra.data", "must be a folder name or null");

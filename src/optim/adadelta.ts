@@ -1,7 +1,7 @@
 // Adadelta — torch.optim.Adadelta (1.13).
 
 import { noGrad } from "../autograd/engine.js";
-import { check, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import { check, Optimizer, zerosLikeParam, stateCount, stateTensor, type Closure, type ParamsInput, type StateSpec } from "./optimizer.js";
 import { optimizerUpdates } from "../ops/prims.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -32,6 +32,9 @@ export class Adadelta extends Optimizer<Required<AdadeltaOptions>> {
     super(params, { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false, ...opts });
   }
 
+  protected override stateSpec(): StateSpec {
+    return { step: stateCount, square_avg: stateTensor, acc_delta: stateTensor };
+  }
   protected validate(o: Required<AdadeltaOptions>): void {
     check(o.lr >= 0, `Invalid learning rate: ${o.lr}`);
     check(o.rho >= 0 && o.rho <= 1, `Invalid rho value: ${o.rho}`);

@@ -1,7 +1,7 @@
 // Adagrad — torch.optim.Adagrad (1.13).
 
 import { noGrad } from "../autograd/engine.js";
-import { check, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import { check, Optimizer, zerosLikeParam, stateCount, stateTensor, type Closure, type ParamsInput, type StateSpec } from "./optimizer.js";
 import { optimizerUpdates } from "../ops/prims.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -33,6 +33,9 @@ export class Adagrad extends Optimizer<Required<AdagradOptions>> {
     super(params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...opts });
   }
 
+  protected override stateSpec(): StateSpec {
+    return { step: stateCount, sum: stateTensor };
+  }
   protected validate(o: Required<AdagradOptions>): void {
     check(o.lr >= 0, `Invalid learning rate: ${o.lr}`);
     check(o.lrDecay >= 0, `Invalid lr_decay value: ${o.lrDecay}`);

@@ -2,7 +2,16 @@
 
 import { noGrad } from "../autograd/engine.js";
 import { optimizerUpdates } from "../ops/prims.js";
-import { checkAdamFamily, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import {
+  checkAdamFamily,
+  Optimizer,
+  zerosLikeParam,
+  stateCount,
+  stateTensor,
+  type Closure,
+  type ParamsInput,
+  type StateSpec,
+} from "./optimizer.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 export interface AdamOptions {
@@ -73,9 +82,19 @@ function adamStep(opt: Optimizer<AdamConfig>, stateOf: (p: Tensor) => Record<str
  *
  * @example const opt = new nb.optim.Adam(model.parameters(), { lr: 1e-3 });
  */
+/** Adam's and AdamW's per-parameter state. */
+function adamSpec(g: AdamConfig): StateSpec {
+  const spec: StateSpec = { step: stateCount, exp_avg: stateTensor, exp_avg_sq: stateTensor };
+  if (g.amsgrad) spec.max_exp_avg_sq = stateTensor;
+  return spec;
+}
+
 export class Adam extends Optimizer<AdamConfig> {
   constructor(params: ParamsInput<AdamConfig>, opts: AdamOptions = {}) {
     super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...opts });
+  }
+  protected override stateSpec(g: AdamConfig): StateSpec {
+    return adamSpec(g);
   }
   protected validate(o: AdamConfig): void {
     validateAdam(o);
@@ -94,6 +113,9 @@ export class Adam extends Optimizer<AdamConfig> {
 export class AdamW extends Optimizer<AdamConfig> {
   constructor(params: ParamsInput<AdamConfig>, opts: AdamOptions = {}) {
     super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...opts });
+  }
+  protected override stateSpec(g: AdamConfig): StateSpec {
+    return adamSpec(g);
   }
   protected validate(o: AdamConfig): void {
     validateAdam(o);

@@ -1,7 +1,16 @@
 // Adamax — torch.optim.Adamax (1.13).
 
 import { noGrad } from "../autograd/engine.js";
-import { checkAdamFamily, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import {
+  checkAdamFamily,
+  Optimizer,
+  zerosLikeParam,
+  stateCount,
+  stateTensor,
+  type Closure,
+  type ParamsInput,
+  type StateSpec,
+} from "./optimizer.js";
 import { optimizerUpdates } from "../ops/prims.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -29,6 +38,9 @@ export class Adamax extends Optimizer<Required<AdamaxOptions>> {
     super(params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false, ...opts });
   }
 
+  protected override stateSpec(): StateSpec {
+    return { step: stateCount, exp_avg: stateTensor, exp_inf: stateTensor };
+  }
   protected validate(o: Required<AdamaxOptions>): void {
     checkAdamFamily(o);
   }

@@ -2,7 +2,7 @@
 
 import { noGrad } from "../autograd/engine.js";
 import { Tensor } from "../tensor/tensor.js";
-import { check, Optimizer, type ParamsInput } from "./optimizer.js";
+import { check, Optimizer, stateCount, stateNumber, type ParamState, type ParamsInput, type StateSpec } from "./optimizer.js";
 import { dot, lbfgsDirection, maxAbs, strongWolfe } from "./linesearch.js";
 
 export interface LBFGSOptions {
@@ -63,6 +63,39 @@ export class LBFGS extends Optimizer<Config> {
       o.lineSearchFn === null || o.lineSearchFn === "strong_wolfe",
       `LBFGS: only 'strong_wolfe' is supported as lineSearchFn, got '${o.lineSearchFn}'`,
     );
+  }
+
+  /**
+   * LBFGS keeps its state on the first parameter: the evaluation and iteration counts, and once it has
+   * iterated, the last direction and step, the curvature pairs (at most historySize, each of the flat
+   * parameter length), their 1/yᵀs, the initial Hessian scale and the previous gradient and loss.
+   */
+  protected override stateSpec(g: Config, p: Tensor, s: ParamState): StateSpec {
+    if (p !== this.params[0]) return {};
+    const n = this.numel();
+    const counts = { func_evals: stateCount, n_iter: stateCount };
+    if (s.n_iter === 0 && Object.keys(s).every((k) => k in counts)) return counts;
+    const flat = (v: unknown) => (v instanceof Float64Array && v.length === n ? null : `must be ${n} numbers (the parameters' length)`);
+    const pairs = Array.isArray(s.old_dirs) ? s.old_dirs.length : -1;
+    const list = (v: unknown) =>
+      !Array.isArray(v) || v.length !== pairs || pairs > g.historySize || v.some((e) => flat(e) !== null)
+        ? `must be a list of at most historySize (${g.historySize}) arrays of ${n} numbers, as long as old_dirs`
+        : null;
+    const ro = (v: unknown) =>
+      Array.isArray(v) && v.length === pairs && v.every((e) => stateNumber(e) === null)
+        ? null
+        : "must be one finite number per pair in old_dirs";
+    return {
+      ...counts,
+      d: flat,
+      t: stateNumber,
+      old_dirs: list,
+      old_stps: list,
+      ro,
+      H_diag: stateNumber,
+      prev_flat_grad: flat,
+      prev_loss: stateNumber,
+    };
   }
 
   private numel(): number {

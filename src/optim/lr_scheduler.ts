@@ -1,6 +1,6 @@
 // Learning-rate schedules with torch.optim.lr_scheduler's (1.13) semantics and exact lr sequences.
 
-import { StateDictError, type Optimizer } from "./optimizer.js";
+import { preview, StateDictError, type Optimizer } from "./optimizer.js";
 
 /**
  * Assign `sd` onto `target` key by key, only keys `target`'s own stateDict() has; nothing changes unless
@@ -9,13 +9,19 @@ import { StateDictError, type Optimizer } from "./optimizer.js";
  * null where the current value is not finite, as ReduceLROnPlateau's initial best), an array of as many
  * finite numbers (or of arrays of them) for an array; `lastEpoch` / `stepCount` integers ≥ −1.
  * Configuration (strings, objects, arrays of objects: OneCycleLR's phases and options) is not state: the
- * file's must equal the scheduler's own, else the checkpoint was saved with another schedule.
+ * file's must equal the scheduler's own, else the checkpoint was saved with another schedule. With
+ * `stateKeys`, every other key is configuration too (a step size, a period, a total step count).
  */
-export function assignState(target: object, current: Record<string, unknown>, sd: Record<string, unknown>, where: string): void {
+export function assignState(
+  target: object,
+  current: Record<string, unknown>,
+  sd: Record<string, unknown>,
+  where: string,
+  stateKeys?: ReadonlySet<string>,
+): void {
   if (typeof sd !== "object" || sd === null || Array.isArray(sd)) throw new StateDictError(where, "", "a state dict must be an object");
   const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v);
-  const show = (v: unknown) =>
-    v !== null && typeof v === "object" ? (Array.isArray(v) ? `an array of ${v.length}` : "an object") : String(v);
+  const show = preview;
   const updates: [string, unknown][] = [];
   for (const k of Object.keys(sd)) {
     const v = sd[k];
@@ -24,7 +30,7 @@ export function assignState(target: object, current: Record<string, unknown>, sd
     const bad = (what: string): never => {
       throw new StateDictError(where, k, `${show(v)} ${what}`);
     };
-    if (isConfig(cur)) {
+    if (isConfig(cur) || (stateKeys !== undefined && !stateKeys.has(k))) {
       if (!sameConfig(cur, v)) bad("differs from this scheduler's configuration (the checkpoint was saved with another schedule)");
       continue;
     }
@@ -32,7 +38,7 @@ export function assignState(target: object, current: Record<string, unknown>, sd
       const open = cur === null || !Number.isFinite(cur);
       if (!(finite(v) || (open && (v === null || (typeof v === "number" && !Number.isNaN(v))))))
         bad(open ? "is not a number or null" : "is not a finite number");
-      if ((k === "lastEpoch" || k === "stepCount") && !(Number.isSafeInteger(v) && (v as number) >= -1)) bad("is not an integer ≥ −1");
+      if (COUNTERS.has(k) && !(Number.isSafeInteger(v) && (v as number) >= -1)) bad("is not an integer ≥ −1");
     } else if (Array.isArray(cur)) {
       const rows = cur.length > 0 && Array.isArray(cur[0]);
       if (!Array.isArray(v) || v.length !== cur.length) bad(`does not have the current value's length (${cur.length})`);
@@ -46,6 +52,10 @@ export function assignState(target: object, current: Record<string, unknown>, sd
   for (const [k, v] of updates)
     (target as Record<string, unknown>)[k] = Array.isArray(v) ? v.map((e) => (Array.isArray(e) ? [...e] : e)) : v;
 }
+
+const COUNTERS = new Set(["lastEpoch", "stepCount", "numBadEpochs", "cooldownCounter"]);
+/** What an epoch-indexed schedule's checkpoint restores; the rest of its stateDict must match the schedule's own. */
+const SCHEDULE_STATE = new Set(["lastEpoch", "baseLrs", "stepCount", "lastLr"]);
 
 /** Configuration rather than state: strings, objects and arrays holding objects. */
 function isConfig(v: unknown): boolean {
@@ -127,7 +137,7 @@ export abstract class LRScheduler {
   }
 
   loadStateDict(sd: Record<string, unknown>): void {
-    assignState(this, this.stateDict(), sd, `${this.constructor.name}.loadStateDict`);
+    assignState(this, this.stateDict(), sd, `${this.constructor.name}.loadStateDict`, SCHEDULE_STATE);
   }
 }
 
@@ -169,15 +179,6 @@ export class MultiStepLR extends LRScheduler {
   }
   override stateDict(): Record<string, unknown> {
     return { ...super.stateDict(), milestones: [...this.milestones] };
-  }
-  override loadStateDict(sd: Record<string, unknown>): void {
-    const { milestones, ...rest } = sd;
-    const ok =
-      Array.isArray(milestones) &&
-      milestones.every((m) => Array.isArray(m) && m.length === 2 && m.every((v) => Number.isSafeInteger(v) && v >= 0));
-    if (!ok) throw new StateDictError("MultiStepLR.loadStateDict", "milestones", "must be [epoch, count] pairs of non-negative integers");
-    super.loadStateDict(rest);
-    (this as { milestones: Map<number, number> }).milestones = new Map(milestones as [number, number][]);
   }
 }
 

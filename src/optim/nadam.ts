@@ -1,7 +1,18 @@
 // NAdam — torch.optim.NAdam (the corrected momentum product of PyTorch ≥ 2.0; see below).
 
 import { noGrad } from "../autograd/engine.js";
-import { check, checkAdamFamily, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import {
+  check,
+  checkAdamFamily,
+  Optimizer,
+  zerosLikeParam,
+  stateCount,
+  stateNumber,
+  stateTensor,
+  type Closure,
+  type ParamsInput,
+  type StateSpec,
+} from "./optimizer.js";
 import { optimizerUpdates } from "../ops/prims.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -33,6 +44,9 @@ export class NAdam extends Optimizer<Required<NAdamOptions>> {
     super(params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, ...opts });
   }
 
+  protected override stateSpec(): StateSpec {
+    return { step: stateCount, mu_product: stateNumber, exp_avg: stateTensor, exp_avg_sq: stateTensor };
+  }
   protected validate(o: Required<NAdamOptions>): void {
     checkAdamFamily(o);
     check(o.momentumDecay >= 0, `Invalid momentum_decay value: ${o.momentumDecay}`);

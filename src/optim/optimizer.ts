@@ -104,6 +104,15 @@ export abstract class Optimizer<O extends { lr: number }> {
   }
 
   /**
+   * The per-parameter state `step()` keeps for `p` once it has run (state name → check of its value), for
+   * `loadStateDict` to refuse a state its `step()` could not use (a missing buffer, a stray name). `s` is
+   * the loaded state (some optimizers keep a different set early on); null leaves it unchecked.
+   */
+  protected stateSpec(_group: O, _p: Tensor, _s: ParamState): StateSpec | null {
+    return null;
+  }
+
+  /**
    * A snapshot in torch.optim's layout: `state` keyed by parameter index (across groups, in order) with
    * PyTorch's state names (`exp_avg`, `momentum_buffer`, `step`, …), and `param_groups` with snake_case
    * hyper-parameters and `params` as indices. Tensors are copied.
@@ -172,7 +181,7 @@ export abstract class Optimizer<O extends { lr: number }> {
           fail(`${at}.${k}`, `unknown hyper-parameter for ${cls}`);
         const cur = mine[key];
         if (!sameKind(cur, v, key === "initialLr"))
-          fail(`${at}.${k}`, `${JSON.stringify(v)} does not have the type of the current value ${JSON.stringify(cur)}`);
+          fail(`${at}.${k}`, `${preview(v)} does not have the type of the current value ${preview(cur)}`);
         merged[key] = cloneValue(v);
       }
       try {
@@ -182,6 +191,8 @@ export abstract class Optimizer<O extends { lr: number }> {
       }
       return merged;
     });
+    const groupOf = new Map<Tensor, Record<string, unknown>>();
+    groups.forEach((g, gi) => (this.paramGroups[gi].params as Tensor[]).forEach((p) => groupOf.set(p, g)));
     const restoredAll = new Map<Tensor, ParamState>();
     for (const [key, s] of Object.entries(sd.state)) {
       const at = `state.${key}`;
@@ -201,11 +212,21 @@ export abstract class Optimizer<O extends { lr: number }> {
             restored[k] = new Tensor(d, v.shape);
           } else restored[k] = cloneValue(v);
         } else {
-          if (!plainStateValue(v))
-            fail(`${at}.${k}`, `${JSON.stringify(v)?.slice(0, 60)} is not a tensor, a finite number or an array of them`);
+          if (!plainStateValue(v)) fail(`${at}.${k}`, `${preview(v)} is not a tensor, a finite number or an array of them`);
           if (k === "step" && !(Number.isSafeInteger(v) && (v as number) >= 0))
-            fail(`${at}.${k}`, `${JSON.stringify(v)} is not a non-negative integer`);
+            fail(`${at}.${k}`, `${preview(v)} is not a non-negative integer`);
           restored[k] = cloneValue(v);
+        }
+      }
+      const spec = Object.keys(restored).length > 0 ? this.stateSpec(groupOf.get(p!)! as unknown as O, p!, restored) : null;
+      if (spec) {
+        const names = Object.keys(spec);
+        const keeps = `${cls} keeps ${names.join(", ")} with these settings`;
+        for (const k of names) if (!Object.prototype.hasOwnProperty.call(restored, k)) fail(`${at}.${k}`, `missing (${keeps})`);
+        for (const k of Object.keys(restored)) {
+          if (!Object.prototype.hasOwnProperty.call(spec, k)) fail(`${at}.${k}`, `is not a state of ${cls} (${keeps})`);
+          const problem = spec[k](restored[k]);
+          if (problem) fail(`${at}.${k}`, problem);
         }
       }
       restoredAll.set(p!, restored);
@@ -239,13 +260,33 @@ function sameKind(cur: unknown, v: unknown, optionalNumber: boolean): boolean {
   return false;
 }
 
-/** A non-tensor state value: a finite number, null, a Float64Array / Float32Array, or an array of these. */
-function plainStateValue(v: unknown): boolean {
+/** Checks of loaded per-parameter state values: each returns what is wrong, or null. */
+export type StateSpec = Record<string, (v: unknown) => string | null>;
+
+/** A state tensor (its shape was checked against the parameter). */
+export const stateTensor = (v: unknown): string | null => (v instanceof Tensor ? null : "must be a tensor");
+/** A step or evaluation count. */
+export const stateCount = (v: unknown): string | null =>
+  Number.isSafeInteger(v) && (v as number) >= 0 ? null : "must be a non-negative integer";
+/** A finite number. */
+export const stateNumber = (v: unknown): string | null => (typeof v === "number" && Number.isFinite(v) ? null : "must be a finite number");
+
+/** A non-tensor state value: a finite number, null, a Float64Array / Float32Array, or an array of these (nested at most 4 deep). */
+function plainStateValue(v: unknown, depth = 0): boolean {
   if (v === null) return true;
   if (typeof v === "number") return Number.isFinite(v);
   if (v instanceof Float64Array || v instanceof Float32Array) return true;
-  if (Array.isArray(v)) return v.every(plainStateValue);
+  if (Array.isArray(v)) return depth < 4 && v.every((e) => plainStateValue(e, depth + 1));
   return false;
+}
+
+/** A short description of a value from a file for an error message: never recurses into it, never prints more than 60 characters. */
+export function preview(v: unknown): string {
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (v instanceof Tensor) return `a tensor of shape ${fmt(v.shape)}`;
+  if (v !== null && typeof v === "object") return "an object";
+  const s = typeof v === "string" || v === null ? JSON.stringify(v) : String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
 /** Throw PyTorch's "Invalid … value" error unless `ok`. */

@@ -1,7 +1,7 @@
 // RMSprop — torch.optim.RMSprop (1.13).
 
 import { noGrad } from "../autograd/engine.js";
-import { check, Optimizer, zerosLikeParam, type Closure, type ParamsInput } from "./optimizer.js";
+import { check, Optimizer, zerosLikeParam, stateCount, stateTensor, type Closure, type ParamsInput, type StateSpec } from "./optimizer.js";
 import { optimizerUpdates } from "../ops/prims.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -34,6 +34,12 @@ export class RMSprop extends Optimizer<Required<RMSpropOptions>> {
     super(params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...opts });
   }
 
+  protected override stateSpec(g: Required<RMSpropOptions>): StateSpec {
+    const spec: StateSpec = { step: stateCount, square_avg: stateTensor };
+    if (g.momentum > 0) spec.momentum_buffer = stateTensor;
+    if (g.centered) spec.grad_avg = stateTensor;
+    return spec;
+  }
   protected validate(o: Required<RMSpropOptions>): void {
     check(o.lr >= 0, `Invalid learning rate: ${o.lr}`);
     check(o.eps >= 0, `Invalid epsilon value: ${o.eps}`);

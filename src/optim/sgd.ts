@@ -2,8 +2,8 @@
 
 import { noGrad } from "../autograd/engine.js";
 import { optimizerUpdates } from "../ops/prims.js";
-import { check, Optimizer, type Closure, type ParamsInput } from "./optimizer.js";
-import type { Tensor } from "../tensor/tensor.js";
+import { check, Optimizer, stateTensor, type Closure, type ParamsInput, type StateSpec } from "./optimizer.js";
+import { Tensor } from "../tensor/tensor.js";
 
 export interface SGDOptions {
   /** Learning rate η (required, as in PyTorch). */
@@ -42,6 +42,12 @@ export class SGD extends Optimizer<Required<SGDOptions>> {
     super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...opts });
   }
 
+  protected override stateSpec(g: Required<SGDOptions>): StateSpec {
+    // PyTorch saves momentum_buffer: None without momentum
+    return {
+      momentum_buffer: g.momentum !== 0 ? stateTensor : (v) => (v === null || v instanceof Tensor ? null : "must be a tensor or null"),
+    };
+  }
   protected validate(o: Required<SGDOptions>): void {
     check(typeof o.lr === "number" && o.lr >= 0, `Invalid learning rate: ${o.lr}`);
     check(o.momentum >= 0, `Invalid momentum value: ${o.momentum}`);

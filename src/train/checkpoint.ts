@@ -3,7 +3,7 @@
 
 import { Tensor } from "../tensor/tensor.js";
 import type { Module } from "../nn/module.js";
-import { StateDictError, type Optimizer, type OptimizerStateDict } from "../optim/optimizer.js";
+import { preview, StateDictError, type Optimizer, type OptimizerStateDict } from "../optim/optimizer.js";
 import type { Generator } from "../tensor/random.js";
 import { loadSafetensorsFile, saveSafetensors } from "../io/safetensors.js";
 
@@ -105,14 +105,17 @@ export function loadCheckpoint(
     if (typeof optim !== "object" || Array.isArray(optim)) fail("optimizer", "must be an object or null");
     const state = (optim as { state?: unknown }).state;
     if (typeof state !== "object" || state === null || Array.isArray(state)) fail("optimizer.state", "must be an object");
-    const dec = (v: unknown, where: string): unknown => {
-      if (Array.isArray(v)) return v.map((e, j) => dec(e, `${where}.${j}`));
+    // optimizer state nests at most a list of arrays (LBFGS's curvature pairs): deeper input is refused, not recursed into
+    const dec = (v: unknown, where: string, depth = 0): unknown => {
+      if (depth > 4) fail(where, "is nested too deeply for optimizer state");
+      if (Array.isArray(v)) return v.map((e, j) => dec(e, `${where}.${j}`, depth + 1));
       if (v && typeof v === "object") {
         const o = v as { $tensor?: unknown; $array?: unknown };
         const keys = Object.keys(o);
         if (keys.length === 1 && keys[0] === "$tensor") {
-          if (typeof o.$tensor !== "string" || !Object.prototype.hasOwnProperty.call(tensors, o.$tensor)) {
-            fail(where, `refers to tensor ${JSON.stringify(o.$tensor)}, which the file does not have`);
+          if (typeof o.$tensor !== "string") fail(where, "$tensor must be a tensor name (a string)");
+          if (!Object.prototype.hasOwnProperty.call(tensors, o.$tensor as string)) {
+            fail(where, `refers to tensor ${preview(o.$tensor)}, which the file does not have`);
           }
           return tensors[o.$tensor as string];
         }

@@ -13,7 +13,7 @@ import { LBFGS } from "../optim/lbfgs.js";
 import { ReduceLROnPlateau, OneCycleLR } from "../optim/lr_scheduler.js";
 import { clipGradNorm } from "../nn/utils.js";
 import type { DataLoader } from "../data/dataloader.js";
-import { loadCheckpoint, saveCheckpoint, type Schedulerish } from "./checkpoint.js";
+import { CheckpointError, loadCheckpoint, saveCheckpoint, type Schedulerish } from "./checkpoint.js";
 import { writeFileAtomic } from "../io/safetensors.js";
 
 export interface EpochRecord {
@@ -73,6 +73,36 @@ export interface FitResult {
   history: EpochRecord[];
   stoppedEarly: boolean;
   startEpoch: number;
+}
+
+/**
+ * The epoch records a checkpoint written by fit holds (`extra.history`): one per epoch done, each with
+ * fit's fields only, numbers (null where JSON wrote a NaN), top-k accuracies keyed by k. None: [].
+ */
+function checkedHistory(file: string, h: unknown, epoch: number): EpochRecord[] {
+  if (h === undefined) return [];
+  const fail = (path: string, detail: string): never => {
+    throw new CheckpointError(file, `extra.history${path}`, detail);
+  };
+  if (!Array.isArray(h)) fail("", "must be an array of epoch records");
+  if ((h as unknown[]).length !== epoch) fail("", `holds ${(h as unknown[]).length} epochs, the checkpoint is at epoch ${epoch}`);
+  const num = (v: unknown) => v === null || typeof v === "number";
+  (h as unknown[]).forEach((rec, i) => {
+    if (typeof rec !== "object" || rec === null || Array.isArray(rec)) fail(`.${i}`, "must be an object");
+    for (const [k, v] of Object.entries(rec as Record<string, unknown>)) {
+      const ok =
+        k === "epoch"
+          ? v === i + 1
+          : k === "valAcc"
+            ? typeof v === "object" &&
+              v !== null &&
+              !Array.isArray(v) &&
+              Object.entries(v).every(([kk, a]) => /^[1-9]\d{0,3}$/.test(kk) && num(a))
+            : ["trainLoss", "trainAcc", "valLoss", "lr", "seconds", "imagesPerSec"].includes(k) && num(v);
+      if (!ok) fail(`.${i}.${k}`, k === "epoch" ? `must be ${i + 1}` : "is not a field fit writes, with a number");
+    }
+  });
+  return h as EpochRecord[];
 }
 
 /**
@@ -142,7 +172,7 @@ export function fit(o: FitOptions): FitResult {
   if (o.resume) {
     const r = loadCheckpoint(o.resume, { model: o.model, optimizer: o.optimizer, scheduler: o.scheduler, generators });
     startEpoch = r.epoch;
-    history.push(...((r.extra.history as EpochRecord[] | undefined) ?? []));
+    history.push(...checkedHistory(o.resume, r.extra.history, r.epoch));
   }
   // the metrics log holds this run's epochs once each: a fresh run starts it anew, a resumed one rewrites it from
   // the checkpoint's history (dropping epochs logged after that checkpoint by a run that was then killed)
