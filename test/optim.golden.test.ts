@@ -303,6 +303,10 @@ test("optimizer state is refused unless its step() can use it: missing or stray 
   fresh.loadStateDict(sd);
   const ea = (fresh.state.get(p0) as Record<string, nb.Tensor>).exp_avg;
   assert.equal(ea.dtype, "float32");
+  // the rate a schedule restarts from is a learning rate too
+  const neg = trained("adam", {}).stateDict();
+  neg.param_groups[0].initial_lr = -1;
+  assert.throws(() => makeOptimizer("adam", net, {}).loadStateDict(neg), /param_groups\.0\.initial_lr: Invalid learning rate: -1/);
   assert.ok([...ea.data].every((v) => v === 1));
 });
 

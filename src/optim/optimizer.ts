@@ -182,6 +182,7 @@ export abstract class Optimizer<O extends { lr: number }> {
         const cur = mine[key];
         if (!sameKind(cur, v, key === "initialLr"))
           fail(`${at}.${k}`, `${preview(v)} does not have the type of the current value ${preview(cur)}`);
+        if (key === "initialLr" && !((v as number) >= 0)) fail(`${at}.${k}`, `Invalid learning rate: ${preview(v)}`);
         merged[key] = cloneValue(v);
       }
       try {
