@@ -22,7 +22,7 @@ export const plantedTarget = (): Target => ({
         for (;;);
       case "blow-up": {
         const hold: Buffer[] = [];
-        for (;;) hold.push(Buffer.alloc(16 << 20, 1));
+        for (;;) hold.push(Buffer.alloc(64 << 20, 1));
       }
       case "rejected":
       case "false-reject":

@@ -8,7 +8,7 @@ import { PLANTED } from "../fuzz/planted.js";
 import { TARGETS } from "../fuzz/targets.js";
 
 test("the supervisor reports each planted outcome as its kind, pinned to its case, and goes on after each kill", async () => {
-  const [r] = await runFuzz({ targets: ["planted"], cases: PLANTED.length, seed: 1, timeoutMs: 1500, memoryMb: 400, jobs: 1 });
+  const [r] = await runFuzz({ targets: ["planted"], cases: PLANTED.length, seed: 1, timeoutMs: 5000, memoryMb: 300, jobs: 1 });
   for (const [i, what] of PLANTED.entries()) {
     assert.equal(r.counts[what as Kind], 1, `${what}: ${table([r])}`);
     if (FAILURES.includes(what as Kind))

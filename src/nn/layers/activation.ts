@@ -5,16 +5,31 @@ import { Module } from "../module.js";
 import { relu, sigmoid, tanh } from "../../ops/math.js";
 import { leakyRelu, logSoftmax, softmax } from "../../ops/activation.js";
 import { pyNum } from "./repr.js";
+import { bindArgs, checks } from "../../ops/args.js";
+
+/** PyTorch's inplace flag: accepted, and without effect on values (nabla never writes an activation into its input). */
+const INPLACE = { name: "inplace", check: checks.bool };
 
 export class ReLU extends Module {
+  constructor(inplace?: boolean);
+  constructor(opts: { inplace?: boolean });
+  constructor(...args: unknown[]) {
+    super();
+    bindArgs("ReLU", [INPLACE], args);
+  }
   forward(x: Tensor): Tensor {
     return relu(x);
   }
 }
 
 export class LeakyReLU extends Module {
-  constructor(readonly negativeSlope = 0.01) {
+  readonly negativeSlope: number;
+  constructor(negativeSlope?: number, inplace?: boolean);
+  constructor(opts: { negativeSlope?: number; inplace?: boolean });
+  constructor(...args: unknown[]) {
     super();
+    const o = bindArgs<{ negativeSlope?: number }>("LeakyReLU", [{ name: "negativeSlope", check: checks.number() }, INPLACE], args);
+    this.negativeSlope = o.negativeSlope ?? 0.01;
   }
   forward(x: Tensor): Tensor {
     return leakyRelu(x, this.negativeSlope);
@@ -25,20 +40,33 @@ export class LeakyReLU extends Module {
 }
 
 export class Sigmoid extends Module {
+  constructor(...args: never[]) {
+    super();
+    bindArgs("Sigmoid", [], args);
+  }
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
 }
 
 export class Tanh extends Module {
+  constructor(...args: never[]) {
+    super();
+    bindArgs("Tanh", [], args);
+  }
   forward(x: Tensor): Tensor {
     return tanh(x);
   }
 }
 
 export class Softmax extends Module {
-  constructor(readonly dim: number) {
+  readonly dim: number;
+  constructor(dim: number);
+  constructor(opts: { dim: number });
+  constructor(...args: unknown[]) {
     super();
+    // PyTorch's implicit dim is deprecated: nabla asks for it
+    this.dim = bindArgs<{ dim: number }>("Softmax", [{ name: "dim", check: checks.int(), required: true }], args).dim;
   }
   forward(x: Tensor): Tensor {
     return softmax(x, this.dim);
@@ -49,8 +77,13 @@ export class Softmax extends Module {
 }
 
 export class LogSoftmax extends Module {
-  constructor(readonly dim: number) {
+  readonly dim: number;
+  constructor(dim: number);
+  constructor(opts: { dim: number });
+  constructor(...args: unknown[]) {
     super();
+    // PyTorch's implicit dim is deprecated: nabla asks for it
+    this.dim = bindArgs<{ dim: number }>("LogSoftmax", [{ name: "dim", check: checks.int(), required: true }], args).dim;
   }
   forward(x: Tensor): Tensor {
     return logSoftmax(x, this.dim);

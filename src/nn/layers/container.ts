@@ -3,6 +3,7 @@
 import { Tensor } from "../../tensor/tensor.js";
 import { Module } from "../module.js";
 import { chain } from "../fuse.js";
+import { describe } from "../../ops/args.js";
 
 /**
  * Runs its children in order. Children are keyed "0", "1", … (PyTorch's state-dict keys).
@@ -18,7 +19,7 @@ export class Sequential extends Module {
 
   /** Append a module (under the next index, or a given name). */
   add(m: Module, name = String(this.length)): this {
-    if (!(m instanceof Module)) throw new TypeError(`Sequential: child ${name} is not a Module`);
+    if (!(m instanceof Module)) throw new TypeError(`Sequential: child ${name} is not a Module (got ${describe(m)})`);
     (this as Record<string, unknown>)[name] = m;
     return this;
   }
@@ -44,12 +45,15 @@ export class Sequential extends Module {
 export class ModuleList extends Module {
   [index: string]: unknown;
 
-  constructor(modules: Module[] = []) {
+  constructor(modules: Iterable<Module> = []) {
     super();
-    modules.forEach((m) => this.append(m));
+    if (typeof (modules as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== "function")
+      throw new TypeError(`ModuleList: expected an array of Modules, got ${describe(modules)}`);
+    for (const m of modules) this.append(m);
   }
 
   append(m: Module): this {
+    if (!(m instanceof Module)) throw new TypeError(`ModuleList: child ${this.length} is not a Module (got ${describe(m)})`);
     (this as Record<string, unknown>)[String(this.length)] = m;
     return this;
   }

@@ -3,10 +3,45 @@
 import { Tensor } from "../../tensor/tensor.js";
 import { Module } from "../module.js";
 import * as L from "../../ops/losses.js";
+import { bindArgs, checks, type Param } from "../../ops/args.js";
 
+const reduction: Param = { name: "reduction", check: checks.oneOf("mean", "sum", "none") };
+const weight: Param = { name: "weight", check: checks.orNull(checks.tensor) };
+// PyTorch's deprecated size_average / reduce keep their positional slots; only null (unset) is accepted
+const deprecated = (name: string): Param => ({ name, check: (v) => (v === null ? null : "null (deprecated in PyTorch: use reduction)") });
+const sizeAverage = deprecated("sizeAverage"),
+  reduce = deprecated("reduce");
+
+/** Each loss's parameters in torch.nn's positional order. */
+const SIGNATURES: Record<string, Param[]> = {
+  L1Loss: [sizeAverage, reduce, reduction],
+  MSELoss: [sizeAverage, reduce, reduction],
+  SmoothL1Loss: [sizeAverage, reduce, reduction, { name: "beta", check: checks.number(0) }],
+  HuberLoss: [reduction, { name: "delta", check: checks.number(0) }],
+  CrossEntropyLoss: [
+    weight,
+    sizeAverage,
+    { name: "ignoreIndex", check: checks.int() },
+    reduce,
+    reduction,
+    { name: "labelSmoothing", check: checks.number(0) },
+  ],
+  NLLLoss: [weight, sizeAverage, { name: "ignoreIndex", check: checks.int() }, reduce, reduction],
+  BCELoss: [weight, sizeAverage, reduce, reduction],
+  BCEWithLogitsLoss: [weight, sizeAverage, reduce, reduction, { name: "posWeight", check: checks.orNull(checks.tensor) }],
+  MultiLabelSoftMarginLoss: [weight, sizeAverage, reduce, reduction],
+};
+
+/** A loss module: torch.nn's positional order or an options object (`new CrossEntropyLoss({ labelSmoothing: 0.1 })`). */
 abstract class Loss<O extends L.ReductionOptions> extends Module {
-  constructor(readonly opts: O = {} as O) {
+  readonly opts: O;
+  constructor(opts?: O);
+  constructor(...args: unknown[]);
+  constructor(...args: unknown[]) {
     super();
+    const cls = new.target.name;
+    const { sizeAverage: _s, reduce: _r, ...opts } = bindArgs<O & { sizeAverage?: null; reduce?: null }>(cls, SIGNATURES[cls], args);
+    this.opts = opts as unknown as O;
   }
   abstract override forward(input: Tensor, target: Tensor): Tensor;
 }

@@ -8,6 +8,7 @@ import { batchNormMaybeRelu, localResponseNorm } from "../../ops/normalization.j
 import { ones, zeros } from "../../ops/creation.js";
 import { pyBool, pyNum } from "./repr.js";
 import type { DType } from "../../tensor/dtype.js";
+import { bindArgs, checks, type Param } from "../../ops/args.js";
 
 export interface BatchNormLayerOptions {
   eps?: number;
@@ -17,8 +18,20 @@ export interface BatchNormLayerOptions {
   affine?: boolean;
   /** Keep running_mean / running_var / num_batches_tracked (default true); false = batch stats always. */
   trackRunningStats?: boolean;
+  /** PyTorch's device: nabla runs on the CPU. */
+  device?: "cpu" | null;
   dtype?: DType;
 }
+
+const BATCHNORM: Param[] = [
+  { name: "numFeatures", check: checks.int(1), required: true },
+  { name: "eps", check: checks.number(0) },
+  { name: "momentum", check: checks.orNull(checks.number(0)) },
+  { name: "affine", check: checks.bool },
+  { name: "trackRunningStats", check: checks.bool },
+  { name: "device", check: checks.device },
+  { name: "dtype", check: checks.dtype },
+];
 
 export abstract class BatchNormBase extends Module {
   weight: Parameter | null;
@@ -29,11 +42,23 @@ export abstract class BatchNormBase extends Module {
   readonly trackRunningStats: boolean;
   protected abstract readonly validDims: number[];
 
+  readonly numFeatures: number;
+
+  constructor(numFeatures: number, opts?: BatchNormLayerOptions);
   constructor(
-    readonly numFeatures: number,
-    opts: BatchNormLayerOptions = {},
-  ) {
+    numFeatures: number,
+    eps?: number,
+    momentum?: number | null,
+    affine?: boolean,
+    trackRunningStats?: boolean,
+    device?: "cpu" | null,
+    dtype?: DType,
+  );
+  constructor(opts: BatchNormLayerOptions & { numFeatures: number });
+  constructor(...args: unknown[]) {
     super();
+    const opts = bindArgs<BatchNormLayerOptions & { numFeatures: number }>(new.target.name, BATCHNORM, args);
+    const numFeatures = (this.numFeatures = opts.numFeatures);
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
     this.affine = opts.affine ?? true;
@@ -127,13 +152,29 @@ export class BatchNorm2d extends BatchNormBase {
 
 /** Local response normalization across channels, as in the original AlexNet (size 5, α 1e-4, β 0.75, k 2 there). */
 export class LocalResponseNorm extends Module {
-  constructor(
-    readonly size: number,
-    readonly alpha = 1e-4,
-    readonly beta = 0.75,
-    readonly k = 1,
-  ) {
+  readonly size: number;
+  readonly alpha: number;
+  readonly beta: number;
+  readonly k: number;
+  constructor(size: number, alpha?: number, beta?: number, k?: number);
+  constructor(size: number, opts: { alpha?: number; beta?: number; k?: number });
+  constructor(opts: { size: number; alpha?: number; beta?: number; k?: number });
+  constructor(...args: unknown[]) {
     super();
+    const o = bindArgs<{ size: number; alpha?: number; beta?: number; k?: number }>(
+      "LocalResponseNorm",
+      [
+        { name: "size", check: checks.int(1), required: true },
+        { name: "alpha", check: checks.number() },
+        { name: "beta", check: checks.number() },
+        { name: "k", check: checks.number() },
+      ],
+      args,
+    );
+    this.size = o.size;
+    this.alpha = o.alpha ?? 1e-4;
+    this.beta = o.beta ?? 0.75;
+    this.k = o.k ?? 1;
   }
   forward(x: Tensor): Tensor {
     return localResponseNorm(x, this.size, { alpha: this.alpha, beta: this.beta, k: this.k });

@@ -4,6 +4,7 @@ import { Tensor } from "../../tensor/tensor.js";
 import { Module } from "../module.js";
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from "../../ops/conv_pool.js";
 import { pyBool } from "./repr.js";
+import { bindArgs, checks, type Check, type Param } from "../../ops/args.js";
 
 type Pair = number | [number, number];
 const showPair = (v: Pair | null | undefined): string =>
@@ -13,15 +14,32 @@ export interface MaxPool2dLayerOptions {
   stride?: Pair | null;
   padding?: Pair;
   dilation?: Pair;
+  /** PyTorch's return_indices: nabla's MaxPool2d returns the pooled values only. */
+  returnIndices?: false;
   ceilMode?: boolean;
 }
 
+const MAXPOOL: Param[] = [
+  { name: "kernelSize", check: checks.pair(1), required: true },
+  { name: "stride", check: checks.orNull(checks.pair(1)) },
+  { name: "padding", check: checks.pair(0) },
+  { name: "dilation", check: checks.pair(1) },
+  { name: "returnIndices", check: checks.oneOf(false) },
+  { name: "ceilMode", check: checks.bool },
+];
+
+/** Max pooling (torch.nn.MaxPool2d's positional order or options; stride defaults to the kernel size). */
 export class MaxPool2d extends Module {
-  constructor(
-    readonly kernelSize: Pair,
-    readonly opts: MaxPool2dLayerOptions = {},
-  ) {
+  readonly kernelSize: Pair;
+  readonly opts: MaxPool2dLayerOptions;
+  constructor(kernelSize: Pair, opts?: MaxPool2dLayerOptions);
+  constructor(kernelSize: Pair, stride?: Pair | null, padding?: Pair, dilation?: Pair, returnIndices?: false, ceilMode?: boolean);
+  constructor(opts: MaxPool2dLayerOptions & { kernelSize: Pair });
+  constructor(...args: unknown[]) {
     super();
+    const { kernelSize, returnIndices: _, ...opts } = bindArgs<MaxPool2dLayerOptions & { kernelSize: Pair }>("MaxPool2d", MAXPOOL, args);
+    this.kernelSize = kernelSize;
+    this.opts = opts;
   }
   forward(x: Tensor): Tensor {
     return maxPool2d(x, this.kernelSize, this.opts);
@@ -43,12 +61,34 @@ export interface AvgPool2dLayerOptions {
   divisorOverride?: number | null;
 }
 
+const AVGPOOL: Param[] = [
+  { name: "kernelSize", check: checks.pair(1), required: true },
+  { name: "stride", check: checks.orNull(checks.pair(1)) },
+  { name: "padding", check: checks.pair(0) },
+  { name: "ceilMode", check: checks.bool },
+  { name: "countIncludePad", check: checks.bool },
+  { name: "divisorOverride", check: checks.orNull(checks.int(1)) },
+];
+
+/** Average pooling (torch.nn.AvgPool2d's positional order or options; stride defaults to the kernel size). */
 export class AvgPool2d extends Module {
+  readonly kernelSize: Pair;
+  readonly opts: AvgPool2dLayerOptions;
+  constructor(kernelSize: Pair, opts?: AvgPool2dLayerOptions);
   constructor(
-    readonly kernelSize: Pair,
-    readonly opts: AvgPool2dLayerOptions = {},
-  ) {
+    kernelSize: Pair,
+    stride?: Pair | null,
+    padding?: Pair,
+    ceilMode?: boolean,
+    countIncludePad?: boolean,
+    divisorOverride?: number | null,
+  );
+  constructor(opts: AvgPool2dLayerOptions & { kernelSize: Pair });
+  constructor(...args: unknown[]) {
     super();
+    const { kernelSize, ...opts } = bindArgs<AvgPool2dLayerOptions & { kernelSize: Pair }>("AvgPool2d", AVGPOOL, args);
+    this.kernelSize = kernelSize;
+    this.opts = opts;
   }
   forward(x: Tensor): Tensor {
     return avgPool2d(x, this.kernelSize, this.opts);
@@ -58,9 +98,26 @@ export class AvgPool2d extends Module {
   }
 }
 
+type OutputSize = number | [number | null, number | null];
+
+/** Average pooling to a fixed output size (torch.nn.AdaptiveAvgPool2d); null keeps that input dimension. */
 export class AdaptiveAvgPool2d extends Module {
-  constructor(readonly outputSize: number | [number | null, number | null]) {
+  readonly outputSize: OutputSize;
+  constructor(outputSize: OutputSize);
+  constructor(opts: { outputSize: OutputSize });
+  constructor(...args: unknown[]) {
     super();
+    const size: Check = (v) => {
+      const ok = (e: unknown) => e === null || (Number.isSafeInteger(e) && (e as number) >= 1);
+      return (Number.isSafeInteger(v) && (v as number) >= 1) || (Array.isArray(v) && v.length === 2 && v.every(ok))
+        ? null
+        : "an integer ≥ 1 or a pair of them (null keeps that dimension)";
+    };
+    this.outputSize = bindArgs<{ outputSize: OutputSize }>(
+      "AdaptiveAvgPool2d",
+      [{ name: "outputSize", check: size, required: true }],
+      args,
+    ).outputSize;
   }
   forward(x: Tensor): Tensor {
     return adaptiveAvgPool2d(x, this.outputSize);
