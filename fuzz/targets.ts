@@ -482,9 +482,10 @@ function checkRestored(o: Objects, fresh: Objects, epoch: number): string | null
   // every restored group must be one the optimizer's constructor accepts
   const Ctor = o.optimizer.constructor as new (params: nb.Tensor[], opts: Record<string, unknown>) => unknown;
   for (const g of o.optimizer.paramGroups) {
-    const { params: _p, initialLr, ...hyper } = g as Record<string, unknown>;
-    if (initialLr !== undefined && !(typeof initialLr === "number" && Number.isFinite(initialLr) && initialLr >= 0))
-      return `initial_lr ${initialLr}`;
+    // the rates a scheduler writes into a group (initial, max and min lr, OneCycleLR's momenta) are not constructor options
+    const { params: _p, initialLr, maxLr, minLr, baseMomentum, maxMomentum, ...hyper } = g as Record<string, unknown>;
+    for (const [k, v] of Object.entries({ initialLr, maxLr, minLr, baseMomentum, maxMomentum }))
+      if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v >= 0)) return `${k} ${v}`;
     try {
       new Ctor(params, hyper);
     } catch (e) {

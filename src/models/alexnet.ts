@@ -11,6 +11,8 @@ import { LocalResponseNorm } from "../nn/layers/normalization.js";
 import { ReLU } from "../nn/layers/activation.js";
 import { flatten } from "../ops/movement.js";
 import type { ModelOptions } from "./blocks.js";
+import { modelArgs, probability } from "./blocks.js";
+import { checks } from "../ops/args.js";
 
 export interface AlexNetOptions extends ModelOptions {
   dropout?: number;
@@ -62,6 +64,6 @@ export class AlexNet extends Module {
   }
 }
 
-export function alexnet(opts: AlexNetOptions = {}): AlexNet {
-  return new AlexNet(opts);
+export function alexnet(...args: [opts?: AlexNetOptions]): AlexNet {
+  return new AlexNet(modelArgs("alexnet", { dropout: probability, lrn: checks.bool }, args));
 }

@@ -8,6 +8,7 @@ import { Linear } from "../nn/layers/linear.js";
 import { constant, kaimingNormal, normal, truncNormal } from "../nn/init.js";
 import { chain } from "../nn/fuse.js";
 import { relu } from "../ops/math.js";
+import { bindArgs, checks, type Check, type Param } from "../ops/args.js";
 
 /** Options every factory takes. */
 export interface ModelOptions {
@@ -15,6 +16,36 @@ export interface ModelOptions {
   numClasses?: number;
   /** Input image channels (default 3). */
   inChannels?: number;
+  /** torchvision's pretrained-weights choice: nabla ships none, so only null (load a state dict instead). */
+  weights?: null;
+  /** torchvision's download progress bar: accepted, nothing is downloaded. */
+  progress?: boolean;
+}
+
+const keyword = (name: string, check: Check): Param => ({ name, check, keywordOnly: true });
+
+/** torchvision's factory arguments nabla takes everywhere: no pretrained weights, and the class and channel counts. */
+const COMMON: Param[] = [
+  keyword("weights", (v) =>
+    v === null ? null : "null: nabla ships no pretrained weights (build the model, then model.loadStateDict(nb.io.loadSafetensors(file)))",
+  ),
+  keyword("progress", checks.bool),
+  keyword("numClasses", checks.int(1)),
+  keyword("inChannels", checks.int(1)),
+];
+
+/** A dropout probability. */
+export const probability: Check = (v) => (typeof v === "number" && v >= 0 && v <= 1 ? null : "a probability in [0, 1]");
+
+/**
+ * A factory's options as torchvision takes them: one options object (keyword-only, as torchvision's
+ * `resnet18(*, weights=None, progress=True, **kwargs)`), with the common keys and the model's own (`own`);
+ * anything else is a TypeError naming the factory and the key.
+ */
+export function modelArgs<T extends object>(factory: string, own: Record<string, Check>, args: readonly unknown[]): T {
+  const params = [...COMMON, ...Object.entries(own).map(([k, c]) => keyword(k, c))];
+  const { weights: _w, progress: _p, ...o } = bindArgs<T & { weights?: null; progress?: boolean }>(factory, params, args);
+  return o as unknown as T;
 }
 
 /** conv (no bias) → BatchNorm(eps) → ReLU, as torchvision's Inception `BasicConv2d` (keys conv.*, bn.*). */

@@ -16,6 +16,8 @@ import { relu } from "../ops/math.js";
 import { constant, kaimingNormal } from "../nn/init.js";
 import { chain } from "../nn/fuse.js";
 import type { ModelOptions } from "./blocks.js";
+import { modelArgs, probability } from "./blocks.js";
+import { checks } from "../ops/args.js";
 
 /** BN → ReLU → 1×1 conv (bottleneck, bnSize·growth) → BN → ReLU → 3×3 conv (growth new channels). */
 export class DenseLayer extends Module {
@@ -112,7 +114,12 @@ export class DenseNet extends Module {
 }
 
 /** 7,978,856 parameters. */
-export const densenet121 = (o: DenseNetOptions = {}) => new DenseNet(32, [6, 12, 24, 16], 64, o);
-export const densenet161 = (o: DenseNetOptions = {}) => new DenseNet(48, [6, 12, 36, 24], 96, o);
-export const densenet169 = (o: DenseNetOptions = {}) => new DenseNet(32, [6, 12, 32, 32], 64, o);
-export const densenet201 = (o: DenseNetOptions = {}) => new DenseNet(32, [6, 12, 48, 32], 64, o);
+const DENSENET_ARGS = { dropRate: probability, smallInput: checks.bool };
+export const densenet121 = (...a: [opts?: DenseNetOptions]) =>
+  new DenseNet(32, [6, 12, 24, 16], 64, modelArgs("densenet121", DENSENET_ARGS, a));
+export const densenet161 = (...a: [opts?: DenseNetOptions]) =>
+  new DenseNet(48, [6, 12, 36, 24], 96, modelArgs("densenet161", DENSENET_ARGS, a));
+export const densenet169 = (...a: [opts?: DenseNetOptions]) =>
+  new DenseNet(32, [6, 12, 32, 32], 64, modelArgs("densenet169", DENSENET_ARGS, a));
+export const densenet201 = (...a: [opts?: DenseNetOptions]) =>
+  new DenseNet(32, [6, 12, 48, 32], 64, modelArgs("densenet201", DENSENET_ARGS, a));

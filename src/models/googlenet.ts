@@ -11,6 +11,8 @@ import { adaptiveAvgPool2d } from "../ops/conv_pool.js";
 import { cat, flatten } from "../ops/movement.js";
 import { relu } from "../ops/math.js";
 import { BasicConv2d, initTruncNormal, type ModelOptions } from "./blocks.js";
+import { modelArgs, probability } from "./blocks.js";
+import { checks } from "../ops/args.js";
 
 /** Four parallel branches — 1×1; 1×1 → 3×3; 1×1 → 3×3 (torchvision uses 3×3 where the paper has 5×5); 3×3 max-pool → 1×1 — concatenated. */
 export class Inception extends Module {
@@ -134,4 +136,5 @@ export class GoogLeNet extends Module {
   }
 }
 
-export const googlenet = (o: GoogLeNetOptions = {}) => new GoogLeNet(o);
+export const googlenet = (...a: [opts?: GoogLeNetOptions]) =>
+  new GoogLeNet(modelArgs("googlenet", { auxLogits: checks.bool, dropout: probability, dropoutAux: probability }, a));

@@ -9,6 +9,8 @@ import { Dropout } from "../nn/layers/dropout.js";
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from "../ops/conv_pool.js";
 import { cat, flatten } from "../ops/movement.js";
 import { BasicConv2d, initTruncNormal, type ModelOptions } from "./blocks.js";
+import { modelArgs, probability } from "./blocks.js";
+import { checks } from "../ops/args.js";
 
 const C = (i: number, o: number, k: number | [number, number], opts: { stride?: number; padding?: number | [number, number] } = {}) =>
   new BasicConv2d(i, o, k, opts);
@@ -268,4 +270,5 @@ export class Inception3 extends Module {
   }
 }
 
-export const inception_v3 = (o: InceptionV3Options = {}) => new Inception3(o);
+export const inception_v3 = (...a: [opts?: InceptionV3Options]) =>
+  new Inception3(modelArgs("inception_v3", { auxLogits: checks.bool, dropout: probability }, a));

@@ -14,6 +14,7 @@ import { Dropout } from "../nn/layers/dropout.js";
 import { add, mul, relu } from "../ops/math.js";
 import { cat, flatten } from "../ops/movement.js";
 import { BasicConv2d, initTruncNormal, type ModelOptions } from "./blocks.js";
+import { modelArgs, probability } from "./blocks.js";
 
 const C = (i: number, o: number, k: number | [number, number], opts: { stride?: number; padding?: number | [number, number] } = {}) =>
   new BasicConv2d(i, o, k, opts);
@@ -270,5 +271,6 @@ export class InceptionResNetV2 extends Module {
   }
 }
 
-export const inception_v4 = (o: InceptionV4Options = {}) => new InceptionV4(o);
-export const inception_resnet_v2 = (o: InceptionV4Options = {}) => new InceptionResNetV2(o);
+export const inception_v4 = (...a: [opts?: InceptionV4Options]) => new InceptionV4(modelArgs("inception_v4", { dropout: probability }, a));
+export const inception_resnet_v2 = (...a: [opts?: InceptionV4Options]) =>
+  new InceptionResNetV2(modelArgs("inception_resnet_v2", { dropout: probability }, a));

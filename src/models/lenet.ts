@@ -10,6 +10,8 @@ import { AvgPool2d, MaxPool2d } from "../nn/layers/pooling.js";
 import { ReLU, Tanh } from "../nn/layers/activation.js";
 import type { ModelOptions } from "./blocks.js";
 import { pad } from "../ops/conv_pool.js";
+import { modelArgs } from "./blocks.js";
+import { checks, type Check } from "../ops/args.js";
 
 export interface LeNet5Options extends ModelOptions {
   /** Default "relu" (the 1998 network used a scaled tanh). */
@@ -68,8 +70,10 @@ export class LeNet5 extends Module {
 }
 
 /** LeNet-5; `numClasses` defaults to 10 here (its datasets), `inChannels` to 1. */
-export function lenet5(opts: LeNet5Options = {}): LeNet5 {
-  return new LeNet5(opts);
+export function lenet5(...args: [opts?: LeNet5Options]): LeNet5 {
+  return new LeNet5(
+    modelArgs("lenet5", { activation: checks.oneOf("relu", "tanh"), pooling: checks.oneOf("max", "avg"), batchNorm: checks.bool }, args),
+  );
 }
 
 export interface ConvNetBNOptions extends ModelOptions {
@@ -111,6 +115,8 @@ export class ConvNetBN extends Module {
 }
 
 /** The small BatchNorm conv net (`numClasses` 10 and `inChannels` 1 by default). */
-export function convnet_bn(opts: ConvNetBNOptions = {}): ConvNetBN {
-  return new ConvNetBN(opts);
+export function convnet_bn(...args: [opts?: ConvNetBNOptions]): ConvNetBN {
+  const widths: Check = (v) =>
+    Array.isArray(v) && v.length === 2 && v.every((w) => Number.isSafeInteger(w) && w >= 1) ? null : "two integers ≥ 1";
+  return new ConvNetBN(modelArgs("convnet_bn", { widths }, args));
 }

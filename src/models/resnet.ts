@@ -13,6 +13,8 @@ import { flatten } from "../ops/movement.js";
 import { constant } from "../nn/init.js";
 import { chain } from "../nn/fuse.js";
 import { initConvBn, type ModelOptions } from "./blocks.js";
+import { modelArgs } from "./blocks.js";
+import { checks } from "../ops/args.js";
 
 const conv3x3 = (i: number, o: number, stride = 1, groups = 1) => new Conv2d(i, o, 3, { stride, padding: 1, groups, bias: false });
 const conv1x1 = (i: number, o: number, stride = 1) => new Conv2d(i, o, 1, { stride, bias: false });
@@ -216,16 +218,27 @@ const PB = PreActBlock as unknown as BlockCtor,
   PBN = PreActBottleneck as unknown as BlockCtor;
 
 /** 11,689,512 parameters. */
-export const resnet18 = (o: ResNetOptions = {}) => new ResNet(B, [2, 2, 2, 2], o);
-export const resnet34 = (o: ResNetOptions = {}) => new ResNet(B, [3, 4, 6, 3], o);
+// a ResNeXt factory fixes its groups and width per group (torchvision refuses another value for them)
+const RESNEXT_ARGS = { smallInput: checks.bool, zeroInitResidual: checks.bool };
+const RESNET_ARGS = { ...RESNEXT_ARGS, groups: checks.int(1), widthPerGroup: checks.int(1) };
+/** The options of the ResNeXt factories, which fix groups and widthPerGroup. */
+export type ResNeXtOptions = Omit<ResNetOptions, "groups" | "widthPerGroup">;
+
+export const resnet18 = (...a: [opts?: ResNetOptions]) => new ResNet(B, [2, 2, 2, 2], modelArgs("resnet18", RESNET_ARGS, a));
+export const resnet34 = (...a: [opts?: ResNetOptions]) => new ResNet(B, [3, 4, 6, 3], modelArgs("resnet34", RESNET_ARGS, a));
 /** 25,557,032 parameters. */
-export const resnet50 = (o: ResNetOptions = {}) => new ResNet(BN, [3, 4, 6, 3], o);
-export const resnet101 = (o: ResNetOptions = {}) => new ResNet(BN, [3, 4, 23, 3], o);
-export const resnet152 = (o: ResNetOptions = {}) => new ResNet(BN, [3, 8, 36, 3], o);
+export const resnet50 = (...a: [opts?: ResNetOptions]) => new ResNet(BN, [3, 4, 6, 3], modelArgs("resnet50", RESNET_ARGS, a));
+export const resnet101 = (...a: [opts?: ResNetOptions]) => new ResNet(BN, [3, 4, 23, 3], modelArgs("resnet101", RESNET_ARGS, a));
+export const resnet152 = (...a: [opts?: ResNetOptions]) => new ResNet(BN, [3, 8, 36, 3], modelArgs("resnet152", RESNET_ARGS, a));
 /** ResNeXt-50 (32×4d): cardinality 32 as a grouped 3×3 convolution; 25,028,904 parameters. */
-export const resnext50_32x4d = (o: ResNetOptions = {}) => new ResNet(BN, [3, 4, 6, 3], { ...o, groups: 32, widthPerGroup: 4 });
-export const resnext101_32x8d = (o: ResNetOptions = {}) => new ResNet(BN, [3, 4, 23, 3], { ...o, groups: 32, widthPerGroup: 8 });
+export const resnext50_32x4d = (...a: [opts?: ResNeXtOptions]) =>
+  new ResNet(BN, [3, 4, 6, 3], { ...modelArgs<ResNeXtOptions>("resnext50_32x4d", RESNEXT_ARGS, a), groups: 32, widthPerGroup: 4 });
+export const resnext101_32x8d = (...a: [opts?: ResNeXtOptions]) =>
+  new ResNet(BN, [3, 4, 23, 3], { ...modelArgs<ResNeXtOptions>("resnext101_32x8d", RESNEXT_ARGS, a), groups: 32, widthPerGroup: 8 });
 /** Pre-activation ResNet v2 (BN → ReLU → conv in every block). */
-export const preact_resnet18 = (o: ResNetOptions = {}) => new ResNet(PB, [2, 2, 2, 2], o, true);
-export const preact_resnet34 = (o: ResNetOptions = {}) => new ResNet(PB, [3, 4, 6, 3], o, true);
-export const preact_resnet50 = (o: ResNetOptions = {}) => new ResNet(PBN, [3, 4, 6, 3], o, true);
+export const preact_resnet18 = (...a: [opts?: ResNetOptions]) =>
+  new ResNet(PB, [2, 2, 2, 2], modelArgs("preact_resnet18", RESNET_ARGS, a), true);
+export const preact_resnet34 = (...a: [opts?: ResNetOptions]) =>
+  new ResNet(PB, [3, 4, 6, 3], modelArgs("preact_resnet34", RESNET_ARGS, a), true);
+export const preact_resnet50 = (...a: [opts?: ResNetOptions]) =>
+  new ResNet(PBN, [3, 4, 6, 3], modelArgs("preact_resnet50", RESNET_ARGS, a), true);

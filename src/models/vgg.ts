@@ -11,6 +11,8 @@ import { Dropout } from "../nn/layers/dropout.js";
 import { ReLU } from "../nn/layers/activation.js";
 import { flatten } from "../ops/movement.js";
 import { initConvBn, initLinearNormal, type ModelOptions } from "./blocks.js";
+import { modelArgs, probability } from "./blocks.js";
+import { checks } from "../ops/args.js";
 
 const CFGS: Record<string, (number | "M")[]> = {
   A: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
@@ -72,11 +74,12 @@ export class VGG extends Module {
   }
 }
 
-export const vgg11 = (o: VGGOptions = {}) => new VGG(CFGS.A, false, o);
-export const vgg11_bn = (o: VGGOptions = {}) => new VGG(CFGS.A, true, o);
-export const vgg13 = (o: VGGOptions = {}) => new VGG(CFGS.B, false, o);
-export const vgg13_bn = (o: VGGOptions = {}) => new VGG(CFGS.B, true, o);
-export const vgg16 = (o: VGGOptions = {}) => new VGG(CFGS.D, false, o);
-export const vgg16_bn = (o: VGGOptions = {}) => new VGG(CFGS.D, true, o);
-export const vgg19 = (o: VGGOptions = {}) => new VGG(CFGS.E, false, o);
-export const vgg19_bn = (o: VGGOptions = {}) => new VGG(CFGS.E, true, o);
+const VGG_ARGS = { dropout: probability, smallInput: checks.bool };
+export const vgg11 = (...a: [opts?: VGGOptions]) => new VGG(CFGS.A, false, modelArgs("vgg11", VGG_ARGS, a));
+export const vgg11_bn = (...a: [opts?: VGGOptions]) => new VGG(CFGS.A, true, modelArgs("vgg11_bn", VGG_ARGS, a));
+export const vgg13 = (...a: [opts?: VGGOptions]) => new VGG(CFGS.B, false, modelArgs("vgg13", VGG_ARGS, a));
+export const vgg13_bn = (...a: [opts?: VGGOptions]) => new VGG(CFGS.B, true, modelArgs("vgg13_bn", VGG_ARGS, a));
+export const vgg16 = (...a: [opts?: VGGOptions]) => new VGG(CFGS.D, false, modelArgs("vgg16", VGG_ARGS, a));
+export const vgg16_bn = (...a: [opts?: VGGOptions]) => new VGG(CFGS.D, true, modelArgs("vgg16_bn", VGG_ARGS, a));
+export const vgg19 = (...a: [opts?: VGGOptions]) => new VGG(CFGS.E, false, modelArgs("vgg19", VGG_ARGS, a));
+export const vgg19_bn = (...a: [opts?: VGGOptions]) => new VGG(CFGS.E, true, modelArgs("vgg19_bn", VGG_ARGS, a));

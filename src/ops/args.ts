@@ -66,6 +66,8 @@ export interface Param {
   check: Check;
   /** Required: missing is a TypeError (default false). */
   required?: boolean;
+  /** Only by name, in the options object (Python's keyword-only arguments, after `*`). */
+  keywordOnly?: boolean;
 }
 
 /** Checks for the argument kinds the public API takes. */
@@ -141,11 +143,17 @@ export function bindArgs<T extends object>(cls: string, params: readonly Param[]
   let n = args.length;
   while (n > 0 && args[n - 1] === undefined) n--;
   const out: Record<string, unknown> = {};
-  const optsAt = n > 0 && isOptions(args[n - 1]) && !(n - 1 < params.length && params[n - 1].check(args[n - 1]) === null) ? n - 1 : -1;
+  const kw = params.findIndex((p) => p.keywordOnly);
+  const slots = kw < 0 ? params.length : kw;
+  const optsAt = n > 0 && isOptions(args[n - 1]) && !(n - 1 < slots && params[n - 1].check(args[n - 1]) === null) ? n - 1 : -1;
   const positional = optsAt >= 0 ? optsAt : n;
-  if (positional > params.length) {
+  if (positional > slots) {
     throw new TypeError(
-      `${cls}: takes at most ${params.length} arguments (${names.join(", ")}), got ${positional}${optsAt >= 0 ? " and an options object" : ""}`,
+      params.length === 0
+        ? `${cls}: takes no arguments, got ${describe(args[0])}`
+        : slots === 0
+          ? `${cls}: takes one options object (${names.join(", ")}), got ${describe(args[0])}${n > 1 ? ` and ${n - 1} more` : ""}`
+          : `${cls}: takes at most ${slots} positional arguments (${names.slice(0, slots).join(", ")}), got ${positional}${optsAt >= 0 ? " and an options object" : ""}`,
     );
   }
   for (let i = 0; i < positional; i++) {

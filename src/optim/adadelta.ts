@@ -2,6 +2,7 @@
 
 import { noGrad } from "../autograd/engine.js";
 import { check, Optimizer, zerosLikeParam, stateCount, stateTensor, type Closure, type ParamsInput, type StateSpec } from "./optimizer.js";
+import { flag, hyper, optimArgs } from "./optimizer.js";
 import { optimizerUpdates } from "../ops/prims.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -28,8 +29,22 @@ export interface AdadeltaOptions {
  * Defaults lr = 1, ρ = 0.9, ε = 1e-6. State: `step`, `square_avg` (v), `acc_delta` (u).
  */
 export class Adadelta extends Optimizer<Required<AdadeltaOptions>> {
-  constructor(params: ParamsInput<Required<AdadeltaOptions>>, opts: AdadeltaOptions = {}) {
-    super(params, { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false, ...opts });
+  constructor(params: ParamsInput<Required<AdadeltaOptions>>, opts?: AdadeltaOptions);
+  constructor(
+    params: ParamsInput<Required<AdadeltaOptions>>,
+    lr?: number,
+    rho?: number,
+    eps?: number,
+    weightDecay?: number,
+    opts?: { maximize?: boolean },
+  );
+  constructor(params: ParamsInput<Required<AdadeltaOptions>>, ...args: unknown[]) {
+    const o = optimArgs<AdadeltaOptions>(
+      "Adadelta",
+      [hyper("lr"), hyper("rho"), hyper("eps"), hyper("weightDecay"), flag("maximize", true)],
+      args,
+    );
+    super(params, { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false, ...o });
   }
 
   protected override stateSpec(): StateSpec {

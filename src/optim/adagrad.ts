@@ -2,6 +2,7 @@
 
 import { noGrad } from "../autograd/engine.js";
 import { check, Optimizer, zerosLikeParam, stateCount, stateTensor, type Closure, type ParamsInput, type StateSpec } from "./optimizer.js";
+import { flag, hyper, optimArgs } from "./optimizer.js";
 import { optimizerUpdates } from "../ops/prims.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -29,8 +30,23 @@ export interface AdagradOptions {
  * Defaults η = 1e-2, ε = 1e-10. State: `step`, `sum`.
  */
 export class Adagrad extends Optimizer<Required<AdagradOptions>> {
-  constructor(params: ParamsInput<Required<AdagradOptions>>, opts: AdagradOptions = {}) {
-    super(params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...opts });
+  constructor(params: ParamsInput<Required<AdagradOptions>>, opts?: AdagradOptions);
+  constructor(
+    params: ParamsInput<Required<AdagradOptions>>,
+    lr?: number,
+    lrDecay?: number,
+    weightDecay?: number,
+    initialAccumulatorValue?: number,
+    eps?: number,
+    opts?: { maximize?: boolean },
+  );
+  constructor(params: ParamsInput<Required<AdagradOptions>>, ...args: unknown[]) {
+    const o = optimArgs<AdagradOptions>(
+      "Adagrad",
+      [hyper("lr"), hyper("lrDecay"), hyper("weightDecay"), hyper("initialAccumulatorValue"), hyper("eps"), flag("maximize", true)],
+      args,
+    );
+    super(params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...o });
   }
 
   protected override stateSpec(): StateSpec {

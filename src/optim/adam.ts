@@ -12,6 +12,7 @@ import {
   type ParamsInput,
   type StateSpec,
 } from "./optimizer.js";
+import { betasParam, flag, hyper, optimArgs, type Param } from "./optimizer.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 export interface AdamOptions {
@@ -82,6 +83,9 @@ function adamStep(opt: Optimizer<AdamConfig>, stateOf: (p: Tensor) => Record<str
  *
  * @example const opt = new nb.optim.Adam(model.parameters(), { lr: 1e-3 });
  */
+/** torch.optim.Adam's and AdamW's settings in their positional order (maximize is keyword-only). */
+const ADAM_ARGS: Param[] = [hyper("lr"), betasParam, hyper("eps"), hyper("weightDecay"), flag("amsgrad"), flag("maximize", true)];
+
 /** Adam's and AdamW's per-parameter state. */
 function adamSpec(g: AdamConfig): StateSpec {
   const spec: StateSpec = { step: stateCount, exp_avg: stateTensor, exp_avg_sq: stateTensor };
@@ -90,8 +94,26 @@ function adamSpec(g: AdamConfig): StateSpec {
 }
 
 export class Adam extends Optimizer<AdamConfig> {
-  constructor(params: ParamsInput<AdamConfig>, opts: AdamOptions = {}) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...opts });
+  constructor(params: ParamsInput<AdamConfig>, opts?: AdamOptions);
+  constructor(
+    params: ParamsInput<AdamConfig>,
+    lr?: number,
+    betas?: [number, number],
+    eps?: number,
+    weightDecay?: number,
+    amsgrad?: boolean,
+    opts?: { maximize?: boolean },
+  );
+  constructor(params: ParamsInput<AdamConfig>, ...args: unknown[]) {
+    super(params, {
+      lr: 1e-3,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: 0,
+      amsgrad: false,
+      maximize: false,
+      ...optimArgs<AdamOptions>("Adam", ADAM_ARGS, args),
+    });
   }
   protected override stateSpec(g: AdamConfig): StateSpec {
     return adamSpec(g);
@@ -111,8 +133,26 @@ export class Adam extends Optimizer<AdamConfig> {
  * and the gradient is left alone. Default λ = 1e-2.
  */
 export class AdamW extends Optimizer<AdamConfig> {
-  constructor(params: ParamsInput<AdamConfig>, opts: AdamOptions = {}) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...opts });
+  constructor(params: ParamsInput<AdamConfig>, opts?: AdamOptions);
+  constructor(
+    params: ParamsInput<AdamConfig>,
+    lr?: number,
+    betas?: [number, number],
+    eps?: number,
+    weightDecay?: number,
+    amsgrad?: boolean,
+    opts?: { maximize?: boolean },
+  );
+  constructor(params: ParamsInput<AdamConfig>, ...args: unknown[]) {
+    super(params, {
+      lr: 1e-3,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: 1e-2,
+      amsgrad: false,
+      maximize: false,
+      ...optimArgs<AdamOptions>("AdamW", ADAM_ARGS, args),
+    });
   }
   protected override stateSpec(g: AdamConfig): StateSpec {
     return adamSpec(g);

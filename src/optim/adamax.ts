@@ -11,6 +11,7 @@ import {
   type ParamsInput,
   type StateSpec,
 } from "./optimizer.js";
+import { betasParam, flag, hyper, optimArgs } from "./optimizer.js";
 import { optimizerUpdates } from "../ops/prims.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -34,8 +35,22 @@ export interface AdamaxOptions {
  * Defaults η = 2e-3, β = (0.9, 0.999), ε = 1e-8. State: `step`, `exp_avg`, `exp_inf`.
  */
 export class Adamax extends Optimizer<Required<AdamaxOptions>> {
-  constructor(params: ParamsInput<Required<AdamaxOptions>>, opts: AdamaxOptions = {}) {
-    super(params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false, ...opts });
+  constructor(params: ParamsInput<Required<AdamaxOptions>>, opts?: AdamaxOptions);
+  constructor(
+    params: ParamsInput<Required<AdamaxOptions>>,
+    lr?: number,
+    betas?: [number, number],
+    eps?: number,
+    weightDecay?: number,
+    opts?: { maximize?: boolean },
+  );
+  constructor(params: ParamsInput<Required<AdamaxOptions>>, ...args: unknown[]) {
+    const o = optimArgs<AdamaxOptions>(
+      "Adamax",
+      [hyper("lr"), betasParam, hyper("eps"), hyper("weightDecay"), flag("maximize", true)],
+      args,
+    );
+    super(params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false, ...o });
   }
 
   protected override stateSpec(): StateSpec {

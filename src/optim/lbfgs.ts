@@ -3,6 +3,8 @@
 import { noGrad } from "../autograd/engine.js";
 import { Tensor } from "../tensor/tensor.js";
 import { check, Optimizer, stateCount, stateNumber, type ParamState, type ParamsInput, type StateSpec } from "./optimizer.js";
+import { hyper, optimArgs, type Param } from "./optimizer.js";
+import { checks } from "../ops/args.js";
 import { dot, lbfgsDirection, maxAbs, strongWolfe } from "./linesearch.js";
 
 export interface LBFGSOptions {
@@ -38,10 +40,33 @@ type Config = Required<LBFGSOptions> & { maxEval: number };
  * const opt = new nb.optim.LBFGS(model.parameters(), { lineSearchFn: "strong_wolfe" });
  * opt.step(() => { opt.zeroGrad(); const l = lossFn(); l.backward(); return l; });
  */
+/** torch.optim.LBFGS's settings in its positional order. */
+const LBFGS_ARGS: Param[] = [
+  hyper("lr"),
+  { name: "maxIter", check: checks.int(1) },
+  { name: "maxEval", check: checks.orNull(checks.int(1)) },
+  hyper("toleranceGrad"),
+  hyper("toleranceChange"),
+  { name: "historySize", check: checks.int(1) },
+  { name: "lineSearchFn", check: checks.oneOf(null, "strong_wolfe") },
+];
+
 export class LBFGS extends Optimizer<Config> {
   private readonly params: Tensor[];
 
-  constructor(params: ParamsInput<Config>, opts: LBFGSOptions = {}) {
+  constructor(params: ParamsInput<Config>, opts?: LBFGSOptions);
+  constructor(
+    params: ParamsInput<Config>,
+    lr?: number,
+    maxIter?: number,
+    maxEval?: number | null,
+    toleranceGrad?: number,
+    toleranceChange?: number,
+    historySize?: number,
+    lineSearchFn?: "strong_wolfe" | null,
+  );
+  constructor(params: ParamsInput<Config>, ...args: unknown[]) {
+    const opts = optimArgs<LBFGSOptions>("LBFGS", LBFGS_ARGS, args);
     const maxIter = opts.maxIter ?? 20;
     super(params, {
       lr: 1,
@@ -59,6 +84,9 @@ export class LBFGS extends Optimizer<Config> {
 
   protected validate(o: Config): void {
     check(o.lr >= 0, `Invalid learning rate: ${o.lr}`);
+    for (const k of ["maxIter", "maxEval", "historySize"] as const)
+      check(Number.isSafeInteger(o[k]) && (o[k] as number) >= 1, `LBFGS: ${k} must be an integer ≥ 1, got ${o[k]}`);
+    for (const k of ["toleranceGrad", "toleranceChange"] as const) check(o[k] >= 0, `LBFGS: ${k} must be ≥ 0, got ${o[k]}`);
     check(
       o.lineSearchFn === null || o.lineSearchFn === "strong_wolfe",
       `LBFGS: only 'strong_wolfe' is supported as lineSearchFn, got '${o.lineSearchFn}'`,

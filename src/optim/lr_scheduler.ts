@@ -1,6 +1,18 @@
 // Learning-rate schedules with torch.optim.lr_scheduler's (1.13) semantics and exact lr sequences.
 
-import { preview, StateDictError, type Optimizer } from "./optimizer.js";
+import { Optimizer, preview, StateDictError } from "./optimizer.js";
+import { bindArgs, checks, describe, type Param } from "../ops/args.js";
+
+/**
+ * A scheduler's settings after its optimizer: torch.optim.lr_scheduler's positional order or an options
+ * object (`new StepLR(opt, 7, 0.5)` or `new StepLR(opt, { stepSize: 7, gamma: 0.5 })`); anything else is
+ * a TypeError naming the scheduler and the argument.
+ */
+function schedulerArgs<T extends object>(cls: string, optimizer: unknown, params: readonly Param[], args: readonly unknown[]): T {
+  if (!(optimizer instanceof Optimizer)) throw new TypeError(`${cls}: the first argument must be an optimizer, got ${describe(optimizer)}`);
+  return bindArgs<T>(cls, params, args);
+}
+const lastEpochParam: Param = { name: "lastEpoch", check: checks.int(-1) };
 
 /**
  * Assign `sd` onto `target` key by key, only keys `target`'s own stateDict() has; nothing changes unless
@@ -143,13 +155,20 @@ export abstract class LRScheduler {
 
 /** lr ← lr·γ every `stepSize` epochs. */
 export class StepLR extends LRScheduler {
-  constructor(
-    optimizer: AnyOptimizer,
-    readonly stepSize: number,
-    readonly gamma = 0.1,
-    lastEpoch = -1,
-  ) {
-    super(optimizer, lastEpoch);
+  readonly stepSize: number;
+  readonly gamma: number;
+  constructor(optimizer: AnyOptimizer, stepSize: number, gamma?: number, lastEpoch?: number);
+  constructor(optimizer: AnyOptimizer, opts: { stepSize: number; gamma?: number; lastEpoch?: number });
+  constructor(optimizer: AnyOptimizer, ...args: unknown[]) {
+    const o = schedulerArgs<{ stepSize: number; gamma?: number; lastEpoch?: number }>(
+      "StepLR",
+      optimizer,
+      [{ name: "stepSize", check: checks.int(1), required: true }, { name: "gamma", check: checks.number() }, lastEpochParam],
+      args,
+    );
+    super(optimizer, o.lastEpoch ?? -1);
+    this.stepSize = o.stepSize;
+    this.gamma = o.gamma ?? 0.1;
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -161,13 +180,21 @@ export class StepLR extends LRScheduler {
 /** lr ← lr·γ at each milestone epoch (a repeated milestone applies γ that many times). */
 export class MultiStepLR extends LRScheduler {
   readonly milestones: Map<number, number>;
-  constructor(
-    optimizer: AnyOptimizer,
-    milestones: number[],
-    readonly gamma = 0.1,
-    lastEpoch = -1,
-  ) {
-    super(optimizer, lastEpoch);
+  readonly gamma: number;
+  constructor(optimizer: AnyOptimizer, milestones: number[], gamma?: number, lastEpoch?: number);
+  constructor(optimizer: AnyOptimizer, opts: { milestones: number[]; gamma?: number; lastEpoch?: number });
+  constructor(optimizer: AnyOptimizer, ...args: unknown[]) {
+    const epochs = (v: unknown) =>
+      Array.isArray(v) && v.every((m) => Number.isSafeInteger(m) && m >= 0) ? null : "an array of epoch numbers (integers ≥ 0)";
+    const o = schedulerArgs<{ milestones: number[]; gamma?: number; lastEpoch?: number }>(
+      "MultiStepLR",
+      optimizer,
+      [{ name: "milestones", check: epochs, required: true }, { name: "gamma", check: checks.number() }, lastEpochParam],
+      args,
+    );
+    const milestones = o.milestones;
+    super(optimizer, o.lastEpoch ?? -1);
+    this.gamma = o.gamma ?? 0.1;
     this.milestones = new Map();
     for (const m of milestones) this.milestones.set(m, (this.milestones.get(m) ?? 0) + 1);
     this.initialStep();
@@ -184,12 +211,18 @@ export class MultiStepLR extends LRScheduler {
 
 /** lr ← lr·γ every epoch. */
 export class ExponentialLR extends LRScheduler {
-  constructor(
-    optimizer: AnyOptimizer,
-    readonly gamma: number,
-    lastEpoch = -1,
-  ) {
-    super(optimizer, lastEpoch);
+  readonly gamma: number;
+  constructor(optimizer: AnyOptimizer, gamma: number, lastEpoch?: number);
+  constructor(optimizer: AnyOptimizer, opts: { gamma: number; lastEpoch?: number });
+  constructor(optimizer: AnyOptimizer, ...args: unknown[]) {
+    const o = schedulerArgs<{ gamma: number; lastEpoch?: number }>(
+      "ExponentialLR",
+      optimizer,
+      [{ name: "gamma", check: checks.number(), required: true }, lastEpochParam],
+      args,
+    );
+    super(optimizer, o.lastEpoch ?? -1);
+    this.gamma = o.gamma;
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -203,13 +236,21 @@ export class ExponentialLR extends LRScheduler {
  * computed recursively from the current rate as PyTorch does (so it composes with other changes).
  */
 export class CosineAnnealingLR extends LRScheduler {
-  constructor(
-    optimizer: AnyOptimizer,
-    readonly tMax: number,
-    readonly etaMin = 0,
-    lastEpoch = -1,
-  ) {
-    super(optimizer, lastEpoch);
+  readonly tMax: number;
+  readonly etaMin: number;
+  constructor(optimizer: AnyOptimizer, tMax: number, etaMin?: number, lastEpoch?: number);
+  constructor(optimizer: AnyOptimizer, opts: { tMax: number; etaMin?: number; lastEpoch?: number });
+  constructor(optimizer: AnyOptimizer, ...args: unknown[]) {
+    // PyTorch's T_max is tMax here
+    const o = schedulerArgs<{ tMax: number; etaMin?: number; lastEpoch?: number }>(
+      "CosineAnnealingLR",
+      optimizer,
+      [{ name: "tMax", check: checks.int(1), required: true }, { name: "etaMin", check: checks.number() }, lastEpochParam],
+      args,
+    );
+    super(optimizer, o.lastEpoch ?? -1);
+    this.tMax = o.tMax;
+    this.etaMin = o.etaMin ?? 0;
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -227,17 +268,32 @@ export class CosineAnnealingLR extends LRScheduler {
 
 /** Linear warm-up: the factor goes from `startFactor` to `endFactor` over `totalIters` epochs. */
 export class LinearLR extends LRScheduler {
-  constructor(
-    optimizer: AnyOptimizer,
-    readonly startFactor = 1 / 3,
-    readonly endFactor = 1,
-    readonly totalIters = 5,
-    lastEpoch = -1,
-  ) {
+  readonly startFactor: number;
+  readonly endFactor: number;
+  readonly totalIters: number;
+  constructor(optimizer: AnyOptimizer, startFactor?: number, endFactor?: number, totalIters?: number, lastEpoch?: number);
+  constructor(optimizer: AnyOptimizer, opts: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number });
+  constructor(optimizer: AnyOptimizer, ...args: unknown[]) {
+    const o = schedulerArgs<{ startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number }>(
+      "LinearLR",
+      optimizer,
+      [
+        { name: "startFactor", check: checks.number() },
+        { name: "endFactor", check: checks.number() },
+        { name: "totalIters", check: checks.int(1) },
+        lastEpochParam,
+      ],
+      args,
+    );
+    const startFactor = o.startFactor ?? 1 / 3,
+      endFactor = o.endFactor ?? 1;
     if (startFactor > 1 || startFactor <= 0)
       throw new RangeError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.");
     if (endFactor > 1 || endFactor < 0) throw new RangeError("Ending multiplicative factor expected to be between 0 and 1.");
-    super(optimizer, lastEpoch);
+    super(optimizer, o.lastEpoch ?? -1);
+    this.startFactor = startFactor;
+    this.endFactor = endFactor;
+    this.totalIters = o.totalIters ?? 5;
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -273,7 +329,51 @@ export class OneCycleLR extends LRScheduler {
   private readonly opts: Required<Omit<OneCycleOptions, "totalSteps" | "epochs" | "stepsPerEpoch">>;
   private readonly useBeta1: boolean;
 
-  constructor(optimizer: AnyOptimizer, maxLr: number | number[], opts: OneCycleOptions = {}) {
+  constructor(optimizer: AnyOptimizer, maxLr: number | number[], opts?: OneCycleOptions);
+  constructor(optimizer: AnyOptimizer, opts: OneCycleOptions & { maxLr: number | number[] });
+  constructor(
+    optimizer: AnyOptimizer,
+    maxLr: number | number[],
+    totalSteps?: number | null,
+    epochs?: number | null,
+    stepsPerEpoch?: number | null,
+    pctStart?: number,
+    annealStrategy?: "cos" | "linear",
+    cycleMomentum?: boolean,
+    baseMomentum?: number,
+    maxMomentum?: number,
+    divFactor?: number,
+    finalDivFactor?: number,
+    threePhase?: boolean,
+  );
+  constructor(optimizer: AnyOptimizer, ...args: unknown[]) {
+    const num = { check: checks.number() },
+      count = { check: checks.orNull(checks.int(1)) };
+    const lrs = (v: unknown) =>
+      (typeof v === "number" && Number.isFinite(v)) || (Array.isArray(v) && v.every((x) => typeof x === "number" && Number.isFinite(x)))
+        ? null
+        : "a finite number or one per parameter group";
+    const { maxLr, ...bound } = schedulerArgs<OneCycleOptions & { maxLr: number | number[] }>(
+      "OneCycleLR",
+      optimizer,
+      [
+        { name: "maxLr", check: lrs, required: true },
+        { name: "totalSteps", ...count },
+        { name: "epochs", ...count },
+        { name: "stepsPerEpoch", ...count },
+        { name: "pctStart", ...num },
+        { name: "annealStrategy", check: checks.oneOf("cos", "linear") },
+        { name: "cycleMomentum", check: checks.bool },
+        { name: "baseMomentum", ...num },
+        { name: "maxMomentum", ...num },
+        { name: "divFactor", ...num },
+        { name: "finalDivFactor", ...num },
+        { name: "threePhase", check: checks.bool },
+      ],
+      args,
+    );
+    // null is PyTorch's "not given" for the step counts
+    const opts = Object.fromEntries(Object.entries(bound).filter(([, v]) => v !== null)) as OneCycleOptions;
     super(optimizer, -1);
     const o = {
       pctStart: 0.3,
@@ -400,10 +500,40 @@ export class ReduceLROnPlateau {
   cooldownCounter = 0;
   lastEpoch = 0;
 
+  readonly optimizer: AnyOptimizer;
+  constructor(optimizer: AnyOptimizer, opts?: ReduceLROnPlateauOptions);
   constructor(
-    readonly optimizer: AnyOptimizer,
-    opts: ReduceLROnPlateauOptions = {},
-  ) {
+    optimizer: AnyOptimizer,
+    mode?: "min" | "max",
+    factor?: number,
+    patience?: number,
+    threshold?: number,
+    thresholdMode?: "rel" | "abs",
+    cooldown?: number,
+    minLr?: number | number[],
+    eps?: number,
+  );
+  constructor(optimizer: AnyOptimizer, ...args: unknown[]) {
+    const minLr = (v: unknown) =>
+      (typeof v === "number" && v >= 0) || (Array.isArray(v) && v.every((x) => typeof x === "number" && x >= 0))
+        ? null
+        : "a number ≥ 0 or one per parameter group";
+    const opts = schedulerArgs<ReduceLROnPlateauOptions>(
+      "ReduceLROnPlateau",
+      optimizer,
+      [
+        { name: "mode", check: checks.oneOf("min", "max") },
+        { name: "factor", check: checks.number() },
+        { name: "patience", check: checks.int(0) },
+        { name: "threshold", check: checks.number() },
+        { name: "thresholdMode", check: checks.oneOf("rel", "abs") },
+        { name: "cooldown", check: checks.int(0) },
+        { name: "minLr", check: minLr },
+        { name: "eps", check: checks.number() },
+      ],
+      args,
+    );
+    this.optimizer = optimizer;
     this.mode = opts.mode ?? "min";
     this.factor = opts.factor ?? 0.1;
     if (this.factor >= 1) throw new RangeError("Factor should be < 1.0.");

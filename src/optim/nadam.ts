@@ -13,6 +13,7 @@ import {
   type ParamsInput,
   type StateSpec,
 } from "./optimizer.js";
+import { betasParam, hyper, optimArgs } from "./optimizer.js";
 import { optimizerUpdates } from "../ops/prims.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -40,8 +41,18 @@ export interface NAdamOptions {
  * State: `step`, `mu_product`, `exp_avg`, `exp_avg_sq`.
  */
 export class NAdam extends Optimizer<Required<NAdamOptions>> {
-  constructor(params: ParamsInput<Required<NAdamOptions>>, opts: NAdamOptions = {}) {
-    super(params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, ...opts });
+  constructor(params: ParamsInput<Required<NAdamOptions>>, opts?: NAdamOptions);
+  constructor(
+    params: ParamsInput<Required<NAdamOptions>>,
+    lr?: number,
+    betas?: [number, number],
+    eps?: number,
+    weightDecay?: number,
+    momentumDecay?: number,
+  );
+  constructor(params: ParamsInput<Required<NAdamOptions>>, ...args: unknown[]) {
+    const o = optimArgs<NAdamOptions>("NAdam", [hyper("lr"), betasParam, hyper("eps"), hyper("weightDecay"), hyper("momentumDecay")], args);
+    super(params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, ...o });
   }
 
   protected override stateSpec(): StateSpec {

@@ -4,6 +4,7 @@
 import { Tensor } from "../tensor/tensor.js";
 import { enableGrad } from "../autograd/engine.js";
 import { fmt } from "../tensor/shape.js";
+import { bindArgs, checks, closest, describe, type Check, type Param } from "../ops/args.js";
 
 /** A group of parameters with its own hyper-parameters (any option omitted takes the optimizer's default). */
 export type ParamGroupInput<O> = { params: Iterable<Tensor> } & Partial<O>;
@@ -67,6 +68,23 @@ export abstract class Optimizer<O extends { lr: number }> {
     const taken = new Set(this.paramGroups.flatMap((g) => g.params));
     if (params.some((p) => taken.has(p)) || new Set(params).size !== params.length) {
       throw new Error(`${this.constructor.name}: some parameters appear in more than one parameter group`);
+    }
+    if (typeof group !== "object" || group === null)
+      throw new TypeError(`${this.constructor.name}: a parameter group must be an object, got ${describe(group)}`);
+    const known = Object.keys(this.defaults);
+    for (const k of Object.keys(group)) {
+      if (k === "params" || SCHEDULER_KEYS.includes(k)) continue;
+      if (!known.includes(k)) {
+        const hint = closest(k, known);
+        throw new TypeError(
+          `${this.constructor.name}: unknown option ${JSON.stringify(k)} in a parameter group${hint ? ` (did you mean ${hint}?)` : ""}; it takes ${known.join(", ")}`,
+        );
+      }
+      const v = (group as Record<string, unknown>)[k],
+        d = (this.defaults as Record<string, unknown>)[k];
+      const kind = (x: unknown) => (Array.isArray(x) ? "array" : x === null ? "null" : typeof x);
+      if (v !== undefined && kind(v) !== kind(d) && !(d === null || v === null))
+        throw new TypeError(`${this.constructor.name}: ${k} in a parameter group must be a ${kind(d)}, got ${describe(v)}`);
     }
     const full = { ...this.defaults, ...group, params } as ParamGroup<O>;
     this.validate(full);
@@ -289,6 +307,27 @@ export function preview(v: unknown): string {
   const s = typeof v === "string" || v === null ? JSON.stringify(v) : String(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
+
+/** Keys the learning-rate schedulers write into parameter groups (as PyTorch's do): a group may carry them. */
+const SCHEDULER_KEYS = ["initialLr", "maxLr", "minLr", "baseMomentum", "maxMomentum"];
+
+/** A hyper-parameter that must be a number (its range is the optimizer's validate(), with PyTorch's message). */
+export const hyper = (name: string, keywordOnly = false): Param => ({ name, check: checks.number(), keywordOnly });
+/** A pair of numbers (Adam's betas). */
+export const betasParam: Param = {
+  name: "betas",
+  check: (v) => (Array.isArray(v) && v.length === 2 && v.every((b) => typeof b === "number") ? null : "a pair of numbers"),
+};
+export const flag = (name: string, keywordOnly = false): Param => ({ name, check: checks.bool, keywordOnly });
+
+/**
+ * An optimizer's settings after `params`: torch.optim's positional order (`new SGD(params, 0.1, 0.9)`) or an
+ * options object (`new SGD(params, { lr: 0.1, momentum: 0.9 })`); an unknown key or a wrong kind is a TypeError.
+ */
+export function optimArgs<T extends object>(cls: string, params: readonly Param[], args: readonly unknown[]): T {
+  return bindArgs<T>(cls, params, args);
+}
+export type { Check, Param };
 
 /** Throw PyTorch's "Invalid … value" error unless `ok`. */
 export function check(ok: boolean, message: string): void {

@@ -2,6 +2,7 @@
 
 import { noGrad } from "../autograd/engine.js";
 import { check, Optimizer, zerosLikeParam, stateCount, stateTensor, type Closure, type ParamsInput, type StateSpec } from "./optimizer.js";
+import { flag, hyper, optimArgs } from "./optimizer.js";
 import { optimizerUpdates } from "../ops/prims.js";
 import type { Tensor } from "../tensor/tensor.js";
 
@@ -30,8 +31,25 @@ export interface RMSpropOptions {
  * Defaults η = 1e-2, α = 0.99, ε = 1e-8. State: `step`, `square_avg`, `momentum_buffer`, `grad_avg`.
  */
 export class RMSprop extends Optimizer<Required<RMSpropOptions>> {
-  constructor(params: ParamsInput<Required<RMSpropOptions>>, opts: RMSpropOptions = {}) {
-    super(params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...opts });
+  constructor(params: ParamsInput<Required<RMSpropOptions>>, opts?: RMSpropOptions);
+  constructor(
+    params: ParamsInput<Required<RMSpropOptions>>,
+    lr?: number,
+    alpha?: number,
+    eps?: number,
+    weightDecay?: number,
+    momentum?: number,
+    centered?: boolean,
+    opts?: { maximize?: boolean },
+  );
+  constructor(params: ParamsInput<Required<RMSpropOptions>>, ...args: unknown[]) {
+    // torch.optim.RMSprop's order: lr, alpha, eps, weight_decay, momentum, centered (then foreach, which nabla does not take, and maximize)
+    const o = optimArgs<RMSpropOptions>(
+      "RMSprop",
+      [hyper("lr"), hyper("alpha"), hyper("eps"), hyper("weightDecay"), hyper("momentum"), flag("centered"), flag("maximize", true)],
+      args,
+    );
+    super(params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...o });
   }
 
   protected override stateSpec(g: Required<RMSpropOptions>): StateSpec {

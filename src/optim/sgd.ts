@@ -2,7 +2,18 @@
 
 import { noGrad } from "../autograd/engine.js";
 import { optimizerUpdates } from "../ops/prims.js";
-import { check, Optimizer, stateTensor, type Closure, type ParamsInput, type StateSpec } from "./optimizer.js";
+import {
+  check,
+  flag,
+  hyper,
+  optimArgs,
+  Optimizer,
+  stateTensor,
+  type Param,
+  type Closure,
+  type ParamsInput,
+  type StateSpec,
+} from "./optimizer.js";
 import { Tensor } from "../tensor/tensor.js";
 
 export interface SGDOptions {
@@ -37,9 +48,30 @@ export interface SGDOptions {
  * const opt = new nb.optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true });
  * opt.zeroGrad(); loss.backward(); opt.step();
  */
+const SGD_ARGS: Param[] = [
+  hyper("lr"),
+  hyper("momentum"),
+  hyper("dampening"),
+  hyper("weightDecay"),
+  flag("nesterov"),
+  flag("maximize", true),
+];
+
 export class SGD extends Optimizer<Required<SGDOptions>> {
-  constructor(params: ParamsInput<Required<SGDOptions>>, opts: SGDOptions) {
-    super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...opts });
+  constructor(params: ParamsInput<Required<SGDOptions>>, opts: SGDOptions);
+  constructor(
+    params: ParamsInput<Required<SGDOptions>>,
+    lr: number,
+    momentum?: number,
+    dampening?: number,
+    weightDecay?: number,
+    nesterov?: boolean,
+    opts?: { maximize?: boolean },
+  );
+  constructor(params: ParamsInput<Required<SGDOptions>>, ...args: unknown[]) {
+    const o = optimArgs<SGDOptions>("SGD", SGD_ARGS, args);
+    if (o.lr === undefined) throw new TypeError("SGD: missing required argument lr (PyTorch's SGD has no default learning rate)");
+    super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...o });
   }
 
   protected override stateSpec(g: Required<SGDOptions>): StateSpec {
