@@ -5,24 +5,21 @@ import { jsBackend } from "./backend/js/index.js";
 import { loadNativeBackend } from "./backend/native/index.js";
 
 // The js backend always; the native addon when it was built. NABLA_BACKEND=js|native forces a choice.
-registerBackend(jsBackend);
+// Falling back to js is silent: `backend.getBackend().info.native` says why the addon is not in use.
 {
   const wanted = process.env.NABLA_BACKEND;
-  if (wanted !== undefined && wanted !== "js" && wanted !== "native") {
+  if (wanted !== undefined && wanted !== "" && wanted !== "js" && wanted !== "native") {
     throw new Error(`nabla: NABLA_BACKEND must be 'js' or 'native', got '${wanted}'`);
   }
-  if (wanted !== "js") {
-    const native = loadNativeBackend();
-    if ("backend" in native) {
-      registerBackend(native.backend);
-      setBackend("native");
-    } else if (wanted === "native") {
-      throw new Error(
-        `nabla: NABLA_BACKEND=native but the native addon could not be loaded (${native.error}); run npm install to build it`,
-      );
-    } else {
-      process.stderr.write(`nabla: native kernels unavailable (${native.error}); using the js backend\n`);
-    }
+  const native = wanted === "js" ? { error: "not loaded: NABLA_BACKEND=js" } : loadNativeBackend();
+  if ("backend" in native) {
+    registerBackend(jsBackend);
+    registerBackend(native.backend);
+    setBackend("native");
+  } else if (wanted === "native") {
+    throw new Error(`nabla: NABLA_BACKEND=native but the native addon could not be loaded (${native.error}); run npm install to build it`);
+  } else {
+    registerBackend({ ...jsBackend, info: { native: native.error } });
   }
 }
 

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, existsSync } from "node:fs";
+import { mkdtempSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "./helpers.js";
@@ -46,6 +46,13 @@ test("bad input: one line on stderr, non-zero exit, no stack trace", () => {
   }
 });
 
+test("an invalid NABLA_BACKEND is one line and exit code 2, not a stack trace from import time", () => {
+  const r = spawnSync(process.execPath, [CLI, "models"], { encoding: "utf8", env: { ...process.env, NABLA_BACKEND: "gpu" } });
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, "nabla: NABLA_BACKEND must be 'js' or 'native', got 'gpu'\n");
+  assert.equal(r.stdout, "");
+});
+
 test("models lists the zoo with parameter counts; summary prints the table", () => {
   const m = run("models");
   assert.equal(m.status, 0);
@@ -80,7 +87,18 @@ test("train on the shipped slice prints test accuracy; eval reads the checkpoint
   assert.ok(acc, r.stdout);
   assert.ok(Number(acc[1]) > 60, `accuracy ${acc[1]}% after 2 short epochs`);
   assert.match(r.stdout, /epoch 2\/2 .*val acc top1/);
-  assert.ok(existsSync(join(out, "metrics.jsonl")) && existsSync(join(out, "checkpoint.safetensors")));
+  // validation is held out of the training images (10 %), never the test split
+  assert.match(r.stdout, /: 1800 training \/ 200 validation \/ 1000 test images; adam lr 0\.001/);
+  // the last line names every file written, and each exists
+  const lastLine = r.stdout.trim().split("\n").at(-1)!;
+  const files = ["checkpoint.safetensors", "metrics.jsonl", "training-curve.svg"].map((f) => join(out, f));
+  assert.equal(lastLine, `wrote ${files.join(", ")}`);
+  for (const f of files) assert.ok(existsSync(f), f);
+  const svg = readFileSync(files[2], "utf8");
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.equal((svg.match(/<polyline /g) ?? []).length, 4, "train and validation lines in the loss and accuracy panels");
+  assert.doesNotMatch(svg, /NaN|undefined|<script/);
+  assert.equal(readFileSync(files[1], "utf8").trim().split("\n").length, 2);
   const e = run("eval", "--checkpoint", join(out, "checkpoint.safetensors"));
   assert.equal(e.status, 0, e.stderr);
   assert.match(e.stdout, new RegExp(`top-1 ${acc[1]}%`));
@@ -106,4 +124,56 @@ test("train on the shipped slice prints test accuracy; eval reads the checkpoint
     assert.ok(r2.stderr.includes(bad) && re.test(r2.stderr), `${JSON.stringify(edit)}: ${r2.stderr}`);
     assert.doesNotMatch(r2.stderr, /\n\s+at /, "no stack trace");
   }
+});
+
+test("CLI hygiene: --version, nabla help CMD, help within 100 columns, did-you-mean for commands, flags and models", () => {
+  const v = run("--version");
+  assert.equal(v.status, 0);
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+  assert.equal(v.stdout, `nabla ${pkg.version}\n`);
+  for (const cmd of ["train", "eval", "models", "summary"]) {
+    const h = run("help", cmd);
+    assert.equal(h.status, 0, cmd);
+    assert.equal(h.stdout, run(cmd, "--help").stdout);
+    assert.match(h.stdout, new RegExp(`Usage: nabla ${cmd}`));
+    for (const line of h.stdout.split("\n")) assert.ok(line.length <= 100, `${cmd} help line of ${line.length} columns: ${line}`);
+  }
+  for (const line of run("--help").stdout.split("\n")) assert.ok(line.length <= 100, line);
+  const cases: [string[], RegExp][] = [
+    [["trian"], /unknown command 'trian' \(did you mean train\?\)/],
+    [["train", "--btach-size", "3"], /unknown flag --btach-size \(did you mean --batch-size\?\)/],
+    [["train", "--model", "resnet19"], /unknown model 'resnet19' \(did you mean resnet18/],
+    [["summary", "lenet"], /unknown model 'lenet' \(did you mean lenet5/],
+    [["train", "--optimizer", "adam", "--momentum", "0.5"], /--momentum applies to --optimizer momentum, nesterov or rmsprop, not adam/],
+    [["train", "--optimizer", "lbfgs", "--weight-decay", "0.1"], /--weight-decay does not apply to lbfgs/],
+    [["train", "--val-split", "0", "--scheduler", "plateau"], /--scheduler plateau needs a validation split/],
+  ];
+  for (const [args, msg] of cases) {
+    const r = run(...args);
+    assert.equal(r.status, 2, args.join(" "));
+    assert.match(r.stderr, msg);
+  }
+});
+
+test("each optimizer trains at its own default learning rate (lbfgs is not left at Adam's 0.001); a fresh run starts a new log; resuming past --epochs has nothing to do", () => {
+  const out = mkdtempSync(join(tmpdir(), "nabla-cli-"));
+  const slice = join(ROOT, "data", "fashion-mnist-slice");
+  const args = ["train", "--data", slice, "--limit", "1000", "--batch-size", "100", "--out", out];
+  const r = run(...args, "--optimizer", "lbfgs", "--epochs", "2");
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /lbfgs lr 1,/);
+  const acc = Number(/test accuracy: ([\d.]+)%/.exec(r.stdout)![1]);
+  assert.ok(acc > 30, `lbfgs test accuracy ${acc}% (chance is 10%)`);
+  // a fresh run in the same folder starts its metrics anew
+  const again = run(...args, "--optimizer", "sgd", "--epochs", "1");
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /sgd lr 0\.01,/);
+  assert.equal(readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").length, 1);
+  // the checkpoint is at epoch 1: --epochs 1 leaves nothing to do and writes nothing
+  const ck = join(out, "checkpoint.safetensors");
+  const before = readFileSync(ck);
+  const done = run(...args, "--optimizer", "sgd", "--epochs", "1", "--resume", ck);
+  assert.equal(done.status, 0, done.stderr);
+  assert.equal(done.stdout, `nothing to do: ${ck} is at epoch 1 and --epochs is 1 (raise --epochs to train on)\n`);
+  assert.deepEqual(readFileSync(ck), before);
 });

@@ -204,3 +204,63 @@ test("every public constructor, factory, optimizer and scheduler refuses an unkn
     );
   }
 });
+
+test("functional ops, creation ops and initializers refuse unknown option keys with a did-you-mean", () => {
+  const F = nn.functional;
+  const x = nb.randn([3, 5]);
+  const y = nb.tensor([0, 1, 2], { dtype: "int32" });
+  assert.throws(
+    () => F.crossEntropy(x, y, { labelSmothing: 0.1 } as never),
+    typeErr(/crossEntropy: unknown option "labelSmothing" \(did you mean labelSmoothing\?\)/),
+  );
+  assert.throws(() => F.mseLoss(x, x, { reduce: false } as never), typeErr(/mseLoss: unknown option "reduce"; it takes reduction/));
+  assert.throws(
+    () => F.conv2d(nb.ones([1, 1, 3, 3]), nb.ones([1, 1, 2, 2]), { paddding: 1 } as never),
+    typeErr(/conv2d: unknown option "paddding" \(did you mean padding\?\)/),
+  );
+  assert.throws(() => nb.zeros([2], { dtpye: "float64" } as never), typeErr(/zeros: unknown option "dtpye" \(did you mean dtype\?\)/));
+  assert.throws(
+    () => nb.tensor([1], { requires_grad: true } as never),
+    typeErr(/tensor: unknown option "requires_grad" \(did you mean requiresGrad\?\)/),
+  );
+  assert.throws(() => nb.randn([2], { seed: 1 } as never), typeErr(/randn: unknown option "seed"/));
+  assert.throws(() => nb.sum(x, 0, { keepDim: true } as never), typeErr(/sum: unknown option "keepDim" \(did you mean keepdim\?\)/));
+  assert.throws(() => jsf(nb.zeros)([2], 3), typeErr(/zeros: expected an options object \{ dtype, requiresGrad \} here, got number 3/));
+  // the options object may follow arange's numbers; a non-number is named
+  assert.equal(nb.arange(5, { dtype: "float64" }).dtype, "float64");
+  assert.deepEqual(Array.from(nb.arange(0, 1, 0.25).data), [0, 0.25, 0.5, 0.75]);
+  assert.throws(() => jsf(nb.arange)(0, "10"), typeErr(/arange: end must be a finite number, got string "10"/));
+  assert.equal(nb.eye(2, { dtype: "float64" }).dtype, "float64");
+  // torch.nn.init's positional order: kaiming_uniform_(w, a=√5) is what nn.Linear's reset writes
+  const w1 = nn.init.kaimingUniform(nb.zeros([100, 50]), Math.sqrt(5));
+  const bound = (Math.sqrt(3) * Math.sqrt(2 / (1 + 5))) / Math.sqrt(50); // gain(leaky_relu, √5)·√3/√fan_in
+  assert.ok(Math.max(...w1.data.map(Math.abs)) <= bound && Math.max(...w1.data.map(Math.abs)) > 0.9 * bound);
+  assert.throws(
+    () => jsf(nn.init.kaimingUniform)(nb.zeros([3, 3]), "fan_in"),
+    typeErr(/init.kaimingUniform: a must be a finite number, got string "fan_in"/),
+  );
+  assert.throws(() => jsf(nn.init.uniform)(nb.zeros([3]), { low: -1 }), typeErr(/uniform: unknown option "low"; it takes a, b, generator/));
+  const u = nn.init.uniform(nb.zeros([1000]), { a: -3, b: -2 });
+  assert.ok(u.data.every((v) => v >= -3 && v < -2));
+});
+
+test("class indices given as floats: the error says to make them int32; readers' uint8 labels become int32", () => {
+  const F = nn.functional;
+  const x = nb.randn([3, 5]);
+  const floats = nb.tensor([0, 1, 2]);
+  assert.equal(floats.dtype, "float32"); // PyTorch's rule for a JS number array: floating point
+  for (const f of [() => F.crossEntropy(x, floats), () => new nn.CrossEntropyLoss().forward(x, floats), () => F.nllLoss(x, floats)])
+    assert.throws(
+      f,
+      typeErr(
+        /target \[3\] looks like class indices but is float32; class indices must be int32: nb\.tensor\(\[\.\.\.\], \{ dtype: "int32" \}\) or target\.int\(\)/,
+      ),
+    );
+  const exact = F.crossEntropy(x, floats.int());
+  assert.ok(Number.isFinite(exact.item()));
+  // probabilities with the input's shape are still probabilities
+  assert.ok(Number.isFinite(F.crossEntropy(x, nb.softmax(nb.randn([3, 5]), 1)).item()));
+  const labels = nb.tensor(new Uint8Array([9, 0, 3]));
+  assert.equal(labels.dtype, "int32");
+  assert.deepEqual(Array.from(labels.data), [9, 0, 3]);
+});

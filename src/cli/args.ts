@@ -1,11 +1,15 @@
 // A small, strict command-line parser: --flag value / --flag=value / boolean --flag, with typed specs.
 
+import { closest } from "../ops/args.js";
+
 export type FlagType = "string" | "number" | "int" | "boolean";
 export interface FlagSpec {
   type: FlagType;
   default?: string | number | boolean;
   help: string;
   choices?: string[];
+  /** The value's name in the help (default VALUE or N). */
+  metavar?: string;
 }
 
 export class UsageError extends Error {}
@@ -28,7 +32,10 @@ export function parseArgs(
     const eq = a.indexOf("=");
     const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
     const spec = specs[name];
-    if (!spec) throw new UsageError(`unknown flag --${name}`);
+    if (!spec) {
+      const near = closest(name, Object.keys(specs));
+      throw new UsageError(`unknown flag --${name}${near ? ` (did you mean --${near}?)` : ""}`);
+    }
     if (spec.type === "boolean") {
       if (eq > 0) throw new UsageError(`--${name} takes no value`);
       flags[name] = true;
@@ -50,12 +57,34 @@ export function parseArgs(
   return { flags, positionals };
 }
 
-export function helpText(usage: string, description: string, specs: Record<string, FlagSpec>): string {
+/** Help for one command, every line within `width` columns (descriptions wrap under their column). */
+export function helpText(usage: string, description: string, specs: Record<string, FlagSpec>, width = 100): string {
   const rows = Object.entries(specs).map(([k, s]) => {
-    const left = `  --${k}${s.type === "boolean" ? "" : ` ${s.choices ? s.choices.join("|") : s.type === "string" ? "VALUE" : "N"}`}`;
+    const left = `  --${k}${s.type === "boolean" ? "" : ` ${s.choices ? s.choices.join("|") : (s.metavar ?? (s.type === "string" ? "VALUE" : "N"))}`}`;
     const def = s.default !== undefined && s.type !== "boolean" ? ` (default ${s.default})` : "";
     return [left, `${s.help}${def}`];
   });
-  const w = Math.max(...rows.map((r) => r[0].length)) + 2;
-  return `${usage}\n\n${description}\n\nOptions:\n${rows.map(([l, r]) => l.padEnd(w) + r).join("\n")}\n  --help${" ".repeat(Math.max(1, w - 8))}show this help`;
+  rows.push(["  --help", "show this help"]);
+  const w = Math.min(Math.max(...rows.map((r) => r[0].length)) + 2, 34);
+  const lines: string[] = [];
+  for (const [l, r] of rows) {
+    const desc = wrap(r, width - w);
+    // a flag too long for its column (a list of choices) gets a line of its own
+    if (l.length + 2 > w) lines.push(l, ...desc.map((d) => " ".repeat(w) + d));
+    else lines.push(l.padEnd(w) + desc[0], ...desc.slice(1).map((d) => " ".repeat(w) + d));
+  }
+  return `${usage}\n\n${description}\n\nOptions:\n${lines.join("\n")}`;
+}
+
+/** Words of `text` in lines of at most `width` characters (a longer word keeps its own line). */
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let cur = "";
+  for (const word of text.split(" ")) {
+    if (cur && cur.length + 1 + word.length > width) {
+      out.push(cur);
+      cur = word;
+    } else cur = cur ? `${cur} ${word}` : word;
+  }
+  return [...out, cur];
 }

@@ -1,46 +1,70 @@
 // The `nabla` command line: train, eval, models, summary (main.ts is the executable that runs it).
 
-import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import * as nb from "../index.js";
 import { helpText, parseArgs, UsageError, type FlagSpec } from "./args.js";
 import { Progress } from "./progress.js";
 import { preview } from "../optim/optimizer.js";
+import { closest } from "../ops/args.js";
+import { writeFileAtomic } from "../io/safetensors.js";
+import { trainingCurveSvg } from "./curve.js";
 
 const DATASETS = ["fashion-mnist", "mnist", "cifar10"];
 const OPTIMIZERS = ["sgd", "momentum", "nesterov", "adam", "adamw", "nadam", "adamax", "rmsprop", "adagrad", "adadelta", "lbfgs"];
 const SCHEDULERS = ["none", "step", "cosine", "plateau", "onecycle"];
+/** Each optimizer's own learning rate (PyTorch's default where it has one; SGD has none, 0.01 is the common choice). */
+const DEFAULT_LR: Record<string, number> = {
+  sgd: 0.01,
+  momentum: 0.01,
+  nesterov: 0.01,
+  adam: 1e-3,
+  adamw: 1e-3,
+  nadam: 2e-3,
+  adamax: 2e-3,
+  rmsprop: 1e-2,
+  adagrad: 1e-2,
+  adadelta: 1,
+  lbfgs: 1,
+};
 
 const trainSpecs: Record<string, FlagSpec> = {
-  model: { type: "string", default: "lenet5", help: "model name (see `nabla models`)" },
+  model: { type: "string", default: "lenet5", metavar: "NAME", help: "model name (see `nabla models`)" },
   dataset: { type: "string", default: "fashion-mnist", choices: DATASETS, help: "dataset" },
   data: {
     type: "string",
-    help: "folder with the dataset files (default: /usr/share/datasets/fashion-mnist if installed, else the shipped slice)",
+    metavar: "DIR",
+    help: "dataset folder (default: /usr/share/datasets/fashion-mnist if installed, else the shipped slice)",
   },
   optimizer: { type: "string", default: "adam", choices: OPTIMIZERS, help: "optimizer" },
-  lr: { type: "number", default: 1e-3, help: "learning rate" },
-  momentum: { type: "number", default: 0.9, help: "momentum (sgd variants, rmsprop)" },
-  "weight-decay": { type: "number", default: 0, help: "weight decay" },
+  lr: { type: "number", help: "learning rate (default: the optimizer's own, e.g. adam 0.001, sgd 0.01, lbfgs 1)" },
+  momentum: { type: "number", help: "momentum (momentum, nesterov: default 0.9; rmsprop: default 0)" },
+  "weight-decay": { type: "number", help: "weight decay (default 0; adamw 0.01, PyTorch's)" },
   "batch-size": { type: "int", default: 64, help: "batch size" },
   epochs: { type: "int", default: 5, help: "epochs" },
-  scheduler: { type: "string", default: "none", choices: SCHEDULERS, help: "learning-rate schedule (plateau watches the validation loss)" },
+  scheduler: { type: "string", default: "none", choices: SCHEDULERS, help: "learning-rate schedule (plateau: on validation loss)" },
+  "val-split": {
+    type: "number",
+    default: 0.1,
+    help: "fraction of the training images held out for validation (early stopping, plateau); 0: none",
+  },
   "clip-grad-norm": { type: "number", help: "clip the global gradient norm" },
   "early-stopping": { type: "int", help: "stop after this many epochs without validation improvement" },
   "batch-norm": { type: "boolean", help: "lenet5 only: BatchNorm after each conv / hidden layer" },
   limit: { type: "int", help: "use only the first N training images" },
   seed: { type: "int", default: 0, help: "random seed (initialization, shuffling, dropout)" },
-  resume: { type: "string", help: "continue from this checkpoint" },
-  out: { type: "string", help: "output folder for metrics.jsonl and checkpoint.safetensors (default runs/MODEL)" },
+  resume: { type: "string", metavar: "FILE", help: "continue from this checkpoint" },
+  out: { type: "string", metavar: "DIR", help: "output folder for the checkpoint, metrics and curve (default runs/MODEL)" },
 };
 const evalSpecs: Record<string, FlagSpec> = {
-  checkpoint: { type: "string", help: "checkpoint written by `nabla train` (required)" },
-  data: { type: "string", help: "dataset folder (default: the one recorded in the checkpoint)" },
+  checkpoint: { type: "string", metavar: "FILE", help: "checkpoint written by `nabla train` (required)" },
+  data: { type: "string", metavar: "DIR", help: "dataset folder (default: the one recorded in the checkpoint)" },
   "batch-size": { type: "int", default: 256, help: "batch size" },
 };
 const summarySpecs: Record<string, FlagSpec> = {
-  input: { type: "string", default: "3x224x224", help: "input shape CxHxW" },
-  "num-classes": { type: "int", help: "output classes (default: the model's, 1000 or 10 for lenet5 / convnet_bn)" },
+  input: { type: "string", metavar: "CxHxW", default: "3x224x224", help: "input shape CxHxW" },
+  "num-classes": { type: "int", help: "output classes (default: the model's; 1000, or 10 for lenet5 / convnet_bn)" },
   "small-input": { type: "boolean", help: "the small-input variant (ResNet / ResNeXt / DenseNet / VGG)" },
 };
 
@@ -54,7 +78,30 @@ Commands:
   models    list the model zoo with parameter counts
   summary   per-layer output shapes, parameters and multiply-accumulates of a model
 
-Run \`nabla <command> --help\` for the options of each command.`;
+Run \`nabla help <command>\` (or \`nabla <command> --help\`) for the options of each command;
+\`nabla --version\` prints the version.`;
+
+/** The package's version, from its package.json (two folders above this file in dist/ and in the test build). */
+function version(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++, dir = dirname(dir)) {
+    const p = join(dir, "package.json");
+    if (existsSync(p)) {
+      const pkg = JSON.parse(readFileSync(p, "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "nabla") return pkg.version ?? "unknown";
+    }
+  }
+  return "unknown";
+}
+
+/** `unknown model 'x'`, with the closest names. */
+function unknownModel(name: string): UsageError {
+  const names = nb.models.list();
+  const near = closest(name, names);
+  const prefix = names.filter((n) => n !== near && name.length >= 3 && n.startsWith(name.slice(0, Math.max(3, name.length - 2))));
+  const hints = [...(near ? [near] : []), ...prefix].slice(0, 4);
+  return new UsageError(`unknown model '${name}'${hints.length ? ` (did you mean ${hints.join(", ")}?)` : ""}; see nabla models`);
+}
 
 const SMALL_INPUT = /^(resnet|resnext|preact|densenet|vgg)/;
 
@@ -75,31 +122,32 @@ function loadDataset(dataset: string, dir: string | undefined, split: "train" | 
 }
 
 function makeOptimizer(name: string, params: nb.Tensor[], f: Record<string, any>): nb.optim.Optimizer<any> {
-  const wd = f["weight-decay"],
-    lr = f.lr;
+  const wd = f["weight-decay"] ?? (name === "adamw" ? 1e-2 : 0),
+    lr = f.lr ?? DEFAULT_LR[name];
   switch (name) {
     case "sgd":
       return new nb.optim.SGD(params, { lr, weightDecay: wd });
     case "momentum":
-      return new nb.optim.SGD(params, { lr, momentum: f.momentum, weightDecay: wd });
+      return new nb.optim.SGD(params, { lr, momentum: f.momentum ?? 0.9, weightDecay: wd });
     case "nesterov":
-      return new nb.optim.SGD(params, { lr, momentum: f.momentum, nesterov: true, weightDecay: wd });
+      return new nb.optim.SGD(params, { lr, momentum: f.momentum ?? 0.9, nesterov: true, weightDecay: wd });
     case "adam":
       return new nb.optim.Adam(params, { lr, weightDecay: wd });
     case "adamw":
-      return new nb.optim.AdamW(params, { lr, weightDecay: wd || 1e-2 });
+      return new nb.optim.AdamW(params, { lr, weightDecay: wd });
     case "nadam":
       return new nb.optim.NAdam(params, { lr, weightDecay: wd });
     case "adamax":
       return new nb.optim.Adamax(params, { lr, weightDecay: wd });
     case "rmsprop":
-      return new nb.optim.RMSprop(params, { lr, weightDecay: wd });
+      return new nb.optim.RMSprop(params, { lr, momentum: f.momentum ?? 0, weightDecay: wd });
     case "adagrad":
       return new nb.optim.Adagrad(params, { lr, weightDecay: wd });
     case "adadelta":
       return new nb.optim.Adadelta(params, { lr, weightDecay: wd });
     default:
-      return new nb.optim.LBFGS(params, { lr, maxIter: 1, historySize: 10 });
+      // one iteration per mini-batch with a strong-Wolfe line search, so the step length adapts to the batch
+      return new nb.optim.LBFGS(params, { lr, maxIter: 1, historySize: 10, lineSearchFn: "strong_wolfe" });
   }
 }
 
@@ -119,12 +167,36 @@ function makeScheduler(name: string, opt: nb.optim.Optimizer<any>, epochs: numbe
   }
 }
 
+/**
+ * Hold out `fraction` of `set` for validation: a permutation fixed by the set's size alone (not --seed), so a
+ * resumed run validates on the same images. Returns [train, validation].
+ */
+function splitValidation(set: nb.data.Dataset, fraction: number): [nb.data.Dataset, nb.data.Dataset | null] {
+  const nVal = Math.round(set.length * fraction);
+  if (nVal === 0) return [set, null];
+  if (nVal >= set.length) throw new UsageError(`--val-split ${fraction} leaves no training images (of ${set.length})`);
+  const perm = nb.randperm(set.length, { generator: new nb.Generator(set.length) }).data as Int32Array;
+  const val = perm.slice(0, nVal).sort();
+  const train = perm.slice(nVal).sort();
+  return [new nb.data.Subset(set, train), new nb.data.Subset(set, val)];
+}
+
 function train(argv: string[]): void {
   const { flags: f } = parseArgs(argv, trainSpecs);
-  if (!nb.models.list().includes(f.model)) throw new UsageError(`unknown model '${f.model}' (see nabla models)`);
+  if (!nb.models.list().includes(f.model)) throw unknownModel(f.model);
   if (f.data && !existsSync(f.data)) throw new UsageError(`--data ${f.data}: no such folder`);
   if (f.resume && !existsSync(f.resume)) throw new UsageError(`--resume ${f.resume}: no such file`);
-  for (const k of ["lr", "batch-size", "epochs"]) if (!(f[k] > 0)) throw new UsageError(`--${k} must be positive, got ${f[k]}`);
+  for (const k of ["lr", "batch-size", "epochs"])
+    if (f[k] !== undefined && !(f[k] > 0)) throw new UsageError(`--${k} must be positive, got ${f[k]}`);
+  if (f.momentum !== undefined && !["momentum", "nesterov", "rmsprop"].includes(f.optimizer))
+    throw new UsageError(`--momentum applies to --optimizer momentum, nesterov or rmsprop, not ${f.optimizer}`);
+  if (f.optimizer === "lbfgs" && f["weight-decay"] !== undefined)
+    throw new UsageError("--weight-decay does not apply to lbfgs (it has no weight decay; PyTorch's LBFGS neither)");
+  if (!(f["val-split"] >= 0 && f["val-split"] < 1)) throw new UsageError(`--val-split must be in [0, 1), got ${f["val-split"]}`);
+  if (f["val-split"] === 0 && (f.scheduler === "plateau" || f["early-stopping"]))
+    throw new UsageError(
+      `--${f.scheduler === "plateau" ? "scheduler plateau" : "early-stopping"} needs a validation split (--val-split > 0)`,
+    );
   nb.manualSeed(f.seed);
   const rawTrain = loadDataset(f.dataset, f.data, "train");
   // standardize every channel with the training set's statistics (recorded in the checkpoint for eval)
@@ -142,35 +214,49 @@ function train(argv: string[]): void {
       trainSet,
       Int32Array.from({ length: Math.min(f.limit, trainSet.length) }, (_, i) => i),
     );
+  // validation comes from the training images: the test split is only looked at once, at the end
+  const [fitSet, valSet] = splitValidation(trainSet, f["val-split"]);
   const opts = modelOptions(f.model, channels, 10, height, f["batch-norm"]);
   const model = nb.models.get(f.model, opts);
   const optimizer = makeOptimizer(f.optimizer, model.parameters(), f);
+  const lr = f.lr ?? DEFAULT_LR[f.optimizer];
   const gen = new nb.Generator(f.seed);
-  const trainLoader = new nb.data.DataLoader(trainSet, { batchSize: f["batch-size"], shuffle: true, generator: gen });
+  const trainLoader = new nb.data.DataLoader(fitSet, { batchSize: f["batch-size"], shuffle: true, generator: gen });
+  const valLoader = valSet ? new nb.data.DataLoader(valSet, { batchSize: 500 }) : null;
   const testLoader = new nb.data.DataLoader(testSet, { batchSize: 500 });
-  const scheduler = makeScheduler(f.scheduler, optimizer, f.epochs, trainLoader.length, f.lr);
+  const scheduler = makeScheduler(f.scheduler, optimizer, f.epochs, trainLoader.length, lr);
   const out = f.out ?? join("runs", f.model);
+  const ckpt = join(out, "checkpoint.safetensors");
+  const metrics = join(out, "metrics.jsonl");
+  const curve = join(out, "training-curve.svg");
+  if (f.resume) {
+    const epoch = Number(nb.io.loadSafetensorsFile(f.resume).metadata.epoch);
+    if (epoch >= f.epochs) {
+      console.log(`nothing to do: ${f.resume} is at epoch ${epoch} and --epochs is ${f.epochs} (raise --epochs to train on)`);
+      return;
+    }
+  }
   mkdirSync(out, { recursive: true });
   const dataDir = f.data ?? (f.dataset === "fashion-mnist" ? nb.data.defaultFashionMnistDir() : undefined);
   console.log(
     `nabla train: ${f.model} (${model
       .parameters()
       .reduce((a, p) => a + p.data.length, 0)
-      .toLocaleString("en-US")} parameters) on ${f.dataset} ` +
-      `from ${dataDir}: ${trainSet.length} training / ${testSet.length} test images; ${f.optimizer} lr ${f.lr}, batch ${f["batch-size"]}, ${f.epochs} epochs, backend ${nb.backend.getBackend().name}`,
+      .toLocaleString("en-US")} parameters) on ${f.dataset} from ${dataDir}: ` +
+      `${fitSet.length} training / ${valSet?.length ?? 0} validation / ${testSet.length} test images; ` +
+      `${f.optimizer} lr ${lr}, batch ${f["batch-size"]}, ${f.epochs} epochs, backend ${nb.backend.getBackend().name}`,
   );
   const progress = new Progress(f.epochs);
-  const ckpt = join(out, "checkpoint.safetensors");
   const r = nb.train.fit({
     model,
     optimizer,
     trainLoader,
-    valLoader: testLoader,
+    valLoader,
     epochs: f.epochs,
     scheduler: scheduler as any,
     clipGradNorm: f["clip-grad-norm"],
     earlyStopping: f["early-stopping"] ? { patience: f["early-stopping"] } : null,
-    metricsLog: join(out, "metrics.jsonl"),
+    metricsLog: metrics,
     checkpoint: ckpt,
     resume: f.resume,
     onBatch: (i) => progress.batch(i),
@@ -185,11 +271,15 @@ function train(argv: string[]): void {
     epoch: r.history.length,
     extra: { history: r.history, model: f.model, modelOptions: opts, dataset: f.dataset, data: dataDir ?? null, standardize: stats },
   });
-  const last = r.history[r.history.length - 1];
-  if (last?.valAcc)
-    console.log(
-      `test accuracy: ${(100 * last.valAcc[1]).toFixed(2)}% (top-5 ${(100 * last.valAcc[5]).toFixed(2)}%) after ${last.epoch} epochs; checkpoint ${ckpt}`,
-    );
+  writeFileAtomic(
+    curve,
+    new TextEncoder().encode(trainingCurveSvg(r.history, `nabla train: ${f.model} on ${f.dataset}, ${f.optimizer} lr ${lr}`)),
+  );
+  const test = nb.train.evaluate(model, testLoader);
+  console.log(
+    `test accuracy: ${(100 * test.acc[1]).toFixed(2)}% (top-5 ${(100 * test.acc[5]).toFixed(2)}%), loss ${test.loss.toFixed(4)}, after ${r.history.length} epochs`,
+  );
+  console.log(`wrote ${ckpt}, ${metrics}, ${curve}`);
 }
 
 function evalCmd(argv: string[]): void {
@@ -276,7 +366,7 @@ function summaryCmd(argv: string[]): void {
   const { flags: f, positionals } = parseArgs(argv, summarySpecs, ["MODEL"]);
   const name = positionals[0];
   if (!name) throw new UsageError("summary needs a model name, e.g. nabla summary resnet18 --input 3x224x224");
-  if (!nb.models.list().includes(name)) throw new UsageError(`unknown model '${name}' (see nabla models)`);
+  if (!nb.models.list().includes(name)) throw unknownModel(name);
   const shape = String(f.input).split("x").map(Number);
   if (shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d > 0))
     throw new UsageError(`--input must look like 3x224x224, got '${f.input}'`);
@@ -291,7 +381,8 @@ const commands: Record<string, [(argv: string[]) => void, string, string, Record
   train: [
     train,
     "Usage: nabla train [options]",
-    "Train a model; prints test accuracy at the end and writes metrics.jsonl and checkpoint.safetensors.",
+    "Train a model on the training split (part held out for validation), then report test accuracy.\n" +
+      "Writes checkpoint.safetensors, metrics.jsonl (one line per epoch) and training-curve.svg.",
     trainSpecs,
   ],
   eval: [evalCmd, "Usage: nabla eval --checkpoint FILE [options]", "Evaluate a checkpoint on the test split of its dataset.", evalSpecs],
@@ -312,13 +403,21 @@ const commands: Record<string, [(argv: string[]) => void, string, string, Record
 /** Run one `nabla` command line (without the program name); returns the exit code. */
 export function main(argv: string[]): number {
   const [cmd, ...rest] = argv;
+  if (cmd === "--version" || cmd === "-V" || cmd === "version") {
+    console.log(`nabla ${version()}`);
+    return 0;
+  }
+  if (cmd === "help" && rest.length > 0) return main([rest[0], "--help"]);
   if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
     console.log(HELP);
     return cmd ? 0 : 1;
   }
   const c = commands[cmd];
   if (!c) {
-    console.error(`nabla: unknown command '${cmd}' (commands: ${Object.keys(commands).join(", ")}; see nabla --help)`);
+    const near = closest(cmd, Object.keys(commands));
+    console.error(
+      `nabla: unknown command '${cmd}'${near ? ` (did you mean ${near}?)` : ""}; commands: ${Object.keys(commands).join(", ")} (see nabla --help)`,
+    );
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {

@@ -1,15 +1,12 @@
 // nb.nn.init: in-place initializers with torch.nn.init's names, gains and fan computations.
 
 import type { Tensor } from "../tensor/tensor.js";
-import { defaultGenerator, type Generator } from "../tensor/random.js";
+import { defaultGenerator, Generator } from "../tensor/random.js";
 import { fmt } from "../tensor/shape.js";
+import { describe, positionalOptions } from "../ops/args.js";
 
 export type Nonlinearity = "linear" | "conv1d" | "conv2d" | "conv3d" | "sigmoid" | "tanh" | "relu" | "leaky_relu" | "selu";
 export type FanMode = "fan_in" | "fan_out";
-interface GenOpt {
-  generator?: Generator;
-}
-
 let skipping = false;
 
 /**
@@ -58,23 +55,59 @@ export function calculateFanInAndFanOut(t: Tensor): [number, number] {
   return [t.shape[1] * receptive, t.shape[0] * receptive];
 }
 
-/** Fill with U(a, b). */
-export function uniform(t: Tensor, a = 0, b = 1, opts: GenOpt = {}): Tensor {
+/** Arguments in torch.nn.init's positional order or an options object, checked (numbers finite, generator a Generator). */
+function initArgs<T extends object>(op: string, names: readonly (keyof T & string)[], args: readonly unknown[]): T {
+  const o = positionalOptions<T>(op, names, args) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined) continue;
+    const bad =
+      k === "generator"
+        ? v !== null && !(v instanceof Generator) && "a Generator"
+        : k === "mode"
+          ? v !== "fan_in" && v !== "fan_out" && '"fan_in" or "fan_out"'
+          : k === "nonlinearity"
+            ? typeof v !== "string" && "a nonlinearity name"
+            : !(typeof v === "number" && Number.isFinite(v)) && "a finite number";
+    if (bad) throw new TypeError(`init.${op}: ${k} must be ${bad}, got ${describe(v)}`);
+  }
+  return o as T;
+}
+
+type Gen = Generator | null;
+
+/** Fill with U(a, b) (torch.nn.init.uniform_(tensor, a=0, b=1, generator=None)). */
+export function uniform(t: Tensor, a?: number, b?: number, generator?: Gen): Tensor;
+export function uniform(t: Tensor, opts: { a?: number; b?: number; generator?: Gen }): Tensor;
+export function uniform(t: Tensor, ...args: unknown[]): Tensor {
+  const o = initArgs<{ a?: number; b?: number; generator?: Gen }>("uniform", ["a", "b", "generator"], args);
+  return fillUniform(t, o.a ?? 0, o.b ?? 1, o.generator);
+}
+
+function fillUniform(t: Tensor, a: number, b: number, generator: Gen | undefined): Tensor {
   if (skipping) return t;
-  const g = opts.generator ?? defaultGenerator;
+  const g = generator ?? defaultGenerator;
   for (let i = 0; i < t.data.length; i++) t.data[i] = a + (b - a) * g.random();
   return t;
 }
 
-/** Fill with N(mean, std²). */
-export function normal(t: Tensor, mean = 0, std = 1, opts: GenOpt = {}): Tensor {
+/** Fill with N(mean, std²) (torch.nn.init.normal_(tensor, mean=0, std=1, generator=None)). */
+export function normal(t: Tensor, mean?: number, std?: number, generator?: Gen): Tensor;
+export function normal(t: Tensor, opts: { mean?: number; std?: number; generator?: Gen }): Tensor;
+export function normal(t: Tensor, ...args: unknown[]): Tensor {
+  const o = initArgs<{ mean?: number; std?: number; generator?: Gen }>("normal", ["mean", "std", "generator"], args);
+  return fillNormal(t, o.mean ?? 0, o.std ?? 1, o.generator);
+}
+
+function fillNormal(t: Tensor, mean: number, std: number, generator: Gen | undefined): Tensor {
   if (skipping) return t;
-  const g = opts.generator ?? defaultGenerator;
+  const g = generator ?? defaultGenerator;
   for (let i = 0; i < t.data.length; i++) t.data[i] = mean + std * g.normal();
   return t;
 }
 
 export function constant(t: Tensor, value: number): Tensor {
+  if (!(typeof value === "number" && !Number.isNaN(value)))
+    throw new TypeError(`init.constant: value must be a number, got ${describe(value)}`);
   if (skipping) return t;
   t.data.fill(value);
   return t;
@@ -83,24 +116,32 @@ export const zeros = (t: Tensor): Tensor => constant(t, 0);
 export const ones = (t: Tensor): Tensor => constant(t, 1);
 
 /** Glorot: U(−b, b) with b = gain·√(6 / (fan_in + fan_out)). */
-export function xavierUniform(t: Tensor, gain = 1, opts: GenOpt = {}): Tensor {
+export function xavierUniform(t: Tensor, gain?: number, generator?: Gen): Tensor;
+export function xavierUniform(t: Tensor, opts: { gain?: number; generator?: Gen }): Tensor;
+export function xavierUniform(t: Tensor, ...args: unknown[]): Tensor {
+  const o = initArgs<{ gain?: number; generator?: Gen }>("xavierUniform", ["gain", "generator"], args);
   const [fi, fo] = calculateFanInAndFanOut(t);
-  const b = gain * Math.sqrt(6 / (fi + fo));
-  return uniform(t, -b, b, opts);
+  const b = (o.gain ?? 1) * Math.sqrt(6 / (fi + fo));
+  return fillUniform(t, -b, b, o.generator);
 }
 
 /** Glorot: N(0, std²) with std = gain·√(2 / (fan_in + fan_out)). */
-export function xavierNormal(t: Tensor, gain = 1, opts: GenOpt = {}): Tensor {
+export function xavierNormal(t: Tensor, gain?: number, generator?: Gen): Tensor;
+export function xavierNormal(t: Tensor, opts: { gain?: number; generator?: Gen }): Tensor;
+export function xavierNormal(t: Tensor, ...args: unknown[]): Tensor {
+  const o = initArgs<{ gain?: number; generator?: Gen }>("xavierNormal", ["gain", "generator"], args);
   const [fi, fo] = calculateFanInAndFanOut(t);
-  return normal(t, 0, gain * Math.sqrt(2 / (fi + fo)), opts);
+  return fillNormal(t, 0, (o.gain ?? 1) * Math.sqrt(2 / (fi + fo)), o.generator);
 }
 
-export interface KaimingOptions extends GenOpt {
+export interface KaimingOptions {
   /** Negative slope of the rectifier after this layer (leaky_relu only); default 0. */
   a?: number;
   mode?: FanMode;
   nonlinearity?: Nonlinearity;
+  generator?: Gen;
 }
+const KAIMING: readonly (keyof KaimingOptions)[] = ["a", "mode", "nonlinearity", "generator"];
 
 function kaimingStd(t: Tensor, opts: KaimingOptions): number {
   const [fi, fo] = calculateFanInAndFanOut(t);
@@ -108,22 +149,39 @@ function kaimingStd(t: Tensor, opts: KaimingOptions): number {
   return calculateGain(opts.nonlinearity ?? "leaky_relu", opts.a ?? 0) / Math.sqrt(fan);
 }
 
-/** He: U(−b, b) with b = gain·√(3 / fan). Defaults a = 0, mode fan_in, nonlinearity leaky_relu. */
-export function kaimingUniform(t: Tensor, opts: KaimingOptions = {}): Tensor {
-  const b = Math.sqrt(3) * kaimingStd(t, opts);
-  return uniform(t, -b, b, opts);
+/**
+ * He: U(−b, b) with b = gain·√(3 / fan). Defaults a = 0, mode fan_in, nonlinearity leaky_relu; PyTorch's
+ * positional order (`kaimingUniform(w, Math.sqrt(5))`, as nn.Linear's reset) or an options object.
+ */
+export function kaimingUniform(t: Tensor, a?: number, mode?: FanMode, nonlinearity?: Nonlinearity, generator?: Gen): Tensor;
+export function kaimingUniform(t: Tensor, opts: KaimingOptions): Tensor;
+export function kaimingUniform(t: Tensor, ...args: unknown[]): Tensor {
+  const o = initArgs<KaimingOptions>("kaimingUniform", KAIMING, args);
+  const b = Math.sqrt(3) * kaimingStd(t, o);
+  return fillUniform(t, -b, b, o.generator);
 }
 
 /** He: N(0, std²) with std = gain / √fan. */
-export function kaimingNormal(t: Tensor, opts: KaimingOptions = {}): Tensor {
-  return normal(t, 0, kaimingStd(t, opts), opts);
+export function kaimingNormal(t: Tensor, a?: number, mode?: FanMode, nonlinearity?: Nonlinearity, generator?: Gen): Tensor;
+export function kaimingNormal(t: Tensor, opts: KaimingOptions): Tensor;
+export function kaimingNormal(t: Tensor, ...args: unknown[]): Tensor {
+  const o = initArgs<KaimingOptions>("kaimingNormal", KAIMING, args);
+  return fillNormal(t, 0, kaimingStd(t, o), o.generator);
 }
 
 /** Fill with N(mean, std²) truncated to [a, b] (absolute bounds, as torch.nn.init.trunc_normal_), by rejection. */
-export function truncNormal(t: Tensor, mean = 0, std = 1, a = -2, b = 2, opts: GenOpt = {}): Tensor {
-  if (skipping) return t;
-  const g = opts.generator ?? defaultGenerator;
+export function truncNormal(t: Tensor, mean?: number, std?: number, a?: number, b?: number, generator?: Gen): Tensor;
+export function truncNormal(t: Tensor, opts: { mean?: number; std?: number; a?: number; b?: number; generator?: Gen }): Tensor;
+export function truncNormal(t: Tensor, ...args: unknown[]): Tensor {
+  const o = initArgs<{ mean?: number; std?: number; a?: number; b?: number; generator?: Gen }>(
+    "truncNormal",
+    ["mean", "std", "a", "b", "generator"],
+    args,
+  );
+  const [mean, std, a, b] = [o.mean ?? 0, o.std ?? 1, o.a ?? -2, o.b ?? 2];
   if (!(a < b)) throw new RangeError(`truncNormal: expected a < b, got a=${a}, b=${b}`);
+  if (skipping) return t;
+  const g = o.generator ?? defaultGenerator;
   for (let i = 0; i < t.data.length; i++) {
     let v: number;
     let tries = 0;

@@ -6,6 +6,7 @@ import { normDim } from "../tensor/shape.js";
 import { defaultGenerator, type Generator } from "../tensor/random.js";
 import { amax, div, exp, gt, log, mul, sub, sum, where } from "./math.js";
 import { rand } from "./creation.js";
+import { optionsArg } from "./args.js";
 
 /** softmax(x)_i = exp(x_i − m) / Σ_j exp(x_j − m) along `dim`, m = max (stable for any magnitude). */
 export function softmax(x: Tensor, dim: number): Tensor {
@@ -30,7 +31,8 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
  * Dropout: in training, zero each element with probability `p` and scale the rest by 1/(1−p);
  * identity otherwise. Masks come from the seeded generator.
  */
-export function dropout(x: Tensor, p = 0.5, training = true, opts: { generator?: Generator } = {}): Tensor {
+export function dropout(x: Tensor, p = 0.5, training = true, options: { generator?: Generator } = {}): Tensor {
+  const opts = optionsArg<{ generator?: Generator }>(options, "dropout", ["generator"]);
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: probability has to be between 0 and 1, but got ${p}`);
   if (!training || p === 0) return x;
   if (p === 1) return mul(x, 0);

@@ -21,18 +21,36 @@ export function describe(v: unknown): string {
   return v === null ? "null" : `${typeof v} ${String(v)}`;
 }
 
-/** The options object in its slot (undefined → {}), or a TypeError that names what was there instead. */
-export function optionsArg<T extends object>(v: unknown, op: string, form: string): T {
+/** A TypeError for an options key `op` does not take, with a did-you-mean when one is close. */
+export function checkKeys(op: string, o: Record<string, unknown>, keys: readonly string[]): void {
+  for (const k of Object.keys(o)) {
+    if (keys.includes(k)) continue;
+    const hint = closest(k, keys);
+    throw new TypeError(
+      `${op}: unknown option ${JSON.stringify(k)}${hint ? ` (did you mean ${hint}?)` : ""}; it takes ${keys.length ? keys.join(", ") : "none"}`,
+    );
+  }
+}
+
+/** The options object in its slot (undefined → {}) with only the `keys` it may hold, or a TypeError naming what was wrong. */
+export function optionsArg<T extends object>(v: unknown, op: string, keys: readonly (keyof T & string)[]): T {
   if (v === undefined) return {} as T;
-  if (!isOptions(v)) throw new TypeError(`${op}: expected an options object ${form} here, got ${describe(v)}`);
+  if (!isOptions(v)) throw new TypeError(`${op}: expected an options object { ${keys.join(", ")} } here, got ${describe(v)}`);
+  checkKeys(op, v, keys);
   return v as T;
 }
 
 /**
  * Settings given either as one options object in the first slot, or positionally (PyTorch's order, `names`),
- * optionally ending in an options object for the rest.
+ * optionally ending in an options object for the rest. `keywordOnly` names settings the options object may
+ * also hold; any other key is a TypeError.
  */
-export function positionalOptions<T extends object>(op: string, names: readonly (keyof T & string)[], args: readonly unknown[]): T {
+export function positionalOptions<T extends object>(
+  op: string,
+  names: readonly (keyof T & string)[],
+  args: readonly unknown[],
+  keywordOnly: readonly (keyof T & string)[] = [],
+): T {
   const last = args.findIndex((a) => isOptions(a));
   if (last >= 0 && args.slice(last + 1).some((a) => a !== undefined)) {
     throw new TypeError(
@@ -42,6 +60,7 @@ export function positionalOptions<T extends object>(op: string, names: readonly 
   if (args.length > names.length && args.slice(names.length).some((a) => a !== undefined)) {
     throw new TypeError(`${op}: takes at most ${names.length} settings after its inputs (${names.join(", ")}), got ${args.length}`);
   }
+  if (last >= 0) checkKeys(op, args[last] as Record<string, unknown>, [...names, ...keywordOnly]);
   const out: Record<string, unknown> = last >= 0 ? { ...(args[last] as object) } : {};
   const positional = last >= 0 ? last : args.length;
   for (let i = 0; i < positional; i++) {
@@ -53,8 +72,11 @@ export function positionalOptions<T extends object>(op: string, names: readonly 
 }
 
 /** A weighted loss's options; PyTorch's third positional argument, the weight Tensor, is taken as `{ weight }`. */
-export function weightOrOptions<T extends { weight?: Tensor | null }>(v: unknown, op: string): T {
-  return v instanceof Tensor ? ({ weight: v } as T) : optionsArg<T>(v, op, "{ weight, reduction, … } (or the weight Tensor)");
+export function weightOrOptions<T extends { weight?: Tensor | null }>(v: unknown, op: string, keys: readonly (keyof T & string)[]): T {
+  if (v instanceof Tensor) return { weight: v } as T;
+  if (v !== undefined && !isOptions(v))
+    throw new TypeError(`${op}: expected the weight Tensor or an options object { ${keys.join(", ")} } here, got ${describe(v)}`);
+  return optionsArg<T>(v, op, keys);
 }
 
 /** A check of one argument: null when `v` is acceptable, else what was expected ("an integer ≥ 1"). */
@@ -165,13 +187,8 @@ export function bindArgs<T extends object>(cls: string, params: readonly Param[]
   }
   if (optsAt >= 0) {
     const o = args[optsAt] as Record<string, unknown>;
+    checkKeys(cls, o, names);
     for (const k of Object.keys(o)) {
-      if (!names.includes(k)) {
-        const hint = closest(k, names);
-        throw new TypeError(
-          `${cls}: unknown option ${JSON.stringify(k)}${hint ? ` (did you mean ${hint}?)` : ""}; it takes ${names.join(", ")}`,
-        );
-      }
       if (k in out) throw new TypeError(`${cls}: ${k} is given both positionally and in the options object`);
       if (o[k] !== undefined) out[k] = o[k];
     }

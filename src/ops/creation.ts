@@ -4,6 +4,7 @@ import { Tensor } from "../tensor/tensor.js";
 import { allocate, checkDType, dtypeOf, type DType, type TypedArray } from "../tensor/dtype.js";
 import { checkShape, fmt, numel } from "../tensor/shape.js";
 import { defaultGenerator, type Generator } from "../tensor/random.js";
+import { describe, isOptions, optionsArg } from "./args.js";
 
 export interface CreateOptions {
   dtype?: DType;
@@ -13,6 +14,9 @@ export interface CreateOptions {
 export interface RandomOptions extends CreateOptions {
   generator?: Generator;
 }
+
+const CREATE: readonly (keyof CreateOptions)[] = ["dtype", "requiresGrad"];
+const RANDOM: readonly (keyof RandomOptions)[] = [...CREATE, "generator"];
 
 /** Nested arrays of numbers, at any depth. */
 export type NestedArray = number | boolean | readonly NestedArray[];
@@ -42,21 +46,38 @@ function flattenInto(data: NestedArray, shape: number[], depth: number, out: Typ
   for (const d of data) flattenInto(d, shape, depth + 1, out, pos);
 }
 
+/** The narrower integer arrays (a reader's uint8 labels) become int32 tensors. */
+function smallInts(a: ArrayBufferView): boolean {
+  return (
+    a instanceof Uint8Array ||
+    a instanceof Int8Array ||
+    a instanceof Uint16Array ||
+    a instanceof Int16Array ||
+    a instanceof Uint8ClampedArray
+  );
+}
+
 /**
  * Create a tensor from nested arrays, a flat typed array (with `shape`), or a number.
- * The dtype defaults to that of a typed array, else `float32`.
+ * The dtype defaults to that of a typed array (int32 for the narrower integer arrays, such as the uint8 labels
+ * `readIdx` returns), else `float32`: class indices from a number array need `{ dtype: "int32" }`.
  *
  * @example
  * nb.tensor([[1, 2], [3, 4]]);                              // float32 [2, 2]
  * nb.tensor(new Float64Array(6), { shape: [2, 3] });       // float64 [2, 3]
+ * nb.tensor([0, 2, 1], { dtype: "int32" });                // class indices for crossEntropy
  */
-export function tensor(data: NestedArray | TypedArray | Tensor, opts: CreateOptions & { shape?: readonly number[] } = {}): Tensor {
+export function tensor(
+  data: NestedArray | TypedArray | Uint8Array | Int8Array | Uint16Array | Int16Array | Tensor,
+  options: CreateOptions & { shape?: readonly number[] } = {},
+): Tensor {
+  const opts = optionsArg<CreateOptions & { shape?: readonly number[] }>(options, "tensor", [...CREATE, "shape"]);
   if (data instanceof Tensor) data = data.data;
   let out: TypedArray;
   let shape: number[];
   if (ArrayBuffer.isView(data)) {
     const src = data as TypedArray;
-    const dtype = opts.dtype ? checkDType(opts.dtype, "tensor") : dtypeOf(src);
+    const dtype = opts.dtype ? checkDType(opts.dtype, "tensor") : smallInts(src) ? "int32" : dtypeOf(src);
     shape = opts.shape ? checkShape(opts.shape, "tensor") : [src.length];
     if (numel(shape) !== src.length) throw new RangeError(`tensor: shape ${fmt(shape)} needs ${numel(shape)} elements, got ${src.length}`);
     out = allocate(dtype, src.length);
@@ -82,7 +103,8 @@ export function full(shape: readonly number[], value: number, opts: CreateOption
 }
 
 /** full() under the name of the public op that called it (errors name that op). */
-function filled(shape: readonly number[], value: number, opts: CreateOptions, op: string): Tensor {
+function filled(shape: readonly number[], value: number, options: CreateOptions, op: string): Tensor {
+  const opts = optionsArg<CreateOptions>(options, op, CREATE);
   const s = checkShape(shape, op);
   const data = allocate(checkDType(opts.dtype ?? "float32", op), numel(s));
   if (value !== 0) data.fill(value);
@@ -96,24 +118,38 @@ export function ones(shape: readonly number[], opts: CreateOptions = {}): Tensor
   return filled(shape, 1, opts, "ones");
 }
 export function zerosLike(t: Tensor, opts: CreateOptions = {}): Tensor {
-  return full(t.shape, 0, { dtype: t.dtype, ...opts });
+  return filled(t.shape, 0, { dtype: t.dtype, ...optionsArg<CreateOptions>(opts, "zerosLike", CREATE) }, "zerosLike");
 }
 export function onesLike(t: Tensor, opts: CreateOptions = {}): Tensor {
-  return full(t.shape, 1, { dtype: t.dtype, ...opts });
+  return filled(t.shape, 1, { dtype: t.dtype, ...optionsArg<CreateOptions>(opts, "onesLike", CREATE) }, "onesLike");
 }
 export function fullLike(t: Tensor, value: number, opts: CreateOptions = {}): Tensor {
-  return full(t.shape, value, { dtype: t.dtype, ...opts });
+  return filled(t.shape, value, { dtype: t.dtype, ...optionsArg<CreateOptions>(opts, "fullLike", CREATE) }, "fullLike");
 }
 
 /**
  * Values from `start` to `end` (exclusive) by `step`, like `torch.arange`. With one argument, [0, end).
  * The dtype is int32 when every argument is an integer, else float32 (as in PyTorch).
  */
-export function arange(start: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {
-  if (end === undefined) {
-    end = start;
-    start = 0;
-  }
+export function arange(end: number, opts?: CreateOptions): Tensor;
+export function arange(start: number, end: number, opts?: CreateOptions): Tensor;
+export function arange(start: number, end?: number, step?: number, opts?: CreateOptions): Tensor;
+export function arange(...args: unknown[]): Tensor {
+  // the options object may follow any of the numbers (`arange(5, { dtype })`, as PyTorch's keyword arguments)
+  const at = args.findIndex((v) => isOptions(v));
+  const opts = optionsArg<CreateOptions>(at >= 0 ? args[at] : undefined, "arange", CREATE);
+  const nums = at >= 0 ? args.slice(0, at) : [...args];
+  while (nums.length > 0 && nums[nums.length - 1] === undefined) nums.pop();
+  if (at >= 0 && args.slice(at + 1).some((v) => v !== undefined))
+    throw new TypeError("arange: the options object must be the last argument");
+  if (nums.length < 1 || nums.length > 3) throw new TypeError(`arange: takes 1 to 3 numbers (start, end, step), got ${nums.length}`);
+  // one number is the end; an end left undefined (`arange(n, undefined, step)`) likewise, as torch.arange(end)
+  const given = nums.length === 1 || nums[1] === undefined ? [0, nums[0], nums[2] ?? 1] : [nums[0], nums[1], nums[2] ?? 1];
+  given.forEach((v, i) => {
+    if (!(typeof v === "number" && Number.isFinite(v)))
+      throw new TypeError(`arange: ${["start", "end", "step"][i]} must be a finite number, got ${describe(v)}`);
+  });
+  const [start, end, step] = given as number[];
   if (step === 0) throw new RangeError("arange: step must be nonzero");
   if ((end - start) * step < 0)
     throw new RangeError(`arange: upper bound and larger bound inconsistent with step sign (start ${start}, end ${end}, step ${step})`);
@@ -125,7 +161,8 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
 }
 
 /** `steps` evenly spaced values from `start` to `end` inclusive. */
-export function linspace(start: number, end: number, steps: number, opts: CreateOptions = {}): Tensor {
+export function linspace(start: number, end: number, steps: number, options: CreateOptions = {}): Tensor {
+  const opts = optionsArg<CreateOptions>(options, "linspace", CREATE);
   if (!(Number.isInteger(steps) && steps >= 0))
     throw new RangeError(`linspace: number of steps must be a non-negative integer, got ${steps}`);
   const data = allocate(opts.dtype ?? "float32", steps);
@@ -135,14 +172,20 @@ export function linspace(start: number, end: number, steps: number, opts: Create
 }
 
 /** Identity matrix [n, m] (m defaults to n). */
-export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
+export function eye(n: number, opts?: CreateOptions): Tensor;
+export function eye(n: number, m?: number, opts?: CreateOptions): Tensor;
+export function eye(n: number, ...rest: unknown[]): Tensor {
+  const mArg = isOptions(rest[0]) ? undefined : rest[0];
+  const opts = optionsArg<CreateOptions>(isOptions(rest[0]) ? rest[0] : rest[1], "eye", CREATE);
+  const m = (mArg ?? n) as number;
   const t = zeros([n, m], { dtype: opts.dtype });
   for (let i = 0; i < Math.min(n, m); i++) t.data[i * m + i] = 1;
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
 }
 
-function fillRandom(shape: readonly number[], opts: RandomOptions, op: string, draw: (g: Generator) => number): Tensor {
+function fillRandom(shape: readonly number[], options: RandomOptions, op: string, draw: (g: Generator) => number): Tensor {
+  const opts = optionsArg<RandomOptions>(options, op, RANDOM);
   const s = checkShape(shape, op);
   const data = allocate(checkDType(opts.dtype ?? "float32", op), numel(s));
   const g = opts.generator ?? defaultGenerator;
@@ -163,11 +206,14 @@ export function randn(shape: readonly number[], opts: RandomOptions = {}): Tenso
 /** Uniform integers in [low, high), int32 by default. */
 export function randint(low: number, high: number, shape: readonly number[], opts: RandomOptions = {}): Tensor {
   if (!(high > low)) throw new RangeError(`randint: expected low < high, got low=${low}, high=${high}`);
-  return fillRandom(shape, { dtype: "int32", ...opts }, "randint", (g) => g.randint(low, high));
+  return fillRandom(shape, { dtype: "int32", ...optionsArg<RandomOptions>(opts, "randint", RANDOM) }, "randint", (g) =>
+    g.randint(low, high),
+  );
 }
 
 /** A random permutation of 0..n-1 (Fisher–Yates on the seeded generator), int32. */
-export function randperm(n: number, opts: RandomOptions = {}): Tensor {
+export function randperm(n: number, options: RandomOptions = {}): Tensor {
+  const opts = optionsArg<RandomOptions>(options, "randperm", RANDOM);
   if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`randperm: n must be a non-negative integer, got ${n}`);
   const g = opts.generator ?? defaultGenerator;
   const data = new Int32Array(n);

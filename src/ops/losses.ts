@@ -33,14 +33,14 @@ function sameShape(input: Tensor, target: Tensor, op: string): void {
 
 /** L1 / mean absolute error: |x − y|. */
 export function l1Loss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
-  const opts = optionsArg<ReductionOptions>(options, "l1Loss", "{ reduction, … }");
+  const opts = optionsArg<ReductionOptions>(options, "l1Loss", ["reduction"]);
   sameShape(input, target, "l1Loss");
   return reduce(abs(sub(input, target)), opts.reduction, "l1Loss");
 }
 
 /** L2 / mean squared error: (x − y)². */
 export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
-  const opts = optionsArg<ReductionOptions>(options, "mseLoss", "{ reduction, … }");
+  const opts = optionsArg<ReductionOptions>(options, "mseLoss", ["reduction"]);
   sameShape(input, target, "mseLoss");
   const d = sub(input, target);
   return reduce(mul(d, d), opts.reduction, "mseLoss");
@@ -48,7 +48,7 @@ export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions
 
 /** Smooth L1: 0.5·d²/β where |d| < β, else |d| − 0.5·β (β = 1 by default; β = 0 is L1). */
 export function smoothL1Loss(input: Tensor, target: Tensor, options: ReductionOptions & { beta?: number } = {}): Tensor {
-  const opts = optionsArg<ReductionOptions & { beta?: number }>(options, "smoothL1Loss", "{ reduction, … }");
+  const opts = optionsArg<ReductionOptions & { beta?: number }>(options, "smoothL1Loss", ["reduction", "beta"]);
   sameShape(input, target, "smoothL1Loss");
   const beta = opts.beta ?? 1;
   if (beta < 0) throw new RangeError(`smoothL1Loss: beta must be non-negative, got ${beta}`);
@@ -60,7 +60,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: ReductionOp
 
 /** Huber: 0.5·d² where |d| ≤ δ, else δ·(|d| − 0.5·δ) (δ = 1 by default). */
 export function huberLoss(input: Tensor, target: Tensor, options: ReductionOptions & { delta?: number } = {}): Tensor {
-  const opts = optionsArg<ReductionOptions & { delta?: number }>(options, "huberLoss", "{ reduction, … }");
+  const opts = optionsArg<ReductionOptions & { delta?: number }>(options, "huberLoss", ["reduction", "delta"]);
   sameShape(input, target, "huberLoss");
   const delta = opts.delta ?? 1;
   if (!(delta > 0)) throw new RangeError(`huberLoss: delta must be positive, got ${delta}`);
@@ -84,10 +84,26 @@ function classesLast(input: Tensor): Tensor {
   return reshape(permute(input, perm), [-1, input.shape[1]]);
 }
 
+/** The shape of a class-index target for `input`: [N, d1…] for [N, C, d1…], [] for [C]. */
+function classTargetShape(input: Tensor): number[] {
+  return input.ndim === 1 ? [] : [input.shape[0], ...input.shape.slice(2)];
+}
+
+/** The error for class indices given as floats (`nb.tensor([0, 1, 2])` is float32, as any JS number array is). */
+function floatClassIndices(op: string, input: Tensor, target: Tensor, probabilitiesOk: boolean): TypeError {
+  return new TypeError(
+    `${op}: the target ${fmt(target.shape)} looks like class indices but is ${target.dtype}; class indices must be int32: ` +
+      `nb.tensor([...], { dtype: "int32" }) or target.int()` +
+      (probabilitiesOk ? ` (a floating-point target is read as class probabilities, with the input's shape ${fmt(input.shape)})` : ""),
+  );
+}
+
 function checkClassTarget(input: Tensor, target: Tensor, op: string): void {
-  if (target.dtype !== "int32")
-    throw new TypeError(`${op}: class-index target must be int32, got ${target.dtype} (pass probabilities with the input's shape instead)`);
-  const expected = input.ndim === 1 ? [] : [input.shape[0], ...input.shape.slice(2)];
+  const expected = classTargetShape(input);
+  if (target.dtype !== "int32") {
+    if (fmt(target.shape) === fmt(expected)) throw floatClassIndices(op, input, target, false);
+    throw new TypeError(`${op}: class-index target must be int32, got ${target.dtype}`);
+  }
   if (target.ndim !== expected.length || target.shape.some((s, i) => s !== expected[i])) {
     throw new RangeError(`${op}: target shape ${fmt(target.shape)} does not match input ${fmt(input.shape)} (expected ${fmt(expected)})`);
   }
@@ -98,7 +114,7 @@ function checkClassTarget(input: Tensor, target: Tensor, op: string): void {
  * indices `target` (int32). With `weight`, the mean is Σ w_y·loss / Σ w_y over non-ignored targets.
  */
 export function nllLoss(input: Tensor, target: Tensor, options: NllOptions | Tensor = {}): Tensor {
-  const opts = weightOrOptions<NllOptions>(options, "nllLoss");
+  const opts = weightOrOptions<NllOptions>(options, "nllLoss", ["weight", "ignoreIndex", "reduction"]);
   checkClassTarget(input, target, "nllLoss");
   return nllCore(classesLast(input), target, opts, "nllLoss");
 }
@@ -142,7 +158,7 @@ export interface CrossEntropyOptions extends NllOptions {
  * then NLL, computed stably so logits of ±1e4 stay finite and exact.
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions | Tensor = {}): Tensor {
-  const opts = weightOrOptions<CrossEntropyOptions>(options, "crossEntropy");
+  const opts = weightOrOptions<CrossEntropyOptions>(options, "crossEntropy", ["weight", "ignoreIndex", "reduction", "labelSmoothing"]);
   const eps = opts.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps <= 1)) throw new RangeError(`crossEntropy: labelSmoothing must be between 0.0 and 1.0, got ${eps}`);
   const logp = classesLast(logSoftmax(input, input.ndim === 1 ? 0 : 1)); // [M, C]
@@ -151,6 +167,8 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   if (w && (w.ndim !== 1 || w.shape[0] !== c)) throw new RangeError(`crossEntropy: weight must have shape [${c}], got ${fmt(w.shape)}`);
   if (target.dtype !== "int32") {
     // Probability targets: −Σ_c w_c·t_c·log p_c per sample, mean over samples.
+    if (fmt(target.shape) !== fmt(input.shape) && fmt(target.shape) === fmt(classTargetShape(input)))
+      throw floatClassIndices("crossEntropy", input, target, true);
     sameShape(input, target, "crossEntropy");
     let t = classesLast(target);
     if (eps > 0) t = add(mul(t, 1 - eps), eps / c);
@@ -195,7 +213,7 @@ export interface BceOptions extends ReductionOptions {
 
 /** Binary cross-entropy of probabilities: −w·(y·log x + (1 − y)·log(1 − x)), logs clamped at −100 as PyTorch. */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BceOptions | Tensor = {}): Tensor {
-  const opts = weightOrOptions<BceOptions>(options, "binaryCrossEntropy");
+  const opts = weightOrOptions<BceOptions>(options, "binaryCrossEntropy", ["weight", "reduction"]);
   sameShape(input, target, "binaryCrossEntropy");
   const d = input.data;
   for (let i = 0; i < d.length; i++) {
@@ -219,7 +237,7 @@ export interface BceLogitsOptions extends BceOptions {
  * (1 − y)·x + (1 + (p − 1)·y)·softplus(−x), finite for logits of any size.
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BceLogitsOptions | Tensor = {}): Tensor {
-  const opts = weightOrOptions<BceLogitsOptions>(options, "binaryCrossEntropyWithLogits");
+  const opts = weightOrOptions<BceLogitsOptions>(options, "binaryCrossEntropyWithLogits", ["weight", "reduction", "posWeight"]);
   sameShape(input, target, "binaryCrossEntropyWithLogits");
   const softplusNeg = neg(logSigmoid(input)); // log(1 + e^{−x})
   const logWeight = opts.posWeight ? add(mul(sub(opts.posWeight, 1), target), 1) : null;
@@ -233,7 +251,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
  * the batch: −(1/C)·Σ_c w_c·(y_c·log σ(x_c) + (1 − y_c)·log σ(−x_c)).
  */
 export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, options: BceOptions | Tensor = {}): Tensor {
-  const opts = weightOrOptions<BceOptions>(options, "multilabelSoftMarginLoss");
+  const opts = weightOrOptions<BceOptions>(options, "multilabelSoftMarginLoss", ["weight", "reduction"]);
   sameShape(input, target, "multilabelSoftMarginLoss");
   if (input.ndim !== 2 && input.ndim !== 1)
     throw new RangeError(`multilabelSoftMarginLoss: expected input [N, C] or [C], got ${fmt(input.shape)}`);

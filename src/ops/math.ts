@@ -5,7 +5,7 @@ import { isFloating, type DType } from "../tensor/dtype.js";
 import { fmt, normDim, normDims, numel } from "../tensor/shape.js";
 import { full } from "./creation.js";
 import * as P from "./prims.js";
-import { positionalOptions } from "./args.js";
+import { optionsArg, positionalOptions } from "./args.js";
 
 export type Scalar = number;
 export type TensorLike = Tensor | Scalar;
@@ -115,6 +115,11 @@ export function clone(x: Tensor): Tensor {
 export interface ReduceOptions {
   keepdim?: boolean;
 }
+/** `keepdim` from a reduction's options object (any other key is a TypeError naming `op`). */
+function keepdim(opts: unknown, op: string): boolean {
+  return optionsArg<ReduceOptions>(opts, op, ["keepdim"]).keepdim ?? false;
+}
+
 export interface VarOptions extends ReduceOptions {
   /** Bessel's correction (divide by n − 1); default true, as `torch.var`. */
   unbiased?: boolean;
@@ -125,7 +130,7 @@ export interface VarOptions extends ReduceOptions {
 /** Sum over `dim` (a dim, a list, or all when omitted). */
 export function sum(x: Tensor, dim?: number | readonly number[] | null, opts: ReduceOptions = {}): Tensor {
   checkTensor(x, "sum");
-  return P.sumPrim(x, normDims(dim, x.ndim, "sum"), opts.keepdim ?? false);
+  return P.sumPrim(x, normDims(dim, x.ndim, "sum"), keepdim(opts, "sum"));
 }
 
 /** Mean over `dim` (a dim, a list, or all when omitted). */
@@ -134,12 +139,13 @@ export function mean(x: Tensor, dim?: number | readonly number[] | null, opts: R
   if (!isFloating(x.dtype)) throw new TypeError(`mean: input dtype should be floating point, got ${x.dtype}`);
   const dims = normDims(dim, x.ndim, "mean");
   const n = dims.reduce((acc, d) => acc * x.shape[d], 1);
-  return div(P.sumPrim(x, dims, opts.keepdim ?? false), n);
+  return div(P.sumPrim(x, dims, keepdim(opts, "mean")), n);
 }
 
 /** Variance over `dim`; unbiased (n − 1) by default, like `torch.var`. */
-export function variance(x: Tensor, dim?: number | readonly number[] | null, opts: VarOptions = {}): Tensor {
+export function variance(x: Tensor, dim?: number | readonly number[] | null, options: VarOptions = {}): Tensor {
   checkTensor(x, "var");
+  const opts = optionsArg<VarOptions>(options, "var", ["keepdim", "unbiased", "correction"]);
   const dims = normDims(dim, x.ndim, "var");
   const n = dims.reduce((acc, d) => acc * x.shape[d], 1);
   const correction = opts.correction ?? (opts.unbiased === false ? 0 : 1);
@@ -177,17 +183,17 @@ function extreme(x: Tensor, dim: number | readonly number[] | null | undefined, 
  * indices). The gradient goes to the first maximal element.
  */
 export function max(x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor {
-  return extreme(x, dim, opts.keepdim ?? false, true, "max");
+  return extreme(x, dim, keepdim(opts, "max"), true, "max");
 }
 export function min(x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor {
-  return extreme(x, dim, opts.keepdim ?? false, false, "min");
+  return extreme(x, dim, keepdim(opts, "min"), false, "min");
 }
 /** Maximum over one or several dims (gradient to the first maximal element). */
 export function amax(x: Tensor, dim?: number | readonly number[] | null, opts: ReduceOptions = {}): Tensor {
-  return extreme(x, dim, opts.keepdim ?? false, true, "amax");
+  return extreme(x, dim, keepdim(opts, "amax"), true, "amax");
 }
 export function amin(x: Tensor, dim?: number | readonly number[] | null, opts: ReduceOptions = {}): Tensor {
-  return extreme(x, dim, opts.keepdim ?? false, false, "amin");
+  return extreme(x, dim, keepdim(opts, "amin"), false, "amin");
 }
 
 function argExt(x: Tensor, dim: number | null | undefined, keepdim: boolean, isMax: boolean): Tensor {
@@ -197,16 +203,17 @@ function argExt(x: Tensor, dim: number | null | undefined, keepdim: boolean, isM
   return P.argExtreme(x, normDim(dim, x.ndim, op), keepdim, isMax);
 }
 /** Index of the first maximum (int32), over all elements (flattened) or along `dim`. */
-export const argmax = (x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor => argExt(x, dim, opts.keepdim ?? false, true);
-export const argmin = (x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor => argExt(x, dim, opts.keepdim ?? false, false);
+export const argmax = (x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor => argExt(x, dim, keepdim(opts, "argmax"), true);
+export const argmin = (x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor => argExt(x, dim, keepdim(opts, "argmin"), false);
 
 /** log Σ exp(x) over `dim`, stable for large inputs. */
 export function logsumexp(x: Tensor, dim: number | readonly number[], opts: ReduceOptions = {}): Tensor {
   const dims = normDims(dim, x.ndim, "logsumexp");
+  const keep = keepdim(opts, "logsumexp");
   const m = amax(x, dims, { keepdim: true }).detach();
   const mSafe = where(isFiniteMask(m), m, 0);
   const r = add(log(sum(exp(sub(x, mSafe)), dims, { keepdim: true })), mSafe);
-  return opts.keepdim
+  return keep
     ? r
     : P.reshapePrim(
         r,

@@ -73,7 +73,13 @@ export abstract class Optimizer<O extends { lr: number }> {
       throw new TypeError(`${this.constructor.name}: a parameter group must be an object, got ${describe(group)}`);
     const known = Object.keys(this.defaults);
     for (const k of Object.keys(group)) {
-      if (k === "params" || SCHEDULER_KEYS.includes(k)) continue;
+      if (k === "params") continue;
+      if (SCHEDULER_KEYS.includes(k)) {
+        const v = (group as Record<string, unknown>)[k];
+        if (!(typeof v === "number" && Number.isFinite(v) && v >= 0))
+          throw new TypeError(`${this.constructor.name}: ${k} in a parameter group must be a finite number ≥ 0, got ${describe(v)}`);
+        continue;
+      }
       if (!known.includes(k)) {
         const hint = closest(k, known);
         throw new TypeError(
@@ -200,7 +206,11 @@ export abstract class Optimizer<O extends { lr: number }> {
         const cur = mine[key];
         if (!sameKind(cur, v, key === "initialLr"))
           fail(`${at}.${k}`, `${preview(v)} does not have the type of the current value ${preview(cur)}`);
-        if (key === "initialLr" && !((v as number) >= 0)) fail(`${at}.${k}`, `Invalid learning rate: ${preview(v)}`);
+        if (SCHEDULER_KEYS.includes(key) && !(typeof v === "number" && Number.isFinite(v) && v >= 0))
+          fail(
+            `${at}.${k}`,
+            `${key === "baseMomentum" || key === "maxMomentum" ? "Invalid momentum" : "Invalid learning rate"}: ${preview(v)}`,
+          );
         merged[key] = cloneValue(v);
       }
       try {
