@@ -23,6 +23,7 @@
       "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno", "-fvisibility=hidden", "-Wall", "-Wno-psabi"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++17"],
       "libraries": ["-lpthread"],
+      "ldflags": ["-static-libstdc++", "-static-libgcc"],
       "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17"] }
     }
   ]

@@ -67,17 +67,25 @@ export function loadNativeBackend(): { backend: Backend } | { error: string } {
   // the package root is the nearest folder above this file holding binding.gyp (dist/ and test builds differ in depth)
   let root = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6 && !existsSync(join(root, "binding.gyp")); i++) root = dirname(root);
+  // as node-gyp-build: an addon built here (npm install compiled it, or a developer did) before the one
+  // shipped in prebuilds/ for this platform
+  const candidates: [string, string][] = [
+    [join(root, "build", "Release", "nabla_native.node"), "built from source"],
+    [join(root, "prebuilds", `${process.platform}-${process.arch}`, "nabla_native.node"), `prebuilt ${process.platform}-${process.arch}`],
+  ];
+  const found = candidates.find(([file]) => existsSync(file));
+  if (!found) return { error: `no prebuilt addon for ${process.platform}-${process.arch} and none built (npm run build:native)` };
   let addon: Addon;
   try {
-    addon = createRequire(import.meta.url)(join(root, "build", "Release", "nabla_native.node")) as Addon;
+    addon = createRequire(import.meta.url)(found[0]) as Addon;
   } catch (e) {
-    return { error: (e as Error).message.split("\n")[0] };
+    return { error: `${found[0]}: ${(e as Error).message.split("\n")[0]}` };
   }
   const js = jsBackend.fused;
   const backend: Backend = {
     ...jsBackend,
     name: "native",
-    info: addon.info(),
+    info: { ...addon.info(), addon: found[1] },
     matmul: (a, aOffs, transA, b, bOffs, transB, out, m, k, n) => {
       // the addon handles one element type at a time; mixed types fall back to js
       if (a.constructor === b.constructor && b.constructor === out.constructor && !(a instanceof Int32Array)) {
