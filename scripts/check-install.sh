@@ -19,7 +19,9 @@ fi
 LISTING="$(tar tzf "$TARBALL")"
 echo "check-install: $(basename "$TARBALL") $(du -h "$TARBALL" | cut -f1) ($(echo "$LISTING" | wc -l) files)"
 if echo "$LISTING" | grep '\.map$' >/dev/null; then echo "check-install: the package ships source maps" >&2; exit 1; fi
-for f in package/LICENSE package/prebuilds/linux-x64/nabla_native.node package/prebuilds/linux-arm64/nabla_native.node package/scripts/install.mjs; do
+EXPECTED=(package/LICENSE package/prebuilds/linux-x64/nabla_native.node package/scripts/install.mjs)
+[ "${NABLA_PREBUILD_HOST_ONLY:-0}" = 1 ] || EXPECTED+=(package/prebuilds/linux-arm64/nabla_native.node)
+for f in "${EXPECTED[@]}"; do
   echo "$LISTING" | grep -x "$f" >/dev/null || { echo "check-install: $f missing from the package" >&2; exit 1; }
 done
 
