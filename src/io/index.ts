@@ -8,3 +8,4 @@ export {
   writeFileAtomic,
   type SafetensorsFile,
 } from "./safetensors.js";
+export { loadTorch, parseTorch, TorchLoadError, type TorchDict, type TorchValue } from "./torch.js";
