@@ -1,7 +1,7 @@
 // Side-by-side report: nb.optim.minimize vs scipy.optimize (counts from fixtures/minimize.json) on the
 // fixture problems, at scipy's default tolerance (max |∇f| ≤ 1e-5). Run: npm run report:minimize
 
-import * as nb from "../src/index.js";
+import * as nb from "nabla";
 import { problemFn } from "../test/problems.js";
 import { fixturePath } from "../test/helpers.js";
 

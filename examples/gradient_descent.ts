@@ -1,8 +1,8 @@
 // The primer's worked example: fit h(x) = θ1 + θ2·x by squared error with batch, stochastic and
 // mini-batch gradient descent, and compare with the closed-form least-squares solution.
-// Run: npm run build:test && node .test-build/examples/gradient_descent.js
+// Run: npm run examples (or, after npm run build: npx tsc -p tsconfig.examples.json && node .examples-build/gradient_descent.js)
 
-import * as nb from "../src/index.js";
+import * as nb from "nabla";
 
 export type Regime = "batch" | "stochastic" | "minibatch";
 

@@ -1,8 +1,8 @@
 // Logistic regression with L2 regularization: the loss and its gradient written out by hand, checked
 // against autograd, and solved by gradient descent, Newton and L-BFGS (nb.optim.minimize).
-// Run: npm run build:test && node .test-build/examples/logistic_regression.js
+// Run: npm run examples (or, after npm run build: npx tsc -p tsconfig.examples.json && node .examples-build/logistic_regression.js)
 
-import * as nb from "../src/index.js";
+import * as nb from "nabla";
 
 /**
  * J(w) = (1/m)·Σᵢ [log(1 + e^{zᵢ}) − yᵢ·zᵢ] + (λ/2)·‖w‖², zᵢ = xᵢ·w, yᵢ ∈ {0, 1}

@@ -3,7 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as nb from "../src/index.js";
+import * as nb from "nabla";
 import { fixturePath } from "./helpers.js";
 import { TOL } from "./tolerances.js";
 import { fit, leastSquares, linearData } from "../examples/gradient_descent.js";

@@ -1,6 +1,6 @@
 // The minimize fixture problems (fixtures/minimize.json) as nabla objectives, shared by tests and reports.
 
-import * as nb from "../src/index.js";
+import * as nb from "nabla";
 import { logisticLoss } from "../examples/logistic_regression.js";
 
 export interface Problem {

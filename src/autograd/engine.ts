@@ -5,13 +5,50 @@ import type { Tensor } from "../tensor/tensor.js";
 /** A backward rule: given the gradient of the output, the gradients of each input (null = none). */
 export type BackwardFn = (g: Tensor) => (Tensor | null)[];
 
+/**
+ * Versions of storages, as PyTorch's version counter: every in-place write to a tensor's storage
+ * (`add_`, `copy_`, …) bumps it, and a node remembers the versions its inputs and output had when it was
+ * recorded, so a backward pass through values changed since is an error instead of a wrong gradient.
+ * Keyed by the storage's buffer: tensors sharing storage (`detach()`, `reshape`) share a version.
+ */
+const versions = new WeakMap<ArrayBufferLike, number>();
+
+export function versionOf(t: Tensor): number {
+  return versions.get(t.data.buffer) ?? 0;
+}
+
+export function bumpVersion(t: Tensor): void {
+  versions.set(t.data.buffer, versionOf(t) + 1);
+}
+
 /** One recorded operation: its primitive's name, its inputs and its backward rule. */
 export class Node {
+  /** The versions of the inputs when the node was recorded. */
+  readonly versions: number[];
+  /** The output's version when it was recorded (set by the recorder). */
+  outVersion = 0;
+  /** PyTorch's name for this node's backward (`NllLossBackward0`), when an op set one; printed as grad_fn. */
+  label: string | null = null;
   constructor(
     readonly name: string,
     readonly inputs: readonly Tensor[],
     public backward: BackwardFn | null,
-  ) {}
+  ) {
+    this.versions = inputs.map(versionOf);
+  }
+}
+
+function checkVersions(node: Node, out: Tensor): void {
+  const stale = (t: Tensor, was: number, what: string) =>
+    new Error(
+      `backward: ${what} of '${node.name}' (a tensor of shape [${t.shape.join(", ")}]) was modified by an in-place operation ` +
+        `after it was used (it is at version ${versionOf(t)}; the graph needs version ${was}): ` +
+        "clone() it before changing it, or change it before the forward pass",
+    );
+  node.inputs.forEach((x, i) => {
+    if (versionOf(x) !== node.versions[i]) throw stale(x, node.versions[i], `input ${i}`);
+  });
+  if (versionOf(out) !== node.outVersion) throw stale(out, node.outVersion, "the output");
 }
 
 let gradEnabled = true;
@@ -115,6 +152,7 @@ export function runBackward(
             "or to use the gradients of a graph that was already freed; pass { retainGraph: true } to the first backward()",
         );
       }
+      checkVersions(node, t);
       const inGrads = node.backward(g);
       visited.push(node);
       node.inputs.forEach((x, i) => {

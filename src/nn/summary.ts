@@ -11,11 +11,11 @@ import { fmt } from "../tensor/shape.js";
 export interface LayerSummary {
   name: string;
   type: string;
-  /** Output shape with batch size 1. */
+  /** Output shape, with the batch dimension given (1 when the input shape had none). */
   outputShape: number[];
   /** Parameters owned directly by this layer. */
   params: number;
-  /** Multiply-accumulates of this layer's convolutions / linear maps for one input (0 for other layers). */
+  /** Multiply-accumulates of this layer's convolutions / linear maps for the whole batch (0 for other layers). */
   macs: number;
 }
 
@@ -23,27 +23,42 @@ export interface ModelSummary {
   layers: LayerSummary[];
   totalParams: number;
   trainableParams: number;
-  /** Multiply-accumulates of all convolutions and linear layers for one input. */
+  /** Multiply-accumulates of all convolutions and linear layers for the whole batch (one input when the shape had no batch dimension). */
   totalMacs: number;
   /** A torchinfo-like table. */
   text: string;
 }
 
 function macsOf(m: Module, out: Tensor): number {
-  const perSample = out.data.length / out.shape[0];
-  if (m instanceof Conv2d) return perSample * (m.inChannels / m.groups) * m.kernelSize[0] * m.kernelSize[1];
-  if (m instanceof Linear) return perSample * m.inFeatures;
+  if (m instanceof Conv2d) return out.data.length * (m.inChannels / m.groups) * m.kernelSize[0] * m.kernelSize[1];
+  if (m instanceof Linear) return out.data.length * m.inFeatures;
   return 0;
 }
 
 /**
- * Run one forward pass on zeros of `[1, ...inputShape]` (eval mode, no gradient) and record, for every
+ * Whether `shape` already has a batch dimension, as torchinfo's input size does: judged by the first layer
+ * with parameters (a Conv2d takes [N, C, H, W], a Linear [N, features]); without one, no batch dimension.
+ */
+function hasBatchDim(model: Module, shape: readonly number[]): boolean {
+  for (const m of model.modules()) {
+    if (m instanceof Conv2d) return shape.length === 4;
+    if (m instanceof Linear) return shape.length === 2;
+  }
+  return false;
+}
+
+/**
+ * Run one forward pass on zeros of `inputShape` (eval mode, no gradient) — with a batch dimension as
+ * torchinfo's `[1, 3, 224, 224]`, or without one as `[3, 224, 224]` (then batch 1) — and record, for every
  * layer without children, its output shape, its parameters and its multiply-accumulates (convolutions and
  * linear layers, the convention of torchvision's published GFLOPS).
  *
- * @example console.log(nb.summary(nb.models.resnet18(), [3, 224, 224]).text);
+ * @example console.log(nb.summary(nb.models.resnet18(), [1, 3, 224, 224]).text);
  */
 export function summary(model: Module, inputShape: readonly number[]): ModelSummary {
+  if (!Array.isArray(inputShape) || !inputShape.every((d) => Number.isInteger(d) && d > 0))
+    throw new TypeError(`summary: inputShape must be an array of positive integers, got ${JSON.stringify(inputShape)}`);
+  const shape = hasBatchDim(model, inputShape) ? [...inputShape] : [1, ...inputShape];
   const records: LayerSummary[] = [];
   const leaves = model.namedModules().filter(([, m]) => m.children().length === 0);
   const handles = leaves.map(([name, m]) =>
@@ -60,7 +75,7 @@ export function summary(model: Module, inputShape: readonly number[]): ModelSumm
   const modes = model.modules().map((m) => m.training);
   model.eval();
   try {
-    noGrad(() => model.forward(zeros([1, ...inputShape])));
+    noGrad(() => model.forward(zeros(shape)));
   } finally {
     handles.forEach((h) => h.remove());
     model.modules().forEach((m, i) => (m.training = modes[i]));
@@ -82,7 +97,7 @@ export function summary(model: Module, inputShape: readonly number[]): ModelSumm
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   const rule = "=".repeat(widths.reduce((a, b) => a + b + 2, -2));
   const text = [
-    `${model.constructor.name}, input [1, ${inputShape.join(", ")}]`,
+    `${model.constructor.name}, input [${shape.join(", ")}]`,
     rule,
     line(head),
     rule,

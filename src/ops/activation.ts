@@ -1,6 +1,7 @@
 // Activations as composites of primitives: softmax, logSoftmax, leakyRelu, dropout (torch.nn.functional's
 // names and defaults).
 
+import { labelGradFn } from "./format.js";
 import { Tensor } from "../tensor/tensor.js";
 import { normDim } from "../tensor/shape.js";
 import { defaultGenerator, type Generator } from "../tensor/random.js";
@@ -12,14 +13,14 @@ import { optionsArg } from "./args.js";
 export function softmax(x: Tensor, dim: number): Tensor {
   const d = normDim(dim, x.ndim, "softmax");
   const e = exp(sub(x, amax(x, d, { keepdim: true }).detach()));
-  return div(e, sum(e, d, { keepdim: true }));
+  return labelGradFn(div(e, sum(e, d, { keepdim: true })), "SoftmaxBackward0");
 }
 
 /** log softmax along `dim`: x − m − log Σ exp(x − m); exact for logits of ±1e4. */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   const d = normDim(dim, x.ndim, "logSoftmax");
   const shifted = sub(x, amax(x, d, { keepdim: true }).detach());
-  return sub(shifted, log(sum(exp(shifted), d, { keepdim: true })));
+  return labelGradFn(sub(shifted, log(sum(exp(shifted), d, { keepdim: true }))), "LogSoftmaxBackward0");
 }
 
 /** max(0, x) + negativeSlope·min(0, x). */

@@ -1,6 +1,7 @@
 // Convolution and pooling as composites of primitives: pad, conv2d, maxPool2d, avgPool2d,
 // adaptiveAvgPool2d (torch.nn.functional's names, defaults and positional order).
 
+import { labelGradFn } from "./format.js";
 import { Tensor } from "../tensor/tensor.js";
 import { isFloating, MAX_ELEMENTS } from "../tensor/dtype.js";
 import { fmt } from "../tensor/shape.js";
@@ -210,7 +211,7 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, ...args: unknown[]): Tens
       2 * g.ow <= g.w;
     const windows = pairs ? Int32Array.of(g.h, g.w, g.oh, g.ow) : undefined;
     const m = P.gatherPrim(P.reshapePrim(x4, [g.n, g.h * g.w]), 1, new Tensor(idx, [g.n, g.oh * g.ow]), values, windows); // [N·C, L]
-    return P.reshapePrim(m, [x4.shape[0], x4.shape[1], g.oh, g.ow]);
+    return labelGradFn(P.reshapePrim(m, [x4.shape[0], x4.shape[1], g.oh, g.ow]), "MaxPool2DWithIndicesBackward0");
   });
 }
 

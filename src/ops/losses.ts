@@ -1,5 +1,6 @@
 // Loss functions with torch.nn.functional's formulas, options and reductions (camelCase names).
 
+import { labelGradFn } from "./format.js";
 import { Tensor } from "../tensor/tensor.js";
 import { fmt } from "../tensor/shape.js";
 import { abs, add, cast, clamp, div, log, logSigmoid, mean, mul, ne, neg, sub, sum, where, lt } from "./math.js";
@@ -12,14 +13,24 @@ export interface ReductionOptions {
   reduction?: Reduction;
 }
 
+/** PyTorch's grad_fn names for the losses that are one node there. */
+const LOSS_NODES: Record<string, string> = {
+  mseLoss: "MseLossBackward0",
+  smoothL1Loss: "SmoothL1LossBackward0",
+  huberLoss: "HuberLossBackward0",
+  binaryCrossEntropy: "BinaryCrossEntropyBackward0",
+  binaryCrossEntropyWithLogits: "BinaryCrossEntropyWithLogitsBackward0",
+};
+
 function reduce(loss: Tensor, reduction: Reduction | undefined, op: string): Tensor {
+  const named = (t: Tensor) => (LOSS_NODES[op] ? labelGradFn(t, LOSS_NODES[op]) : t);
   switch (reduction ?? "mean") {
     case "mean":
-      return mean(loss);
+      return named(mean(loss));
     case "sum":
-      return sum(loss);
+      return named(sum(loss));
     case "none":
-      return loss;
+      return named(loss);
   }
   throw new RangeError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${reduction}'`);
 }
@@ -138,11 +149,11 @@ function nllCore(logp: Tensor, target: Tensor, opts: NllOptions, op: string): Te
   const losses = neg(mul(picked, wt));
   switch (opts.reduction ?? "mean") {
     case "none":
-      return reshape(losses, [...target.shape]);
+      return labelGradFn(reshape(losses, [...target.shape]), "NllLossBackward0");
     case "sum":
-      return sum(losses);
+      return labelGradFn(sum(losses), "NllLossBackward0");
     case "mean":
-      return div(sum(losses), sum(wt));
+      return labelGradFn(div(sum(losses), sum(wt)), "NllLossBackward0");
   }
   throw new RangeError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${opts.reduction}'`);
 }
@@ -176,7 +187,7 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
     if (w) terms = mul(terms, w);
     const per = neg(sum(terms, 1));
     if ((opts.reduction ?? "mean") === "none") return reshape(per, input.ndim === 1 ? [] : [input.shape[0], ...input.shape.slice(2)]);
-    return reduce(per, opts.reduction, "crossEntropy");
+    return labelGradFn(reduce(per, opts.reduction, "crossEntropy"), "NllLossBackward0");
   }
   checkClassTarget(input, target, "crossEntropy");
   const nll = nllCore(logp, target, opts, "crossEntropy");

@@ -1,5 +1,6 @@
 // Public tensor math: elementwise ops with broadcasting, comparisons, reductions, matmul and linear.
 
+import { labelGradFn } from "./format.js";
 import { Tensor } from "../tensor/tensor.js";
 import { isFloating, type DType } from "../tensor/dtype.js";
 import { fmt, normDim, normDims, numel } from "../tensor/shape.js";
@@ -139,7 +140,10 @@ export function mean(x: Tensor, dim?: number | readonly number[] | null, opts: R
   if (!isFloating(x.dtype)) throw new TypeError(`mean: input dtype should be floating point, got ${x.dtype}`);
   const dims = normDims(dim, x.ndim, "mean");
   const n = dims.reduce((acc, d) => acc * x.shape[d], 1);
-  return div(P.sumPrim(x, dims, keepdim(opts, "mean")), n);
+  return labelGradFn(
+    div(P.sumPrim(x, dims, keepdim(opts, "mean")), n),
+    dim === undefined || dim === null ? "MeanBackward0" : "MeanBackward1",
+  );
 }
 
 /** Variance over `dim`; unbiased (n − 1) by default, like `torch.var`. */
@@ -271,5 +275,5 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const x2 = x.ndim === 1 ? P.reshapePrim(x, [1, inF]) : x;
   let y = P.matmulPrim(x2, weight, false, true);
   if (bias) y = add(y, bias);
-  return x.ndim === 1 ? P.reshapePrim(y, [weight.shape[0]]) : y;
+  return labelGradFn(x.ndim === 1 ? P.reshapePrim(y, [weight.shape[0]]) : y, bias && x.ndim <= 2 ? "AddmmBackward0" : "MmBackward0");
 }

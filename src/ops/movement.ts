@@ -203,6 +203,68 @@ export function index(x: Tensor, spec: readonly IndexSpec[]): Tensor {
     : r;
 }
 
+/**
+ * The entries of `x` at `index` (int32, 1-D) along `dim`, like `torch.index_select`; differentiable in x
+ * (the gradient adds back into the selected positions, repeated indices summed).
+ */
+export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+  checkTensor(x, "indexSelect");
+  checkTensor(index, "indexSelect", "index");
+  if (index.dtype !== "int32") throw new TypeError(`indexSelect: index must be an int32 tensor, got ${index.dtype}`);
+  if (index.ndim > 1) throw new RangeError(`indexSelect: index must be 1-D, got shape ${fmt(index.shape)}`);
+  const d = normDim(dim, x.ndim, "indexSelect");
+  const n = x.shape[d];
+  const outer = x.shape.slice(0, d).reduce((a, b) => a * b, 1);
+  const inner = x.shape.slice(d + 1).reduce((a, b) => a * b, 1);
+  const k = index.numel();
+  const pos = new Int32Array(outer * k * inner);
+  for (let i = 0; i < k; i++) {
+    const v = index.data[i];
+    const j = v < 0 ? v + n : v;
+    if (!(j >= 0 && j < n)) throw new RangeError(`indexSelect: index ${v} is out of bounds for dimension ${d} with size ${n}`);
+    for (let o = 0; o < outer; o++) pos.fill(j, (o * k + i) * inner, (o * k + i + 1) * inner);
+  }
+  const shape = [...x.shape];
+  shape[d] = k;
+  const r = gather(reshape(x, [outer, n, inner]), 1, new Tensor(pos, [outer, k, inner]));
+  return reshape(r, shape);
+}
+
+/**
+ * Advanced indexing on the leading dimensions, like `x[idx]` / `x[mask]` in PyTorch: an int32 tensor
+ * picks rows (result shape `[...idx.shape, ...x.shape.slice(1)]`); a 0/1 mask (what comparisons return,
+ * or an array of booleans) whose shape is a prefix of x's picks the positions where it is 1 (result shape
+ * `[count, ...rest]`). Differentiable in x.
+ */
+export function indexTensor(x: Tensor, idx: Tensor | readonly boolean[]): Tensor {
+  checkTensor(x, "index");
+  if (Array.isArray(idx)) {
+    if (!idx.every((b) => typeof b === "boolean"))
+      throw new TypeError("index: an array index must hold booleans (a mask); index with an int32 tensor for positions");
+    idx = new Tensor(Float32Array.from(idx as boolean[], Number), [idx.length]);
+  }
+  const t = idx as Tensor;
+  if (t.dtype === "int32") {
+    if (x.ndim === 0) throw new RangeError("index: a 0-d tensor cannot be indexed by a tensor");
+    return reshape(indexSelect(x, 0, reshape(t, [t.numel()])), [...t.shape, ...x.shape.slice(1)]);
+  }
+  if (t.ndim > x.ndim || t.shape.some((s, i) => s !== x.shape[i]))
+    throw new RangeError(
+      `index: the mask's shape ${fmt(t.shape)} must match the leading dimensions of the indexed tensor's ${fmt(x.shape)}`,
+    );
+  const at: number[] = [];
+  for (let i = 0; i < t.data.length; i++) {
+    const v = t.data[i];
+    if (v === 1) at.push(i);
+    else if (v !== 0)
+      throw new TypeError(
+        `index: a float tensor index must be a 0/1 mask (as comparisons return); element ${i} is ${v}. Index with an int32 tensor for positions`,
+      );
+  }
+  const flat = reshape(x, [t.numel(), ...x.shape.slice(t.ndim)]);
+  return indexSelect(flat, 0, new Tensor(Int32Array.from(at), [at.length]));
+}
+
 /** out[i][j] = x[i][index[i][j]] along `dim` (index int32, same sizes as x outside `dim`). */
 export function gather(x: Tensor, dim: number, idx: Tensor): Tensor {
   checkTensor(x, "gather");

@@ -4,7 +4,7 @@
 // statistics) and the backend's fused kernels (ReLU backward, BN affine / backward, optimizer updates)
 // are reached through the functions here.
 
-import { Node, isGradEnabled } from "../autograd/engine.js";
+import { Node, isGradEnabled, versionOf } from "../autograd/engine.js";
 import {
   getBackend,
   type AdadeltaUpdate,
@@ -96,6 +96,7 @@ function record<P extends Prim>(prim: P, inputs: readonly Tensor[], out: Tensor,
     const ctx: VjpContext<P> = { inputs, out, attrs };
     const rule = vjps[prim] as Vjp<P>;
     out.gradFn = new Node(prim, inputs, (g) => rule(g, ctx));
+    out.gradFn.outVersion = versionOf(out);
   }
   return out;
 }

@@ -4,12 +4,14 @@ import { Node, runBackward, type BackwardOptions } from "../autograd/engine.js";
 import { dtypeOf, isFloating, type DType, type TypedArray } from "./dtype.js";
 import { fmt, numel } from "./shape.js";
 import * as ops from "../ops/index.js";
+import { inplace } from "../ops/inplace.js";
 import type { Scalar, TensorLike } from "../ops/index.js";
 
 /**
  * An n-dimensional array of `float32` (default), `float64` or `int32` elements, stored row-major in an
- * ordinary typed array that the garbage collector owns. Tensors are immutable to the graph: every op
- * returns a new tensor; only optimizers write parameters in place (under `noGrad`).
+ * ordinary typed array that the garbage collector owns. Every op returns a new tensor; the in-place
+ * methods (`add_`, `mul_`, `zero_`, `copy_`, `clamp_`, …) work outside recorded graphs, and a backward
+ * pass through values changed in place since they were used is an error (PyTorch's version counter).
  *
  * @example
  * const x = nb.tensor([[1, 2], [3, 4]], { requiresGrad: true });
@@ -329,10 +331,82 @@ export class Tensor {
   isContiguous(): boolean {
     return true;
   }
-  /** Slice by ranges per dim, like `x[1:3, :, ::2]`: each entry is an index, `[start, end, step?]` or null. */
-  index(...spec: ops.IndexSpec[]): Tensor {
-    return ops.index(this, spec);
+  // In place (PyTorch's trailing underscore): outside recorded graphs, or under noGrad for a leaf that
+  // requires grad; the storage's version is bumped so a graph that needed the old values fails in backward.
+
+  /** this += alpha · b, in place. */
+  add_(b: TensorLike, alpha?: number | { alpha?: number }): this {
+    const a = alphaArg("add_", alpha);
+    return inplace(this, "add_", [b], () => ops.add(this, a === 1 ? b : ops.mul(b, a))) as this;
   }
+  /** this −= alpha · b, in place. */
+  sub_(b: TensorLike, alpha?: number | { alpha?: number }): this {
+    const a = alphaArg("sub_", alpha);
+    return inplace(this, "sub_", [b], () => ops.sub(this, a === 1 ? b : ops.mul(b, a))) as this;
+  }
+  /** this *= b, in place. */
+  mul_(b: TensorLike): this {
+    return inplace(this, "mul_", [b], () => ops.mul(this, b)) as this;
+  }
+  /** this /= b, in place. */
+  div_(b: TensorLike): this {
+    return inplace(this, "div_", [b], () => ops.div(this, b)) as this;
+  }
+  /** −this, in place. */
+  neg_(): this {
+    return inplace(this, "neg_", [], () => ops.neg(this)) as this;
+  }
+  /** Clamp to [min, max] in place; the same arguments as `clamp`. */
+  clamp_(a: { min?: number | null; max?: number | null } | number | null | undefined, max?: number | null): this {
+    return inplace(this, "clamp_", [], () => ops.clamp(this, a as number, max)) as this;
+  }
+  /** Set every element to `value`, in place. */
+  fill_(value: number): this {
+    if (typeof value !== "number") throw new TypeError(`fill_: value must be a number, got ${typeof value}`);
+    return inplace(this, "fill_", [], () => ops.full(this.shape, value, { dtype: this.dtype })) as this;
+  }
+  /** Set every element to 0, in place. */
+  zero_(): this {
+    return inplace(this, "zero_", [], () => ops.zeros(this.shape, { dtype: this.dtype })) as this;
+  }
+  /** Copy `src` (broadcast to this shape, converted to this dtype) into this tensor, in place. */
+  copy_(src: Tensor): this {
+    if (!(src instanceof Tensor)) throw new TypeError(`copy_: src must be a Tensor, got ${src === null ? "null" : typeof src}`);
+    return inplace(this, "copy_", [src], () => ops.cast(ops.expand(src, this.shape), this.dtype)) as this;
+  }
+
+  /**
+   * Slice by ranges per dim, like `x[1:3, :, ::2]`: each entry is an index, `[start, end, step?]` or null.
+   * With one tensor instead, advanced indexing as `x[idx]` / `x[mask]`: an int32 tensor picks rows, a 0/1
+   * mask (a comparison's result, or an array of booleans) picks the positions where it is 1 (see `indexTensor`).
+   */
+  index(mask: Tensor | readonly boolean[]): Tensor;
+  index(...spec: ops.IndexSpec[]): Tensor;
+  index(...spec: unknown[]): Tensor {
+    if (
+      spec.length === 1 &&
+      (spec[0] instanceof Tensor || (Array.isArray(spec[0]) && spec[0].length > 0 && typeof spec[0][0] === "boolean"))
+    )
+      return ops.indexTensor(this, spec[0] as Tensor | boolean[]);
+    if (spec.some((s) => s instanceof Tensor))
+      throw new TypeError("index: a tensor index must be the only index (x.index(mask) or x.index(idx))");
+    return ops.index(this, spec as ops.IndexSpec[]);
+  }
+  /** Entries at `index` (int32, 1-D) along `dim`, like `index_select`. */
+  indexSelect(dim: number, index: Tensor): Tensor {
+    return ops.indexSelect(this, dim, index);
+  }
+}
+
+function alphaArg(op: string, alpha: unknown): number {
+  if (alpha === undefined) return 1;
+  if (typeof alpha === "number") return alpha;
+  if (alpha !== null && typeof alpha === "object" && Object.keys(alpha).every((k) => k === "alpha")) {
+    const a = (alpha as { alpha?: unknown }).alpha;
+    if (a === undefined) return 1;
+    if (typeof a === "number") return a;
+  }
+  throw new TypeError(`${op}: alpha must be a number or { alpha: number }, got ${JSON.stringify(alpha)}`);
 }
 
 export type { Scalar, TensorLike };
