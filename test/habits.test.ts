@@ -157,3 +157,29 @@ test("summary takes torchinfo's input size with the batch dimension, or the old 
   assert.deepEqual(nb.summary(mlp, [8]).layers.at(-1)!.outputShape, [1, 2]);
   throwsWith(() => nb.summary(mlp, "8" as never), "summary: inputShape must be an array of positive integers");
 });
+
+test("forward pre-hooks replace inputs, forward hooks replace outputs, both removable, fusion off while hooked", () => {
+  const lin = new nb.nn.Linear(2, 2);
+  nb.noGrad(() => {
+    lin.weight.copy_(nb.eye(2));
+    lin.bias!.zero_();
+  });
+  const seen: number[][] = [];
+  const pre = lin.registerForwardPreHook((_m, inputs) => [(inputs[0] as nb.Tensor).mul(10)]);
+  const post = lin.registerForwardHook((_m, inputs, out) => {
+    seen.push(Array.from((inputs[0] as nb.Tensor).data));
+    return out.add(1);
+  });
+  assert.deepEqual(lin.forward(nb.tensor([[1, 2]])).toArray(), [[11, 21]]);
+  assert.deepEqual(seen, [[10, 20]]);
+  assert.ok(lin.hasForwardHooks());
+  pre.remove();
+  assert.deepEqual(lin.forward(nb.tensor([[1, 2]])).toArray(), [[2, 3]]);
+  post.remove();
+  assert.equal(lin.hasForwardHooks(), false);
+  assert.deepEqual(lin.forward(nb.tensor([[1, 2]])).toArray(), [[1, 2]]);
+  const bad = lin.registerForwardPreHook(() => 5 as never);
+  throwsWith(() => lin.forward(nb.tensor([[1, 2]])), "Linear: a forward pre-hook must return an array of inputs or nothing");
+  bad.remove();
+  throwsWith(() => lin.registerForwardHook("x" as never), "Linear: a forward hook must be a function");
+});

@@ -1,7 +1,7 @@
 // nb.nn: Module, layers, initialization, losses and their functional forms.
 export * as functional from "./functional.js";
 export * as init from "./init.js";
-export { Module, Parameter, type StateDict } from "./module.js";
+export { Module, Parameter, type StateDict, type ForwardHook, type ForwardPreHook } from "./module.js";
 export { Linear, Identity, Flatten, type LinearOptions } from "./layers/linear.js";
 export { Conv2d, type Conv2dLayerOptions } from "./layers/conv.js";
 export { BatchNorm1d, BatchNorm2d, LocalResponseNorm, type BatchNormLayerOptions } from "./layers/normalization.js";

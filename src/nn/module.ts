@@ -32,8 +32,11 @@ export type StateDict = Record<string, Tensor> | Map<string, Tensor>;
 /** A forward hook: sees the module, its inputs and its output; a returned tensor replaces the output. */
 export type ForwardHook = (module: Module, inputs: unknown[], output: Tensor) => Tensor | void;
 
+/** A forward pre-hook: sees the module and its inputs before forward; a returned array replaces the inputs. */
+export type ForwardPreHook = (module: Module, inputs: unknown[]) => unknown[] | void;
+
 /** The hooks of each module (kept outside the instances, so they never appear among its attributes). */
-const forwardHooks = new WeakMap<Module, ForwardHook[]>();
+const forwardHooks = new WeakMap<Module, { pre: ForwardPreHook[]; post: ForwardHook[] }>();
 
 export abstract class Module {
   /** True in training mode (the default), false after `eval()`. */
@@ -231,32 +234,55 @@ export abstract class Module {
    * `remove()` unregisters the hook.
    */
   registerForwardHook(hook: ForwardHook): { remove(): void } {
+    return this.addHook("post", hook);
+  }
+
+  /**
+   * Call `hook(module, inputs)` before every forward of this module, like PyTorch's
+   * `register_forward_pre_hook`; a returned array replaces the inputs. Returns a handle with `remove()`.
+   */
+  registerForwardPreHook(hook: ForwardPreHook): { remove(): void } {
+    return this.addHook("pre", hook);
+  }
+
+  private addHook<K extends "pre" | "post">(kind: K, hook: K extends "pre" ? ForwardPreHook : ForwardHook): { remove(): void } {
+    if (typeof hook !== "function")
+      throw new TypeError(`${this.constructor.name}: a forward ${kind === "pre" ? "pre-" : ""}hook must be a function`);
     let hooks = forwardHooks.get(this);
     if (!hooks) {
-      const list: ForwardHook[] = [];
-      hooks = list;
-      forwardHooks.set(this, list);
-      // the class's forward, then the hooks: installed on the instance while it has hooks
+      const lists = { pre: [] as ForwardPreHook[], post: [] as ForwardHook[] };
+      hooks = lists;
+      forwardHooks.set(this, lists);
+      // the pre-hooks, the class's forward, then the hooks: installed on the instance while it has hooks
       const own = Object.getPrototypeOf(this).forward as Module["forward"];
       Object.defineProperty(this, "forward", {
         configurable: true,
         enumerable: false,
         writable: true,
         value: (...inputs: unknown[]) => {
+          for (const h of [...lists.pre]) {
+            const r = h(this, inputs);
+            if (r !== undefined) {
+              if (!Array.isArray(r))
+                throw new TypeError(`${this.constructor.name}: a forward pre-hook must return an array of inputs or nothing`);
+              inputs = r;
+            }
+          }
           let out = own.apply(this, inputs);
-          for (const h of [...list]) out = h(this, inputs, out) ?? out;
+          for (const h of [...lists.post]) out = h(this, inputs, out) ?? out;
           return out;
         },
       });
     }
-    hooks.push(hook);
+    (hooks[kind] as unknown[]).push(hook);
     return {
       remove: () => {
-        const list = forwardHooks.get(this);
+        const lists = forwardHooks.get(this);
+        const list = lists?.[kind] as unknown[] | undefined;
         const i = list ? list.indexOf(hook) : -1;
         if (i < 0) return;
         list!.splice(i, 1);
-        if (list!.length === 0) {
+        if (lists!.pre.length + lists!.post.length === 0) {
           forwardHooks.delete(this);
           delete (this as { forward?: unknown }).forward;
         }
@@ -264,9 +290,10 @@ export abstract class Module {
     };
   }
 
-  /** Whether forward hooks are registered on this module. */
+  /** Whether forward hooks or pre-hooks are registered on this module. */
   hasForwardHooks(): boolean {
-    return (forwardHooks.get(this)?.length ?? 0) > 0;
+    const h = forwardHooks.get(this);
+    return h !== undefined && h.pre.length + h.post.length > 0;
   }
 
   /** The extra text inside the parentheses of this module's printout, e.g. `in_features=4, ...`. */
