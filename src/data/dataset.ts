@@ -5,9 +5,17 @@ import { fmt } from "../tensor/shape.js";
 import { cat, narrow } from "../ops/movement.js";
 import type { ImageSet } from "./readers.js";
 import type { Generator } from "../tensor/random.js";
+import type { TypedArray } from "../tensor/dtype.js";
+import { fromSpec, transformSpec, type TransformSpec } from "./transforms.js";
 
 /** One example: an input tensor and a target (a class index or a tensor). */
 export interface Sample { x: Tensor; y: Tensor }
+
+/** A dataset as data a worker thread can rebuild it from (see DataLoader's `numWorkers`). */
+export type DatasetSpec =
+  | { kind: "tensor"; inputs: { data: TypedArray; shape: number[] }; targets: { data: TypedArray; shape: number[] } }
+  | { kind: "image"; set: ImageSet; transform: TransformSpec | null; standardize: Standardize | null }
+  | { kind: "subset"; dataset: DatasetSpec; indices: Int32Array };
 
 /** A map-style dataset: `length` samples, addressed by index. */
 export abstract class Dataset {
@@ -15,6 +23,22 @@ export abstract class Dataset {
   abstract get(index: number, generator?: Generator): Sample;
   /** Optional fast path: a whole batch at once (used by DataLoader when present). */
   getBatch?(indices: Int32Array, generator?: Generator): Sample;
+  /** How a worker thread rebuilds this dataset, or a reason it cannot (the built-in datasets have specs). */
+  workerSpec(): DatasetSpec | string {
+    return `${this.constructor.name} has no worker spec (give DataLoader a workerDataset module to build it in the workers)`;
+  }
+}
+
+/** A dataset from its spec (in a worker thread). */
+export function datasetFromSpec(spec: DatasetSpec): Dataset {
+  switch (spec.kind) {
+    case "tensor":
+      return new TensorDataset(new Tensor(spec.inputs.data, spec.inputs.shape), new Tensor(spec.targets.data, spec.targets.shape));
+    case "image":
+      return new ImageDataset(spec.set, spec.transform ? fromSpec(spec.transform) : undefined, spec.standardize ?? undefined);
+    case "subset":
+      return new Subset(datasetFromSpec(spec.dataset), spec.indices);
+  }
 }
 
 /** Wraps tensors sharing their first dimension; sample i is (xs[i], ys[i]). */
@@ -32,6 +56,13 @@ export class TensorDataset extends Dataset {
   }
   override getBatch(idx: Int32Array): Sample {
     return { x: gatherRows(this.inputs, idx), y: gatherRows(this.targets, idx) };
+  }
+  override workerSpec(): DatasetSpec {
+    return {
+      kind: "tensor",
+      inputs: { data: this.inputs.data, shape: [...this.inputs.shape] },
+      targets: { data: this.targets.data, shape: [...this.targets.shape] },
+    };
   }
 }
 
@@ -99,6 +130,12 @@ export class ImageDataset extends Dataset {
     this.shift = Float32Array.from({ length: c }, (_, ch) => -(standardize?.mean[ch] ?? 0) / (standardize?.std[ch] ?? 1));
   }
 
+  override workerSpec(): DatasetSpec | string {
+    const t = this.transform ? transformSpec(this.transform) : null;
+    if (this.transform && !t) return "ImageDataset: its transform is not made from nb.data.transforms, so a worker thread cannot rebuild it";
+    return { kind: "image", set: this.set, transform: t, standardize: this.standardize ?? null };
+  }
+
   /** The same images with per-channel standardization. */
   withStandardization(s: Standardize): ImageDataset {
     return new ImageDataset(this.set, this.transform, s);
@@ -150,6 +187,10 @@ export class Subset extends Dataset {
   constructor(readonly dataset: Dataset, readonly indices: Int32Array) { super(); }
   get length(): number { return this.indices.length; }
   get(i: number, g?: Generator): Sample { return this.dataset.get(this.indices[i], g); }
+  override workerSpec(): DatasetSpec | string {
+    const inner = this.dataset.workerSpec();
+    return typeof inner === "string" ? inner : { kind: "subset", dataset: inner, indices: this.indices };
+  }
   override getBatch(idx: Int32Array, g?: Generator): Sample {
     const mapped = Int32Array.from(idx, (i) => this.indices[i]);
     if (this.dataset.getBatch) return this.dataset.getBatch(mapped, g);

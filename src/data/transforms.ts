@@ -4,8 +4,45 @@ import { Tensor } from "../tensor/tensor.js";
 import { defaultGenerator, type Generator } from "../tensor/random.js";
 import type { Transform } from "./dataset.js";
 
+/**
+ * How a transform is rebuilt in a DataLoader worker thread (functions cannot be sent between threads):
+ * every transform made here carries its name and arguments.
+ */
+export interface TransformSpec {
+  name: "normalize" | "randomCrop" | "randomHorizontalFlip" | "compose";
+  args: unknown[];
+}
+const SPEC = Symbol.for("nabla.transformSpec");
+
+function withSpec(t: Transform, name: TransformSpec["name"], args: unknown[]): Transform {
+  Object.defineProperty(t, SPEC, { value: { name, args } satisfies TransformSpec });
+  return t;
+}
+
+/** The spec of a transform made by this module, or null for any other function. */
+export function transformSpec(t: Transform): TransformSpec | null {
+  return ((t as unknown as Record<symbol, TransformSpec>)[SPEC] as TransformSpec | undefined) ?? null;
+}
+
+/** A transform from its spec (in a worker thread). */
+export function fromSpec(spec: TransformSpec): Transform {
+  switch (spec.name) {
+    case "normalize":
+      return normalize(spec.args[0] as number[], spec.args[1] as number[]);
+    case "randomCrop":
+      return randomCrop(spec.args[0] as number, spec.args[1] as { padding?: number });
+    case "randomHorizontalFlip":
+      return randomHorizontalFlip(spec.args[0] as number);
+    case "compose":
+      return compose((spec.args[0] as TransformSpec[]).map(fromSpec));
+  }
+}
+
 /** (x − mean_c) / std_c per channel. */
 export function normalize(mean: number[], std: number[]): Transform {
+  return withSpec(normalizeFn(mean, std), "normalize", [mean, std]);
+}
+function normalizeFn(mean: number[], std: number[]): Transform {
   return (x) => {
     const [c, h, w] = x.shape;
     if (mean.length !== c || std.length !== c) throw new RangeError(`normalize: ${mean.length} means / ${std.length} stds for ${c} channels`);
@@ -19,6 +56,9 @@ export function normalize(mean: number[], std: number[]): Transform {
 /** Pad by `padding` zeros on every side, then crop a random size×size window (CIFAR-style augmentation). */
 export function randomCrop(size: number, opts: { padding?: number } = {}): Transform {
   const p = opts.padding ?? 0;
+  return withSpec(randomCropFn(size, p), "randomCrop", [size, { padding: p }]);
+}
+function randomCropFn(size: number, p: number): Transform {
   return (x, g?: Generator) => {
     const gen = g ?? defaultGenerator;
     const [c, h, w] = x.shape;
@@ -42,6 +82,9 @@ export function randomCrop(size: number, opts: { padding?: number } = {}): Trans
 
 /** Mirror left–right with probability p (default 0.5). */
 export function randomHorizontalFlip(p = 0.5): Transform {
+  return withSpec(flipFn(p), "randomHorizontalFlip", [p]);
+}
+function flipFn(p: number): Transform {
   return (x, g?: Generator) => {
     if ((g ?? defaultGenerator).random() >= p) return x;
     const [c, h, w] = x.shape;
@@ -53,5 +96,7 @@ export function randomHorizontalFlip(p = 0.5): Transform {
 
 /** Apply transforms in order. */
 export function compose(transforms: Transform[]): Transform {
-  return (x, g) => transforms.reduce((acc, t) => t(acc, g), x);
+  const specs = transforms.map(transformSpec);
+  const t: Transform = (x, g) => transforms.reduce((acc, t) => t(acc, g), x);
+  return specs.every((s) => s !== null) ? withSpec(t, "compose", [specs]) : t;
 }
