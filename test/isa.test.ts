@@ -52,7 +52,11 @@ for (const isa of narrower) {
       { env, encoding: "utf8" },
     );
     assert.equal(probe.stdout.trim(), isa, probe.stderr);
-    const r = spawnSync(process.execPath, ["--test", "--test-concurrency=1", ...FILES], { env, encoding: "utf8", timeout: 600_000 });
+    const r = spawnSync(process.execPath, ["--test", "--test-reporter=tap", "--test-concurrency=1", ...FILES], {
+      env,
+      encoding: "utf8",
+      timeout: 600_000,
+    });
     const failed = r.stdout.split("\n").filter((l) => /^not ok|^# fail [1-9]/.test(l.trim()));
     assert.equal(r.status, 0, `NABLA_ISA=${isa}: ${failed.join("; ")}\n${r.stdout.slice(-3000)}${r.stderr.slice(-2000)}`);
     assert.match(r.stdout, /^# pass [1-9]/m);
