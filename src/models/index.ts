@@ -15,9 +15,13 @@ import {
   resnet152,
   resnext50_32x4d,
   resnext101_32x8d,
+  resnext101_64x4d,
   preact_resnet18,
   preact_resnet34,
   preact_resnet50,
+  preact_resnet101,
+  preact_resnet152,
+  preact_resnet200,
 } from "./resnet.js";
 import { densenet121, densenet161, densenet169, densenet201 } from "./densenet.js";
 
@@ -56,9 +60,13 @@ export const factories: Record<string, (opts?: any) => Module> = {
   resnet152,
   resnext50_32x4d,
   resnext101_32x8d,
+  resnext101_64x4d,
   preact_resnet18,
   preact_resnet34,
   preact_resnet50,
+  preact_resnet101,
+  preact_resnet152,
+  preact_resnet200,
   densenet121,
   densenet161,
   densenet169,

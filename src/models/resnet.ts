@@ -236,9 +236,20 @@ export const resnext50_32x4d = (...a: [opts?: ResNeXtOptions]) =>
 export const resnext101_32x8d = (...a: [opts?: ResNeXtOptions]) =>
   new ResNet(BN, [3, 4, 23, 3], { ...modelArgs<ResNeXtOptions>("resnext101_32x8d", RESNEXT_ARGS, a), groups: 32, widthPerGroup: 8 });
 /** Pre-activation ResNet v2 (BN → ReLU → conv in every block). */
+/** 83,455,272 parameters (torchvision 0.14). */
+export const resnext101_64x4d = (...a: [opts?: ResNeXtOptions]) =>
+  new ResNet(BN, [3, 4, 23, 3], { ...modelArgs<ResNeXtOptions>("resnext101_64x4d", RESNEXT_ARGS, a), groups: 64, widthPerGroup: 4 });
+
 export const preact_resnet18 = (...a: [opts?: ResNetOptions]) =>
   new ResNet(PB, [2, 2, 2, 2], modelArgs("preact_resnet18", RESNET_ARGS, a), true);
 export const preact_resnet34 = (...a: [opts?: ResNetOptions]) =>
   new ResNet(PB, [3, 4, 6, 3], modelArgs("preact_resnet34", RESNET_ARGS, a), true);
 export const preact_resnet50 = (...a: [opts?: ResNetOptions]) =>
   new ResNet(PBN, [3, 4, 6, 3], modelArgs("preact_resnet50", RESNET_ARGS, a), true);
+export const preact_resnet101 = (...a: [opts?: ResNetOptions]) =>
+  new ResNet(PBN, [3, 4, 23, 3], modelArgs("preact_resnet101", RESNET_ARGS, a), true);
+export const preact_resnet152 = (...a: [opts?: ResNetOptions]) =>
+  new ResNet(PBN, [3, 8, 36, 3], modelArgs("preact_resnet152", RESNET_ARGS, a), true);
+/** He et al. 2016's ImageNet ResNet-200 with pre-activation units: [3, 24, 36, 3] bottlenecks. */
+export const preact_resnet200 = (...a: [opts?: ResNetOptions]) =>
+  new ResNet(PBN, [3, 24, 36, 3], modelArgs("preact_resnet200", RESNET_ARGS, a), true);
