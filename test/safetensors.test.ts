@@ -3,7 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { spawn, spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -259,4 +259,20 @@ test("edges: a 10,000-deep shape is reported without overflowing the stack; FIFO
   // with no writer, opening it would block forever: it is rejected at once
   assert.throws(() => nb.io.loadSafetensors(fifo), /not a regular file \(a FIFO\)/);
   assert.throws(() => nb.data.readIdx(fifo), /not a regular file \(a FIFO\)/);
+});
+
+test("a Node Buffer, a Buffer slice of a larger one and an ArrayBuffer load the same as the path", () => {
+  const dir = mkdtempSync(join(tmpdir(), "nabla-st-buf-"));
+  const path = join(dir, "a.safetensors");
+  nb.io.saveSafetensors(path, { a: nb.arange(3000).float(), b: nb.tensor([1.5, 2.5], { dtype: "float64" }) });
+  const buf = readFileSync(path);
+  const big = Buffer.alloc(buf.length + 3, 1);
+  big.set(buf as ArrayLike<number>, 3);
+  const padded = big.subarray(3);
+  for (const input of [buf, padded, new Uint8Array(buf).buffer]) {
+    const t = nb.io.loadSafetensors(input);
+    assert.equal(t.a.data[2999], 2999);
+    assert.deepEqual(Array.from(t.b.data), [1.5, 2.5]);
+  }
+  throwsWith(() => nb.io.loadSafetensors(42 as never), "parseSafetensors: expected a path, a Uint8Array or an ArrayBuffer, got number");
 });

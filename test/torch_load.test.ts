@@ -160,7 +160,7 @@ test("10,000 random mutations of each format load or are refused with a TorchLoa
 });
 
 test("bad arguments and non-torch files", () => {
-  throwsWith(() => nb.io.loadTorch(42 as never), "loadTorch: expected a path, a Uint8Array or an ArrayBuffer");
+  throwsWith(() => nb.io.loadTorch(42 as never), "loadTorch: expected a path, a Uint8Array or an ArrayBuffer, got number");
   throwsWith(() => nb.io.loadTorch(join(ROOT, "package.json")), "package.json: byte 0: neither a zip archive nor a pickle");
   throwsWith(() => nb.io.loadTorch(join(ROOT, "no-such.pth")), "no-such.pth: cannot read (ENOENT)");
   throwsWith(() => nb.io.loadTorch(pth("")), "not a regular file (a directory)");
@@ -198,4 +198,20 @@ test("hand-made pickles: deep nesting, a stack underflow, an unknown opcode, tra
   throwsWith(() => nb.io.parseTorch(legacy([0x80, 2, 0x4e, 0x2e, 0x80, 2, 0x5d, 0x2e, 1, 2])), "2 bytes after the last storage");
   // a whole value stands alone; an empty legacy file with a valid header and no storages loads
   assert.equal(nb.io.parseTorch(legacy([0x80, 2, 0x4e, 0x2e, 0x80, 2, 0x5d, 0x2e])), null);
+});
+
+test("a Node Buffer (whose slice() shares memory and whose .buffer may be a pool) loads the same, twice, and is left unchanged", () => {
+  const buf = readFileSync(pth("tensors_zip.pth"));
+  const before = new Uint8Array(buf);
+  const ref = nb.io.loadTorch(pth("tensors_zip.pth"));
+  for (let k = 0; k < 2; k++) {
+    const t = nb.io.loadTorch(buf);
+    for (const key of Object.keys(ref)) assert.deepEqual(Array.from(t[key].data), Array.from(ref[key].data), key);
+  }
+  assert.deepEqual(new Uint8Array(buf), before);
+  // a Buffer that is a slice of a larger one
+  const big = Buffer.alloc(buf.length + 18, 7);
+  big.set(buf as ArrayLike<number>, 13);
+  const padded = big.subarray(13, 13 + buf.length);
+  assert.deepEqual(Array.from(nb.io.loadTorch(padded).f64.data), Array.from(ref.f64.data));
 });

@@ -3,6 +3,7 @@
 
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { MAX_FILE_BYTES, readRegularFile } from "./files.js";
+import { plainBytes, type Bytes } from "./bytes.js";
 import { basename, dirname, join } from "node:path";
 import { Tensor } from "../tensor/tensor.js";
 import { fmt, numel } from "../tensor/shape.js";
@@ -152,7 +153,8 @@ function duplicateKey(text: string): string | null {
  * every tensor silently). I64 loads as int32 (with
  * a range check); F16 / BF16 load as float32.
  */
-export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): SafetensorsFile {
+export function parseSafetensors(input: Bytes, file = "<bytes>"): SafetensorsFile {
+  const bytes = plainBytes(input, "parseSafetensors");
   if (bytes.length < 8) throw new SafetensorsError(file, `file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(dv.getBigUint64(0, true));
@@ -247,7 +249,7 @@ export function parseSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetenso
 }
 
 /** Load tensors and metadata from a path or bytes. */
-export function loadSafetensorsFile(pathOrBytes: string | Uint8Array): SafetensorsFile {
+export function loadSafetensorsFile(pathOrBytes: string | Bytes): SafetensorsFile {
   if (typeof pathOrBytes !== "string") return parseSafetensors(pathOrBytes);
   const b = readRegularFile(pathOrBytes, MAX_FILE_BYTES, (detail) => new SafetensorsError(pathOrBytes, detail));
   return parseSafetensors(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), pathOrBytes);
@@ -257,7 +259,7 @@ export function loadSafetensorsFile(pathOrBytes: string | Uint8Array): Safetenso
  * Load a safetensors file (or bytes) as `Record<string, Tensor>`.
  * @example const sd = nb.io.loadSafetensors("resnet18.safetensors"); model.loadStateDict(sd);
  */
-export function loadSafetensors(pathOrBytes: string | Uint8Array): Record<string, Tensor> {
+export function loadSafetensors(pathOrBytes: string | Bytes): Record<string, Tensor> {
   return loadSafetensorsFile(pathOrBytes).tensors;
 }
 

@@ -12,6 +12,7 @@
 import { Tensor } from "../tensor/tensor.js";
 import { checkElements, type TypedArray } from "../tensor/dtype.js";
 import { MAX_FILE_BYTES, readRegularFile } from "./files.js";
+import { plainBytes, type Bytes } from "./bytes.js";
 
 export class TorchLoadError extends Error {
   constructor(msg: string) {
@@ -973,8 +974,8 @@ function loadLegacy(bytes: Uint8Array, file: string): TorchValue {
  * `TorchLoadError` naming it. Tensors come back as float32 / float64 (float16 and bfloat16 widen to
  * float32) or int32 (int64 values must fit); views sharing a storage become separate tensors.
  */
-export function parseTorch<T = Record<string, Tensor>>(bytes: Uint8Array | ArrayBuffer, file = "<bytes>"): T {
-  const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+export function parseTorch<T = Record<string, Tensor>>(bytes: Bytes, file = "<bytes>"): T {
+  const b = plainBytes(bytes, "loadTorch");
   if (b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04) return loadZip(b, file) as T;
   if (b.length >= 2 && b[0] === 0x80) return loadLegacy(b, file) as T;
   if (b.length > 262 && latin1(b.subarray(257, 262)) === "ustar")
@@ -987,7 +988,7 @@ export function parseTorch<T = Record<string, Tensor>>(bytes: Uint8Array | Array
  * see {@link parseTorch}. Nothing in the file is executed.
  * @example const sd = nb.io.loadTorch("resnet18.pth"); model.loadStateDict(sd);
  */
-export function loadTorch<T = Record<string, Tensor>>(pathOrBytes: string | Uint8Array | ArrayBuffer): T {
+export function loadTorch<T = Record<string, Tensor>>(pathOrBytes: string | Bytes): T {
   if (typeof pathOrBytes !== "string") {
     if (!(pathOrBytes instanceof Uint8Array || pathOrBytes instanceof ArrayBuffer))
       throw new TypeError(
