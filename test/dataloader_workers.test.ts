@@ -137,3 +137,23 @@ test("what workers cannot do is an error naming the reason", () => {
   throwsWith(() => new nb.data.DataLoader(ds, { numWorker: 1 } as never), 'unknown option "numWorker" (did you mean numWorkers?)');
   throwsWith(() => new nb.data.DataLoader(ds, { numWorkers: -1 }), "numWorkers should be an integer >= 0");
 });
+
+test("DataLoader takes PyTorch's positional order (dataset, batchSize, shuffle, { rest }) or an options object", () => {
+  const ds = new nb.data.TensorDataset(nb.arange(10).reshape([10, 1]).float(), nb.arange(10));
+  const a = [...new nb.data.DataLoader(ds, 4, true, { generator: new nb.Generator(5) })].map((b) => Array.from(b.y.data));
+  const b = [...new nb.data.DataLoader(ds, { batchSize: 4, shuffle: true, generator: new nb.Generator(5) })].map((b) =>
+    Array.from(b.y.data),
+  );
+  assert.deepEqual(a, b);
+  assert.equal(a.length, 3);
+  assert.notDeepEqual(
+    a.flat(),
+    Array.from({ length: 10 }, (_, i) => i),
+  );
+  throwsWith(() => new nb.data.DataLoader(ds, 4, "yes" as never), "DataLoader: shuffle must be a boolean");
+  throwsWith(
+    () => new nb.data.DataLoader(ds, 4, true, { batchSize: 8 } as never),
+    "DataLoader: batchSize is given both positionally and in the options object",
+  );
+  throwsWith(() => new nb.data.DataLoader([1, 2] as never), "DataLoader: the first argument must be a Dataset");
+});

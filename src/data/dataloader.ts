@@ -5,7 +5,7 @@ import { Generator, defaultGenerator } from "../tensor/random.js";
 import { randperm } from "../ops/creation.js";
 import { defaultCollate, type Dataset, type DatasetSpec, type Sample } from "./dataset.js";
 import { Tensor } from "../tensor/tensor.js";
-import { optionsArg } from "../ops/args.js";
+import { positionalOptions } from "../ops/args.js";
 import type { BatchRequest, WorkerInit } from "./worker.js";
 
 export interface DataLoaderOptions {
@@ -59,8 +59,20 @@ export class DataLoader implements Iterable<Sample>, AsyncIterable<Sample> {
   private pool: Promise<Pool> | null = null;
   private nextId = 0;
 
-  constructor(readonly dataset: Dataset, private readonly opts: DataLoaderOptions = {}) {
-    optionsArg<DataLoaderOptions>(opts, "DataLoader", OPTION_KEYS as unknown as (keyof DataLoaderOptions)[]);
+  private readonly opts: DataLoaderOptions;
+
+  /** PyTorch's order `(dataset, batchSize, shuffle, { ...the rest })`, or `(dataset, { ...options })`. */
+  constructor(dataset: Dataset, opts?: DataLoaderOptions);
+  constructor(dataset: Dataset, batchSize: number, shuffle?: boolean, opts?: Omit<DataLoaderOptions, "batchSize" | "shuffle">);
+  constructor(
+    readonly dataset: Dataset,
+    ...args: unknown[]
+  ) {
+    const opts = positionalOptions<DataLoaderOptions>("DataLoader", ["batchSize", "shuffle"], args, OPTION_KEYS.slice(2) as (keyof DataLoaderOptions & string)[]);
+    this.opts = opts;
+    if (!(dataset && typeof (dataset as Dataset).get === "function" && Number.isInteger((dataset as Dataset).length)))
+      throw new TypeError("DataLoader: the first argument must be a Dataset (length and get(i))");
+    if (opts.shuffle !== undefined && typeof opts.shuffle !== "boolean") throw new TypeError(`DataLoader: shuffle must be a boolean, got ${JSON.stringify(opts.shuffle)}`);
     const b = opts.batchSize ?? 1;
     if (!(b >= 1)) throw new RangeError(`DataLoader: batchSize should be a positive integer, got ${b}`);
     this.batchSize = Math.min(b, Math.max(dataset.length, 1));

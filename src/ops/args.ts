@@ -57,12 +57,12 @@ export function positionalOptions<T extends object>(
       `${op}: the options object must be the last argument (got ${describe(args[last + 1 + args.slice(last + 1).findIndex((a) => a !== undefined)])} after it)`,
     );
   }
-  if (args.length > names.length && args.slice(names.length).some((a) => a !== undefined)) {
-    throw new TypeError(`${op}: takes at most ${names.length} settings after its inputs (${names.join(", ")}), got ${args.length}`);
+  const positional = last >= 0 ? last : args.length;
+  if (positional > names.length && args.slice(names.length, positional).some((a) => a !== undefined)) {
+    throw new TypeError(`${op}: takes at most ${names.length} settings after its inputs (${names.join(", ")}), got ${positional}`);
   }
   if (last >= 0) checkKeys(op, args[last] as Record<string, unknown>, [...names, ...keywordOnly]);
   const out: Record<string, unknown> = last >= 0 ? { ...(args[last] as object) } : {};
-  const positional = last >= 0 ? last : args.length;
   for (let i = 0; i < positional; i++) {
     if (args[i] === undefined) continue;
     if (names[i] in out) throw new TypeError(`${op}: ${names[i]} is given both positionally and in the options object`);
