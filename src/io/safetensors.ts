@@ -3,7 +3,7 @@
 
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { MAX_FILE_BYTES, readRegularFile } from "./files.js";
-import { plainBytes, type Bytes } from "./bytes.js";
+import { bfloat16ToFloat32, halfToFloat32, plainBytes, type Bytes } from "./bytes.js";
 import { basename, dirname, join } from "node:path";
 import { Tensor } from "../tensor/tensor.js";
 import { fmt, numel } from "../tensor/shape.js";
@@ -23,15 +23,6 @@ class SafetensorsError extends Error {
     super(`safetensors: ${file}: ${msg}`);
     this.name = "SafetensorsError";
   }
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f,
-    f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 /** Decode one tensor's bytes into nabla storage (float32/float64/int32). */
@@ -55,17 +46,10 @@ function decode(file: string, name: string, dtype: string, bytes: Uint8Array, n:
       }
       return out;
     }
-    case "F16": {
-      const src = new Uint16Array(buf);
-      return Float32Array.from(src, halfToFloat);
-    }
-    case "BF16": {
-      const src = new Uint16Array(buf),
-        out = new Float32Array(n),
-        u = new Uint32Array(out.buffer);
-      for (let i = 0; i < n; i++) u[i] = src[i] << 16;
-      return out;
-    }
+    case "F16":
+      return halfToFloat32(new Uint16Array(buf));
+    case "BF16":
+      return bfloat16ToFloat32(new Uint16Array(buf));
     case "I16":
       return Int32Array.from(new Int16Array(buf));
     case "I8":

@@ -12,7 +12,7 @@
 import { Tensor } from "../tensor/tensor.js";
 import { checkElements, type TypedArray } from "../tensor/dtype.js";
 import { MAX_FILE_BYTES, readRegularFile } from "./files.js";
-import { plainBytes, type Bytes } from "./bytes.js";
+import { bfloat16ToFloat32, halfToFloat32, plainBytes, type Bytes } from "./bytes.js";
 
 export class TorchLoadError extends Error {
   constructor(msg: string) {
@@ -648,27 +648,11 @@ function decodeStorage(s: Storage, littleEndian: boolean): ArrayLike<number | bi
     case "uint8":
     case "bool":
       return (s.decoded = new Uint8Array(buf));
-    case "float16": {
-      const h = new Uint16Array(buf);
-      return (s.decoded = Float32Array.from(h, halfToFloat));
-    }
-    case "bfloat16": {
-      const h = new Uint16Array(buf),
-        out = new Float32Array(h.length),
-        u = new Uint32Array(out.buffer);
-      for (let i = 0; i < h.length; i++) u[i] = h[i] << 16;
-      return (s.decoded = out);
-    }
+    case "float16":
+      return (s.decoded = halfToFloat32(new Uint16Array(buf)));
+    case "bfloat16":
+      return (s.decoded = bfloat16ToFloat32(new Uint16Array(buf)));
   }
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f,
-    f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 /** A nabla tensor from a pending one: float32 / float64 kept, float16 / bfloat16 → float32, integers and bool → int32 (int64 values checked). */
