@@ -61,6 +61,15 @@ test("models lists the zoo with parameter counts; summary prints the table", () 
   const s = run("summary", "lenet5", "--input", "1x28x28", "--num-classes", "10");
   assert.equal(s.status, 0);
   assert.match(s.stdout, /Total params: 61,706/);
+  // LeNet-5's mult-adds in closed form: conv1 28·28·6·25 + conv2 10·10·16·150 + fc 400·120 + 120·84 + 84·10
+  const lenetMacs = 28 * 28 * 6 * 25 + 10 * 10 * 16 * 150 + 400 * 120 + 120 * 84 + 84 * 10;
+  const ma = run("models", "lenet5", "resnet18", "--mult-adds");
+  assert.equal(ma.status, 0, ma.stderr);
+  assert.match(ma.stdout, new RegExp(`lenet5\\s+61,706 parameters\\s+${(lenetMacs / 1e6).toFixed(3)} M mult-adds at 1x28x28`));
+  // torchvision's count (fixtures/zoo.json: 1,814,073,344)
+  assert.match(ma.stdout, /resnet18\s+11,689,512 parameters\s+1\.814 G mult-adds at 3x224x224/);
+  assert.equal(ma.stdout.trim().split("\n").length, 2);
+  assert.equal(run("models", "resnt18").status, 2);
 });
 
 test("train on the shipped slice prints test accuracy; eval reads the checkpoint back", () => {

@@ -25,7 +25,8 @@ export function parseArgs(
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith("--")) {
-      if (positionals.length >= positional.length) throw new UsageError(`unexpected argument '${a}'`);
+      if (positionals.length >= positional.length && !positional.at(-1)?.endsWith("..."))
+        throw new UsageError(`unexpected argument '${a}'`);
       positionals.push(a);
       continue;
     }

@@ -62,6 +62,13 @@ const evalSpecs: Record<string, FlagSpec> = {
   data: { type: "string", metavar: "DIR", help: "dataset folder (default: the one recorded in the checkpoint)" },
   "batch-size": { type: "int", default: 256, help: "batch size" },
 };
+const modelsSpecs: Record<string, FlagSpec> = {
+  "mult-adds": {
+    type: "boolean",
+    help: "also the multiply-accumulates of one image at the model's reference input (runs each model once)",
+  },
+};
+
 const summarySpecs: Record<string, FlagSpec> = {
   input: { type: "string", metavar: "CxHxW", default: "3x224x224", help: "input shape CxHxW" },
   "num-classes": { type: "int", help: "output classes (default: the model's; 1000, or 10 for lenet5 / convnet_bn)" },
@@ -354,11 +361,20 @@ function trainRecord(file: string, text: string | undefined): TrainRecord {
 }
 
 function modelsCmd(argv: string[]): void {
-  parseArgs(argv, {});
-  for (const name of nb.models.list()) {
+  const { flags: f, positionals } = parseArgs(argv, modelsSpecs, ["NAME..."]);
+  const names = positionals.length ? positionals : nb.models.list();
+  for (const name of names) if (!nb.models.list().includes(name)) throw unknownModel(name);
+  for (const name of names) {
     const m = nb.nn.init.skipInit(() => nb.models.get(name));
     const n = m.parameters().reduce((a, p) => a + p.data.length, 0);
-    console.log(`${name.padEnd(22)}${n.toLocaleString("en-US").padStart(14)} parameters`);
+    let line = `${name.padEnd(22)}${n.toLocaleString("en-US").padStart(14)} parameters`;
+    if (f["mult-adds"]) {
+      const shape = nb.models.referenceInput(name);
+      const macs = nb.summary(m, shape).totalMacs;
+      const [v, unit] = macs >= 1e8 ? [macs / 1e9, "G"] : [macs / 1e6, "M"];
+      line += `${v.toFixed(3).padStart(10)} ${unit} mult-adds at ${shape.join("x")}`;
+    }
+    console.log(line);
   }
 }
 
@@ -388,9 +404,9 @@ const commands: Record<string, [(argv: string[]) => void, string, string, Record
   eval: [evalCmd, "Usage: nabla eval --checkpoint FILE [options]", "Evaluate a checkpoint on the test split of its dataset.", evalSpecs],
   models: [
     modelsCmd,
-    "Usage: nabla models",
-    "List every model with its parameter count (1000 classes, 3 channels; lenet5 10 classes, 1 channel).",
-    {},
+    "Usage: nabla models [NAME...] [--mult-adds]",
+    "List the models (or the NAMEs) and their parameters (1000 classes, 3 channels; lenet5 10, 1).",
+    modelsSpecs,
   ],
   summary: [
     summaryCmd,

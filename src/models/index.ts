@@ -78,6 +78,17 @@ export function list(): string[] {
   return Object.keys(factories);
 }
 
+/**
+ * The input one image of a model is measured at (`nabla models --mult-adds`, the README's table): 1×28×28
+ * for LeNet-5 and the small BN net, 3×299×299 for Inception v3 / v4 / Inception-ResNet, 3×224×224 else.
+ */
+export function referenceInput(name: string): number[] {
+  if (!(name in factories)) throw new TypeError(`models.referenceInput: unknown model '${name}'`);
+  if (name === "lenet5" || name === "convnet_bn") return [1, 28, 28];
+  if (/^inception_(v3|v4|resnet)/.test(name)) return [3, 299, 299];
+  return [3, 224, 224];
+}
+
 /** Build a model by name, e.g. `nb.models.get("resnet18", { numClasses: 10, smallInput: true })`. */
 export function get(name: string, opts: Record<string, unknown> = {}): Module {
   const f = Object.prototype.hasOwnProperty.call(factories, name) ? factories[name] : undefined;
