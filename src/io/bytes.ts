@@ -34,3 +34,18 @@ export function bfloat16ToFloat32(h: Uint16Array): Float32Array {
   for (let i = 0; i < h.length; i++) u[i] = h[i] << 16;
   return out;
 }
+
+/** UTF-8 text; `fail()` builds the error for invalid bytes. */
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+export function utf8(b: Uint8Array, fail: () => Error): string {
+  try {
+    return utf8Decoder.decode(b);
+  } catch {
+    throw fail();
+  }
+}
+export function latin1(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
+  return s;
+}

@@ -3,8 +3,8 @@
 // Two layouts: the zip archive of PyTorch ≥ 1.6 (`<name>/data.pkl`, one stored entry per storage under
 // `<name>/data/<key>`, optionally `<name>/byteorder`), and the legacy stream of pickles written with
 // `_use_new_zipfile_serialization=False` (magic number, protocol version, system info, the object, the
-// storage keys, then each storage's element count and bytes). The object is a pickle; it is read by a
-// small stack machine that knows only the opcodes of protocols 0–5 and a fixed list of globals — tensors,
+// storage keys, then each storage's element count and bytes; the zip itself is read by io/zip.ts). The
+// object is a pickle, read by io/pickle.ts's stack machine against this file's fixed list of globals — tensors,
 // storages, OrderedDict — in the spirit of `torch.load(weights_only=True)`. Any other global is an error
 // naming it, raised where the global is named, before anything could refer to it. No global is ever
 // resolved to code: the allowed ones are rebuilt here by hand.
@@ -12,7 +12,9 @@
 import { Tensor } from "../tensor/tensor.js";
 import { checkElements, type TypedArray } from "../tensor/dtype.js";
 import { MAX_FILE_BYTES, readRegularFile } from "./files.js";
-import { bfloat16ToFloat32, halfToFloat32, plainBytes, type Bytes } from "./bytes.js";
+import { bfloat16ToFloat32, halfToFloat32, latin1, plainBytes, type Bytes } from "./bytes.js";
+import { Dict, Global, Tuple, describe, unpickle, type PickleContext } from "./pickle.js";
+import { entryBytes, readZip } from "./zip.js";
 
 export class TorchLoadError extends Error {
   constructor(msg: string) {
@@ -60,6 +62,7 @@ const ITEM_SIZE: Record<StorageDType, number> = {
 
 /** A storage named by a persistent id; its bytes are found once the whole pickle has been read. */
 class Storage {
+  readonly what = "a storage";
   bytes: Uint8Array | null = null;
   decoded: ArrayLike<number | bigint> | null = null;
   constructor(
@@ -71,6 +74,7 @@ class Storage {
 
 /** A tensor waiting for its storage's bytes. */
 class PendingTensor {
+  readonly what = "a tensor";
   constructor(
     readonly storage: Storage,
     readonly offset: number,
@@ -79,21 +83,6 @@ class PendingTensor {
     readonly at: number,
   ) {}
 }
-
-// ---------------------------------------------------------------------------------------------------
-// The pickle machine.
-
-class Global {
-  constructor(readonly name: string) {}
-}
-class Tuple {
-  constructor(readonly items: unknown[]) {}
-}
-class Dict {
-  readonly entries = new Map<unknown, unknown>();
-  ordered = false;
-}
-const MARK = Symbol("mark");
 
 /** Globals a state dict may name, and why each is harmless: every one is rebuilt here, never called. */
 const ALLOWED = new Set([
@@ -108,396 +97,33 @@ const ALLOWED = new Set([
   "torch.storage.UntypedStorage",
 ]);
 
-interface PickleContext {
+/** The context of one pickle: its errors name the file and the entry; it collects the tensors it makes. */
+interface TorchContext extends PickleContext {
   file: string;
-  entry: string;
-  /** Resolve a persistent id (a tuple) to a Storage. */
-  persistent: (pid: unknown, at: number) => Storage;
   tensors: PendingTensor[];
 }
 
-const OP_NAMES: Record<number, string> = {};
-
-function describe(v: unknown): string {
-  if (v instanceof Global) return `global '${v.name}'`;
-  if (v instanceof Tuple) return `a tuple of ${v.items.length}`;
-  if (v instanceof Dict) return "a dict";
-  if (Array.isArray(v)) return `a list of ${v.length}`;
-  if (v instanceof Storage) return "a storage";
-  if (v instanceof PendingTensor) return "a tensor";
-  if (v === null) return "None";
-  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)}`;
-  return `${typeof v} ${String(v)}`;
-}
-
-/**
- * Run one pickle from `bytes[start]`; returns the value and the offset after its STOP. `fail(at, msg)`
- * builds errors that name the file, the entry and the byte offset.
- */
-function unpickle(bytes: Uint8Array, start: number, ctx: PickleContext): { value: unknown; end: number } {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const where = (at: number) => `${ctx.file}: ${ctx.entry ? ctx.entry + ", " : ""}byte ${at}`;
-  const fail = (at: number, msg: string) => new TorchLoadError(`loadTorch: ${where(at)}: ${msg}`);
-  const stack: unknown[] = [];
-  const marks: number[] = [];
-  const memo = new Map<number, unknown>();
-  let p = start;
-  let opAt = start;
-  const need = (n: number) => {
-    if (p + n > bytes.length)
-      throw fail(opAt, `the pickle ends inside an instruction (${n} more bytes needed, ${bytes.length - p} left): the file is truncated`);
-  };
-  const u8 = () => (need(1), bytes[p++]);
-  const u16 = () => (need(2), (p += 2), dv.getUint16(p - 2, true));
-  const i32 = () => (need(4), (p += 4), dv.getInt32(p - 4, true));
-  const u32 = () => (need(4), (p += 4), dv.getUint32(p - 4, true));
-  const u64 = () => {
-    need(8);
-    const v = dv.getBigUint64(p, true);
-    p += 8;
-    if (v > BigInt(bytes.length)) throw fail(opAt, `a length of ${v} bytes, more than the file holds`);
-    return Number(v);
-  };
-  const take = (n: number) => {
-    need(n);
-    p += n;
-    return bytes.subarray(p - n, p);
-  };
-  const line = () => {
-    const e = bytes.indexOf(10, p);
-    if (e < 0) throw fail(opAt, "a text argument has no end of line: the file is truncated");
-    const s = latin1(bytes.subarray(p, e));
-    p = e + 1;
-    return s;
-  };
-  const badText = () => fail(opAt, "a string that is not valid UTF-8");
-  const pop = () => {
-    if (stack.length === 0 || (marks.length && stack.length <= marks[marks.length - 1]))
-      throw fail(opAt, "the pickle pops from an empty stack");
-    return stack.pop();
-  };
-  const top = () => {
-    if (stack.length === 0) throw fail(opAt, "the pickle reads an empty stack");
-    return stack[stack.length - 1];
-  };
-  const popMark = () => {
-    const m = marks.pop();
-    if (m === undefined) throw fail(opAt, "the pickle closes a mark it never opened");
-    return stack.splice(m);
-  };
-  const global = (module: string, name: string) => {
-    const full = `${module}.${name}`;
-    if (!ALLOWED.has(full)) {
-      throw fail(
-        opAt,
-        `global '${full}' is not allowed: loadTorch reads only tensors, storages and dicts / lists of them (as torch.load(weights_only=True)), and never runs code from a file` +
-          (/^torch\.nn\.|^torchvision\.|^__main__\./.test(full)
+function torchContext(
+  file: string,
+  entry: string,
+  persistent: (pid: unknown, at: number) => Storage,
+  fail?: (at: number, msg: string) => Error,
+): TorchContext {
+  const ctx: TorchContext = {
+    file,
+    tensors: [],
+    fail: fail ?? ((at, msg) => new TorchLoadError(`loadTorch: ${file}: ${entry ? entry + ", " : ""}byte ${at}: ${msg}`)),
+    refuse: (name) =>
+      ALLOWED.has(name)
+        ? null
+        : `global '${name}' is not allowed: loadTorch reads only tensors, storages and dicts / lists of them (as torch.load(weights_only=True)), and never runs code from a file` +
+          (/^torch\.nn\.|^torchvision\.|^__main__\./.test(name)
             ? " — this file holds a whole pickled model; save model.state_dict() instead"
             : ""),
-      );
-    }
-    return new Global(full);
+    persistent,
+    call: (name, args, at) => rebuild(name, args, at, ctx),
   };
-  const setItems = (d: unknown, kv: unknown[]) => {
-    if (!(d instanceof Dict)) throw fail(opAt, `SETITEM(S) on ${describe(d)}, not a dict`);
-    if (kv.length % 2) throw fail(opAt, "SETITEMS with an odd number of keys and values");
-    for (let i = 0; i < kv.length; i += 2) {
-      const k = kv[i];
-      if (!(typeof k === "string" || typeof k === "number" || typeof k === "bigint" || typeof k === "boolean" || k === null))
-        throw fail(opAt, `a dict key is ${describe(k)}; only strings, numbers, booleans and None are read`);
-      d.entries.set(k, kv[i + 1]);
-    }
-  };
-  const append = (l: unknown, items: unknown[]) => {
-    if (!Array.isArray(l)) throw fail(opAt, `APPEND(S) on ${describe(l)}, not a list`);
-    for (const x of items) l.push(x);
-  };
-
-  for (;;) {
-    opAt = p;
-    const op = u8();
-    switch (op) {
-      case 0x80: // PROTO
-        if (u8() > 5) throw fail(opAt, `pickle protocol ${bytes[p - 1]} (at most 5 is read)`);
-        break;
-      case 0x95: // FRAME
-        u64();
-        break;
-      case 0x2e: // STOP
-        if (stack.length !== 1 || marks.length) throw fail(opAt, `the pickle stops with ${stack.length} values on its stack (1 expected)`);
-        return { value: stack[0], end: p };
-      case 0x28: // MARK
-        marks.push(stack.length);
-        break;
-      case 0x30: // POP
-        if (marks.length && marks[marks.length - 1] === stack.length) marks.pop();
-        else pop();
-        break;
-      case 0x31: // POP_MARK
-        popMark();
-        break;
-      case 0x32: // DUP
-        stack.push(top());
-        break;
-      case 0x4e: // NONE
-        stack.push(null);
-        break;
-      case 0x88: // NEWTRUE
-        stack.push(true);
-        break;
-      case 0x89: // NEWFALSE
-        stack.push(false);
-        break;
-      case 0x4a: // BININT
-        stack.push(i32());
-        break;
-      case 0x4b: // BININT1
-        stack.push(u8());
-        break;
-      case 0x4d: // BININT2
-        stack.push(u16());
-        break;
-      case 0x8a: // LONG1
-      case 0x8b: {
-        // LONG4
-        const n = op === 0x8a ? u8() : u32();
-        if (n > 64) throw fail(opAt, `an integer of ${n} bytes (at most 64 are read)`);
-        stack.push(longLE(take(n)));
-        break;
-      }
-      case 0x49: {
-        // INT (text): also True / False in protocol 0
-        const s = line();
-        if (s === "01") stack.push(true);
-        else if (s === "00") stack.push(false);
-        else stack.push(parseIntText(s, () => fail(opAt, `INT ${JSON.stringify(s)} is not an integer`)));
-        break;
-      }
-      case 0x4c: {
-        // LONG (text)
-        const s = line().replace(/L$/, "");
-        stack.push(parseIntText(s, () => fail(opAt, `LONG ${JSON.stringify(s)} is not an integer`)));
-        break;
-      }
-      case 0x47: // BINFLOAT (big-endian)
-        need(8);
-        stack.push(dv.getFloat64(p, false));
-        p += 8;
-        break;
-      case 0x46: {
-        // FLOAT (text)
-        const s = line();
-        const v = Number(s);
-        if (s.trim() === "" || (Number.isNaN(v) && !/nan/i.test(s))) throw fail(opAt, `FLOAT ${JSON.stringify(s)} is not a number`);
-        stack.push(v);
-        break;
-      }
-      case 0x58: // BINUNICODE
-        stack.push(utf8(take(u32()), badText));
-        break;
-      case 0x8c: // SHORT_BINUNICODE
-        stack.push(utf8(take(u8()), badText));
-        break;
-      case 0x8d: // BINUNICODE8
-        stack.push(utf8(take(u64()), badText));
-        break;
-      case 0x54: // BINSTRING (Python 2 str)
-        stack.push(latin1(take(i32NonNeg(i32(), fail, opAt))));
-        break;
-      case 0x55: // SHORT_BINSTRING
-        stack.push(latin1(take(u8())));
-        break;
-      case 0x42: // BINBYTES
-        stack.push(take(u32()).slice());
-        break;
-      case 0x43: // SHORT_BINBYTES
-        stack.push(take(u8()).slice());
-        break;
-      case 0x8e: // BINBYTES8
-        stack.push(take(u64()).slice());
-        break;
-      case 0x29: // EMPTY_TUPLE
-        stack.push(new Tuple([]));
-        break;
-      case 0x85: // TUPLE1
-        stack.push(new Tuple([pop()]));
-        break;
-      case 0x86: {
-        // TUPLE2
-        const b = pop();
-        stack.push(new Tuple([pop(), b]));
-        break;
-      }
-      case 0x87: {
-        // TUPLE3
-        const c = pop(),
-          b = pop();
-        stack.push(new Tuple([pop(), b, c]));
-        break;
-      }
-      case 0x74: // TUPLE
-        stack.push(new Tuple(popMark()));
-        break;
-      case 0x5d: // EMPTY_LIST
-        stack.push([]);
-        break;
-      case 0x6c: // LIST
-        stack.push(popMark());
-        break;
-      case 0x61: {
-        // APPEND
-        const x = pop();
-        append(top(), [x]);
-        break;
-      }
-      case 0x65: {
-        // APPENDS
-        const items = popMark();
-        append(top(), items);
-        break;
-      }
-      case 0x7d: // EMPTY_DICT
-        stack.push(new Dict());
-        break;
-      case 0x64: {
-        // DICT
-        const d = new Dict();
-        setItems(d, popMark());
-        stack.push(d);
-        break;
-      }
-      case 0x73: {
-        // SETITEM
-        const v = pop(),
-          k = pop();
-        setItems(top(), [k, v]);
-        break;
-      }
-      case 0x75: {
-        // SETITEMS
-        const kv = popMark();
-        setItems(top(), kv);
-        break;
-      }
-      case 0x71: // BINPUT
-        memo.set(u8(), top());
-        break;
-      case 0x72: // LONG_BINPUT
-        memo.set(u32(), top());
-        break;
-      case 0x70: // PUT (text)
-        memo.set(parseMemoKey(line(), fail, opAt), top());
-        break;
-      case 0x94: // MEMOIZE
-        memo.set(memo.size, top());
-        break;
-      case 0x68: // BINGET
-      case 0x6a: // LONG_BINGET
-      case 0x67: {
-        // GET (text)
-        const k = op === 0x68 ? u8() : op === 0x6a ? u32() : parseMemoKey(line(), fail, opAt);
-        if (!memo.has(k)) throw fail(opAt, `memo entry ${k} is read before it is written`);
-        stack.push(memo.get(k));
-        break;
-      }
-      case 0x63: {
-        // GLOBAL "module\nname\n"
-        const module = line();
-        stack.push(global(module, line()));
-        break;
-      }
-      case 0x93: {
-        // STACK_GLOBAL
-        const name = pop(),
-          module = pop();
-        if (typeof module !== "string" || typeof name !== "string")
-          throw fail(opAt, "STACK_GLOBAL with a module or name that is not a string");
-        stack.push(global(module, name));
-        break;
-      }
-      case 0x51: // BINPERSID
-        stack.push(ctx.persistent(pop(), opAt));
-        break;
-      case 0x50: // PERSID (text)
-        throw fail(opAt, "a text persistent id (PERSID): torch.save never writes one");
-      case 0x52: {
-        // REDUCE
-        const args = pop(),
-          fn = pop();
-        if (!(fn instanceof Global)) throw fail(opAt, `REDUCE calls ${describe(fn)}, not an allowed global`);
-        if (!(args instanceof Tuple)) throw fail(opAt, `REDUCE of '${fn.name}' with ${describe(args)} as arguments, not a tuple`);
-        stack.push(rebuild(fn.name, args.items, opAt, ctx, fail));
-        break;
-      }
-      case 0x62: {
-        // BUILD: only an OrderedDict's attributes (a state dict's `_metadata`), which are dropped
-        const state = pop();
-        const obj = top();
-        if (!(obj instanceof Dict && obj.ordered))
-          throw fail(opAt, `BUILD (setting attributes) on ${describe(obj)}: only an OrderedDict's attributes are read`);
-        if (!(state instanceof Dict || state === null)) throw fail(opAt, `BUILD with ${describe(state)} as the attributes`);
-        break;
-      }
-      case 0x81: // NEWOBJ
-      case 0x92: // NEWOBJ_EX
-      case 0x69: // INST
-      case 0x6f: // OBJ
-        throw fail(opAt, `${OP_NAMES[op]} (building an object of a class) is not allowed: loadTorch never constructs classes from a file`);
-      case 0x82: // EXT1
-      case 0x83: // EXT2
-      case 0x84: // EXT4
-        throw fail(opAt, "an extension-registry global (EXT1/2/4) is not allowed");
-      case 0x97: // NEXT_BUFFER
-      case 0x98: // READONLY_BUFFER
-        throw fail(opAt, "out-of-band buffers (protocol 5) are not read");
-      case 0x90: // EMPTY_SET
-      case 0x91: // ADDITEMS
-      case 0x96: // FROZENSET
-        throw fail(opAt, "sets are not read (a state dict has none)");
-      default:
-        throw fail(opAt, `unknown pickle opcode 0x${op.toString(16).padStart(2, "0")}: not a pickle, or a corrupt one`);
-    }
-  }
-}
-Object.assign(OP_NAMES, { 0x81: "NEWOBJ", 0x92: "NEWOBJ_EX", 0x69: "INST", 0x6f: "OBJ" });
-
-function i32NonNeg(n: number, fail: (at: number, msg: string) => Error, at: number): number {
-  if (n < 0) throw fail(at, `a negative length ${n}`);
-  return n;
-}
-
-function parseMemoKey(s: string, fail: (at: number, msg: string) => Error, at: number): number {
-  if (!/^\d{1,9}$/.test(s)) throw fail(at, `memo key ${JSON.stringify(s)} is not a small integer`);
-  return Number(s);
-}
-
-function parseIntText(s: string, fail: () => Error): number | bigint {
-  if (!/^[-+]?\d{1,400}$/.test(s)) throw fail();
-  const b = BigInt(s);
-  return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;
-}
-
-/** A little-endian two's-complement integer: a number when it is safe, a bigint beyond. */
-function longLE(b: Uint8Array): number | bigint {
-  if (b.length === 0) return 0;
-  let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
-  if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
-  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
-}
-
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
-function utf8(b: Uint8Array, fail: () => Error): string {
-  try {
-    return utf8Decoder.decode(b);
-  } catch {
-    throw fail();
-  }
-}
-function latin1(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return s;
+  return ctx;
 }
 
 function isInt(v: unknown): v is number {
@@ -511,7 +137,8 @@ function intTuple(v: unknown): number[] | null {
 }
 
 /** The allowed globals, rebuilt by hand. */
-function rebuild(name: string, args: unknown[], at: number, ctx: PickleContext, fail: (at: number, msg: string) => Error): unknown {
+function rebuild(name: string, args: unknown[], at: number, ctx: TorchContext): unknown {
+  const fail = ctx.fail;
   switch (name) {
     case "collections.OrderedDict": {
       if (args.length !== 0) throw fail(at, `OrderedDict(...) with ${args.length} arguments (torch.save writes none)`);
@@ -736,145 +363,11 @@ function finish(v: unknown, tensors: Map<PendingTensor, Tensor>, seen: Map<unkno
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The zip container (PyTorch writes every entry stored, 64-byte aligned).
-
-interface ZipEntry {
-  name: string;
-  method: number;
-  crc: number;
-  compressed: number;
-  size: number;
-  local: number;
-  at: number;
-}
-
-// CRC-32 (zip's polynomial), slicing by 8: eight tables, eight bytes per step.
-const CRC_TABLES = (() => {
-  const t = new Uint32Array(8 * 256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  for (let n = 0; n < 256; n++) for (let k = 1; k < 8; k++) t[k * 256 + n] = (t[(k - 1) * 256 + n] >>> 8) ^ t[t[(k - 1) * 256 + n] & 0xff];
-  return t;
-})();
-function crc32(b: Uint8Array): number {
-  const t = CRC_TABLES;
-  let c = 0xffffffff;
-  let i = 0;
-  for (const end = b.length - 7; i < end; i += 8) {
-    const lo = (c ^ (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24))) >>> 0;
-    c =
-      t[7 * 256 + (lo & 0xff)] ^
-      t[6 * 256 + ((lo >>> 8) & 0xff)] ^
-      t[5 * 256 + ((lo >>> 16) & 0xff)] ^
-      t[4 * 256 + (lo >>> 24)] ^
-      t[3 * 256 + b[i + 4]] ^
-      t[2 * 256 + b[i + 5]] ^
-      t[256 + b[i + 6]] ^
-      t[b[i + 7]];
-  }
-  for (; i < b.length; i++) c = t[(c ^ b[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function readZip(bytes: Uint8Array, file: string): Map<string, ZipEntry> {
-  const fail = (at: number, msg: string) => new TorchLoadError(`loadTorch: ${file}: byte ${at}: ${msg}`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const len = bytes.length;
-  let eocd = -1;
-  for (let i = len - 22; i >= Math.max(0, len - 22 - 65535); i--) {
-    if (dv.getUint32(i, true) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) throw fail(len, "no zip end-of-central-directory record: the file is truncated or not a zip archive");
-  let count = dv.getUint16(eocd + 10, true);
-  let cdSize = dv.getUint32(eocd + 12, true);
-  let cdOff = dv.getUint32(eocd + 16, true);
-  if (count === 0xffff || cdSize === 0xffffffff || cdOff === 0xffffffff) {
-    const loc = eocd - 20;
-    if (loc < 0 || dv.getUint32(loc, true) !== 0x07064b50) throw fail(eocd, "a zip64 archive without its zip64 locator");
-    const rec = Number(dv.getBigUint64(loc + 8, true));
-    if (rec + 56 > len || dv.getUint32(rec, true) !== 0x06064b50) throw fail(loc, "the zip64 locator points outside the file");
-    count = Number(dv.getBigUint64(rec + 32, true));
-    cdSize = Number(dv.getBigUint64(rec + 40, true));
-    cdOff = Number(dv.getBigUint64(rec + 48, true));
-  }
-  if (cdOff + cdSize > len)
-    throw fail(
-      eocd,
-      `the central directory (${cdSize} bytes at ${cdOff}) lies beyond the end of the file (${len} bytes): the file is truncated`,
-    );
-  const entries = new Map<string, ZipEntry>();
-  let p = cdOff;
-  for (let i = 0; i < count; i++) {
-    if (p + 46 > cdOff + cdSize || dv.getUint32(p, true) !== 0x02014b50)
-      throw fail(p, `central directory entry ${i} of ${count} is missing or corrupt`);
-    const method = dv.getUint16(p + 10, true);
-    const crc = dv.getUint32(p + 16, true);
-    let compressed = dv.getUint32(p + 20, true);
-    let size = dv.getUint32(p + 24, true);
-    const nameLen = dv.getUint16(p + 28, true),
-      extraLen = dv.getUint16(p + 30, true),
-      commentLen = dv.getUint16(p + 32, true);
-    let local = dv.getUint32(p + 42, true);
-    if (p + 46 + nameLen + extraLen + commentLen > cdOff + cdSize) throw fail(p, `central directory entry ${i} runs past the directory`);
-    const name = utf8(bytes.subarray(p + 46, p + 46 + nameLen), () =>
-      fail(p, `central directory entry ${i}: a name that is not valid UTF-8`),
-    );
-    // zip64 extra field: the 64-bit values of the fields that read 0xFFFFFFFF, in order
-    for (let e = p + 46 + nameLen; e + 4 <= p + 46 + nameLen + extraLen;) {
-      const id = dv.getUint16(e, true),
-        sz = dv.getUint16(e + 2, true);
-      if (id === 0x0001) {
-        let q = e + 4;
-        const next = () => {
-          if (q + 8 > e + 4 + sz) throw fail(e, `entry '${name}': a short zip64 field`);
-          const v = Number(dv.getBigUint64(q, true));
-          q += 8;
-          return v;
-        };
-        if (size === 0xffffffff) size = next();
-        if (compressed === 0xffffffff) compressed = next();
-        if (local === 0xffffffff) local = next();
-      }
-      e += 4 + sz;
-    }
-    if (entries.has(name)) throw fail(p, `the archive names '${name}' twice`);
-    entries.set(name, { name, method, crc, compressed, size, local, at: p });
-    p += 46 + nameLen + extraLen + commentLen;
-  }
-  return entries;
-}
-
-function entryBytes(bytes: Uint8Array, e: ZipEntry, file: string): Uint8Array {
-  const fail = (at: number, msg: string) => new TorchLoadError(`loadTorch: ${file}: byte ${at}: entry '${e.name}': ${msg}`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (e.local + 30 > bytes.length || dv.getUint32(e.local, true) !== 0x04034b50)
-    throw fail(e.local, "no local header where the directory says: the file is corrupt or truncated");
-  if (e.method !== 0)
-    throw fail(
-      e.local,
-      `compression method ${e.method} (torch.save stores entries uncompressed; this archive was rewritten by another tool)`,
-    );
-  const start = e.local + 30 + dv.getUint16(e.local + 26, true) + dv.getUint16(e.local + 28, true);
-  if (e.size !== e.compressed) throw fail(e.local, "a stored entry whose sizes disagree");
-  if (start + e.size > bytes.length)
-    throw fail(start, `${e.size} bytes of data, but the file ends after ${bytes.length - start}: the file is truncated`);
-  const data = bytes.subarray(start, start + e.size);
-  const crc = crc32(data);
-  if (crc !== e.crc) throw fail(start, `CRC-32 ${hex(crc)} differs from the recorded ${hex(e.crc)}: the data is corrupt`);
-  return data;
-}
-const hex = (n: number) => "0x" + n.toString(16).padStart(8, "0");
-
-// ---------------------------------------------------------------------------------------------------
+// The two layouts.
 
 function loadZip(bytes: Uint8Array, file: string): TorchValue {
-  const entries = readZip(bytes, file);
+  const zipFail = (at: number, msg: string) => new TorchLoadError(`loadTorch: ${file}: byte ${at}: ${msg}`);
+  const entries = readZip(bytes, zipFail);
   const pkls = [...entries.keys()].filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (pkls.length !== 1)
     throw new TorchLoadError(
@@ -884,16 +377,16 @@ function loadZip(bytes: Uint8Array, file: string): TorchValue {
   let littleEndian = true;
   const bo = entries.get(prefix + "byteorder");
   if (bo) {
-    const s = latin1(entryBytes(bytes, bo, file));
+    const s = latin1(entryBytes(bytes, bo, zipFail));
     if (s !== "little" && s !== "big")
       throw new TorchLoadError(`loadTorch: ${file}: entry '${bo.name}' says '${s.slice(0, 20)}', not 'little' or 'big'`);
     littleEndian = s === "little";
   }
   const entry = pkls[0];
-  const pkl = entryBytes(bytes, entries.get(entry)!, file);
+  const pkl = entryBytes(bytes, entries.get(entry)!, zipFail);
   const storages = new Map<string, Storage>();
   const fail = (at: number, msg: string) => new TorchLoadError(`loadTorch: ${file}: ${entry}, byte ${at}: ${msg}`);
-  const ctx: PickleContext = { file, entry, persistent: storageResolver(storages, false, fail), tensors: [] };
+  const ctx = torchContext(file, entry, storageResolver(storages, false, fail), fail);
   const { value, end } = unpickle(pkl, 0, ctx);
   if (end !== pkl.length) throw fail(end, `${pkl.length - end} bytes after the pickle's end`);
   for (const s of storages.values()) {
@@ -905,7 +398,7 @@ function loadZip(bytes: Uint8Array, file: string): TorchValue {
       throw new TorchLoadError(
         `loadTorch: ${file}: entry '${e.name}' holds ${e.size} bytes; storage '${s.key}' needs ${need} (${s.numel} × ${s.dtype})`,
       );
-    s.bytes = entryBytes(bytes, e, file);
+    s.bytes = entryBytes(bytes, e, zipFail);
   }
   return finishAll(value, ctx.tensors, littleEndian, fail);
 }
@@ -923,8 +416,7 @@ function loadLegacy(bytes: Uint8Array, file: string): TorchValue {
     throw new TorchLoadError(`loadTorch: ${file}: a storage inside the file's header`);
   };
   const header = (start: number, what: string) => {
-    const ctx: PickleContext = { file, entry: what, persistent: noStorage, tensors: [] };
-    return unpickle(bytes, start, ctx);
+    return unpickle(bytes, start, torchContext(file, what, noStorage));
   };
   const magic = header(0, "magic number");
   if (typeof magic.value !== "bigint" || magic.value !== LEGACY_MAGIC)
@@ -940,7 +432,7 @@ function loadLegacy(bytes: Uint8Array, file: string): TorchValue {
   }
   const storages = new Map<string, Storage>();
   const fail = (at: number, msg: string) => new TorchLoadError(`loadTorch: ${file}: byte ${at}: ${msg}`);
-  const ctx: PickleContext = { file, entry: "", persistent: storageResolver(storages, true, fail), tensors: [] };
+  const ctx = torchContext(file, "", storageResolver(storages, true, fail), fail);
   const main = unpickle(bytes, info.end, ctx);
   const keysPickle = header(main.end, "storage keys");
   const keys = keysPickle.value;
