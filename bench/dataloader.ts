@@ -18,14 +18,21 @@ const set = {
 };
 const tf = T.compose([T.randomCrop(32, { padding: 4 }), T.randomHorizontalFlip(), T.normalize([0.5, 0.5, 0.5], [0.25, 0.25, 0.25])]);
 const ds = new nb.data.ImageDataset(set, tf);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+let base = 0;
 for (const w of [0, 1, 2]) {
   const l = new nb.data.DataLoader(ds, { batchSize: 128, shuffle: true, numWorkers: w });
-  const times: string[] = [];
+  const times: number[] = [];
   for (let e = 0; e < 4; e++) {
     const t0 = performance.now();
     for await (const _ of l);
-    times.push((performance.now() - t0).toFixed(0));
+    times.push(performance.now() - t0);
   }
-  console.log(`numWorkers ${w}: epochs of ${n} images: ${times.join(", ")} ms`);
+  const m = median(times.slice(1)); // epochs after the first (which starts the workers)
+  if (w === 0) base = m;
+  console.log(
+    `numWorkers ${w}: epochs of ${n} images: ${times.map((t) => t.toFixed(0)).join(", ")} ms; ` +
+      `median after the first ${m.toFixed(0)} ms, ${(base / m).toFixed(2)}× the throughput of numWorkers 0 in this run`,
+  );
   await l.close();
 }
