@@ -1,6 +1,7 @@
-// Zoo outputs against torchvision with identical weights. The weight fixtures are large and never
-// committed: generate them with `/usr/bin/python3 scripts/fixtures/zoo.py --weights` (fixtures/zoo/);
-// models without a fixture are skipped with a message.
+// Zoo outputs against torchvision (and, for bn_inception / inception_resnet_v1, the public PyTorch ports)
+// with identical weights. The weight fixtures are large and never committed: generate them with
+// `/usr/bin/python3 scripts/fixtures/zoo.py --ports DIR --weights` (fixtures/zoo/; DIR as in the script's
+// docstring); models without a fixture are skipped with a message.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -31,6 +32,8 @@ const NAMES = [
   "densenet161",
   "densenet169",
   "densenet201",
+  "bn_inception",
+  "inception_resnet_v1",
 ];
 const AUX = new Set(["googlenet", "inception_v3"]);
 
@@ -55,7 +58,7 @@ function relL2(a: nb.Tensor, b: nb.Tensor): number {
 
 for (const name of NAMES) {
   const path = fixturePath(`zoo/${name}.safetensors`);
-  const skip = existsSync(path) ? false : `no fixture ${path}: run /usr/bin/python3 scripts/fixtures/zoo.py --weights ${name}`;
+  const skip = existsSync(path) ? false : `no fixture ${path}: run /usr/bin/python3 scripts/fixtures/zoo.py --ports DIR --weights ${name}`;
   test(`${name}: logits equal torchvision's with the same weights`, { skip }, () => {
     const fx = nb.io.loadSafetensors(path);
     const opts = AUX.has(name) ? { auxLogits: false } : {};

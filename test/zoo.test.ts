@@ -20,12 +20,14 @@ const count = (m: nb.nn.Module) => m.parameters().reduce((a, p) => a + p.data.le
 test("models.list() names every factory, torchvision's spelling", () => {
   assert.deepEqual(nb.models.list().sort(), [
     "alexnet",
+    "bn_inception",
     "convnet_bn",
     "densenet121",
     "densenet161",
     "densenet169",
     "densenet201",
     "googlenet",
+    "inception_resnet_v1",
     "inception_resnet_v2",
     "inception_v3",
     "inception_v4",
@@ -57,7 +59,7 @@ test("models.list() names every factory, torchvision's spelling", () => {
 });
 
 for (const [name, ref] of Object.entries(fx.models)) {
-  test(`${name}: parameter count and state_dict keys equal torchvision's`, () => {
+  test(`${name}: parameter count and state_dict keys equal the reference (torchvision, or the public port)`, () => {
     const m = build(name);
     assert.equal(count(m), ref.params);
     assert.deepEqual(Object.keys(m.stateDict()), ref.keys);
@@ -125,6 +127,50 @@ test("Inception-v4 and Inception-ResNet-v2 (no torchvision reference) agree with
   }
   const small = nb.summary(build("inception_v4", { numClasses: 10 }), [3, 75, 75]);
   assert.deepEqual(small.layers[small.layers.length - 1].outputShape, [1, 10]);
+});
+
+test("BN-Inception (inception_v2) against the paper: 2.0 G mult-adds at 224×224, the 1024-channel 7×7 map, no dropout", () => {
+  // Ioffe & Szegedy 2015 / Szegedy et al. 2016 Table 3: "BN-Inception … 2.0 G" operations per 224×224 image.
+  const s = nb.summary(build("bn_inception"), [3, 224, 224]);
+  assert.ok(Math.abs(s.totalMacs / 2.0e9 - 1) < 0.02, `${s.totalMacs} mult-adds`);
+  const pool = s.layers.find((l) => l.name === "global_pool")!;
+  assert.deepEqual(pool.outputShape, [1, 1024, 1, 1]);
+  const m = build("inception_v2");
+  assert.ok(m instanceof nb.models.BNInception, "inception_v2 is the same network");
+  assert.equal(count(m), fx.models.bn_inception.params);
+  assert.ok(!m.modules().some((x) => x instanceof nb.nn.Dropout));
+  assert.deepEqual(nb.models.referenceInput("inception_v2"), [3, 224, 224]);
+  assert.throws(() => nb.models.get("inception_v2", { auxLogits: false }), /TypeError|auxLogits/);
+});
+
+test("Inception-ResNet-v1: the paper's grid sizes (35×35×256, 17×17×896, 8×8×1792) and cost near Inception-v3's", () => {
+  const m = build("inception_resnet_v1") as nb.models.InceptionResNetV1;
+  const shapes: Record<string, readonly number[]> = {};
+  for (const name of ["conv2d_4b", "mixed_6a", "mixed_7a"] as const)
+    m[name].registerForwardHook((_m, _i, out) => {
+      shapes[name] = (out as nb.Tensor).shape;
+    });
+  const s = nb.summary(m, [3, 299, 299]);
+  assert.deepEqual(shapes, { conv2d_4b: [1, 256, 35, 35], mixed_6a: [1, 896, 17, 17], mixed_7a: [1, 1792, 8, 8] });
+  // the paper: "roughly the computational cost of Inception-v3"
+  const v3 = fx.models.inception_v3.macs;
+  assert.ok(s.totalMacs > v3 && s.totalMacs < 1.2 * v3, `${s.totalMacs} vs Inception-v3 ${v3}`);
+  assert.deepEqual(nb.models.referenceInput("inception_resnet_v1"), [3, 299, 299]);
+});
+
+test("a state dict without num_batches_tracked (saved before PyTorch 0.4.1) loads strictly; the counters become 0", () => {
+  nb.manualSeed(0);
+  const src = nb.models.convnet_bn();
+  const dst = nb.models.convnet_bn();
+  const sd = Object.fromEntries(Object.entries(src.stateDict()).filter(([k]) => !k.endsWith("num_batches_tracked")));
+  const bn = dst.modules().find((m) => m instanceof nb.nn.BatchNorm2d) as nb.nn.BatchNorm2d;
+  bn.numBatchesTracked!.data[0] = 7;
+  const r = dst.loadStateDict(sd);
+  assert.deepEqual(r.missingKeys, []);
+  assert.equal(bn.numBatchesTracked!.data[0], 0);
+  // any other missing key is still an error
+  const noWeight = Object.fromEntries(Object.entries(sd).filter(([k]) => !k.endsWith("running_mean")));
+  assert.throws(() => dst.loadStateDict(noWeight), /Missing key\(s\) in state_dict: .*running_mean/);
 });
 
 test("lenet5 accepts 28×28 and 32×32 inputs (28×28 zero-padded by 2, as conv1 padding 2 would) and rejects others", () => {

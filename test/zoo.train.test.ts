@@ -14,7 +14,9 @@ const cases: Record<string, [string, Record<string, unknown>, number[]]> = {
   googlenet: ["googlenet", {}, [3, 32, 32]],
   inception_v3: ["inception_v3", { auxLogits: false }, [3, 75, 75]], // the aux head needs ≥ 5×5 at 17×17, i.e. large inputs
   inception_v4: ["inception_v4", {}, [3, 75, 75]],
+  inception_resnet_v1: ["inception_resnet_v1", {}, [3, 75, 75]],
   inception_resnet_v2: ["inception_resnet_v2", {}, [3, 75, 75]],
+  bn_inception: ["bn_inception", {}, [3, 64, 64]],
   "resnet18 smallInput": ["resnet18", { smallInput: true }, [3, 28, 28]],
   "densenet121 smallInput": ["densenet121", { smallInput: true }, [3, 16, 16]],
   "vgg11_bn smallInput": ["vgg11_bn", { smallInput: true }, [3, 32, 32]],

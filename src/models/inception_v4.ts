@@ -1,8 +1,9 @@
-// Inception-v4 and Inception-ResNet-v2 (Szegedy, Ioffe, Vanhoucke & Alemi 2016, "Inception-v4,
+// Inception-v4, Inception-ResNet-v1 and Inception-ResNet-v2 (Szegedy, Ioffe, Vanhoucke & Alemi 2016, "Inception-v4,
 // Inception-ResNet and the Impact of Residual Connections on Learning"). torchvision has neither; the
 // blocks follow the paper's figures (figure numbers below), with every conv a BasicConv2d (conv without
 // bias → BN(eps 1e-3) → ReLU) and module names as in the widely used Cadene `pretrainedmodels` port.
-// Parameter counts with 1000 classes: inception_v4 42,679,816; inception_resnet_v2 55,843,464.
+// Parameter counts with 1000 classes: inception_v4 42,679,816; inception_resnet_v1 24,357,096;
+// inception_resnet_v2 55,843,464.
 
 import { Tensor } from "../tensor/tensor.js";
 import { Module } from "../nn/module.js";
@@ -168,8 +169,11 @@ class Mixed5b extends Branches {
   branch3 = S(avg(), C(192, 64, 1));
 }
 
-/** A residual Inception block: x + scale · conv1×1(concat(branches)), then ReLU (Fig. 16–19 with the §3.3 scaling). */
-abstract class ResidualInception extends Module {
+/**
+ * A residual Inception block: x + scale · conv1×1(concat(branch0, branch1, …)), then ReLU (Fig. 10–13 and
+ * 16–19 with the §3.3 scaling; BatchNorm on the branches only, not on the sum).
+ */
+abstract class ResidualInception extends Branches {
   abstract conv2d: Conv2d;
   constructor(
     readonly scale: number,
@@ -177,9 +181,8 @@ abstract class ResidualInception extends Module {
   ) {
     super();
   }
-  protected abstract mixed(x: Tensor): Tensor;
-  forward(x: Tensor): Tensor {
-    const out = add(mul(this.conv2d.forward(this.mixed(x)), this.scale), x);
+  override forward(x: Tensor): Tensor {
+    const out = add(mul(this.conv2d.forward(super.forward(x)), this.scale), x);
     return this.activate ? relu(out) : out;
   }
 }
@@ -190,9 +193,6 @@ class Block35 extends ResidualInception {
   branch1 = S(C(320, 32, 1), C(32, 32, 3, { padding: 1 }));
   branch2 = S(C(320, 32, 1), C(32, 48, 3, { padding: 1 }), C(48, 64, 3, { padding: 1 }));
   conv2d = new Conv2d(128, 320, 1);
-  protected mixed(x: Tensor): Tensor {
-    return cat([this.branch0.forward(x), this.branch1.forward(x), this.branch2.forward(x)], 1);
-  }
 }
 /** Reduction-A for Inception-ResNet-v2 (k=256, l=256, m=384, n=384): 320 → 1088. */
 class Mixed6a extends Branches {
@@ -205,9 +205,6 @@ class Block17 extends ResidualInception {
   branch0 = C(1088, 192, 1);
   branch1 = S(C(1088, 128, 1), C(128, 160, [1, 7], { padding: [0, 3] }), C(160, 192, [7, 1], { padding: [3, 0] }));
   conv2d = new Conv2d(384, 1088, 1);
-  protected mixed(x: Tensor): Tensor {
-    return cat([this.branch0.forward(x), this.branch1.forward(x)], 1);
-  }
 }
 /** Reduction-B for Inception-ResNet-v2, Fig. 18: 1088 → 2080. */
 class Mixed7a extends Branches {
@@ -221,9 +218,6 @@ class Block8 extends ResidualInception {
   branch0 = C(2080, 192, 1);
   branch1 = S(C(2080, 192, 1), C(192, 224, [1, 3], { padding: [0, 1] }), C(224, 256, [3, 1], { padding: [1, 0] }));
   conv2d = new Conv2d(448, 2080, 1);
-  protected mixed(x: Tensor): Tensor {
-    return cat([this.branch0.forward(x), this.branch1.forward(x)], 1);
-  }
 }
 
 /**
@@ -271,6 +265,88 @@ export class InceptionResNetV2 extends Module {
   }
 }
 
+// ---------------------------------------------------------------- Inception-ResNet-v1
+
+/** Inception-ResNet-A for v1, Fig. 10 (35×35 grid, 256 channels), scale 0.17. */
+class Block35V1 extends ResidualInception {
+  branch0 = C(256, 32, 1);
+  branch1 = S(C(256, 32, 1), C(32, 32, 3, { padding: 1 }));
+  branch2 = S(C(256, 32, 1), C(32, 32, 3, { padding: 1 }), C(32, 32, 3, { padding: 1 }));
+  conv2d = new Conv2d(96, 256, 1);
+}
+/** Reduction-A, Fig. 7 with v1's k=192, l=192, m=256, n=384 (Table 1): 256 → 896 channels, 35 → 17. */
+class Mixed6aV1 extends Branches {
+  branch0 = C(256, 384, 3, { stride: 2 });
+  branch1 = S(C(256, 192, 1), C(192, 192, 3, { padding: 1 }), C(192, 256, 3, { stride: 2 }));
+  branch2 = new MaxPool2d(3, { stride: 2 });
+}
+/** Inception-ResNet-B for v1, Fig. 11 (17×17, 896 channels), scale 0.10. */
+class Block17V1 extends ResidualInception {
+  branch0 = C(896, 128, 1);
+  branch1 = S(C(896, 128, 1), C(128, 128, [1, 7], { padding: [0, 3] }), C(128, 128, [7, 1], { padding: [3, 0] }));
+  conv2d = new Conv2d(256, 896, 1);
+}
+/** Reduction-B for v1, Fig. 12: 896 → 1792 channels, 17 → 8. */
+class Mixed7aV1 extends Branches {
+  branch0 = S(C(896, 256, 1), C(256, 384, 3, { stride: 2 }));
+  branch1 = S(C(896, 256, 1), C(256, 256, 3, { stride: 2 }));
+  branch2 = S(C(896, 256, 1), C(256, 256, 3, { padding: 1 }), C(256, 256, 3, { stride: 2 }));
+  branch3 = new MaxPool2d(3, { stride: 2 });
+}
+/** Inception-ResNet-C for v1, Fig. 13 (8×8, 1792 channels), scale 0.20. */
+class Block8V1 extends ResidualInception {
+  branch0 = C(1792, 192, 1);
+  branch1 = S(C(1792, 192, 1), C(192, 192, [1, 3], { padding: [0, 1] }), C(192, 192, [3, 1], { padding: [1, 0] }));
+  conv2d = new Conv2d(384, 1792, 1);
+}
+
+/**
+ * Inception-ResNet-v1 (Fig. 14 stem, then Fig. 15's schema): 5 × Inception-ResNet-A → Reduction-A →
+ * 10 × Inception-ResNet-B → Reduction-B → 5 × Inception-ResNet-C, then one more without ReLU (as in the
+ * authors' TF-slim code and the port) → global average pool →
+ * dropout (keep 0.8) → fc. The body's module names and keys are those of the widely used PyTorch port
+ * (facenet-pytorch's InceptionResnetV1), so its trained body weights load with `{ strict: false }`; the head
+ * is the paper's classifier (that port's is a 512-d face embedding). 24,357,096 parameters with 1000
+ * classes; 6.31 G mult-adds at 299×299 (Inception-v3: 5.71 G — "roughly the computational cost of
+ * Inception-v3", as the paper says of it).
+ */
+export class InceptionResNetV1 extends Module {
+  conv2d_1a: BasicConv2d;
+  conv2d_2a = C(32, 32, 3);
+  conv2d_2b = C(32, 64, 3, { padding: 1 });
+  maxpool_3a = new MaxPool2d(3, { stride: 2 });
+  conv2d_3b = C(64, 80, 1);
+  conv2d_4a = C(80, 192, 3);
+  conv2d_4b = C(192, 256, 3, { stride: 2 });
+  repeat_1 = S(...Array.from({ length: 5 }, () => new Block35V1(0.17)));
+  mixed_6a = new Mixed6aV1();
+  repeat_2 = S(...Array.from({ length: 10 }, () => new Block17V1(0.1)));
+  mixed_7a = new Mixed7aV1();
+  repeat_3 = S(...Array.from({ length: 5 }, () => new Block8V1(0.2)));
+  block8 = new Block8V1(1.0, false);
+  avgpool_1a = new AdaptiveAvgPool2d([1, 1]);
+  dropout: Dropout;
+  last_linear: Linear;
+  constructor(opts: InceptionV4Options = {}) {
+    super();
+    this.conv2d_1a = C(opts.inChannels ?? 3, 32, 3, { stride: 2 });
+    this.dropout = new Dropout(opts.dropout ?? 0.2);
+    this.last_linear = new Linear(1792, opts.numClasses ?? 1000);
+    initTruncNormal(this, 0.1);
+  }
+  forward(x: Tensor): Tensor {
+    let h = this.conv2d_2b.forward(this.conv2d_2a.forward(this.conv2d_1a.forward(x))); // [N, 64, 147, 147]
+    h = this.conv2d_4a.forward(this.conv2d_3b.forward(this.maxpool_3a.forward(h))); // [N, 192, 71, 71]
+    h = this.conv2d_4b.forward(h); // [N, 256, 35, 35]
+    h = this.mixed_6a.forward(this.repeat_1.forward(h)); // [N, 896, 17, 17]
+    h = this.mixed_7a.forward(this.repeat_2.forward(h)); // [N, 1792, 8, 8]
+    h = this.block8.forward(this.repeat_3.forward(h));
+    return this.last_linear.forward(this.dropout.forward(flatten(this.avgpool_1a.forward(h), 1)));
+  }
+}
+
 export const inception_v4 = (...a: [opts?: InceptionV4Options]) => new InceptionV4(modelArgs("inception_v4", { dropout: probability }, a));
 export const inception_resnet_v2 = (...a: [opts?: InceptionV4Options]) =>
   new InceptionResNetV2(modelArgs("inception_resnet_v2", { dropout: probability }, a));
+export const inception_resnet_v1 = (...a: [opts?: InceptionV4Options]) =>
+  new InceptionResNetV1(modelArgs("inception_resnet_v1", { dropout: probability }, a));

@@ -201,7 +201,10 @@ export abstract class Module {
     const strict = opts.strict ?? true;
     const src = dict instanceof Map ? dict : new Map(Object.entries(dict));
     const own = this.stateDict();
-    const missing = Object.keys(own).filter((k) => !src.has(k));
+    // PyTorch fills a BatchNorm's num_batches_tracked that a state dict lacks (files saved before PyTorch 0.4.1
+    // have none) with 0 instead of calling it missing; so does nabla.
+    const untracked = Object.keys(own).filter((k) => /(^|\.)num_batches_tracked$/.test(k) && own[k].dtype === "int32" && !src.has(k));
+    const missing = Object.keys(own).filter((k) => !src.has(k) && !untracked.includes(k));
     const has = (k: string) => Object.prototype.hasOwnProperty.call(own, k);
     const unexpected = [...src.keys()].filter((k) => !has(k));
     const mismatched: string[] = [];
@@ -223,6 +226,7 @@ export abstract class Module {
         const mine = has(k) ? own[k] : undefined;
         if (mine) mine.data.set(mine.dtype === "int32" && t.dtype !== "int32" ? Int32Array.from(t.data, Math.trunc) : t.data);
       }
+      for (const k of untracked) own[k].data.fill(0);
     });
     return { missingKeys: missing, unexpectedKeys: unexpected };
   }
