@@ -35,6 +35,7 @@ export * as backend from "./backend/index.js";
 export * as io from "./io/index.js";
 export * as optim from "./optim/index.js";
 export * as models from "./models/index.js";
+export * as onnx from "./onnx/index.js";
 export { summary } from "./nn/summary.js";
 export * as data from "./data/index.js";
 export * as train from "./train/index.js";

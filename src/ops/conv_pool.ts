@@ -10,6 +10,7 @@ import * as P from "./prims.js";
 import { positionalOptions } from "./args.js";
 import { div, matmul, mean } from "./math.js";
 import { narrow } from "./movement.js";
+import { traceOp } from "./trace.js";
 
 /**
  * Constant padding, PyTorch's `F.pad` order: `pads` = [left, right, top, bottom, …] starting from the
@@ -194,25 +195,29 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, ...args: unknown[]): Tens
   const opts = positionalOptions<MaxPool2dOptions>("maxPool2d", ["stride", "padding", "dilation", "ceilMode"], args);
   return unbatched(x, (x4) => {
     const g = poolGeometry(x4, kernelSize, opts.stride, opts.padding ?? 0, opts.dilation ?? 1, opts.ceilMode ?? false, "maxPool2d");
-    // the backend finds each window's first maximum and its value; the result is recorded as a gather of
-    // those indices, so the gradient scatters back to them
-    const { idx, values } = P.maxPool2dIndices(x4, g);
-    // 2×2 windows at stride 2 inside the plane: the backward may write each plane in one pass
-    const pairs =
-      g.kh === 2 &&
-      g.kw === 2 &&
-      g.sh === 2 &&
-      g.sw === 2 &&
-      g.ph === 0 &&
-      g.pw === 0 &&
-      g.dh === 1 &&
-      g.dw === 1 &&
-      2 * g.oh <= g.h &&
-      2 * g.ow <= g.w;
-    const windows = pairs ? Int32Array.of(g.h, g.w, g.oh, g.ow) : undefined;
-    const m = P.gatherPrim(P.reshapePrim(x4, [g.n, g.h * g.w]), 1, new Tensor(idx, [g.n, g.oh * g.ow]), values, windows); // [N·C, L]
-    return labelGradFn(P.reshapePrim(m, [x4.shape[0], x4.shape[1], g.oh, g.ow]), "MaxPool2DWithIndicesBackward0");
+    return traceOp("maxPool2d", [x4], { g, ceilMode: opts.ceilMode ?? false }, () => maxPool2dOf(x4, g));
   });
+}
+
+function maxPool2dOf(x4: Tensor, g: Im2colGeometry): Tensor {
+  // the backend finds each window's first maximum and its value; the result is recorded as a gather of
+  // those indices, so the gradient scatters back to them
+  const { idx, values } = P.maxPool2dIndices(x4, g);
+  // 2×2 windows at stride 2 inside the plane: the backward may write each plane in one pass
+  const pairs =
+    g.kh === 2 &&
+    g.kw === 2 &&
+    g.sh === 2 &&
+    g.sw === 2 &&
+    g.ph === 0 &&
+    g.pw === 0 &&
+    g.dh === 1 &&
+    g.dw === 1 &&
+    2 * g.oh <= g.h &&
+    2 * g.ow <= g.w;
+  const windows = pairs ? Int32Array.of(g.h, g.w, g.oh, g.ow) : undefined;
+  const m = P.gatherPrim(P.reshapePrim(x4, [g.n, g.h * g.w]), 1, new Tensor(idx, [g.n, g.oh * g.ow]), values, windows); // [N·C, L]
+  return labelGradFn(P.reshapePrim(m, [x4.shape[0], x4.shape[1], g.oh, g.ow]), "MaxPool2DWithIndicesBackward0");
 }
 
 export interface AvgPool2dOptions {
@@ -245,32 +250,37 @@ export function avgPool2d(x: Tensor, kernelSize: Pair, ...args: unknown[]): Tens
   }
   return unbatched(x, (x4) => {
     const g = poolGeometry(x4, kernelSize, opts.stride, opts.padding ?? 0, 1, opts.ceilMode ?? false, "avgPool2d");
-    const cols = P.im2colPrim(P.reshapePrim(x4, [g.n, 1, g.h, g.w]), g, 0);
-    const sums = P.sumPrim(cols, [1], false); // [N·C, L]
-    const divisor = new (x4.dtype === "float64" ? Float64Array : Float32Array)(g.oh * g.ow);
     const include = opts.countIncludePad ?? true;
-    for (let i = 0; i < g.oh; i++) {
-      for (let j = 0; j < g.ow; j++) {
-        let hs = i * g.sh - g.ph,
-          ws = j * g.sw - g.pw;
-        let he = Math.min(hs + g.kh, g.h + g.ph),
-          we = Math.min(ws + g.kw, g.w + g.pw);
-        if (!include) {
-          hs = Math.max(hs, 0);
-          ws = Math.max(ws, 0);
-          he = Math.min(he, g.h);
-          we = Math.min(we, g.w);
-        }
-        divisor[i * g.ow + j] = opts.divisorOverride ?? (he - hs) * (we - ws);
-      }
-    }
-    const avg = div(sums, new Tensor(divisor, [1, g.oh * g.ow]));
-    return P.reshapePrim(avg, [x4.shape[0], x4.shape[1], g.oh, g.ow]);
+    const attrs = { g, ceilMode: opts.ceilMode ?? false, countIncludePad: include, divisorOverride: override ?? null };
+    return traceOp("avgPool2d", [x4], attrs, () => avgPool2dOf(x4, g, include, override ?? null));
   });
 }
 
+function avgPool2dOf(x4: Tensor, g: Im2colGeometry, include: boolean, divisorOverride: number | null): Tensor {
+  const cols = P.im2colPrim(P.reshapePrim(x4, [g.n, 1, g.h, g.w]), g, 0);
+  const sums = P.sumPrim(cols, [1], false); // [N·C, L]
+  const divisor = new (x4.dtype === "float64" ? Float64Array : Float32Array)(g.oh * g.ow);
+  for (let i = 0; i < g.oh; i++) {
+    for (let j = 0; j < g.ow; j++) {
+      let hs = i * g.sh - g.ph,
+        ws = j * g.sw - g.pw;
+      let he = Math.min(hs + g.kh, g.h + g.ph),
+        we = Math.min(ws + g.kw, g.w + g.pw);
+      if (!include) {
+        hs = Math.max(hs, 0);
+        ws = Math.max(ws, 0);
+        he = Math.min(he, g.h);
+        we = Math.min(we, g.w);
+      }
+      divisor[i * g.ow + j] = divisorOverride ?? (he - hs) * (we - ws);
+    }
+  }
+  const avg = div(sums, new Tensor(divisor, [1, g.oh * g.ow]));
+  return P.reshapePrim(avg, [x4.shape[0], x4.shape[1], g.oh, g.ow]);
+}
+
 /** Row-stochastic matrix [out, size] averaging PyTorch's adaptive windows [⌊i·size/out⌋, ⌈(i+1)·size/out⌉). */
-function adaptiveMatrix(size: number, out: number, like: Tensor): Tensor {
+export function adaptiveMatrix(size: number, out: number, like: Tensor): Tensor {
   const m = new (like.dtype === "float64" ? Float64Array : Float32Array)(out * size);
   for (let i = 0; i < out; i++) {
     const s = Math.floor((i * size) / out),
@@ -286,9 +296,14 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [numb
     check4d(x4, "adaptiveAvgPool2d");
     const [, , h, w] = x4.shape;
     const [oh, ow] = typeof outputSize === "number" ? [outputSize, outputSize] : [outputSize[0] ?? h, outputSize[1] ?? w];
-    if (oh === 1 && ow === 1) return mean(x4, [2, 3], { keepdim: true });
-    if (h % oh === 0 && w % ow === 0) return avgPool2d(x4, [h / oh, w / ow]);
-    const rows = matmul(adaptiveMatrix(h, oh, x4), x4); // [N, C, oh, W]
-    return P.matmulPrim(rows, adaptiveMatrix(w, ow, x4), false, true); // [N, C, oh, ow]
+    return traceOp("adaptiveAvgPool2d", [x4], { oh, ow }, () => adaptiveAvgPool2dOf(x4, oh, ow));
   });
+}
+
+function adaptiveAvgPool2dOf(x4: Tensor, oh: number, ow: number): Tensor {
+  const [, , h, w] = x4.shape;
+  if (oh === 1 && ow === 1) return mean(x4, [2, 3], { keepdim: true });
+  if (h % oh === 0 && w % ow === 0) return avgPool2d(x4, [h / oh, w / ow]);
+  const rows = matmul(adaptiveMatrix(h, oh, x4), x4); // [N, C, oh, W]
+  return P.matmulPrim(rows, adaptiveMatrix(w, ow, x4), false, true); // [N, C, oh, ow]
 }

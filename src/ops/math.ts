@@ -6,6 +6,7 @@ import { isFloating, type DType } from "../tensor/dtype.js";
 import { fmt, normDim, normDims, numel } from "../tensor/shape.js";
 import { full } from "./creation.js";
 import * as P from "./prims.js";
+import { traceOp } from "./trace.js";
 import { optionsArg, positionalOptions } from "./args.js";
 
 export type Scalar = number;
@@ -272,8 +273,10 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       `linear: input ${fmt(x.shape)} has last dim ${x.shape[x.ndim - 1]} but weight ${fmt(weight.shape)} expects ${inF} (mat1 and mat2 shapes cannot be multiplied)`,
     );
   }
-  const x2 = x.ndim === 1 ? P.reshapePrim(x, [1, inF]) : x;
-  let y = P.matmulPrim(x2, weight, false, true);
-  if (bias) y = add(y, bias);
-  return labelGradFn(x.ndim === 1 ? P.reshapePrim(y, [weight.shape[0]]) : y, bias && x.ndim <= 2 ? "AddmmBackward0" : "MmBackward0");
+  return traceOp("linear", [x, weight, bias ?? null], {}, () => {
+    const x2 = x.ndim === 1 ? P.reshapePrim(x, [1, inF]) : x;
+    let y = P.matmulPrim(x2, weight, false, true);
+    if (bias) y = add(y, bias);
+    return labelGradFn(x.ndim === 1 ? P.reshapePrim(y, [weight.shape[0]]) : y, bias && x.ndim <= 2 ? "AddmmBackward0" : "MmBackward0");
+  });
 }

@@ -4,6 +4,7 @@
 import { Tensor } from "../tensor/tensor.js";
 import { fmt, normDim, normDims, numel } from "../tensor/shape.js";
 import * as P from "./prims.js";
+import { traceOp } from "./trace.js";
 
 import { checkTensor } from "./math.js";
 
@@ -32,7 +33,7 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
     e = normDim(endDim, x.ndim, "flatten");
   if (s > e) throw new RangeError(`flatten: start_dim ${startDim} cannot come after end_dim ${endDim}`);
   const shape = [...x.shape.slice(0, s), numel(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)];
-  return P.reshapePrim(x, shape);
+  return traceOp("flatten", [x], { start: s, end: e }, () => P.reshapePrim(x, shape));
 }
 
 export function permute(x: Tensor, dims: readonly number[]): Tensor {

@@ -4,6 +4,7 @@ import { Tensor } from "../tensor/tensor.js";
 import { fmt } from "../tensor/shape.js";
 import { isFloating } from "../tensor/dtype.js";
 import * as P from "./prims.js";
+import { traceOp } from "./trace.js";
 import { add, div, mean, mul, pow, sqrt, sub, sum } from "./math.js";
 import { narrow, reshape } from "./movement.js";
 import { full } from "./creation.js";
@@ -56,6 +57,12 @@ export function batchNormMaybeRelu(
   opts: BatchNormOptions,
   relu: boolean,
 ): Tensor {
+  const inputs = [x, opts.weight ?? null, opts.bias ?? null, runningMean, runningVar];
+  const attrs = { eps: opts.eps ?? 1e-5, training: opts.training ?? false, relu };
+  return traceOp("batchNorm", inputs, attrs, () => batchNormOf(x, runningMean, runningVar, opts, relu));
+}
+
+function batchNormOf(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions, relu: boolean): Tensor {
   if (x.ndim < 2) throw new RangeError(`batchNorm: expected input of at least 2 dims (N, C, ...), got ${fmt(x.shape)}`);
   if (!isFloating(x.dtype)) throw new TypeError(`batchNorm: expected a float32 or float64 input, got ${x.dtype}`);
   const c = x.shape[1];
@@ -149,6 +156,10 @@ export function localResponseNorm(x: Tensor, size: number, ...args: unknown[]): 
   const alpha = opts.alpha ?? 1e-4,
     beta = opts.beta ?? 0.75,
     k = opts.k ?? 1;
+  return traceOp("localResponseNorm", [x], { size, alpha, beta, k }, () => localResponseNormOf(x, size, alpha, beta, k));
+}
+
+function localResponseNormOf(x: Tensor, size: number, alpha: number, beta: number, k: number): Tensor {
   const c = x.shape[1];
   const sq = mul(x, x);
   const pads = new Array<number>(2 * (x.ndim - 1)).fill(0);

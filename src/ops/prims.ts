@@ -23,6 +23,7 @@ import { allocate, allocateUninit, isFloating, promote, type DType, type TypedAr
 import { broadcastShapes, broadcastStrides, contiguousStrides, fmt, numel, shapeEq } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { full, zeros } from "./creation.js";
+import { traceOpaque, tracePrim } from "./trace.js";
 
 /** Attributes of each primitive; the keys are the closed list of primitives. */
 export interface PrimAttrs {
@@ -48,7 +49,7 @@ export interface PrimAttrs {
   where: {};
   cast: { dtype: DType };
   sum: { dims: number[]; keepdim: boolean };
-  maxDim: { dim: number; keepdim: boolean; indices: Tensor };
+  maxDim: { dim: number; keepdim: boolean; indices: Tensor; isMax: boolean };
   reshape: { shape: number[] };
   permute: { perm: number[] };
   expand: { shape: number[] };
@@ -91,6 +92,7 @@ export interface VjpContext<P extends Prim> {
 export type Vjp<P extends Prim> = (g: Tensor, ctx: VjpContext<P>) => (Tensor | null)[];
 
 function record<P extends Prim>(prim: P, inputs: readonly Tensor[], out: Tensor, attrs: PrimAttrs[P]): Tensor {
+  tracePrim(prim, inputs, out, attrs);
   if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     const ctx: VjpContext<P> = { inputs, out, attrs };
@@ -125,6 +127,7 @@ export function unaryPrim(op: UnaryOp & Prim, x: Tensor): Tensor {
 export function stepMask(x: Tensor): Tensor {
   const out = allocOut(x.dtype, x.shape);
   getBackend().unary("step", x.data, out.data);
+  traceOpaque("stepMask", out);
   return out;
 }
 
@@ -139,7 +142,9 @@ export function castPrim(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
   const out = allocOut(dtype, x.shape);
   getBackend().cast(x.data, out.data);
-  return isFloating(dtype) ? record("cast", [x], out, { dtype }) : out;
+  if (isFloating(dtype)) return record("cast", [x], out, { dtype });
+  traceOpaque(`cast to ${dtype}`, out);
+  return out;
 }
 
 /** Broadcasting binary op on two tensors (dtypes already promoted by the caller). */
@@ -150,7 +155,10 @@ export function binaryPrim(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(a.shape, b.shape, op);
   const out = allocOut(dtype, shape);
   getBackend().binary(op, a.data, broadcastStrides(a.shape, shape), b.data, broadcastStrides(b.shape, shape), out.data, shape);
-  if (op === "gt" || op === "ge" || op === "lt" || op === "le" || op === "eq" || op === "ne") return out;
+  if (op === "gt" || op === "ge" || op === "lt" || op === "le" || op === "eq" || op === "ne") {
+    traceOpaque(op, out);
+    return out;
+  }
   return record(op, [a, b], out, {});
 }
 
@@ -220,7 +228,7 @@ export function extremeDimPrim(x: Tensor, dim: number, keepdim: boolean, isMax: 
   be.reduce(isMax ? "max" : "min", x.data, outer, size, inner, out);
   be.argReduce(isMax ? "argmax" : "argmin", x.data, outer, size, inner, indices.data as Int32Array);
   const outShape = keepdim ? kshape : x.shape.filter((_, i) => i !== dim);
-  return record("maxDim", [x], new Tensor(out, outShape), { dim, keepdim, indices });
+  return record("maxDim", [x], new Tensor(out, outShape), { dim, keepdim, indices, isMax });
 }
 
 export function argExtreme(x: Tensor, dim: number, keepdim: boolean, isMax: boolean): Tensor {
@@ -230,7 +238,9 @@ export function argExtreme(x: Tensor, dim: number, keepdim: boolean, isMax: bool
   if (size === 0) throw new RangeError(`${isMax ? "argmax" : "argmin"}: cannot reduce over a zero-size dimension`);
   const out = new Int32Array(outer * inner);
   getBackend().argReduce(isMax ? "argmax" : "argmin", x.data, outer, size, inner, out);
-  return new Tensor(out, keepdim ? x.shape.map((s, i) => (i === dim ? 1 : s)) : x.shape.filter((_, i) => i !== dim));
+  const t = new Tensor(out, keepdim ? x.shape.map((s, i) => (i === dim ? 1 : s)) : x.shape.filter((_, i) => i !== dim));
+  traceOpaque(isMax ? "argmax" : "argmin", t);
+  return t;
 }
 
 // ---------------------------------------------------------------- movement
