@@ -8,7 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as nb from "../src/index.js";
-import { zooCases } from "./zoo_cases.js";
+import { createHash } from "node:crypto";
+import { exportZooCase, randomizeBatchNorm, zooCases } from "./zoo_cases.js";
+import { fixturePath } from "./helpers.js";
 
 type Ort = typeof import("onnxruntime-node");
 let ort: Ort | null = null;
@@ -24,18 +26,6 @@ async function runOrt(bytes: Uint8Array, x: nb.Tensor, input = "input", output =
   const r = await session.run({ [input]: new ort!.Tensor(x.dtype === "float64" ? "float64" : "float32", x.data as Float32Array, x.shape) });
   const y = r[output];
   return nb.tensor(Array.from(y.data as Float32Array), { dtype: x.dtype }).reshape(y.dims.map(Number));
-}
-
-/** Running statistics and affine parameters away from their init, so that eval-mode BatchNorm matters. */
-function randomizeBatchNorm(m: nb.nn.Module): void {
-  for (const mod of m.modules()) {
-    if (!(mod instanceof nb.nn.BatchNorm2d || mod instanceof nb.nn.BatchNorm1d)) continue;
-    const c = mod.runningMean!.data.length;
-    mod.runningMean!.data.set(nb.randn([c]).mul(0.1).data);
-    mod.runningVar!.data.set(nb.rand([c]).add(0.5).data);
-    mod.weight?.data.set(nb.rand([c]).add(0.5).data);
-    mod.bias?.data.set(nb.randn([c]).mul(0.1).data);
-  }
 }
 
 function assertNear(got: nb.Tensor, want: nb.Tensor, msg: string): void {
@@ -55,16 +45,21 @@ const JS_CASES = new Set([
 ]);
 const onJs = nb.backend.getBackend().name === "js";
 
-for (const [name, [factory, opts, shape]] of Object.entries(zooCases)) {
+// scripts/fixtures/onnx_check.py: onnx.checker (full check, with shape inference) on every case's bytes
+const checked = nb.testing.loadJsonFixture<{ models: Record<string, { sha256: string; ops: string[] }> }>(fixturePath("onnx_checked.json"));
+
+test("onnx.checker passed every zoo model's graph (the fixture covers every case)", () => {
+  assert.deepEqual(Object.keys(checked.models).sort(), Object.keys(zooCases).sort());
+});
+
+for (const [name, [, , shape]] of Object.entries(zooCases)) {
   const skipCase =
     skip || (onJs && !JS_CASES.has(name) ? "js backend: the native run exports every model, this one the small ones" : false);
   test(`${name}: the exported graph runs in onnxruntime with nabla's eval outputs, at two batch sizes`, { skip: skipCase }, async () => {
-    nb.manualSeed(3);
-    const model = nb.models.get(factory, { ...opts, numClasses: 10 });
-    randomizeBatchNorm(model);
-    const x = nb.randn([2, ...shape]);
-    const bytes = nb.onnx.export(model, x, { dynamicBatch: true });
+    const { model, x, bytes } = exportZooCase(name);
     assert.ok(model.training, "export restores training mode");
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    assert.equal(sha, checked.models[name]?.sha256, `${name}: these bytes are the ones onnx.checker passed (fixtures/onnx_checked.json)`);
     model.eval();
     const want = nb.noGrad(() => model.forward(x));
     assertNear(await runOrt(bytes, x), want, `${name} batch 2`);
@@ -189,6 +184,19 @@ test("what ONNX cannot express is an ExportError naming the op and the module pa
     () => nb.onnx.export(new Indexer(), nb.randn([2, 4])),
     /primitive 'gather' has no ONNX mapping \(in the model's own forward\)/,
   );
+  // values read out of tensors in JavaScript would be frozen: a second trace on other inputs catches them
+  class Peek extends nb.nn.Module {
+    forward(x: nb.Tensor): nb.Tensor {
+      return nb.add(x, nb.tensor([x.data[0]]));
+    }
+  }
+  assert.throws(() => nb.onnx.export(new Peek(), nb.randn([2, 4])), /changes with the input's values/);
+  class Branch extends nb.nn.Module {
+    forward(x: nb.Tensor): nb.Tensor {
+      return x.data[0] > 0 ? nb.relu(x) : nb.neg(x);
+    }
+  }
+  assert.throws(() => nb.onnx.export(new Branch(), nb.ones([1, 3])), /data-dependent control flow/);
   const avg = new nb.nn.AvgPool2d(2, { divisorOverride: 3 });
   assert.throws(() => nb.onnx.export(avg, nb.randn([1, 1, 4, 4])), /divisorOverride/);
 });

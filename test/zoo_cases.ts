@@ -1,3 +1,5 @@
+import * as nb from "../src/index.js";
+
 // Every factory of the zoo at the smallest input it accepts, as [factory, options, one image's shape]:
 // the training test and the ONNX export test run each.
 
@@ -40,3 +42,29 @@ for (const n of [
   "densenet201",
 ])
   zooCases[n] = [n, {}, [3, 32, 32]];
+
+/** Running statistics and affine parameters away from their init, so that eval-mode BatchNorm matters. */
+export function randomizeBatchNorm(m: nb.nn.Module): void {
+  for (const mod of m.modules()) {
+    if (!(mod instanceof nb.nn.BatchNorm2d || mod instanceof nb.nn.BatchNorm1d)) continue;
+    const c = mod.runningMean!.data.length;
+    mod.runningMean!.data.set(nb.randn([c]).mul(0.1).data);
+    mod.runningVar!.data.set(nb.rand([c]).add(0.5).data);
+    mod.weight?.data.set(nb.rand([c]).add(0.5).data);
+    mod.bias?.data.set(nb.randn([c]).mul(0.1).data);
+  }
+}
+
+/**
+ * One zoo case exported to ONNX, deterministically (seed 3, 10 classes, BatchNorm statistics randomized,
+ * batch 2, dynamic batch): the bytes test/onnx.test.ts runs in onnxruntime are the bytes
+ * scripts/fixtures/onnx_check.py had onnx.checker check (it records their SHA-256).
+ */
+export function exportZooCase(name: string): { model: nb.nn.Module; x: nb.Tensor; bytes: Uint8Array } {
+  const [factory, opts, shape] = zooCases[name];
+  nb.manualSeed(3);
+  const model = nb.models.get(factory, { ...opts, numClasses: 10 });
+  randomizeBatchNorm(model);
+  const x = nb.randn([2, ...shape]);
+  return { model, x, bytes: nb.onnx.export(model, x, { dynamicBatch: true }) };
+}

@@ -94,8 +94,14 @@ class Builder {
   }
 
   /** A constant initializer. */
+  /** The op types in order (export compares two traces' ops). */
+  readonly opTypes: string[] = [];
+  /** The constants in the order the trace met them (export compares two traces' constants). */
+  readonly constants: Tensor[] = [];
+
   constant(t: Tensor): string {
     const name = `const_${this.counter++}`;
+    this.constants.push(t);
     this.initializers.push(tensor(name, elemType(t), t.shape, rawBytes(t)));
     return name;
   }
@@ -128,6 +134,7 @@ class Builder {
   /** Append a node; its single output is `out` (bound to a fresh name) or a fresh intermediate name. */
   emit(opType: string, inputs: readonly string[], out: Tensor | null, attrs: Record<string, AttrValue> = {}): string {
     const name = this.fresh(opType);
+    this.opTypes.push(opType);
     const y = out && this.valueNames.get(out) === undefined ? name : this.fresh(opType);
     this.nodes.push(node(opType, inputs, [y], name, attrs));
     if (out) this.valueNames.set(out, y);
@@ -343,9 +350,44 @@ class Builder {
   }
 }
 
+function sameBytes(a: Tensor, b: Tensor | undefined): boolean {
+  if (!b || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i]) || a.dtype !== b.dtype) return false;
+  const x = rawBytes(a),
+    y = rawBytes(b);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/** One eval-mode, no-grad trace of model.forward(x) into `b`; the model's training flags are restored after. */
+function trace(model: Module, x: Tensor, b: Builder, inputName: string, outputName: string): { b: Builder; out: Tensor } {
+  b.bind(x, inputName);
+  const modes = model.modules().map((m) => [m, m.training] as const);
+  const handles = model.namedModules().flatMap(([name, m]) => [
+    m.registerForwardPreHook(() => {
+      b.path.push(name);
+    }),
+    m.registerForwardHook(() => {
+      b.path.pop();
+    }),
+  ]);
+  let out: unknown;
+  try {
+    model.eval();
+    const sink: TraceSink = { prim: b.prim.bind(b), op: b.op.bind(b), opaque: b.opaqueValue.bind(b) };
+    out = noGrad(() => withTrace(sink, () => model.forward(x)));
+  } finally {
+    for (const h of handles) h.remove();
+    for (const [m, t] of modes) m.training = t;
+  }
+  if (!(out instanceof Tensor)) throw new ExportError("nb.onnx.export: the model's forward must return one Tensor");
+  b.nodes.push(node("Identity", [b.ref(out)], [outputName], b.fresh("Identity")));
+  return { b, out };
+}
+
 /**
- * Export `model` as ONNX bytes, like `torch.onnx.export`: the forward is traced once on `exampleInput` in
- * eval mode (the model's training flags are restored after), under no-grad. Parameters and buffers become
+ * Export `model` as ONNX bytes, like `torch.onnx.export`: the forward is traced on `exampleInput` in eval
+ * mode (the model's training flags are restored after), under no-grad, and once more on other values of
+ * the same shape, to refuse constants computed from the input outside nabla's ops. Parameters and buffers become
  * initializers under their state-dict names. Options may also be given in PyTorch's order after the input.
  *
  * @example
@@ -365,29 +407,20 @@ export function exportModel(model: Module, exampleInput: Tensor, ...args: unknow
 
   const params = new Map<Tensor, string>();
   for (const [k, t] of Object.entries(model.stateDict())) if (!params.has(t)) params.set(t, k);
-  const b = new Builder(params, exampleInput.shape[0], o.dynamicBatch ?? false, opset);
-  b.bind(exampleInput, inputName);
-
-  const modes = model.modules().map((m) => [m, m.training] as const);
-  const handles = model.namedModules().flatMap(([name, m]) => [
-    m.registerForwardPreHook(() => {
-      b.path.push(name);
-    }),
-    m.registerForwardHook(() => {
-      b.path.pop();
-    }),
-  ]);
-  let out: unknown;
-  try {
-    model.eval();
-    const sink: TraceSink = { prim: b.prim.bind(b), op: b.op.bind(b), opaque: b.opaqueValue.bind(b) };
-    out = noGrad(() => withTrace(sink, () => model.forward(exampleInput)));
-  } finally {
-    for (const h of handles) h.remove();
-    for (const [m, t] of modes) m.training = t;
-  }
-  if (!(out instanceof Tensor)) throw new ExportError("nb.onnx.export: the model's forward must return one Tensor");
-  b.nodes.push(node("Identity", [b.ref(out)], [outputName], b.fresh("Identity")));
+  const run = (x: Tensor) => trace(model, x, new Builder(params, x.shape[0], o.dynamicBatch ?? false, opset), inputName, outputName);
+  const { b, out } = run(exampleInput);
+  // A second trace on other values of the same shape: a constant that differs was computed from the input
+  // outside nabla's ops (through .data, item(), …) and would be frozen into the graph.
+  const other = run(exampleInput.mul(-0.75).add(0.5));
+  if (other.b.opTypes.join() !== b.opTypes.join())
+    throw new ExportError("nb.onnx.export: the model runs different ops for different input values (data-dependent control flow)");
+  b.constants.forEach((c, k) => {
+    const d = other.b.constants[k];
+    if (!sameBytes(c, d))
+      throw new ExportError(
+        `nb.onnx.export: a constant of shape [${c.shape.join(", ")}] changes with the input's values: it was computed from the input outside nabla's ops (through .data or item()) and would be frozen into the graph`,
+      );
+  });
 
   const batchDim = (s: readonly number[]) => s.map((d, i) => (i === 0 && o.dynamicBatch ? "batch" : d));
   const g = graph(
