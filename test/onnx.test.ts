@@ -10,7 +10,8 @@ import { join } from "node:path";
 import * as nb from "../src/index.js";
 import { createHash } from "node:crypto";
 import { exportZooCase, randomizeBatchNorm, zooCases } from "./zoo_cases.js";
-import { fixturePath } from "./helpers.js";
+import { fixturePath, ROOT } from "./helpers.js";
+import { spawnSync } from "node:child_process";
 
 type Ort = typeof import("onnxruntime-node");
 let ort: Ort | null = null;
@@ -216,6 +217,45 @@ test("export's arguments: options by name only, wrong types are TypeErrors; expo
     const path = join(dir, "lenet5.onnx");
     nb.onnx.exportFile(m, x, path, { opsetVersion: 13 });
     assert.deepEqual(new Uint8Array(readFileSync(path)), nb.onnx.export(m, x, { opsetVersion: 13 }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("nabla train → nabla export --checkpoint: onnxruntime gives nabla eval's test accuracy on the shipped slice", { skip }, async () => {
+  const CLI = join(ROOT, "dist", "cli", "main.js");
+  const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 300_000 });
+  const dir = mkdtempSync(join(tmpdir(), "nabla-onnx-cli-"));
+  try {
+    const slice = join(ROOT, "data", "fashion-mnist-slice");
+    const t = run("train", "--model", "lenet5", "--batch-norm", "--data", slice, "--epochs", "1", "--limit", "1000", "--out", dir);
+    assert.equal(t.status, 0, t.stderr);
+    const ckpt = join(dir, "checkpoint.safetensors");
+    const e = run("eval", "--checkpoint", ckpt);
+    assert.equal(e.status, 0, e.stderr);
+    const evalAcc = Number(/top-1 ([\d.]+)%/.exec(e.stdout)![1]);
+    const file = join(dir, "lenet5.onnx");
+    const x = run("export", "--checkpoint", ckpt, "--format", "onnx", "--out", file);
+    assert.equal(x.status, 0, x.stderr);
+    assert.match(x.stdout, /input "input" \[any batch, 1, 28, 28\]/);
+    assert.match(x.stdout, /standardized per channel/);
+    // the user's side: standardize the test images with the checkpoint's statistics, run onnxruntime
+    const extra = JSON.parse(nb.io.loadSafetensorsFile(ckpt).metadata.extra!) as { standardize: nb.data.Standardize };
+    const test = nb.data.mnistFormat(slice, "test").withStandardization(extra.standardize);
+    const session = await ort!.InferenceSession.create(new Uint8Array(readFileSync(file)));
+    let correct = 0;
+    for (const { x: xb, y: yb } of new nb.data.DataLoader(test, { batchSize: 250 })) {
+      const r = await session.run({ input: new ort!.Tensor("float32", xb.data as Float32Array, xb.shape) });
+      const logits = nb.tensor(Array.from(r.output.data as Float32Array)).reshape([xb.shape[0], 10]);
+      const pred = nb.argmax(logits, 1).data;
+      for (let i = 0; i < pred.length; i++) if (pred[i] === yb.data[i]) correct++;
+    }
+    const ortAcc = (100 * correct) / test.length;
+    assert.equal(ortAcc.toFixed(2), evalAcc.toFixed(2), `onnxruntime ${ortAcc}% vs nabla eval ${evalAcc}%`);
+    assert.ok(ortAcc > 50, `accuracy ${ortAcc}% after one short epoch`);
+    const bad = run("export", "--checkpoint", ckpt, "--model", "lenet5", "--out", file);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /exactly one of --model NAME and --checkpoint FILE/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

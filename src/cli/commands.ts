@@ -1,4 +1,4 @@
-// The `nabla` command line: train, eval, models, summary (main.ts is the executable that runs it).
+// The `nabla` command line: train, eval, export, models, summary (main.ts is the executable that runs it).
 
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -75,6 +75,22 @@ const summarySpecs: Record<string, FlagSpec> = {
   "small-input": { type: "boolean", help: "the small-input variant (ResNet / ResNeXt / DenseNet / VGG)" },
 };
 
+const exportSpecs: Record<string, FlagSpec> = {
+  model: { type: "string", metavar: "NAME", help: "a zoo model, freshly initialized with --seed (or --checkpoint)" },
+  checkpoint: { type: "string", metavar: "FILE", help: "a checkpoint written by `nabla train` (or --model)" },
+  format: { type: "string", default: "onnx", choices: ["onnx"], help: "output format" },
+  out: { type: "string", metavar: "FILE", help: "output file (required)" },
+  input: {
+    type: "string",
+    metavar: "CxHxW",
+    help: "one image's shape (default: the checkpoint's dataset, or the model's reference input)",
+  },
+  "num-classes": { type: "int", help: "--model only: output classes (default: the model's)" },
+  batch: { type: "int", help: "a fixed batch size (default: any, the first dimension is symbolic)" },
+  opset: { type: "int", default: 17, help: "ONNX opset (13–17)" },
+  seed: { type: "int", default: 0, help: "--model only: the initialization's seed" },
+};
+
 const HELP = `nabla — deep learning for TypeScript
 
 Usage: nabla <command> [options]
@@ -82,6 +98,7 @@ Usage: nabla <command> [options]
 Commands:
   train     train a model on Fashion-MNIST, MNIST or CIFAR-10
   eval      evaluate a checkpoint on the test split
+  export    write a model or a checkpoint as an ONNX file (onnxruntime, Netron, Triton)
   models    list the model zoo with parameter counts
   summary   per-layer output shapes, parameters and multiply-accumulates of a model
 
@@ -360,6 +377,57 @@ function trainRecord(file: string, text: string | undefined): TrainRecord {
   return r as unknown as TrainRecord;
 }
 
+/** One image's shape in each dataset `nabla train` reads. */
+const DATASET_SHAPE: Record<string, number[]> = { "fashion-mnist": [1, 28, 28], mnist: [1, 28, 28], cifar10: [3, 32, 32] };
+
+function exportCmd(argv: string[]): void {
+  const { flags: f } = parseArgs(argv, exportSpecs);
+  if (!f.out) throw new UsageError("--out FILE is required");
+  if (!f.model === !f.checkpoint) throw new UsageError("give exactly one of --model NAME and --checkpoint FILE");
+  if (f.batch !== undefined && !(f.batch > 0)) throw new UsageError(`--batch must be positive, got ${f.batch}`);
+  let model: nb.nn.Module;
+  let shape: number[];
+  const metadata: Record<string, string> = {};
+  if (f.checkpoint) {
+    if (f["num-classes"] !== undefined) throw new UsageError("--num-classes applies to --model (a checkpoint has its own)");
+    if (!existsSync(f.checkpoint)) throw new UsageError(`--checkpoint ${f.checkpoint}: no such file`);
+    const extra = trainRecord(f.checkpoint, nb.io.loadSafetensorsFile(f.checkpoint).metadata.extra);
+    model = nb.nn.init.skipInit(() => nb.models.get(extra.model, extra.modelOptions));
+    nb.train.loadCheckpoint(f.checkpoint, { model });
+    shape = DATASET_SHAPE[extra.dataset];
+    metadata.model = extra.model;
+    metadata.dataset = extra.dataset;
+    // the graph takes images standardized as nabla train fed them: record how
+    if (extra.standardize) metadata.standardize = JSON.stringify(extra.standardize);
+  } else {
+    if (!nb.models.list().includes(f.model)) throw unknownModel(f.model);
+    nb.manualSeed(f.seed);
+    model = nb.models.get(f.model, f["num-classes"] !== undefined ? { numClasses: f["num-classes"] } : {});
+    shape = nb.models.referenceInput(f.model);
+    metadata.model = f.model;
+  }
+  if (f.input !== undefined) {
+    shape = String(f.input).split("x").map(Number);
+    if (shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d > 0))
+      throw new UsageError(`--input must look like 3x224x224, got '${f.input}'`);
+  }
+  const x = nb.zeros([f.batch ?? 1, ...shape]);
+  const bytes = nb.onnx.export(model, x, { opsetVersion: f.opset, dynamicBatch: f.batch === undefined, metadata });
+  writeFileAtomic(f.out, bytes);
+  const batch = f.batch === undefined ? "any batch" : `batch ${f.batch}`;
+  console.log(
+    `wrote ${f.out}: ${metadata.model}, input "input" [${batch}, ${shape.join(", ")}], output "output", opset ${f.opset}, ${bytes.length.toLocaleString("en-US")} bytes`,
+  );
+  if (metadata.standardize) {
+    const st = extra(metadata.standardize);
+    console.log(
+      `the input is standardized per channel, (x − mean) / std with mean [${st.mean.join(", ")}], std [${st.std.join(", ")}] (also in the file's metadata)`,
+    );
+  }
+}
+
+const extra = (json: string) => JSON.parse(json) as { mean: number[]; std: number[] };
+
 function modelsCmd(argv: string[]): void {
   const { flags: f, positionals } = parseArgs(argv, modelsSpecs, ["NAME..."]);
   const names = positionals.length ? positionals : nb.models.list();
@@ -402,6 +470,13 @@ const commands: Record<string, [(argv: string[]) => void, string, string, Record
     trainSpecs,
   ],
   eval: [evalCmd, "Usage: nabla eval --checkpoint FILE [options]", "Evaluate a checkpoint on the test split of its dataset.", evalSpecs],
+  export: [
+    exportCmd,
+    "Usage: nabla export --model NAME | --checkpoint FILE --out FILE [options]",
+    "Write a zoo model (freshly initialized) or a checkpoint of `nabla train` as an ONNX graph (eval mode;\n" +
+      "parameters under their state-dict names; the input's first dimension symbolic unless --batch).",
+    exportSpecs,
+  ],
   models: [
     modelsCmd,
     "Usage: nabla models [NAME...] [--mult-adds]",

@@ -25,6 +25,8 @@ export interface ExportOptions {
   inputNames?: string[];
   /** The graph output's name (default ["output"]). */
   outputNames?: string[];
+  /** Strings stored in the model's metadata_props (onnxruntime and Netron show them). */
+  metadata?: Record<string, string>;
 }
 
 /** A model or op the exporter cannot express; the message names the op and the module path. */
@@ -41,6 +43,14 @@ const PARAMS: Param[] = [
   { name: "dynamicBatch", check: checks.bool, keywordOnly: true },
   { name: "inputNames", check: names, keywordOnly: true },
   { name: "outputNames", check: names, keywordOnly: true },
+  {
+    name: "metadata",
+    check: (v) =>
+      typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string")
+        ? null
+        : "an object of strings",
+    keywordOnly: true,
+  },
 ];
 
 const elemType = (t: Tensor) => {
@@ -430,5 +440,5 @@ export function exportModel(model: Module, exampleInput: Tensor, ...args: unknow
     [valueInfo(inputName, elemType(exampleInput), batchDim(exampleInput.shape))],
     [valueInfo(outputName, elemType(out), batchDim(out.shape))],
   );
-  return modelProto(g, opset, VERSION);
+  return modelProto(g, opset, VERSION, o.metadata ?? {});
 }

@@ -150,13 +150,14 @@ export function graph(name: string, nodes: Message[], initializers: Message[], i
   return m;
 }
 
-/** ModelProto: IR version 8, the default ONNX domain at `opset`. */
-export function model(g: Message, opset: number, producerVersion: string): Uint8Array {
-  return new Message()
+/** ModelProto: IR version 8, the default ONNX domain at `opset`, and string metadata (metadata_props). */
+export function model(g: Message, opset: number, producerVersion: string, metadata: Record<string, string> = {}): Uint8Array {
+  const m = new Message()
     .int(1, 8)
     .string(2, "nabla")
     .string(3, producerVersion)
     .message(7, g)
-    .message(8, new Message().string(1, "").int(2, opset))
-    .finish();
+    .message(8, new Message().string(1, "").int(2, opset));
+  for (const [k, v] of Object.entries(metadata)) m.message(14, new Message().string(1, k).string(2, v));
+  return m.finish();
 }
