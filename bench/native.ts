@@ -138,7 +138,7 @@ console.log(
   `nabla backend: ${nb.backend.getBackend().name}${hasTorch ? "" : " (PyTorch not found at /usr/bin/python3: apt-get install python3-torch python3-torchvision for the comparison)"}`,
 );
 
-// `node .test-build/bench/native.js gemm` (or `models`) runs one part only; `models lenet5,convnet_bn` some models
+// `node .test-build/bench/native.js gemm` (or `models`, `onnx`) runs one part only; `models lenet5,convnet_bn` some models
 const part = process.argv[2];
 const only = process.argv[3]?.split(",");
 // GEMM: rounds that alternate nabla (every size) with the peers (every size, two Python processes: numpy
@@ -146,7 +146,7 @@ const only = process.argv[3]?.split(",");
 // that a slow spell of this shared VM hits both sides; the figures are medians over the rounds.
 const SIZES = [256, 512, 1024, 2048],
   ROUNDS = 3;
-if (part !== "models") {
+if (part !== "models" && part !== "onnx") {
   console.log(
     `\nGEMM float32, GFLOP/s (${ROUNDS} alternating rounds; in each, 0.2 s warm-up then the median of ≥ 5 calls and ≥ 0.3 s; medians over the rounds)`,
   );
@@ -185,13 +185,13 @@ if (part !== "models") {
   });
 }
 
-if (part !== "gemm") console.log("\nModels, images/s (median step; PyTorch at its best of 1 and 2 threads)");
+if (part !== "gemm" && part !== "onnx") console.log("\nModels, images/s (median step; PyTorch at its best of 1 and 2 threads)");
 const MODELS = [
   ["lenet5", 64, 30],
   ["convnet_bn", 128, 15],
   ["resnet18", 64, 3],
 ] as const;
-for (const [kind, batch, steps] of part === "gemm" ? [] : MODELS.filter(([k]) => !only || only.includes(k))) {
+for (const [kind, batch, steps] of part === "gemm" || part === "onnx" ? [] : MODELS.filter(([k]) => !only || only.includes(k))) {
   const a = nablaModel(kind, batch, steps);
   const t1 = hasTorch ? python(TORCH_MODEL(kind, batch, 1, steps), threadsEnv(1)) : { train: NaN, infer: NaN };
   const t2 = hasTorch ? python(TORCH_MODEL(kind, batch, 2, steps), threadsEnv(2)) : { train: NaN, infer: NaN };
@@ -203,6 +203,48 @@ for (const [kind, batch, steps] of part === "gemm" ? [] : MODELS.filter(([k]) =>
       `inference nabla ${n.infer.toFixed(0)} vs PyTorch ${best.infer.toFixed(0)} (ratio ${(n.infer / best.infer).toFixed(2)})`,
   );
   results[kind] = { nabla: n, torch1: t1, torch2: t2 };
+}
+// Inference against onnxruntime-node on nabla's own ONNX export of the same model, each engine at 1 and 2
+// threads in its own process, alternating over 3 rounds; medians. `native.js onnx` runs this part alone.
+const hasOrt = (() => {
+  try {
+    execFileSync(process.execPath, ["-e", "require('onnxruntime-node')"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (part === undefined || part === "onnx") {
+  if (!hasOrt) console.log("\nonnxruntime-node is not installed: its inference column is skipped (npm install --save-dev onnxruntime-node)");
+  else {
+    console.log("\nInference vs onnxruntime-node (nabla's ONNX export), images/s: medians of 3 alternating rounds, ratio nabla/onnxruntime");
+    const worker = new URL("./infer.js", import.meta.url).pathname;
+    const once = (engine: string, kind: string, batch: number, threads: number): number =>
+      JSON.parse(
+        execFileSync(process.execPath, [worker, engine, kind, String(batch), String(threads)], {
+          encoding: "utf8",
+          env: { ...process.env, NABLA_NUM_THREADS: String(threads) },
+        }),
+      ).imagesPerSecond;
+    for (const [kind, batch] of MODELS.filter(([k]) => !only || only.includes(k))) {
+      const row: Record<string, number> = {};
+      for (const threads of [1, 2]) {
+        const n: number[] = [],
+          o: number[] = [];
+        for (let r = 0; r < 3; r++) {
+          n.push(once("nabla", kind, batch, threads));
+          o.push(once("ort", kind, batch, threads));
+        }
+        row[`nabla${threads}`] = median(n);
+        row[`ort${threads}`] = median(o);
+      }
+      console.log(
+        `  ${kind} b${batch}: 1 thread nabla ${row.nabla1.toFixed(0)} vs onnxruntime ${row.ort1.toFixed(0)} (ratio ${(row.nabla1 / row.ort1).toFixed(2)}); ` +
+          `2 threads nabla ${row.nabla2.toFixed(0)} vs onnxruntime ${row.ort2.toFixed(0)} (ratio ${(row.nabla2 / row.ort2).toFixed(2)})`,
+      );
+      results[`${kind}_onnxruntime`] = row;
+    }
+  }
 }
 writeFileSync("bench-results.json", JSON.stringify(results, null, 2));
 console.log("\nwritten bench-results.json");
