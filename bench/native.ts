@@ -215,9 +215,12 @@ const hasOrt = (() => {
   }
 })();
 if (part === undefined || part === "onnx") {
-  if (!hasOrt) console.log("\nonnxruntime-node is not installed: its inference column is skipped (npm install --save-dev onnxruntime-node)");
+  if (!hasOrt)
+    console.log("\nonnxruntime-node is not installed: its inference column is skipped (npm install --save-dev onnxruntime-node)");
   else {
-    console.log("\nInference vs onnxruntime-node (nabla's ONNX export), images/s: medians of 3 alternating rounds, ratio nabla/onnxruntime");
+    console.log(
+      "\nInference vs onnxruntime-node (nabla's ONNX export), images/s: medians of 3 alternating rounds, ratio nabla/onnxruntime",
+    );
     const worker = new URL("./infer.js", import.meta.url).pathname;
     const once = (engine: string, kind: string, batch: number, threads: number): number =>
       JSON.parse(

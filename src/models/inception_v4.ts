@@ -187,42 +187,67 @@ abstract class ResidualInception extends Branches {
   }
 }
 
-/** Inception-ResNet-A, Fig. 16 (35×35 grid, 320 channels), scale 0.17. */
+/**
+ * Inception-ResNet-A (v1 Fig. 10, v2 Fig. 16) on the 35×35 grid of `ch` channels: 1×1 (32); 1×1 → 3×3 (32);
+ * 1×1 → 3×3 → 3×3 (`deep`), projected back to `ch`.
+ */
 class Block35 extends ResidualInception {
-  branch0 = C(320, 32, 1);
-  branch1 = S(C(320, 32, 1), C(32, 32, 3, { padding: 1 }));
-  branch2 = S(C(320, 32, 1), C(32, 48, 3, { padding: 1 }), C(48, 64, 3, { padding: 1 }));
-  conv2d = new Conv2d(128, 320, 1);
+  branch0: BasicConv2d;
+  branch1: Sequential;
+  branch2: Sequential;
+  conv2d: Conv2d;
+  constructor(ch: number, [r, m, o]: [number, number, number], scale: number) {
+    super(scale);
+    this.branch0 = C(ch, 32, 1);
+    this.branch1 = S(C(ch, 32, 1), C(32, 32, 3, { padding: 1 }));
+    this.branch2 = S(C(ch, r, 1), C(r, m, 3, { padding: 1 }), C(m, o, 3, { padding: 1 }));
+    this.conv2d = new Conv2d(64 + o, ch, 1);
+  }
 }
-/** Reduction-A for Inception-ResNet-v2 (k=256, l=256, m=384, n=384): 320 → 1088. */
+/** Reduction-A, Fig. 7, with the paper's k, l, m, n (Table 1): `ch` → ch + n + m channels, 35 → 17. */
 class Mixed6a extends Branches {
-  branch0 = C(320, 384, 3, { stride: 2 });
-  branch1 = S(C(320, 256, 1), C(256, 256, 3, { padding: 1 }), C(256, 384, 3, { stride: 2 }));
+  branch0: BasicConv2d;
+  branch1: Sequential;
   branch2 = new MaxPool2d(3, { stride: 2 });
+  constructor(ch: number, k: number, l: number, m: number, n: number) {
+    super();
+    this.branch0 = C(ch, n, 3, { stride: 2 });
+    this.branch1 = S(C(ch, k, 1), C(k, l, 3, { padding: 1 }), C(l, m, 3, { stride: 2 }));
+  }
 }
-/** Inception-ResNet-B, Fig. 17 (17×17, 1088 channels), scale 0.10. */
-class Block17 extends ResidualInception {
-  branch0 = C(1088, 192, 1);
-  branch1 = S(C(1088, 128, 1), C(128, 160, [1, 7], { padding: [0, 3] }), C(160, 192, [7, 1], { padding: [3, 0] }));
-  conv2d = new Conv2d(384, 1088, 1);
+/**
+ * Inception-ResNet-B (v1 Fig. 11, v2 Fig. 17; 17×17, `ch` channels, 1×7 then 7×1) and -C (v1 Fig. 13, v2
+ * Fig. 19; 8×8, 1×3 then 3×1): 1×1 (`b0`); 1×1 → 1×k → k×1 (`b1`), projected back to `ch`.
+ */
+class BlockFactorized extends ResidualInception {
+  branch0: BasicConv2d;
+  branch1: Sequential;
+  conv2d: Conv2d;
+  constructor(ch: number, k: number, b0: number, [r, m, o]: [number, number, number], scale: number, activate = true) {
+    super(scale, activate);
+    const p = (k - 1) / 2;
+    this.branch0 = C(ch, b0, 1);
+    this.branch1 = S(C(ch, r, 1), C(r, m, [1, k], { padding: [0, p] }), C(m, o, [k, 1], { padding: [p, 0] }));
+    this.conv2d = new Conv2d(b0 + o, ch, 1);
+  }
 }
-/** Reduction-B for Inception-ResNet-v2, Fig. 18: 1088 → 2080. */
+/** Reduction-B (v1 Fig. 12, v2 Fig. 18): three 1×1 (256) → stride-2 3×3 branches and a max pool, 17 → 8. */
 class Mixed7a extends Branches {
-  branch0 = S(C(1088, 256, 1), C(256, 384, 3, { stride: 2 }));
-  branch1 = S(C(1088, 256, 1), C(256, 288, 3, { stride: 2 }));
-  branch2 = S(C(1088, 256, 1), C(256, 288, 3, { padding: 1 }), C(288, 320, 3, { stride: 2 }));
+  branch0: Sequential;
+  branch1: Sequential;
+  branch2: Sequential;
   branch3 = new MaxPool2d(3, { stride: 2 });
-}
-/** Inception-ResNet-C, Fig. 19 (8×8, 2080 channels), scale 0.20. */
-class Block8 extends ResidualInception {
-  branch0 = C(2080, 192, 1);
-  branch1 = S(C(2080, 192, 1), C(192, 224, [1, 3], { padding: [0, 1] }), C(224, 256, [3, 1], { padding: [1, 0] }));
-  conv2d = new Conv2d(448, 2080, 1);
+  constructor(ch: number, b1: number, [m, o]: [number, number]) {
+    super();
+    this.branch0 = S(C(ch, 256, 1), C(256, 384, 3, { stride: 2 }));
+    this.branch1 = S(C(ch, 256, 1), C(256, b1, 3, { stride: 2 }));
+    this.branch2 = S(C(ch, 256, 1), C(256, m, 3, { padding: 1 }), C(m, o, 3, { stride: 2 }));
+  }
 }
 
 /**
- * Inception-ResNet-v2 (Fig. 15): stem → mixed_5b → 10 × Block35 → Reduction-A → 20 × Block17 →
- * Reduction-B → 9 × Block8 (+ one without ReLU) → 1×1 conv 1536 → global average pool → fc.
+ * Inception-ResNet-v2 (Fig. 15): stem → mixed_5b → 10 × Inception-ResNet-A → Reduction-A → 20 × Inception-ResNet-B →
+ * Reduction-B → 9 × Inception-ResNet-C (+ one without ReLU) → 1×1 conv 1536 → global average pool → fc.
  */
 export class InceptionResNetV2 extends Module {
   conv2d_1a: BasicConv2d;
@@ -233,12 +258,12 @@ export class InceptionResNetV2 extends Module {
   conv2d_4a: BasicConv2d;
   maxpool_5a = new MaxPool2d(3, { stride: 2 });
   mixed_5b = new Mixed5b();
-  repeat = S(...Array.from({ length: 10 }, () => new Block35(0.17)));
-  mixed_6a = new Mixed6a();
-  repeat_1 = S(...Array.from({ length: 20 }, () => new Block17(0.1)));
-  mixed_7a = new Mixed7a();
-  repeat_2 = S(...Array.from({ length: 9 }, () => new Block8(0.2)));
-  block8 = new Block8(1.0, false);
+  repeat = S(...Array.from({ length: 10 }, () => new Block35(320, [32, 48, 64], 0.17)));
+  mixed_6a = new Mixed6a(320, 256, 256, 384, 384);
+  repeat_1 = S(...Array.from({ length: 20 }, () => new BlockFactorized(1088, 7, 192, [128, 160, 192], 0.1)));
+  mixed_7a = new Mixed7a(1088, 288, [288, 320]);
+  repeat_2 = S(...Array.from({ length: 9 }, () => new BlockFactorized(2080, 3, 192, [192, 224, 256], 0.2)));
+  block8 = new BlockFactorized(2080, 3, 192, [192, 224, 256], 1.0, false);
   conv2d_7b = C(2080, 1536, 1);
   avgpool_1a = new AdaptiveAvgPool2d([1, 1]);
   dropout: Dropout;
@@ -267,39 +292,6 @@ export class InceptionResNetV2 extends Module {
 
 // ---------------------------------------------------------------- Inception-ResNet-v1
 
-/** Inception-ResNet-A for v1, Fig. 10 (35×35 grid, 256 channels), scale 0.17. */
-class Block35V1 extends ResidualInception {
-  branch0 = C(256, 32, 1);
-  branch1 = S(C(256, 32, 1), C(32, 32, 3, { padding: 1 }));
-  branch2 = S(C(256, 32, 1), C(32, 32, 3, { padding: 1 }), C(32, 32, 3, { padding: 1 }));
-  conv2d = new Conv2d(96, 256, 1);
-}
-/** Reduction-A, Fig. 7 with v1's k=192, l=192, m=256, n=384 (Table 1): 256 → 896 channels, 35 → 17. */
-class Mixed6aV1 extends Branches {
-  branch0 = C(256, 384, 3, { stride: 2 });
-  branch1 = S(C(256, 192, 1), C(192, 192, 3, { padding: 1 }), C(192, 256, 3, { stride: 2 }));
-  branch2 = new MaxPool2d(3, { stride: 2 });
-}
-/** Inception-ResNet-B for v1, Fig. 11 (17×17, 896 channels), scale 0.10. */
-class Block17V1 extends ResidualInception {
-  branch0 = C(896, 128, 1);
-  branch1 = S(C(896, 128, 1), C(128, 128, [1, 7], { padding: [0, 3] }), C(128, 128, [7, 1], { padding: [3, 0] }));
-  conv2d = new Conv2d(256, 896, 1);
-}
-/** Reduction-B for v1, Fig. 12: 896 → 1792 channels, 17 → 8. */
-class Mixed7aV1 extends Branches {
-  branch0 = S(C(896, 256, 1), C(256, 384, 3, { stride: 2 }));
-  branch1 = S(C(896, 256, 1), C(256, 256, 3, { stride: 2 }));
-  branch2 = S(C(896, 256, 1), C(256, 256, 3, { padding: 1 }), C(256, 256, 3, { stride: 2 }));
-  branch3 = new MaxPool2d(3, { stride: 2 });
-}
-/** Inception-ResNet-C for v1, Fig. 13 (8×8, 1792 channels), scale 0.20. */
-class Block8V1 extends ResidualInception {
-  branch0 = C(1792, 192, 1);
-  branch1 = S(C(1792, 192, 1), C(192, 192, [1, 3], { padding: [0, 1] }), C(192, 192, [3, 1], { padding: [1, 0] }));
-  conv2d = new Conv2d(384, 1792, 1);
-}
-
 /**
  * Inception-ResNet-v1 (Fig. 14 stem, then Fig. 15's schema): 5 × Inception-ResNet-A → Reduction-A →
  * 10 × Inception-ResNet-B → Reduction-B → 5 × Inception-ResNet-C, then one more without ReLU (as in the
@@ -318,12 +310,12 @@ export class InceptionResNetV1 extends Module {
   conv2d_3b = C(64, 80, 1);
   conv2d_4a = C(80, 192, 3);
   conv2d_4b = C(192, 256, 3, { stride: 2 });
-  repeat_1 = S(...Array.from({ length: 5 }, () => new Block35V1(0.17)));
-  mixed_6a = new Mixed6aV1();
-  repeat_2 = S(...Array.from({ length: 10 }, () => new Block17V1(0.1)));
-  mixed_7a = new Mixed7aV1();
-  repeat_3 = S(...Array.from({ length: 5 }, () => new Block8V1(0.2)));
-  block8 = new Block8V1(1.0, false);
+  repeat_1 = S(...Array.from({ length: 5 }, () => new Block35(256, [32, 32, 32], 0.17)));
+  mixed_6a = new Mixed6a(256, 192, 192, 256, 384); // Table 1's k, l, m, n for v1
+  repeat_2 = S(...Array.from({ length: 10 }, () => new BlockFactorized(896, 7, 128, [128, 128, 128], 0.1)));
+  mixed_7a = new Mixed7a(896, 256, [256, 256]);
+  repeat_3 = S(...Array.from({ length: 5 }, () => new BlockFactorized(1792, 3, 192, [192, 192, 192], 0.2)));
+  block8 = new BlockFactorized(1792, 3, 192, [192, 192, 192], 1.0, false);
   avgpool_1a = new AdaptiveAvgPool2d([1, 1]);
   dropout: Dropout;
   last_linear: Linear;
