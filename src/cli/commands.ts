@@ -1,4 +1,4 @@
-// The `nabla` command line: train, eval, export, models, summary (main.ts is the executable that runs it).
+// The `nabla` command line: train, eval, export, lab, models, summary (main.ts is the executable that runs it).
 
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -10,6 +10,7 @@ import { preview } from "../optim/optimizer.js";
 import { closest } from "../ops/args.js";
 import { writeFileAtomic } from "../io/safetensors.js";
 import { trainingCurveSvg } from "./curve.js";
+import { labCmd, labHelp, labUsage } from "./lab.js";
 
 const DATASETS = ["fashion-mnist", "mnist", "cifar10"];
 const OPTIMIZERS = ["sgd", "momentum", "nesterov", "adam", "adamw", "nadam", "adamax", "rmsprop", "adagrad", "adadelta", "lbfgs"];
@@ -99,6 +100,7 @@ Commands:
   train     train a model on Fashion-MNIST, MNIST or CIFAR-10
   eval      evaluate a checkpoint on the test split
   export    write a model or a checkpoint as an ONNX file (onnxruntime, Netron, Triton)
+  lab       the primer's claims as experiments: lab list, lab run ID
   models    list the model zoo with parameter counts
   summary   per-layer output shapes, parameters and multiply-accumulates of a model
 
@@ -477,6 +479,7 @@ const commands: Record<string, [(argv: string[]) => void, string, string, Record
       "parameters under their state-dict names; the input's first dimension symbolic unless --batch).",
     exportSpecs,
   ],
+  lab: [labCmd, labUsage, labHelp, {}],
   models: [
     modelsCmd,
     "Usage: nabla models [NAME...] [--mult-adds]",
@@ -511,7 +514,9 @@ export function main(argv: string[]): number {
     );
     return 2;
   }
-  if (rest.includes("--help") || rest.includes("-h")) {
+  // `nabla lab run ID --help` lists that experiment's own parameters (src/cli/lab.ts)
+  const labRun = cmd === "lab" && rest[0] === "run" && rest[1] !== undefined && !rest[1].startsWith("-");
+  if ((rest.includes("--help") || rest.includes("-h")) && !labRun) {
     console.log(helpText(c[1], c[2], c[3]));
     return 0;
   }
