@@ -16,8 +16,10 @@ function specsOf(e: lab.Experiment): Record<string, FlagSpec> {
   const specs: Record<string, FlagSpec> = {};
   for (const [k, p] of Object.entries(e.params)) {
     const range = p.min !== undefined ? `, ${p.min}–${p.max}` : "";
-    if (typeof p.default === "boolean") specs[kebab(k)] = { type: "string", choices: ["true", "false"], default: String(p.default), help: p.help };
-    else if (typeof p.default === "string") specs[kebab(k)] = { type: "string", choices: p.choices ? [...p.choices] : undefined, default: p.default, help: p.help };
+    if (typeof p.default === "boolean")
+      specs[kebab(k)] = { type: "string", choices: ["true", "false"], default: String(p.default), help: p.help };
+    else if (typeof p.default === "string")
+      specs[kebab(k)] = { type: "string", choices: p.choices ? [...p.choices] : undefined, default: p.default, help: p.help };
     else specs[kebab(k)] = { type: p.integer ? "int" : "number", default: p.default, help: `${p.help}${range}` };
   }
   specs.seed = { type: "int", default: 0, help: "random seed" };
@@ -34,7 +36,10 @@ function run(argv: string[]): void {
   if (!id || id.startsWith("--")) throw new UsageError(`lab run needs an experiment: ${lab.experiments.map((e) => e.id).join(", ")}`);
   const e = lab.experiments.find((x) => x.id === id);
   if (!e) {
-    const near = closest(id, lab.experiments.map((x) => x.id));
+    const near = closest(
+      id,
+      lab.experiments.map((x) => x.id),
+    );
     throw new UsageError(`unknown experiment '${id}'${near ? ` (did you mean ${near}?)` : ""}; see nabla lab list`);
   }
   const specs = specsOf(e);
@@ -63,7 +68,9 @@ function run(argv: string[]): void {
   const enc = new TextEncoder();
   writeFileAtomic(json, enc.encode(JSON.stringify({ id, claim: e.claim, params, seed: flags.seed, seconds, ...result }, null, 1) + "\n"));
   writeFileAtomic(svg, enc.encode(lab.resultSvg(`nabla lab run ${id}`, result)));
-  console.log(`${e.title}\n“${e.claim}”\n\n${result.holds ? "holds" : "does not hold"} at these settings: ${result.verdict}\n\nwrote ${json}, ${svg} (${seconds.toFixed(1)} s)`);
+  console.log(
+    `${e.title}\n“${e.claim}”\n\n${result.holds ? "holds" : "does not hold"} at these settings: ${result.verdict}\n\nwrote ${json}, ${svg} (${seconds.toFixed(1)} s)`,
+  );
 }
 
 export function labCmd(argv: string[]): void {

@@ -85,7 +85,8 @@ export function resolveParams(e: Experiment, given: Record<string, unknown> = {}
     if (!(k in e.params)) throw new TypeError(`lab ${e.id}: unknown parameter '${k}' (parameters: ${Object.keys(e.params).join(", ")})`);
   for (const [k, spec] of Object.entries(e.params)) {
     const v = k in given ? given[k] : spec.default;
-    if (typeof v !== typeof spec.default) throw new TypeError(`lab ${e.id}: parameter '${k}' must be a ${typeof spec.default}, got ${JSON.stringify(v)}`);
+    if (typeof v !== typeof spec.default)
+      throw new TypeError(`lab ${e.id}: parameter '${k}' must be a ${typeof spec.default}, got ${JSON.stringify(v)}`);
     if (typeof v === "number") {
       if (!Number.isFinite(v) || (spec.integer && !Number.isInteger(v)))
         throw new RangeError(`lab ${e.id}: parameter '${k}' must be ${spec.integer ? "an integer" : "a finite number"}, got ${v}`);

@@ -3,12 +3,22 @@
 
 import { resolveParams, type Emit, type Experiment, type LabResult } from "./experiment.js";
 import { quadraticExperiment } from "./experiments/quadratic.js";
+import { adaptiveExperiment } from "./experiments/adaptive.js";
+import { batchSizeExperiment } from "./experiments/batchsize.js";
+import { pathsExperiment } from "./experiments/paths.js";
+import { newtonExperiment } from "./experiments/newton.js";
 
 export * from "./experiment.js";
 export { resultSvg } from "./svg.js";
 
 /** Every experiment, in the primer's order. */
-export const experiments: readonly Experiment[] = [quadraticExperiment];
+export const experiments: readonly Experiment[] = [
+  batchSizeExperiment,
+  quadraticExperiment,
+  adaptiveExperiment,
+  pathsExperiment,
+  newtonExperiment,
+];
 
 export function getExperiment(id: string): Experiment {
   const e = experiments.find((x) => x.id === id);

@@ -20,7 +20,8 @@ function niceTicks(lo: number, hi: number): number[] {
   return out;
 }
 
-const label = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(0) : String(Number(v.toPrecision(4))));
+const label = (v: number) =>
+  Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(0) : String(Number(v.toPrecision(4)));
 
 /** The finite range of `vs`, widened when flat. */
 function range(vs: number[]): [number, number] {
@@ -47,9 +48,12 @@ function landscapeCells(l: Landscape, sx: (x: number) => number, sy: (y: number)
         y = l.y[0] + (j + 0.5) * dy;
       const w = sx(x + dx) - sx(x),
         h = sy(y - dy) - sy(y);
-      cells.push(`<rect x="${sx(x).toFixed(1)}" y="${sy(y).toFixed(1)}" width="${(w + 0.6).toFixed(1)}" height="${(h + 0.6).toFixed(1)}" fill="rgb(${g},${g},${Math.min(255, g + 20)})"/>`);
+      cells.push(
+        `<rect x="${sx(x).toFixed(1)}" y="${sy(y).toFixed(1)}" width="${(w + 0.6).toFixed(1)}" height="${(h + 0.6).toFixed(1)}" fill="rgb(${g},${g},${Math.min(255, g + 20)})"/>`,
+      );
     }
-  for (const [mx, my] of l.marks ?? []) cells.push(`<path d="M${sx(mx) - 5},${sy(my)}h10M${sx(mx)},${sy(my) - 5}v10" stroke="#000" stroke-width="1.5"/>`);
+  for (const [mx, my] of l.marks ?? [])
+    cells.push(`<path d="M${sx(mx) - 5},${sy(my)}h10M${sx(mx)},${sy(my) - 5}v10" stroke="#000" stroke-width="1.5"/>`);
   return cells.join("");
 }
 
@@ -70,14 +74,18 @@ function plotSvg(p: Plot, x0: number): string {
   parts.push(`<rect x="${x0 + M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#444"/>`);
   for (const t of niceTicks(xlo, xhi))
     parts.push(`<text x="${sx(t).toFixed(1)}" y="${M.top + ph + 14}" text-anchor="middle" font-size="10">${label(t)}</text>`);
-  const yt = p.logY ? niceTicks(Math.floor(ylo), Math.ceil(yhi)).filter((t) => Number.isInteger(t) && t >= ylo && t <= yhi) : niceTicks(ylo, yhi);
+  const yt = p.logY
+    ? niceTicks(Math.floor(ylo), Math.ceil(yhi)).filter((t) => Number.isInteger(t) && t >= ylo && t <= yhi)
+    : niceTicks(ylo, yhi);
   for (const t of yt)
     parts.push(
       `<text x="${x0 + M.left - 4}" y="${(sy(t) + 3).toFixed(1)}" text-anchor="end" font-size="10">${p.logY ? `1e${t}` : label(t)}</text>` +
         `<line x1="${x0 + M.left}" x2="${x0 + M.left + pw}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#ddd"/>`,
     );
   parts.push(`<text x="${x0 + M.left + pw / 2}" y="${H - 8}" text-anchor="middle" font-size="11">${esc(p.xLabel)}</text>`);
-  parts.push(`<text transform="translate(${x0 + 14},${M.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="11">${esc(p.yLabel)}</text>`);
+  parts.push(
+    `<text transform="translate(${x0 + 14},${M.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="11">${esc(p.yLabel)}</text>`,
+  );
   const clip = `clip${Math.round(x0)}`;
   parts.push(`<clipPath id="${clip}"><rect x="${x0 + M.left}" y="${M.top}" width="${pw}" height="${ph}"/></clipPath>`);
   p.series.forEach((s, k) => {
@@ -85,7 +93,8 @@ function plotSvg(p: Plot, x0: number): string {
     const pts = s.points
       .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(ty(y)))
       .map(([x, y]) => `${sx(x).toFixed(1)},${clampY(sy(ty(y))).toFixed(1)}`);
-    if (pts.length > 1) parts.push(`<polyline points="${pts.join(" ")}" fill="none" stroke="${color}" stroke-width="1.6" clip-path="url(#${clip})"/>`);
+    if (pts.length > 1)
+      parts.push(`<polyline points="${pts.join(" ")}" fill="none" stroke="${color}" stroke-width="1.6" clip-path="url(#${clip})"/>`);
     else if (pts.length === 1) parts.push(`<circle cx="${pts[0].split(",")[0]}" cy="${pts[0].split(",")[1]}" r="3" fill="${color}"/>`);
     const ly = M.top + 12 + 13 * k;
     parts.push(

@@ -22,7 +22,13 @@ interface Trace {
   flips: number;
 }
 
-function descend(kappa: number, opts: { lr: number; momentum?: number; nesterov?: boolean }, maxSteps: number, tol: number, onStep: (k: number, n: number) => void): Trace {
+function descend(
+  kappa: number,
+  opts: { lr: number; momentum?: number; nesterov?: boolean },
+  maxSteps: number,
+  tol: number,
+  onStep: (k: number, n: number) => void,
+): Trace {
   const { f } = quadratic(kappa);
   const x = new nb.nn.Parameter(nb.tensor([1, 1], { dtype: "float64" }));
   const opt = new nb.optim.SGD([x], { lr: opts.lr, momentum: opts.momentum ?? 0, nesterov: opts.nesterov ?? false });
@@ -61,8 +67,7 @@ function descend(kappa: number, opts: { lr: number; momentum?: number; nesterov?
 export const quadraticExperiment: Experiment = {
   id: "quadratic",
   title: "Gradient descent in an ill-conditioned valley: oscillation, divergence, momentum",
-  claim:
-    "The primer's talking points, each to be demonstrable: oscillation of SGD, … Momentum damping oscillation, Nesterov's look-ahead",
+  claim: "The primer's talking points, each to be demonstrable: oscillation of SGD, … Momentum damping oscillation, Nesterov's look-ahead",
   section: "1. Optimization",
   params: {
     kappa: { default: 100, min: 2, max: 10000, help: "condition number κ = L/μ of f(x) = ½(x₁² + κ·x₂²)" },
@@ -88,7 +93,8 @@ export const quadraticExperiment: Experiment = {
     ];
     const traces = runs.map(([name, o]) => descend(kappa, o, maxSteps, tol, (k, n) => emit({ plot: 0, series: name, x: k, y: n })));
     const [gd, user, hb, nag] = traces;
-    const stepsText = (t: Trace) => (t.diverged ? "diverges" : Number.isFinite(t.steps) ? `${t.steps} steps` : `not within ${maxSteps} steps`);
+    const stepsText = (t: Trace) =>
+      t.diverged ? "diverges" : Number.isFinite(t.steps) ? `${t.steps} steps` : `not within ${maxSteps} steps`;
     const holds =
       Math.abs(gd.rate - theoryGd) < 0.02 &&
       hb.steps < gd.steps &&
@@ -104,11 +110,23 @@ export const quadraticExperiment: Experiment = {
             x2 = -1.2 + (2.4 * j) / (size - 1);
           values.push(0.5 * (x1 * x1 + kappa * x2 * x2));
         }
-      return { x: [-1.2, 1.2] as [number, number], y: [-1.2, 1.2] as [number, number], size, values, marks: [[0, 0]] as [number, number][] };
+      return {
+        x: [-1.2, 1.2] as [number, number],
+        y: [-1.2, 1.2] as [number, number],
+        size,
+        values,
+        marks: [[0, 0]] as [number, number][],
+      };
     })();
     const norms = (t: Trace, name: string): Series => ({ name, points: t.norms.map((n, k) => [k, n] as [number, number]) });
     const plots: Plot[] = [
-      { title: `‖x_k‖ on ½(x₁² + ${kappa}·x₂²)`, xLabel: "step", yLabel: "‖x‖", logY: true, series: runs.map(([name], i) => norms(traces[i], name)) },
+      {
+        title: `‖x_k‖ on ½(x₁² + ${kappa}·x₂²)`,
+        xLabel: "step",
+        yLabel: "‖x‖",
+        logY: true,
+        series: runs.map(([name], i) => norms(traces[i], name)),
+      },
       {
         title: "the first 40 steps over the valley",
         xLabel: "x₁",
