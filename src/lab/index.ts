@@ -7,6 +7,10 @@ import { adaptiveExperiment } from "./experiments/adaptive.js";
 import { batchSizeExperiment } from "./experiments/batchsize.js";
 import { pathsExperiment } from "./experiments/paths.js";
 import { newtonExperiment } from "./experiments/newton.js";
+import { lossesExperiment } from "./experiments/losses.js";
+import { schedulesExperiment } from "./experiments/schedules.js";
+import { zooExperiment } from "./experiments/zoo.js";
+import { batchNormExperiment } from "./experiments/batchnorm.js";
 
 export * from "./experiment.js";
 export { resultSvg } from "./svg.js";
@@ -18,6 +22,10 @@ export const experiments: readonly Experiment[] = [
   adaptiveExperiment,
   pathsExperiment,
   newtonExperiment,
+  schedulesExperiment,
+  batchNormExperiment,
+  lossesExperiment,
+  zooExperiment,
 ];
 
 export function getExperiment(id: string): Experiment {
