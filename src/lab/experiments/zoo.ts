@@ -27,7 +27,7 @@ export const zooExperiment: Experiment = {
   id: "zoo",
   title: "The classic CNNs side by side: parameters and mult-adds",
   claim:
-    "Classic architectures: LeNet, AlexNet, VGG, GoogLeNet (… 1×1 reductions), Inception v2 (BN), Inception v3 …, ResNet (skip connections, bottleneck blocks), ResNeXt (cardinality = grouped convolution branches), DenseNet",
+    "Classic architectures: LeNet, AlexNet, VGG, GoogLeNet (Inception v1: parallel 1×1, 3×3, 5×5 and pooling branches with 1×1 reductions), Inception v2 (BN) … ResNet (skip connections, bottleneck blocks), ResNet v2 (pre-activation), ResNeXt (cardinality = grouped convolution branches), DenseNet (dense blocks, concatenation)",
   section: "3. Convolutional networks",
   params: {
     size: { default: 224, min: 64, max: 512, integer: true, help: "input side for every ImageNet model (LeNet: 28)" },
