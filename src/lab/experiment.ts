@@ -75,6 +75,8 @@ export interface Experiment {
   params: Record<string, ParamSpec>;
   /** Settings small enough for the test suite (merged over the defaults). */
   fast: Params;
+  /** Too slow to re-run at full scale in a page's worker: the page shows the Node recording and re-runs at `fast`. */
+  heavy?: boolean;
   run(params: Params, seed: number, emit: Emit): LabResult;
 }
 

@@ -69,6 +69,7 @@ export const batchNormExperiment: Experiment = {
     steps: { default: 300, min: 20, max: 20000, integer: true, help: "SGD steps (batch 64, momentum 0.9)" },
   },
   fast: { steps: 150 },
+  heavy: true,
   run(p, seed, emit) {
     const depth = p.depth as number,
       width = p.width as number,

@@ -32,7 +32,8 @@ export const zooExperiment: Experiment = {
   params: {
     size: { default: 224, min: 64, max: 512, integer: true, help: "input side for every ImageNet model (LeNet: 28)" },
   },
-  fast: { size: 224 },
+  fast: { size: 64 },
+  heavy: true,
   run(p, _seed, emit) {
     const size = p.size as number;
     const rows = NAMES.map((name) => {
