@@ -49,7 +49,7 @@ export async function buildLab() {
   });
 }
 
-const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8" };
+const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".gz": "application/octet-stream" };
 
 /** Serve the built page on `port` (0: any free port); resolves to { url, close }. */
 export async function serveLab(port) {
@@ -60,6 +60,8 @@ export async function serveLab(port) {
     "/main.js": join(OUT, "main.js"),
     "/worker.js": join(OUT, "worker.js"),
   };
+  for (const f of ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"])
+    files[`/data/${f}`] = join(ROOT, "data", "fashion-mnist-slice", f);
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const headers = {

@@ -92,6 +92,12 @@ test("losses: BCE vs MSE gradients at a saturated sigmoid (closed forms), robust
   assert.ok(r.numbers.weightNormL2Ten < r.numbers.weightNormL2Zero / 10);
 });
 
+test("depth: on the Fashion-MNIST slice the deeper plain net trains worse than the shallow one, the residual one better", () => {
+  const r = run("depth");
+  assert.ok(r.holds, r.verdict);
+  assert.ok(r.numbers.lossDeepPlain > r.numbers.lossShallowPlain && r.numbers.lossDeepResidual < r.numbers.lossDeepPlain);
+});
+
 test("zoo: the comparisons use the zoo's exact counts (torchvision's for VGG-16 and GoogLeNet)", () => {
   const r = run("zoo");
   assert.ok(r.holds, r.verdict);

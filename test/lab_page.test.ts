@@ -27,7 +27,7 @@ function nodeNumbers(id: string, params: Record<string, unknown>, seed: number):
 }
 
 test(
-  "the lab page in headless Chromium: loads clean, draws every card, runs three experiments live with Node's numbers",
+  "the lab page in headless Chromium: loads clean, draws every card, runs four experiments live with Node's numbers",
   { skip, timeout: 300_000 },
   async () => {
     const server = (await import(join(ROOT, "scripts", "lab.mjs"))) as {
@@ -72,7 +72,7 @@ test(
             got[k] === want[k] || Math.abs(got[k] - want[k]) <= 1e-12 * Math.abs(want[k]),
             `${id} ${k}: page ${got[k]} vs Node ${want[k]}`,
           );
-        assert.match((await page.textContent(`#${id} .verdict`))!, /^Holds at these settings/);
+        if (id !== "depth") assert.match((await page.textContent(`#${id} .verdict`))!, /^Holds at these settings/);
         const hash = await page.evaluate(() => location.hash);
         assert.ok(hash.startsWith(`#${id}?`) && hash.includes("seed=3"), hash);
         for (const [k, v] of Object.entries(knobs)) assert.ok(hash.includes(`${k}=${v}`), `${hash} carries ${k}`);

@@ -64,7 +64,15 @@ export interface IdxArray {
  * expected number of dimensions.
  */
 export function readIdx(file: string, expectDims?: number): IdxArray {
-  const b = readMaybeGzip(file, idxLength);
+  return parseIdx(readMaybeGzip(file, idxLength), file, expectDims);
+}
+
+/**
+ * An IDX array from bytes already in memory (inflated, not gzip), e.g. fetched in a page; `name` is what
+ * errors call it. The same checks as readIdx.
+ */
+export function parseIdx(b: Uint8Array, name: string, expectDims?: number): IdxArray {
+  const file = name;
   if (b.length < 4) throw new DataFormatError(file, `truncated: ${b.length} bytes, no IDX header (need 4 at byte 0)`);
   if (b[0] !== 0 || b[1] !== 0) throw new DataFormatError(file, `bad magic number 0x${Array.from(b.subarray(0, 4), (x) => x.toString(16).padStart(2, "0")).join("")} at byte 0 (an IDX file starts with 0x0000)`);
   if (b[2] !== 0x08) throw new DataFormatError(file, `unsupported IDX element type 0x${b[2].toString(16)} at byte 2 (expected 0x08, unsigned byte)`);

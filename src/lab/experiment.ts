@@ -65,6 +65,12 @@ export interface Metric {
 
 export type Emit = (m: Metric) => void;
 
+/** Data an experiment may need, handed in by a page (which fetches it); in Node an experiment reads it itself. */
+export interface LabData {
+  /** The shipped Fashion-MNIST slice's training images [count, 28, 28] and labels. */
+  fashionTrain?: { images: Uint8Array; labels: Uint8Array; count: number };
+}
+
 export interface Experiment {
   id: string;
   title: string;
@@ -77,7 +83,7 @@ export interface Experiment {
   fast: Params;
   /** Too slow to re-run at full scale in a page's worker: the page shows the Node recording and re-runs at `fast`. */
   heavy?: boolean;
-  run(params: Params, seed: number, emit: Emit): LabResult;
+  run(params: Params, seed: number, emit: Emit, data?: LabData): LabResult;
 }
 
 /** The defaults overridden by `given`; an unknown name, a wrong type or an out-of-range value is an error naming it. */

@@ -1,7 +1,7 @@
 // The lab: every claim of the primer as an experiment (see experiment.ts for the shape). `nabla lab list`,
 // `nabla lab run ID` in the terminal; the same modules run in a page's Web Worker.
 
-import { resolveParams, type Emit, type Experiment, type LabResult } from "./experiment.js";
+import { resolveParams, type Emit, type Experiment, type LabData, type LabResult } from "./experiment.js";
 import { quadraticExperiment } from "./experiments/quadratic.js";
 import { adaptiveExperiment } from "./experiments/adaptive.js";
 import { batchSizeExperiment } from "./experiments/batchsize.js";
@@ -11,6 +11,7 @@ import { lossesExperiment } from "./experiments/losses.js";
 import { schedulesExperiment } from "./experiments/schedules.js";
 import { zooExperiment } from "./experiments/zoo.js";
 import { batchNormExperiment } from "./experiments/batchnorm.js";
+import { depthExperiment } from "./experiments/depth.js";
 
 export * from "./experiment.js";
 export { resultSvg } from "./svg.js";
@@ -25,6 +26,7 @@ export const experiments: readonly Experiment[] = [
   schedulesExperiment,
   batchNormExperiment,
   lossesExperiment,
+  depthExperiment,
   zooExperiment,
 ];
 
@@ -35,7 +37,13 @@ export function getExperiment(id: string): Experiment {
 }
 
 /** Run experiment `id` with `params` over its defaults; `emit` receives each metric as it is measured. */
-export function runExperiment(id: string, params: Record<string, unknown> = {}, seed = 0, emit: Emit = () => {}): LabResult {
+export function runExperiment(
+  id: string,
+  params: Record<string, unknown> = {},
+  seed = 0,
+  emit: Emit = () => {},
+  data?: LabData,
+): LabResult {
   const e = getExperiment(id);
-  return e.run(resolveParams(e, params), seed, emit);
+  return e.run(resolveParams(e, params), seed, emit, data);
 }
