@@ -30,9 +30,9 @@ export const zooExperiment: Experiment = {
     "Classic architectures: LeNet, AlexNet, VGG, GoogLeNet (Inception v1: parallel 1×1, 3×3, 5×5 and pooling branches with 1×1 reductions), Inception v2 (BN) … ResNet (skip connections, bottleneck blocks), ResNet v2 (pre-activation), ResNeXt (cardinality = grouped convolution branches), DenseNet (dense blocks, concatenation)",
   section: "3. Convolutional networks",
   params: {
-    size: { default: 224, min: 64, max: 512, integer: true, help: "input side for every ImageNet model (LeNet: 28)" },
+    size: { default: 224, min: 75, max: 512, integer: true, help: "input side for every ImageNet model (LeNet: 28)" },
   },
-  fast: { size: 64 },
+  fast: { size: 96 },
   heavy: true,
   run(p, _seed, emit) {
     const size = p.size as number;
