@@ -155,6 +155,27 @@ test(
   },
 );
 
+test(
+  "ceil-mode pooling where PyTorch drops a last window starting in the padding (ONNX keeps it): PyTorch's sizes and values",
+  { skip },
+  async () => {
+    // 8 wide, kernel 3, stride 3, padding 1: PyTorch 3 outputs, ONNX's ceil formula 4
+    for (const m of [
+      new nb.nn.MaxPool2d(3, { stride: 3, padding: 1, ceilMode: true }),
+      new nb.nn.AvgPool2d(3, { stride: 3, padding: 1, ceilMode: true, countIncludePad: false }),
+    ]) {
+      const x = nb.randn([2, 3, 8, 10]);
+      const want = nb.noGrad(() => m.forward(x));
+      assert.deepEqual(want.shape, [2, 3, 3, 4]);
+      const got = await runOrt(nb.onnx.export(m, x), x);
+      assert.deepEqual(got.shape, want.shape);
+      assertNear(got, want, m.constructor.name);
+    }
+    const counted = new nb.nn.AvgPool2d(3, { stride: 3, padding: 1, ceilMode: true });
+    assert.throws(() => nb.onnx.export(counted, nb.randn([1, 1, 8, 8])), /ceilMode and countIncludePad/);
+  },
+);
+
 test("what ONNX cannot express is an ExportError naming the op and the module path", () => {
   class Gate extends nb.nn.Module {
     forward(x: nb.Tensor): nb.Tensor {

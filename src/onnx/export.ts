@@ -274,7 +274,6 @@ class Builder {
   op(name: string, inputs: readonly (Tensor | null)[], out: Tensor, a: object): void {
     const attrs = a as Record<string, unknown>;
     const x = inputs[0]!;
-    const pool = (g: Im2colGeometry) => ({ kernel_shape: [g.kh, g.kw], strides: [g.sh, g.sw], pads: [g.ph, g.pw, g.ph, g.pw] });
     switch (name) {
       case "batchNorm": {
         if (attrs.training)
@@ -292,16 +291,31 @@ class Builder {
         if (attrs.relu) this.emit("Relu", [y], out);
         return;
       }
-      case "maxPool2d": {
-        const g = attrs.g as Im2colGeometry;
-        this.emit("MaxPool", [this.ref(x)], out, { ...pool(g), dilations: [g.dh, g.dw], ceil_mode: attrs.ceilMode ? 1 : 0 });
-        return;
-      }
+      case "maxPool2d":
       case "avgPool2d": {
-        if (attrs.divisorOverride !== null) this.fail("avgPool2d with divisorOverride has no ONNX equivalent");
         const g = attrs.g as Im2colGeometry;
-        const ceil = attrs.ceilMode ? 1 : 0;
-        this.emit("AveragePool", [this.ref(x)], out, { ...pool(g), ceil_mode: ceil, count_include_pad: attrs.countIncludePad ? 1 : 0 });
+        const avg = name === "avgPool2d";
+        if (avg && attrs.divisorOverride !== null) this.fail("avgPool2d with divisorOverride has no ONNX equivalent");
+        const include = avg && attrs.countIncludePad === true;
+        // ONNX's ceil mode keeps a last window that starts in the end padding; PyTorch drops it. Where the two
+        // sizes differ, floor mode with the end padding widened to PyTorch's last window gives PyTorch's
+        // windows exactly (padding is −∞ for max and not counted by an average that excludes padding).
+        let ceil = attrs.ceilMode ? 1 : 0;
+        let pads = [g.ph, g.pw, g.ph, g.pw];
+        const span = (k: number, d: number) => (k - 1) * d + 1;
+        const onnxCeil = (n: number, k: number, d: number, s: number, p: number) => Math.ceil((n + 2 * p - span(k, d)) / s) + 1;
+        if (ceil && (onnxCeil(g.h, g.kh, g.dh, g.sh, g.ph) !== g.oh || onnxCeil(g.w, g.kw, g.dw, g.sw, g.pw) !== g.ow)) {
+          if (include)
+            this.fail(
+              "avgPool2d with ceilMode and countIncludePad where PyTorch drops a last window that would start in the padding has no exact ONNX form (use countIncludePad: false or other padding)",
+            );
+          const end = (n: number, o: number, k: number, d: number, s: number, p: number) => Math.max(p, (o - 1) * s + span(k, d) - n - p);
+          pads = [g.ph, g.pw, end(g.h, g.oh, g.kh, g.dh, g.sh, g.ph), end(g.w, g.ow, g.kw, g.dw, g.sw, g.pw)];
+          ceil = 0;
+        }
+        const common = { kernel_shape: [g.kh, g.kw], strides: [g.sh, g.sw], pads, ceil_mode: ceil };
+        if (avg) this.emit("AveragePool", [this.ref(x)], out, { ...common, count_include_pad: include ? 1 : 0 });
+        else this.emit("MaxPool", [this.ref(x)], out, { ...common, dilations: [g.dh, g.dw] });
         return;
       }
       case "adaptiveAvgPool2d": {
