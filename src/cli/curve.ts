@@ -2,6 +2,7 @@
 // epoch as one self-contained SVG (no script, no external reference), readable in any browser or viewer.
 
 import type { EpochRecord } from "../train/fit.js";
+import { niceTicks as ticks, tickLabel } from "../lab/svg.js";
 
 interface Series {
   name: string;
@@ -14,19 +15,7 @@ const W = 360,
   H = 240,
   M = { left: 52, right: 12, top: 28, bottom: 36 };
 
-/** Round tick values covering [lo, hi]: about five steps of 1, 2 or 5 × 10^k. */
-function ticks(lo: number, hi: number): number[] {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / 5;
-  const p = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? 10 * p;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
-  return out;
-}
-
-const label = (v: number) =>
-  Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(1) : String(Number(v.toPrecision(4)));
+const label = (v: number) => tickLabel(v, 1);
 
 /** One panel: axes, ticks, a line per series, a legend; `x0` is the panel's left edge. */
 function panel(x0: number, title: string, series: Series[], epochs: number, yRange?: [number, number]): string {

@@ -10,7 +10,8 @@ const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
-function niceTicks(lo: number, hi: number): number[] {
+/** Round tick values covering [lo, hi]: about five steps of 1, 2 or 5 × 10^k. */
+export function niceTicks(lo: number, hi: number): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / 5;
   const p = 10 ** Math.floor(Math.log10(raw));
@@ -20,8 +21,10 @@ function niceTicks(lo: number, hi: number): number[] {
   return out;
 }
 
-const label = (v: number) =>
-  Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(0) : String(Number(v.toPrecision(4)));
+/** A tick's text: 4 significant digits, exponent form (with `digits` decimals) outside [1e-3, 1e4). */
+export const tickLabel = (v: number, digits = 0) =>
+  Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(digits) : String(Number(v.toPrecision(4)));
+const label = (v: number) => tickLabel(v);
 
 /** The finite range of `vs`, widened when flat. */
 function range(vs: number[]): [number, number] {
