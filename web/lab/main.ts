@@ -141,7 +141,6 @@ const [hashId, hashQuery] = location.hash.slice(1).split("?");
 if (hashId && cards.has(hashId)) {
   const q = new URLSearchParams(hashQuery ?? "");
   const c = cards.get(hashId)!;
-  for (const [k, v] of q) (k === "seed" ? c.seed : c.inputs.get(k))?.setAttribute("value", v);
   for (const [k, v] of q) {
     const input = k === "seed" ? c.seed : c.inputs.get(k);
     if (input) input.value = v;
