@@ -6,7 +6,20 @@ import type { LabResult, Landscape, Plot } from "./experiment.js";
 const W = 420,
   H = 300,
   M = { left: 58, right: 14, top: 30, bottom: 40 };
-const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
+const COLORS = [
+  "#1f77b4",
+  "#d62728",
+  "#2ca02c",
+  "#ff7f0e",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#17becf",
+  "#7f7f7f",
+  "#bcbd22",
+  "#000000",
+  "#aec7e8",
+];
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
@@ -91,6 +104,7 @@ function plotSvg(p: Plot, x0: number): string {
   );
   const clip = `clip${Math.round(x0)}`;
   parts.push(`<clipPath id="${clip}"><rect x="${x0 + M.left}" y="${M.top}" width="${pw}" height="${ph}"/></clipPath>`);
+  const legend: string[] = [];
   p.series.forEach((s, k) => {
     const color = COLORS[k % COLORS.length];
     const pts = s.points
@@ -100,11 +114,19 @@ function plotSvg(p: Plot, x0: number): string {
       parts.push(`<polyline points="${pts.join(" ")}" fill="none" stroke="${color}" stroke-width="1.6" clip-path="url(#${clip})"/>`);
     else if (pts.length === 1) parts.push(`<circle cx="${pts[0].split(",")[0]}" cy="${pts[0].split(",")[1]}" r="3" fill="${color}"/>`);
     const ly = M.top + 12 + 13 * k;
-    parts.push(
+    legend.push(
       `<line x1="${x0 + M.left + 8}" x2="${x0 + M.left + 24}" y1="${ly - 3}" y2="${ly - 3}" stroke="${color}" stroke-width="2"/>` +
         `<text x="${x0 + M.left + 28}" y="${ly}" font-size="10" fill="#222">${esc(s.name)}</text>`,
     );
   });
+  // the legend over the lines, on a translucent card
+  if (legend.length) {
+    const wide = Math.max(...p.series.map((s) => s.name.length));
+    parts.push(
+      `<rect x="${x0 + M.left + 4}" y="${M.top + 3}" width="${Math.min(pw - 8, 30 + 5.6 * wide).toFixed(0)}" height="${13 * legend.length + 4}" fill="#fff" fill-opacity="0.75"/>`,
+      ...legend,
+    );
+  }
   return `<g>${parts.join("")}</g>`;
 }
 

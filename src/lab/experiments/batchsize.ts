@@ -97,6 +97,10 @@ export const batchSizeExperiment: Experiment = {
       finalLoss.push(pts[pts.length - 1][1]);
       curves.push({ name: names[r], points: pts });
     });
+    // loss to a target: the first epoch each regime gets within 10 % of the best final loss, and its time
+    const target = 1.1 * Math.min(...finalLoss);
+    const toTarget = curves.map((c) => c.points.find(([, l]) => l <= target)?.[0] ?? Infinity);
+    const secondsToTarget = toTarget.map((e, r) => e * timePerEpoch[r]);
     const ratioErr = Math.max(...[0, 1].map((i) => Math.abs(measured[i] / theory[i] - 1)));
     const updates = sizes.map((s) => Math.ceil(m / s));
     const holds = ratioErr < 0.2 && finalLoss[0] < finalLoss[2] && finalLoss[1] < finalLoss[2];
@@ -105,7 +109,15 @@ export const batchSizeExperiment: Experiment = {
       verdict:
         `Updates per epoch: ${updates.join(" / ")} for b = 1 / ${b} / ${m}. The descent direction's noise E‖g_b − g‖² measures ${fmt(measured[0])} at b = 1 and ${fmt(measured[1])} at b = ${b} ` +
         `(closed form (m−b)/(b(m−1))·σ²: ${fmt(theory[0])} and ${fmt(theory[1])}). After ${epochs} epochs at lr ${lr} the loss is ${fmt(finalLoss[0])} (stochastic), ` +
-        `${fmt(finalLoss[1])} (mini-batch), ${fmt(finalLoss[2])} (batch), at ${fmt(timePerEpoch[0] * 1000)} / ${fmt(timePerEpoch[1] * 1000)} / ${fmt(timePerEpoch[2] * 1000)} ms per epoch.`,
+        `${fmt(finalLoss[1])} (mini-batch), ${fmt(finalLoss[2])} (batch), at ${fmt(timePerEpoch[0] * 1000)} / ${fmt(timePerEpoch[1] * 1000)} / ${fmt(timePerEpoch[2] * 1000)} ms per epoch. ` +
+        `To a loss of ${fmt(target)}: ` +
+        names
+          .map(
+            (n, r) =>
+              `${n} ${Number.isFinite(toTarget[r]) ? `${toTarget[r]} epoch${toTarget[r] === 1 ? "" : "s"} (${fmt(secondsToTarget[r] * 1000)} ms)` : `not within ${epochs} epochs`}`,
+          )
+          .join(", ") +
+        ".",
       numbers: {
         updatesStochastic: updates[0],
         updatesMini: updates[1],
@@ -120,6 +132,13 @@ export const batchSizeExperiment: Experiment = {
         msPerEpochStochastic: timePerEpoch[0] * 1000,
         msPerEpochMini: timePerEpoch[1] * 1000,
         msPerEpochBatch: timePerEpoch[2] * 1000,
+        targetLoss: target,
+        epochsToTargetStochastic: toTarget[0],
+        epochsToTargetMini: toTarget[1],
+        epochsToTargetBatch: toTarget[2],
+        msToTargetStochastic: secondsToTarget[0] * 1000,
+        msToTargetMini: secondsToTarget[1] * 1000,
+        msToTargetBatch: secondsToTarget[2] * 1000,
       },
       plots: [
         {
