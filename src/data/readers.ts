@@ -16,8 +16,8 @@ export class DataFormatError extends Error {
  * from the first inflated bytes (an IDX header): inflating stops one byte past it, so a small .gz that would
  * inflate to gigabytes (a gzip bomb) costs no more than the header promises.
  */
-function readMaybeGzip(file: string, expected: (prefix: Uint8Array) => number): Uint8Array {
-  const raw = readRegularFile(file, MAX_FILE_BYTES, (detail) => new DataFormatError(file, detail));
+function readMaybeGzip(src: string | Uint8Array, file: string, expected: (prefix: Uint8Array) => number): Uint8Array {
+  const raw = typeof src === "string" ? readRegularFile(src, MAX_FILE_BYTES, (detail) => new DataFormatError(file, detail)) : src;
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     const input = raw;
     let prefix: Uint8Array;
@@ -63,9 +63,12 @@ export interface IdxArray {
  * type 0x08 and the dimension count), the dimensions against the file size, and (optionally) the
  * expected number of dimensions.
  */
-export function readIdx(file: string, expectDims?: number): IdxArray {
-  return parseIdx(readMaybeGzip(file, idxLength), file, expectDims);
+export function readIdx(fileOrBytes: string | Uint8Array, expectDims?: number, name = nameOf(fileOrBytes, "IDX")): IdxArray {
+  return parseIdx(readMaybeGzip(fileOrBytes, name, idxLength), name, expectDims);
 }
+
+/** What errors call a source: its path, or "<what bytes>". */
+const nameOf = (src: string | Uint8Array, what: string) => (typeof src === "string" ? src : `<${what} bytes>`);
 
 /**
  * An IDX array from bytes already in memory (inflated, not gzip), e.g. fetched in a page; `name` is what
@@ -102,10 +105,15 @@ export interface ImageSet {
   width: number;
 }
 
-/** Read an MNIST-format pair of image and label files, checking they agree and labels are < numClasses. */
-export function readMnistPair(imagesFile: string, labelsFile: string, numClasses = 10): ImageSet {
-  const img = readIdx(imagesFile, 3);
-  const lab = readIdx(labelsFile, 1);
+/**
+ * Read an MNIST-format pair of image and label files — paths, or their bytes (gzipped or not; in a browser,
+ * inflated ones: fetch → DecompressionStream) — checking they agree and labels are < numClasses.
+ */
+export function readMnistPair(images: string | Uint8Array, labels: string | Uint8Array, numClasses = 10): ImageSet {
+  const imagesFile = nameOf(images, "images"),
+    labelsFile = nameOf(labels, "labels");
+  const img = readIdx(images, 3, imagesFile);
+  const lab = readIdx(labels, 1, labelsFile);
   if (img.shape[0] !== lab.shape[0]) {
     throw new DataFormatError(labelsFile, `${lab.shape[0]} labels for ${img.shape[0]} images in ${imagesFile}`);
   }
@@ -117,12 +125,13 @@ export function readMnistPair(imagesFile: string, labelsFile: string, numClasses
 
 /**
  * Read CIFAR-10 binary batches (data_batch_*.bin, test_batch.bin): records of 1 label byte + 3072 pixel
- * bytes (3 × 32 × 32, channel-major). Validates record alignment and labels.
+ * bytes (3 × 32 × 32, channel-major), from paths or bytes. Validates record alignment and labels.
  */
-export function readCifar10(files: string[]): ImageSet {
+export function readCifar10(files: (string | Uint8Array)[]): ImageSet {
   const rec = 1 + 3 * 32 * 32;
-  const parts = files.map((file) => {
-    const b = readMaybeGzip(file, () => CIFAR_MAX_BYTES);
+  const parts = files.map((src, i) => {
+    const file = nameOf(src, `CIFAR-10 batch ${i}`);
+    const b = readMaybeGzip(src, file, () => CIFAR_MAX_BYTES);
     if (b.length === 0 || b.length % rec !== 0) {
       throw new DataFormatError(file, `size ${b.length} is not a positive multiple of the ${rec}-byte CIFAR-10 record (truncated at record ${Math.floor(b.length / rec)}, byte ${Math.floor(b.length / rec) * rec})`);
     }

@@ -5,7 +5,8 @@ import { Tensor } from "../tensor/tensor.js";
 import type { Module } from "../nn/module.js";
 import { preview, StateDictError, type Optimizer, type OptimizerStateDict } from "../optim/optimizer.js";
 import type { Generator } from "../tensor/random.js";
-import { loadSafetensorsFile, saveSafetensors } from "../io/safetensors.js";
+import { loadSafetensorsFile, serializeSafetensors, writeFileAtomic } from "../io/safetensors.js";
+import type { Bytes } from "../io/bytes.js";
 
 export interface Schedulerish {
   stateDict(): Record<string, unknown>;
@@ -25,6 +26,11 @@ export interface CheckpointContents {
 
 /** Save a checkpoint atomically (a crash mid-write leaves the previous file intact). */
 export function saveCheckpoint(path: string, c: CheckpointContents): void {
+  writeFileAtomic(path, serializeCheckpoint(c));
+}
+
+/** A checkpoint's bytes (the safetensors file saveCheckpoint writes), e.g. to keep in a page or send elsewhere. */
+export function serializeCheckpoint(c: CheckpointContents): Uint8Array {
   const tensors: Record<string, Tensor> = {};
   for (const [k, v] of Object.entries(c.model.stateDict())) tensors[`model.${k}`] = v;
   let optimMeta: unknown = null;
@@ -54,7 +60,7 @@ export function saveCheckpoint(path: string, c: CheckpointContents): void {
     generators: JSON.stringify(Object.fromEntries(Object.entries(c.generators ?? {}).map(([k, g]) => [k, g.getState()]))),
     extra: JSON.stringify(c.extra ?? {}),
   };
-  saveSafetensors(path, tensors, metadata);
+  return serializeSafetensors(tensors, metadata);
 }
 
 /** A checkpoint that cannot be restored: the message names the file and the place inside it. */
@@ -73,10 +79,11 @@ export class CheckpointError extends Error {
  * an error names the file and the path inside it (`optimizer.state.3.exp_avg: shape [1] but parameter is [3]`).
  */
 export function loadCheckpoint(
-  path: string,
+  pathOrBytes: string | Bytes,
   c: Omit<CheckpointContents, "epoch" | "extra">,
 ): { epoch: number; extra: Record<string, unknown> } {
-  const { tensors, metadata } = loadSafetensorsFile(path);
+  const path = typeof pathOrBytes === "string" ? pathOrBytes : "<bytes>";
+  const { tensors, metadata } = loadSafetensorsFile(pathOrBytes);
   const fail = (where: string, detail: string): never => {
     throw new CheckpointError(path, where, detail);
   };
