@@ -103,12 +103,12 @@ class Builder {
     return `${hint}_${this.counter++}`;
   }
 
-  /** A constant initializer. */
   /** The op types in order (export compares two traces' ops). */
   readonly opTypes: string[] = [];
   /** The constants in the order the trace met them (export compares two traces' constants). */
   readonly constants: Tensor[] = [];
 
+  /** A constant initializer. */
   constant(t: Tensor): string {
     const name = `const_${this.counter++}`;
     this.constants.push(t);
