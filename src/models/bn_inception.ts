@@ -3,13 +3,15 @@
 // branches, and stride-2 reductions (3c, 4e) inside the modules. The layout and state-dict keys are those of
 // the widely used PyTorch port (`bninception` in Cadene's pretrained-models, converted from the authors' Caffe
 // model): one flat module whose children are named as the Caffe layers (`conv1_7x7_s2`, `conv1_7x7_s2_bn`,
-// `inception_3a_double_3x3_1`, …), every conv with a bias, BatchNorm with eps 1e-5. Its ImageNet weights load
-// unchanged (`num_batches_tracked`, absent from that file, is filled with 0 as PyTorch does).
+// `inception_3a_double_3x3_1`, …), every conv with a bias, BatchNorm with eps 1e-5. Its keys and shapes are
+// checked against the port's own code, so its ImageNet file is meant to load unchanged (`num_batches_tracked`,
+// absent from that file, is filled with 0 as PyTorch does); the file itself was not fetched to try.
 //
 // Two deliberate differences from the port, neither in the state dict: BatchNorm keeps PyTorch's momentum 0.1
 // (the port's 0.9 is Caffe's moving-average fraction written into PyTorch's opposite convention), and the
 // final pool is an adaptive average (the port's fixed 7×7 AvgPool2d gives the same at 224×224 and fails
-// at other sizes). 11,295,240 parameters with 1000 classes; 2.03 G mult-adds at 224×224 (the paper's "2.0 G"; Szegedy et al. 2016, Table 3).
+// at other sizes). 11,295,240 parameters with 1000 classes; 2.03 G mult-adds at 224×224 (the paper's "2.0 G";
+// Szegedy et al. 2016, Table 3).
 
 import { Tensor } from "../tensor/tensor.js";
 import { Module } from "../nn/module.js";

@@ -297,8 +297,8 @@ export class InceptionResNetV2 extends Module {
  * 10 × Inception-ResNet-B → Reduction-B → 5 × Inception-ResNet-C, then one more without ReLU (as in the
  * authors' TF-slim code and the port) → global average pool →
  * dropout (keep 0.8) → fc. The body's module names and keys are those of the widely used PyTorch port
- * (facenet-pytorch's InceptionResnetV1), so its trained body weights load with `{ strict: false }`; the head
- * is the paper's classifier (that port's is a 512-d face embedding). 24,357,096 parameters with 1000
+ * (facenet-pytorch's InceptionResnetV1, checked key for key), for its trained body with `{ strict: false }`;
+ * the head is the paper's classifier (that port's is a 512-d face embedding). 24,357,096 parameters with 1000
  * classes; 6.31 G mult-adds at 299×299 (Inception-v3: 5.71 G — "roughly the computational cost of
  * Inception-v3", as the paper says of it).
  */
