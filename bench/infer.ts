@@ -4,18 +4,11 @@
 // export of the same seeded model with intraOpNumThreads = THREADS and every graph optimization.
 
 import * as nb from "../src/index.js";
+import { benchModel } from "./models.js";
 
 const [engine, kind, batchText, threadsText] = process.argv.slice(2);
 const batch = Number(batchText),
   threads = Number(threadsText);
-
-function build(): { model: nb.nn.Module; shape: number[] } {
-  nb.manualSeed(0);
-  if (kind === "lenet5") return { model: nb.models.lenet5(), shape: [1, 28, 28] };
-  if (kind === "convnet_bn") return { model: nb.models.convnet_bn(), shape: [1, 28, 28] };
-  if (kind === "resnet18") return { model: nb.models.resnet18({ numClasses: 10, smallInput: true }), shape: [3, 32, 32] };
-  throw new Error(`bench/infer: unknown model ${kind}`);
-}
 
 /** The rule bench/native.ts uses: ≥ 2 calls and 0.5 s of warm-up, then the median of `reps` calls. */
 async function timeIt(fn: () => unknown, reps: number): Promise<number> {
@@ -29,7 +22,7 @@ async function timeIt(fn: () => unknown, reps: number): Promise<number> {
   return ts.sort((a, b) => a - b)[Math.floor(ts.length / 2)];
 }
 
-const { model, shape } = build();
+const { model, shape } = benchModel(kind);
 const x = nb.randn([batch, ...shape]);
 model.eval();
 const reps = kind === "resnet18" ? 7 : 30;

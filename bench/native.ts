@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import * as nb from "../src/index.js";
+import { benchModel } from "./models.js";
 
 const PY = "/usr/bin/python3";
 const hasTorch =
@@ -110,14 +111,7 @@ for name, fn in (("train", train), ("infer", infer)):
 print(json.dumps(out))`;
 
 function nablaModel(kind: string, batch: number, steps: number): { train: number; infer: number } {
-  nb.manualSeed(0);
-  const m =
-    kind === "lenet5"
-      ? nb.models.lenet5()
-      : kind === "convnet_bn"
-        ? nb.models.convnet_bn()
-        : nb.models.resnet18({ numClasses: 10, smallInput: true });
-  const shape = kind === "resnet18" ? [3, 32, 32] : [1, 28, 28];
+  const { model: m, shape } = benchModel(kind);
   const opt =
     kind === "resnet18" ? new nb.optim.SGD(m.parameters(), { lr: 0.1, momentum: 0.9 }) : new nb.optim.Adam(m.parameters(), { lr: 1e-3 });
   const x = nb.randn([batch, ...shape]),

@@ -83,7 +83,6 @@ class Builder {
     private readonly params: Map<Tensor, string>,
     readonly batch: number,
     readonly dynamicBatch: boolean,
-    readonly opset: number,
   ) {}
 
   where(): string {
@@ -431,7 +430,7 @@ export function exportModel(model: Module, exampleInput: Tensor, ...args: unknow
 
   const params = new Map<Tensor, string>();
   for (const [k, t] of Object.entries(model.stateDict())) if (!params.has(t)) params.set(t, k);
-  const run = (x: Tensor) => trace(model, x, new Builder(params, x.shape[0], o.dynamicBatch ?? false, opset), inputName, outputName);
+  const run = (x: Tensor) => trace(model, x, new Builder(params, x.shape[0], o.dynamicBatch ?? false), inputName, outputName);
   const { b, out } = run(exampleInput);
   // A second trace on other values of the same shape: a constant that differs was computed from the input
   // outside nabla's ops (through .data, item(), …) and would be frozen into the graph.

@@ -4,10 +4,10 @@
 import * as nb from "../../index.js";
 import { fmt, type Experiment, type Plot, type Series } from "../experiment.js";
 
-/** f(x) = ½(μ·x₁² + L·x₂²) with μ = 1, L = κ, from x₀ = (1, 1). */
-function quadratic(kappa: number) {
+/** f(x) = ½(μ·x₁² + L·x₂²) with μ = 1, L = κ (minimized from x₀ = (1, 1)). */
+function quadratic(kappa: number): (x: nb.Tensor) => nb.Tensor {
   const lam = nb.tensor([1, kappa], { dtype: "float64" });
-  return { f: (x: nb.Tensor) => nb.mul(nb.mul(x, x), lam).sum().mul(0.5), L: kappa, mu: 1 };
+  return (x) => nb.mul(nb.mul(x, x), lam).sum().mul(0.5);
 }
 
 interface Trace {
@@ -29,7 +29,7 @@ function descend(
   tol: number,
   onStep: (k: number, n: number) => void,
 ): Trace {
-  const { f } = quadratic(kappa);
+  const f = quadratic(kappa);
   const x = new nb.nn.Parameter(nb.tensor([1, 1], { dtype: "float64" }));
   const opt = new nb.optim.SGD([x], { lr: opts.lr, momentum: opts.momentum ?? 0, nesterov: opts.nesterov ?? false });
   const n0 = Math.SQRT2;
