@@ -18,7 +18,8 @@
         "native/kernels/pooling.cc",
         "native/kernels/reduce.cc",
         "native/kernels/threads.cc",
-        "native/kernels/winograd.cc"
+        "native/kernels/winograd.cc",
+        "native/kernels/winograd4.cc"
       ],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno", "-fvisibility=hidden", "-Wall", "-Wno-psabi"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++17"],

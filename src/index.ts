@@ -3,6 +3,7 @@
 import { registerBackend, setBackend } from "./backend/backend.js";
 import { jsBackend } from "./backend/js/index.js";
 import { loadNativeBackend } from "./backend/native/index.js";
+import { setFp32Precision } from "./backend/precision.js";
 
 // The js backend always; the native addon when it was built. NABLA_BACKEND=js|native forces a choice.
 // Falling back to js is silent: `backend.getBackend().info.native` says why the addon is not in use.
@@ -21,6 +22,13 @@ import { loadNativeBackend } from "./backend/native/index.js";
   } else {
     registerBackend({ ...jsBackend, info: { native: native.error } });
   }
+  // NABLA_FP32_PRECISION=ieee|fast: the initial nb.backend.fp32Precision
+  const precision = process.env.NABLA_FP32_PRECISION;
+  if (precision !== undefined && precision !== "") {
+    if (precision !== "ieee" && precision !== "fast")
+      throw new Error(`nabla: NABLA_FP32_PRECISION must be 'ieee' or 'fast', got '${precision}'`);
+    setFp32Precision(precision);
+  }
 }
 
 export { Tensor } from "./tensor/tensor.js";
@@ -31,7 +39,7 @@ export { noGrad, enableGrad, isGradEnabled } from "./autograd/engine.js";
 export * as autograd from "./autograd/index.js";
 export * as nn from "./nn/index.js";
 export * as testing from "./testing/index.js";
-export * as backend from "./backend/index.js";
+export { backend } from "./backend/index.js";
 export * as io from "./io/index.js";
 export * as optim from "./optim/index.js";
 export * as models from "./models/index.js";

@@ -8,6 +8,8 @@
 //   i  Int32Array                I  Int32Array or null
 //   d  Float64Array              g  convolution geometry: Int32Array [n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, o, groups]
 //   n  integer in [0, 2^31)      x  number
+// The convolutions take `fast` (1: fp32Precision "fast") and write the algorithm they took (ConvAlgo,
+// kernels/conv.h) into algo[0].
 //   b  boolean
 #pragma once
 
@@ -22,9 +24,9 @@
   K(argReduce, "nfnnni", "op x outer size inner out")                                                                 \
   K(binary, "nfnfnf", "op a sa b sb out")                                                                             \
   K(binaryStrided, "nfffiii", "op a b out shape aStrides bStrides")                                                   \
-  K(conv2d, "ffgfF", "x w geom out bias")                                                                             \
-  K(conv2dBackwardInput, "ffgf", "gy w geom gx")                                                                      \
-  K(conv2dBackwardWeight, "ffgf", "x gy geom gw")                                                                     \
+  K(conv2d, "ffgfFni", "x w geom out bias fast algo")                                                                 \
+  K(conv2dBackwardInput, "ffgfni", "gy w geom gx fast algo")                                                          \
+  K(conv2dBackwardWeight, "ffgfni", "x gy geom gw fast algo")                                                         \
   K(maxPool2dIndices, "fgiF", "x geom idx values")                                                                    \
   K(batchNormStats, "fnnndd", "x n c inner mean variance")                                                            \
   K(channelAffine, "fnnnddfb", "x n c inner scale shift out relu")                                                    \

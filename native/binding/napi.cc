@@ -178,34 +178,51 @@ static bool CheckConv(const Args& a, const ConvGeom& cg, size_t p, size_t q, siz
   return true;
 }
 
+// The geometry with the call's precision; `algo` (the last argument) must hold one value.
+static bool ConvCall(const Args& a, int fastArg, ConvGeom* cg, Failure* fail) {
+  *cg = a.geom;
+  cg->fast = a.n(fastArg) != 0;
+  CHECK_SIZE(a.len(fastArg + 1) >= 1, "algo must hold at least one value");
+  return true;
+}
+
 static bool Run_conv2d(const Args& a, Failure* fail) {
-  const ConvGeom& cg = a.geom;
+  ConvGeom cg;
+  if (!ConvCall(a, 5, &cg, fail)) return false;
+  ConvAlgo algo = ConvAlgo::kIm2col;
   if (!CheckConv(a, cg, a.len(0), a.len(1), a.len(3), 0, fail)) return false;
   CHECK_SIZE(!a.present[4] || a.len(4) == (size_t)cg.o, "bias length is not the output channels");
   ForFloat(a, [&](auto tag) {
     using T = decltype(tag);
-    ConvForward<T>(a.f<T>(0), a.f<T>(1), cg, a.f<T>(3), a.f<T>(4));
+    algo = ConvForward<T>(a.f<T>(0), a.f<T>(1), cg, a.f<T>(3), a.f<T>(4));
   });
+  a.i32w(6)[0] = (int32_t)algo;
   return true;
 }
 
 static bool Run_conv2dBackwardInput(const Args& a, Failure* fail) {
-  const ConvGeom& cg = a.geom;
+  ConvGeom cg;
+  if (!ConvCall(a, 4, &cg, fail)) return false;
+  ConvAlgo algo = ConvAlgo::kIm2col;
   if (!CheckConv(a, cg, a.len(0), a.len(1), a.len(3), 1, fail)) return false;
   ForFloat(a, [&](auto tag) {
     using T = decltype(tag);
-    ConvBackwardInput<T>(a.f<T>(0), a.f<T>(1), cg, a.f<T>(3));
+    algo = ConvBackwardInput<T>(a.f<T>(0), a.f<T>(1), cg, a.f<T>(3));
   });
+  a.i32w(5)[0] = (int32_t)algo;
   return true;
 }
 
 static bool Run_conv2dBackwardWeight(const Args& a, Failure* fail) {
-  const ConvGeom& cg = a.geom;
+  ConvGeom cg;
+  if (!ConvCall(a, 4, &cg, fail)) return false;
+  ConvAlgo algo = ConvAlgo::kIm2col;
   if (!CheckConv(a, cg, a.len(0), a.len(1), a.len(3), 2, fail)) return false;
   ForFloat(a, [&](auto tag) {
     using T = decltype(tag);
-    ConvBackwardWeight<T>(a.f<T>(0), a.f<T>(1), cg, a.f<T>(3));
+    algo = ConvBackwardWeight<T>(a.f<T>(0), a.f<T>(1), cg, a.f<T>(3));
   });
+  a.i32w(5)[0] = (int32_t)algo;
   return true;
 }
 

@@ -106,17 +106,28 @@ static bool WinogradFits(const ConvGeom& cg) {
          cg.groups == 1 && g.ph <= 2 && g.pw <= 2 && g.c >= 16 && cg.o >= 16 && g.oh >= 2 && g.ow >= 2;
 }
 
+// The Winograd tile for a layer WinogradFits: F(4×4, 3×3) in the "fast" precision when the batch has at
+// least 512 of its 4×4 output tiles (where the input gradient runs, tiles of the input), else F(2×2, 3×3).
+// F(4×4)'s transformed weights (36·O·C values, written and read once per call) are 2.25× F(2×2)'s: with
+// fewer tiles the GEMM work they save does not pay for that traffic (batch 64: ResNet-18's 8×8 and 4×4
+// maps ran 20–35 % slower in F(4×4), its 16×16 and 32×32 maps 20–50 % faster; bench/notes/kernels.md).
+static int WinoTile(const ConvGeom& cg, int oh, int ow) {
+  return cg.fast && (int64_t)cg.g.n * ((oh + 3) / 4) * ((ow + 3) / 4) >= 512 ? 4 : 2;
+}
+static ConvAlgo WinoAlgo(int m) { return m == 4 ? ConvAlgo::kWinograd4 : ConvAlgo::kWinograd2; }
+
 template <typename T>
-void ConvForward(const T* x, const T* w, const ConvGeom& cg, T* out, const T* bias) {
+ConvAlgo ConvForward(const T* x, const T* w, const ConvGeom& cg, T* out, const T* bias) {
   const Geom& gg = cg.g;
   if (cg.groups == 1 && gg.sh == 1 && gg.sw == 1 && DirectFits((int64_t)gg.c * gg.kh * gg.kw, cg.o)) {
     DirectConv(x, w, false, gg.n, gg.c, gg.h, gg.w, cg.o, gg.kh, gg.kw, gg.ph, gg.pw, gg.dh, gg.dw, gg.oh, gg.ow, out, bias);
-    return;
+    return ConvAlgo::kDirect;
   }
   if (WinogradFits<T>(cg) && AllFinite(x, (int64_t)cg.g.n * cg.g.c * cg.g.h * cg.g.w) && AllFinite(w, cg.o * cg.kk())) {
     const Geom& g = cg.g;
-    Winograd(x, w, false, WinoGeom{g.n, g.c, g.h, g.w, cg.o, g.ph, g.pw, g.oh, g.ow}, out, bias);
-    return;
+    const int m = WinoTile(cg, g.oh, g.ow);
+    Winograd(x, w, false, WinoGeom{g.n, g.c, g.h, g.w, cg.o, g.ph, g.pw, g.oh, g.ow, m}, out, bias);
+    return WinoAlgo(m);
   }
   int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups, pstride = 0;
   const T* packed = PackedConvWeights(cg, 2.0 * cg.o * kk * L, w, false, (int)og, (int)kk, &pstride);
@@ -139,25 +150,27 @@ void ConvForward(const T* x, const T* w, const ConvGeom& cg, T* out, const T* bi
       for (int s = 0; s < cnt; s++)
         for (int o = 0; o < cg.o; o++) std::memcpy(out + ((int64_t)(b0 + s) * cg.o + o) * L, dst + o * ld + s * L, sizeof(T) * L);
   });
+  return ConvAlgo::kIm2col;
 }
 
 template <typename T>
-void ConvBackwardInput(const T* gy, const T* w, const ConvGeom& cg, T* gx) {
+ConvAlgo ConvBackwardInput(const T* gy, const T* w, const ConvGeom& cg, T* gx) {
   const Geom& g = cg.g;
   if (DirectDgradFits(g, cg.o, cg.groups)) {
     DirectDgrad(gy, w, g, cg.o, gx);
-    return;
+    return ConvAlgo::kDirect;
   }
   // the input gradient of a stride-1 convolution is a stride-1 convolution of gy padded by (k−1)·d − p
   if (cg.groups == 1 && g.sh == 1 && g.sw == 1 && DirectFits((int64_t)cg.o * g.kh * g.kw, g.c) && g.ph <= (g.kh - 1) * g.dh &&
       g.pw <= (g.kw - 1) * g.dw) {
     DirectConv(gy, w, true, g.n, cg.o, g.oh, g.ow, g.c, g.kh, g.kw, (g.kh - 1) * g.dh - g.ph, (g.kw - 1) * g.dw - g.pw, g.dh, g.dw, g.h, g.w, gx);
-    return;
+    return ConvAlgo::kDirect;
   }
   if (WinogradFits<T>(cg) && AllFinite(gy, (int64_t)g.n * cg.o * g.oh * g.ow) && AllFinite(w, cg.o * cg.kk())) {
     // gx = gy ⋆ rot180(wᵀ) with padding 2 − p: a stride-1 3×3 convolution from O channels to C
-    Winograd(gy, w, true, WinoGeom{g.n, cg.o, g.oh, g.ow, g.c, 2 - g.ph, 2 - g.pw, g.h, g.w}, gx);
-    return;
+    const int m = WinoTile(cg, g.h, g.w);
+    Winograd(gy, w, true, WinoGeom{g.n, cg.o, g.oh, g.ow, g.c, 2 - g.ph, 2 - g.pw, g.h, g.w, m}, gx);
+    return WinoAlgo(m);
   }
   int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups, plane = (int64_t)g.h * g.w, pstride = 0;
   const T* packed = PackedConvWeights(cg, 2.0 * cg.o * kk * L, w, true, (int)kk, (int)og, &pstride);
@@ -183,24 +196,26 @@ void ConvBackwardInput(const T* gy, const T* w, const ConvGeom& cg, T* gx) {
       for (int ch = 0; ch < g.c; ch++) Col2imPlane(cols + ch * cg.taps() * ld + s * L, g, gxb + ch * plane, ld);
     }
   });
+  return ConvAlgo::kIm2col;
 }
 
 // gw = Σ over chunks of gy_chunk · cols_chunkᵀ. Each thread sums a fixed share of the chunks (c ≡ t mod
 // threads) into its own buffer and the buffers are added in thread order, so the result does not depend
 // on scheduling.
 template <typename T>
-void ConvBackwardWeight(const T* x, const T* gy, const ConvGeom& cg, T* gw) {
+ConvAlgo ConvBackwardWeight(const T* x, const T* gy, const ConvGeom& cg, T* gw) {
   // the 16 weight-gradient GEMMs are O×C each: below O·C ≈ 1024 they are too small to pay for the
   // transforms, and the inner-product path below is faster
   if (WinogradFits<T>(cg) && (int64_t)cg.o * cg.g.c >= 1024 && AllFinite(x, (int64_t)cg.g.n * cg.g.c * cg.g.h * cg.g.w) &&
       AllFinite(gy, (int64_t)cg.g.n * cg.o * cg.g.oh * cg.g.ow)) {
     const Geom& g = cg.g;
-    WinogradWeightGrad(x, gy, WinoGeom{g.n, g.c, g.h, g.w, cg.o, g.ph, g.pw, g.oh, g.ow}, gw);
-    return;
+    const int m = WinoTile(cg, g.oh, g.ow);
+    WinogradWeightGrad(x, gy, WinoGeom{g.n, g.c, g.h, g.w, cg.o, g.ph, g.pw, g.oh, g.ow, m}, gw);
+    return WinoAlgo(m);
   }
   if (DirectWgradFits(cg.g, cg.o, cg.groups)) {
     DirectWgrad(x, gy, cg.g, cg.o, gw);
-    return;
+    return ConvAlgo::kDirect;
   }
   int64_t kk = cg.kk(), L = cg.L(), og = cg.o / cg.groups, wsize = cg.o * kk;
   int S = cg.chunk(), chunks = cg.chunks();
@@ -233,14 +248,15 @@ void ConvBackwardWeight(const T* x, const T* gy, const ConvGeom& cg, T* gw) {
     const T* p = partial.data() + (t - 1) * wsize;
     for (int64_t i = 0; i < wsize; i++) gw[i] += p[i];
   }
+  return ConvAlgo::kIm2col;
 }
 
 #define INSTANTIATE(T)                                                                                   \
   template const T* PackAs<T>(const T*, bool, int, int, int, int64_t, int64_t*);                      \
   template bool AllFinite<T>(const T*, int64_t);                                                        \
-  template void ConvForward<T>(const T*, const T*, const ConvGeom&, T*, const T*);                    \
-  template void ConvBackwardInput<T>(const T*, const T*, const ConvGeom&, T*);                         \
-  template void ConvBackwardWeight<T>(const T*, const T*, const ConvGeom&, T*);
+  template ConvAlgo ConvForward<T>(const T*, const T*, const ConvGeom&, T*, const T*);                \
+  template ConvAlgo ConvBackwardInput<T>(const T*, const T*, const ConvGeom&, T*);                     \
+  template ConvAlgo ConvBackwardWeight<T>(const T*, const T*, const ConvGeom&, T*);
 NABLA_FOR_FLOATS(INSTANTIATE)
 
 }  // namespace nabla

@@ -18,6 +18,8 @@ namespace nabla {
 struct ConvGeom {
   Geom g;
   int o, groups;
+  // fp32Precision "fast": float32 convolutions may take F(4×4, 3×3) Winograd (error bound in the README)
+  bool fast = false;
   int64_t kk() const { return (int64_t)(g.c / groups) * g.kh * g.kw; } // columns of one group's weight
   int64_t L() const { return (int64_t)g.oh * g.ow; }
   int64_t taps() const { return (int64_t)g.kh * g.kw; }
@@ -26,11 +28,16 @@ struct ConvGeom {
   int chunks() const { return (g.n + chunk() - 1) / chunk(); }
 };
 
-// A 3×3 stride-1 convolution as Winograd F(2×2, 3×3) sees it: input [n, c, h, w], o outputs, padding, output oh×ow.
+// The algorithm a convolution call took (reported to the caller; the names are in src/backend/native).
+enum class ConvAlgo : int { kIm2col = 0, kDirect = 1, kWinograd2 = 2, kWinograd4 = 3 };
+
+// A 3×3 stride-1 convolution as Winograd F(m×m, 3×3) sees it: input [n, c, h, w], o outputs, padding,
+// output oh×ow, output tiles of m×m (2, or 4 in the "fast" precision).
 struct WinoGeom {
   int n, c, h, w, o, ph, pw, oh, ow;
-  int th() const { return (oh + 1) / 2; }
-  int tw() const { return (ow + 1) / 2; }
+  int m = 2;
+  int th() const { return (oh + m - 1) / m; }
+  int tw() const { return (ow + m - 1) / m; }
   int64_t tiles() const { return (int64_t)th() * tw(); }
 };
 
@@ -77,7 +84,8 @@ bool AllFinite(const T* p, int64_t n);
 template <typename T>
 void DirectConv(const T* x, const T* w, bool flipped, int N, int C, int h, int wd, int O, int kh, int kw, int ph, int pw, int dh, int dw,
                 int oh, int ow, T* out, const T* bias = nullptr);
-// Winograd F(2×2, 3×3) forward (or, flipped, input gradient) and weight gradient (winograd.cc).
+// Winograd F(g.m×g.m, 3×3) forward (or, flipped, input gradient) and weight gradient (winograd.cc; the
+// F(4×4, 3×3) transforms are in winograd4.cc).
 template <typename T>
 void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T* out, const T* bias = nullptr);
 template <typename T>

@@ -17,12 +17,13 @@ template <typename T>
 void Gemm(const T* a, const int32_t* aOffs, bool ta, const T* b, const int32_t* bOffs, bool tb, T* c, int batch, int m, int k, int n);
 
 // ---- convolution (conv.cc) and unfolding (im2col.cc)
+// Each returns the algorithm it took.
 template <typename T>
-void ConvForward(const T* x, const T* w, const ConvGeom& cg, T* out, const T* bias);
+ConvAlgo ConvForward(const T* x, const T* w, const ConvGeom& cg, T* out, const T* bias);
 template <typename T>
-void ConvBackwardInput(const T* gy, const T* w, const ConvGeom& cg, T* gx);
+ConvAlgo ConvBackwardInput(const T* gy, const T* w, const ConvGeom& cg, T* gx);
 template <typename T>
-void ConvBackwardWeight(const T* x, const T* gy, const ConvGeom& cg, T* gw);
+ConvAlgo ConvBackwardWeight(const T* x, const T* gy, const ConvGeom& cg, T* gw);
 
 // ---- pooling (pooling.cc): per output, the flat index of the first largest input of its window (and its value)
 template <typename T>

@@ -4,6 +4,7 @@
 #include "base.h"
 #include "conv.h"
 #include "gemm.h"
+#include "winograd.h"
 
 namespace nabla {
 
@@ -13,11 +14,6 @@ namespace nabla {
 // inputs. The transforms only add, subtract and halve, so float32 results stay within a few ulps of the
 // direct sum per product term. The backward pass to the input is the same computation on the output
 // gradient with the weights rotated by 180° and transposed (O ↔ C), padded by 2 − p.
-
-// The 16 planes of V, M and Ug (rows × ld each) are laid 32 floats further apart than their size: at
-// C·ld (a multiple of 4 KB for most layers) the transforms' 16 interleaved streams fell into the same
-// cache sets.
-static inline int64_t WinoPlane(int64_t rows, int64_t ld) { return rows * ld + 32; }
 
 // U[ξ][o][c] = (G g Gᵀ)[ξ] for g = w[o][c] (or, flipped, for g = rot180(w[c][o]) with w of shape [c][o][3][3]).
 // The 16 planes U[ξ] lie O·C apart, a multiple of 4 KB for 32+ channels: storing each element straight to
@@ -243,6 +239,39 @@ static void WinogradGradOutput(const T* gy, const WinoGeom& g, int b0, int cnt, 
   ISA_CALL(WinogradGradOutput, gy, g, b0, cnt, o0, o1, Ug, ldu);
 }
 
+// gw[o][c] = Gᵀ M G, Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]
+template <typename T>
+static void WinogradWeightGradFinish(const T* Mw, int64_t OC, T* gw) {
+  ParallelFor(OC, 40, [&](int64_t lo, int64_t hi) {
+  for (int64_t oc = lo; oc < hi; oc++) {
+    T m[4][4], t[3][4];
+    for (int i = 0; i < 4; i++)
+      for (int j = 0; j < 4; j++) m[i][j] = Mw[(int64_t)(4 * i + j) * OC + oc];
+    for (int j = 0; j < 4; j++) {
+      t[0][j] = m[0][j] + (m[1][j] + m[2][j]) * T(0.5);
+      t[1][j] = (m[1][j] - m[2][j]) * T(0.5);
+      t[2][j] = (m[1][j] + m[2][j]) * T(0.5) + m[3][j];
+    }
+    T* out = gw + oc * 9;
+    for (int i = 0; i < 3; i++) {
+      out[i * 3 + 0] = t[i][0] + (t[i][1] + t[i][2]) * T(0.5);
+      out[i * 3 + 1] = (t[i][1] - t[i][2]) * T(0.5);
+      out[i * 3 + 2] = (t[i][1] + t[i][2]) * T(0.5) + t[i][3];
+    }
+  }
+  });
+}
+
+template <typename T>
+static const WinoOps<T>& Wino2Ops() {
+  static const WinoOps<T> ops{2, 16, WinogradWeights<T>, WinogradInput<T>, WinogradOutput<T>, WinogradGradOutput<T>, WinogradWeightGradFinish<T>};
+  return ops;
+}
+template <typename T>
+static const WinoOps<T>& OpsFor(const WinoGeom& g) {
+  return g.m == 4 ? Wino4Ops<T>() : Wino2Ops<T>();
+}
+
 // Samples are taken in chunks of S with at least `target` tiles between them (or the whole batch).
 struct WinoChunks {
   int64_t tiles;
@@ -268,29 +297,31 @@ static void WinoPhaseByRange(bool par, int n, const std::function<void(int, int)
 // spread instead.
 template <typename T>
 void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T* out, const T* bias) {
+  const WinoOps<T>& ops = OpsFor<T>(g);
+  const int P = ops.planes;
   const int64_t OC = (int64_t)g.o * g.c;
   // the transformed weights live in a reused per-thread buffer: a fresh 16 MB vector (512 channels) cost
   // its zero-fill and page faults on every call
-  T* U = Scratch<T, 2>(16 * (size_t)OC);
-  WinogradWeights(w, g.o, g.c, flipped, U);
+  T* U = Scratch<T, 2>(P * (size_t)OC);
+  ops.weights(w, g.o, g.c, flipped, U);
   // 64 tiles per chunk keep a chunk's V and M (16 planes each) near L2 for up to 256 channels; with more
   // channels every chunk streams all of the packed U (16·O·C floats) again, and 256 tiles are faster
   const WinoChunks wc(g, OC <= 256 * 256 ? 64 : 256);
   const int S = wc.S, chunks = wc.chunks, threads = ThreadCount();
-  // with several chunks, the 16 U[ξ] are packed once for all of them
+  // with several chunks, the P planes U[ξ] are packed once for all of them
   int64_t ustride = 0;
-  const T* Upk = chunks > 1 ? PackAs(U, false, g.o, g.c, 16, OC, &ustride) : nullptr;
+  const T* Upk = chunks > 1 ? PackAs(U, false, g.o, g.c, P, OC, &ustride) : nullptr;
   auto chunk = [&](int ci, bool par) {
     const int b0 = ci * S, cnt = std::min(S, g.n - b0);
     const int64_t ld = cnt * wc.tiles;
-    T* V = Scratch<T, 0>(16 * WinoPlane(g.c, ld));
-    T* M = Scratch<T, 1>(16 * WinoPlane(g.o, ld));
-    WinoPhaseByRange(par, g.c, [&](int c0, int c1) { WinogradInput(x, g, b0, cnt, c0, c1, V, ld); });
-    WinoPhase(par, 16, [&](int xi) {
+    T* V = Scratch<T, 0>(P * WinoPlane(g.c, ld));
+    T* M = Scratch<T, 1>(P * WinoPlane(g.o, ld));
+    WinoPhaseByRange(par, g.c, [&](int c0, int c1) { ops.input(x, g, b0, cnt, c0, c1, V, ld); });
+    WinoPhase(par, P, [&](int xi) {
       GemmRange(U + xi * OC, false, V + xi * WinoPlane(g.c, ld), false, M + xi * WinoPlane(g.o, ld), g.o, g.c, (int)ld, 0, g.o, 0, (int)ld,
                 Upk ? Upk + xi * ustride : nullptr);
     });
-    WinoPhaseByRange(par, g.o, [&](int o0, int o1) { WinogradOutput(M, g, b0, cnt, o0, o1, ld, out, bias); });
+    WinoPhaseByRange(par, g.o, [&](int o0, int o1) { ops.output(M, g, b0, cnt, o0, o1, ld, out, bias); });
   };
   if (threads > 1 && chunks >= threads) RunTasks(chunks, [&](int ci) { chunk(ci, false); });
   else for (int ci = 0; ci < chunks; ci++) chunk(ci, threads > 1);
@@ -301,57 +332,40 @@ void Winograd(const T* x, const T* w, bool flipped, const WinoGeom& g, T* out, c
 // are added in thread order (deterministic), as in the im2col weight gradient.
 template <typename T>
 void WinogradWeightGrad(const T* x, const T* gy, const WinoGeom& g, T* gw) {
+  const WinoOps<T>& ops = OpsFor<T>(g);
+  const int P = ops.planes;
   const int64_t OC = (int64_t)g.o * g.c;
-  // 256 tiles: each chunk adds its 16 products into the 16·O·C sums, which shorter chunks re-read more
+  // 256 tiles: each chunk adds its P products into the P·O·C sums, which shorter chunks re-read more
   // often (64 tiles were not faster here)
   const WinoChunks wc(g, 256);
   const int S = wc.S, chunks = wc.chunks, threads = ThreadCount();
   const bool byChunks = threads > 1 && chunks >= threads;
   const int shares = byChunks ? threads : 1;
-  std::vector<T> Mw((size_t)shares * 16 * OC);
+  std::vector<T> Mw((size_t)shares * P * OC);
   auto chunk = [&](int ci, bool par, T* M, bool first) {
     const int b0 = ci * S, cnt = std::min(S, g.n - b0);
     const int64_t ld = cnt * wc.tiles;
-    T* V = Scratch<T, 0>(16 * WinoPlane(g.c, ld));
-    T* Ug = Scratch<T, 1>(16 * WinoPlane(g.o, ld));
-    WinoPhaseByRange(par, g.c, [&](int c0, int c1) { WinogradInput(x, g, b0, cnt, c0, c1, V, ld); });
-    WinoPhaseByRange(par, g.o, [&](int o0, int o1) { WinogradGradOutput(gy, g, b0, cnt, o0, o1, Ug, ld); });
-    WinoPhase(par, 16, [&](int xi) {
+    T* V = Scratch<T, 0>(P * WinoPlane(g.c, ld));
+    T* Ug = Scratch<T, 1>(P * WinoPlane(g.o, ld));
+    WinoPhaseByRange(par, g.c, [&](int c0, int c1) { ops.input(x, g, b0, cnt, c0, c1, V, ld); });
+    WinoPhaseByRange(par, g.o, [&](int o0, int o1) { ops.gradOutput(gy, g, b0, cnt, o0, o1, Ug, ld); });
+    WinoPhase(par, P, [&](int xi) {
       Gemm1(Ug + xi * WinoPlane(g.o, ld), false, V + xi * WinoPlane(g.c, ld), true, M + xi * OC, g.o, (int)ld, g.c, !first);
     });
   };
   if (byChunks) {
     RunTasks(threads, [&](int t) {
       bool first = true;
-      for (int ci = t; ci < chunks; ci += threads, first = false) chunk(ci, false, Mw.data() + (int64_t)t * 16 * OC, first);
-      if (first) std::fill(Mw.begin() + (int64_t)t * 16 * OC, Mw.begin() + (int64_t)(t + 1) * 16 * OC, T(0));
+      for (int ci = t; ci < chunks; ci += threads, first = false) chunk(ci, false, Mw.data() + (int64_t)t * P * OC, first);
+      if (first) std::fill(Mw.begin() + (int64_t)t * P * OC, Mw.begin() + (int64_t)(t + 1) * P * OC, T(0));
     });
     for (int t = 1; t < threads; t++)
-      for (int64_t i = 0; i < 16 * OC; i++) Mw[i] += Mw[(int64_t)t * 16 * OC + i];
+      for (int64_t i = 0; i < P * OC; i++) Mw[i] += Mw[(int64_t)t * P * OC + i];
   } else {
     for (int ci = 0; ci < chunks; ci++) chunk(ci, threads > 1, Mw.data(), ci == 0);
   }
-  // gw[o][c] = Gᵀ M G, Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]
-  ParallelFor(OC, 40, [&](int64_t lo, int64_t hi) {
-  for (int64_t oc = lo; oc < hi; oc++) {
-    T m[4][4], t[3][4];
-    for (int i = 0; i < 4; i++)
-      for (int j = 0; j < 4; j++) m[i][j] = Mw[(int64_t)(4 * i + j) * OC + oc];
-    for (int j = 0; j < 4; j++) {
-      t[0][j] = m[0][j] + (m[1][j] + m[2][j]) * T(0.5);
-      t[1][j] = (m[1][j] - m[2][j]) * T(0.5);
-      t[2][j] = (m[1][j] + m[2][j]) * T(0.5) + m[3][j];
-    }
-    T* out = gw + oc * 9;
-    for (int i = 0; i < 3; i++) {
-      out[i * 3 + 0] = t[i][0] + (t[i][1] + t[i][2]) * T(0.5);
-      out[i * 3 + 1] = (t[i][1] - t[i][2]) * T(0.5);
-      out[i * 3 + 2] = (t[i][1] + t[i][2]) * T(0.5) + t[i][3];
-    }
-  }
-  });
+  ops.weightGrad(Mw.data(), OC, gw);
 }
-
 
 #define INSTANTIATE(T)                                                                          \
   template void Winograd<T>(const T*, const T*, bool, const WinoGeom&, T*, const T*);         \

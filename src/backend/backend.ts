@@ -1,5 +1,6 @@
 // The backend interface: a small table of primitive kernels over flat typed arrays, plus a registry.
 
+import type { ConvAlgorithm } from "./precision.js";
 import type { TypedArray } from "../tensor/dtype.js";
 
 export type UnaryOp = "neg" | "exp" | "log" | "log1p" | "sqrt" | "abs" | "sign" | "relu" | "sigmoid" | "tanh" | "softplus" | "step";
@@ -264,11 +265,11 @@ export interface Backend {
    * Cross-correlation: out [N, O, oh, ow] from x [N, C, H, W] and w [O, C/groups, kh, kw] (out overwritten),
    * plus bias[o] on every output of channel o when a bias [O] is given.
    */
-  conv2d(x: TypedArray, w: TypedArray, g: ConvGeometry, out: TypedArray, bias?: TypedArray | null): void;
+  conv2d(x: TypedArray, w: TypedArray, g: ConvGeometry, out: TypedArray, bias?: TypedArray | null): ConvAlgorithm | void;
   /** The input gradient of conv2d: gx [N, C, H, W] from gy [N, O, oh, ow] and w (gx overwritten). */
-  conv2dBackwardInput(gy: TypedArray, w: TypedArray, g: ConvGeometry, gx: TypedArray): void;
+  conv2dBackwardInput(gy: TypedArray, w: TypedArray, g: ConvGeometry, gx: TypedArray): ConvAlgorithm | void;
   /** The weight gradient of conv2d: gw [O, C/groups, kh, kw] = Σ over the batch, from x and gy (gw overwritten). */
-  conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: ConvGeometry, gw: TypedArray): void;
+  conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: ConvGeometry, gw: TypedArray): ConvAlgorithm | void;
   /**
    * Max pooling over the planes of x [N·C, H, W] (g.n = N·C, g.c = 1): for each output, the flat index
    * iy·W + ix of the first largest input in its window (the first NaN wins), and that input in `values` when given.

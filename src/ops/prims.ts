@@ -24,6 +24,7 @@ import { broadcastShapes, broadcastStrides, contiguousStrides, fmt, numel, shape
 import { Tensor } from "../tensor/tensor.js";
 import { full, zeros } from "./creation.js";
 import { traceOpaque, tracePrim } from "./trace.js";
+import { noteConvAlgorithm } from "../backend/precision.js";
 
 /** Attributes of each primitive; the keys are the closed list of primitives. */
 export interface PrimAttrs {
@@ -409,21 +410,24 @@ export function col2imPrim(cols: Tensor, geom: Im2colGeometry): Tensor {
 /** Cross-correlation of x [N, C, H, W] with w [O, C/groups, kh, kw] → [N, O, oh, ow], plus bias [O] when given (added by the kernel). */
 export function conv2dPrim(x: Tensor, w: Tensor, geom: ConvGeometry, bias?: Tensor): Tensor {
   const out = allocOut(x.dtype, [geom.n, geom.o, geom.oh, geom.ow]);
-  getBackend().conv2d(x.data, w.data, geom, out.data, bias ? bias.data : null);
+  const be = getBackend();
+  noteConvAlgorithm("forward", geom, x.dtype, be.name, be.conv2d(x.data, w.data, geom, out.data, bias ? bias.data : null));
   return record("conv2d", bias ? [x, w, bias] : [x, w], out, { geom });
 }
 
 /** The adjoint of conv2d in its input: gy [N, O, oh, ow], w → [N, C, H, W]. */
 export function conv2dBackwardInputPrim(gy: Tensor, w: Tensor, geom: ConvGeometry): Tensor {
   const out = allocOut(gy.dtype, [geom.n, geom.c, geom.h, geom.w]);
-  getBackend().conv2dBackwardInput(gy.data, w.data, geom, out.data);
+  const be = getBackend();
+  noteConvAlgorithm("input", geom, gy.dtype, be.name, be.conv2dBackwardInput(gy.data, w.data, geom, out.data));
   return record("conv2dBackwardInput", [gy, w], out, { geom });
 }
 
 /** The adjoint of conv2d in its weight: x, gy [N, O, oh, ow] → [O, C/groups, kh, kw]. */
 export function conv2dBackwardWeightPrim(x: Tensor, gy: Tensor, geom: ConvGeometry): Tensor {
   const out = allocOut(x.dtype, [geom.o, geom.c / geom.groups, geom.kh, geom.kw]);
-  getBackend().conv2dBackwardWeight(x.data, gy.data, geom, out.data);
+  const be = getBackend();
+  noteConvAlgorithm("weight", geom, x.dtype, be.name, be.conv2dBackwardWeight(x.data, gy.data, geom, out.data));
   return record("conv2dBackwardWeight", [x, gy], out, { geom });
 }
 

@@ -65,7 +65,7 @@ function sampleCols(x: TypedArray, g: ConvGeometry, b: number): TypedArray {
   return colsBuf;
 }
 
-export function conv2d(x: TypedArray, w: TypedArray, g: ConvGeometry, out: TypedArray, bias?: TypedArray | null): void {
+export function conv2d(x: TypedArray, w: TypedArray, g: ConvGeometry, out: TypedArray, bias?: TypedArray | null): "im2col" {
   const kk = (g.c / g.groups) * g.kh * g.kw,
     L = g.oh * g.ow,
     og = g.o / g.groups;
@@ -80,9 +80,10 @@ export function conv2d(x: TypedArray, w: TypedArray, g: ConvGeometry, out: Typed
       }
     }
   }
+  return "im2col";
 }
 
-export function conv2dBackwardInput(gy: TypedArray, w: TypedArray, g: ConvGeometry, gx: TypedArray): void {
+export function conv2dBackwardInput(gy: TypedArray, w: TypedArray, g: ConvGeometry, gx: TypedArray): "im2col" {
   const kk = (g.c / g.groups) * g.kh * g.kw,
     L = g.oh * g.ow,
     og = g.o / g.groups,
@@ -93,9 +94,10 @@ export function conv2dBackwardInput(gy: TypedArray, w: TypedArray, g: ConvGeomet
     for (let gi = 0; gi < g.groups; gi++) gemm(w, gi * og * kk, true, gy, (b * g.o + gi * og) * L, false, cols, gi * kk * L, kk, og, L);
     col2im(cols, { ...g, n: 1 }, gx.subarray(b * plane, (b + 1) * plane));
   }
+  return "im2col";
 }
 
-export function conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: ConvGeometry, gw: TypedArray): void {
+export function conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: ConvGeometry, gw: TypedArray): "im2col" {
   const kk = (g.c / g.groups) * g.kh * g.kw,
     L = g.oh * g.ow,
     og = g.o / g.groups;
@@ -106,6 +108,7 @@ export function conv2dBackwardWeight(x: TypedArray, gy: TypedArray, g: ConvGeome
     for (let gi = 0; gi < g.groups; gi++) gemm(gy, (b * g.o + gi * og) * L, false, cols, gi * kk * L, true, part, gi * og * kk, og, L, kk);
     for (let i = 0; i < gw.length; i++) gw[i] += part[i];
   }
+  return "im2col";
 }
 
 export function maxPool2dIndices(x: TypedArray, g: Im2colGeometry, idx: Int32Array, values?: TypedArray | null): void {

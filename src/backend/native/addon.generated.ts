@@ -14,9 +14,9 @@ export interface Addon {
   argReduce(op: number, x: TypedArray, outer: number, size: number, inner: number, out: Int32Array): void;
   binary(op: number, a: TypedArray, sa: number, b: TypedArray, sb: number, out: TypedArray): void;
   binaryStrided(op: number, a: TypedArray, b: TypedArray, out: TypedArray, shape: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
-  conv2d(x: TypedArray, w: TypedArray, geom: Int32Array, out: TypedArray, bias: TypedArray | null): void;
-  conv2dBackwardInput(gy: TypedArray, w: TypedArray, geom: Int32Array, gx: TypedArray): void;
-  conv2dBackwardWeight(x: TypedArray, gy: TypedArray, geom: Int32Array, gw: TypedArray): void;
+  conv2d(x: TypedArray, w: TypedArray, geom: Int32Array, out: TypedArray, bias: TypedArray | null, fast: number, algo: Int32Array): void;
+  conv2dBackwardInput(gy: TypedArray, w: TypedArray, geom: Int32Array, gx: TypedArray, fast: number, algo: Int32Array): void;
+  conv2dBackwardWeight(x: TypedArray, gy: TypedArray, geom: Int32Array, gw: TypedArray, fast: number, algo: Int32Array): void;
   maxPool2dIndices(x: TypedArray, geom: Int32Array, idx: Int32Array, values: TypedArray | null): void;
   batchNormStats(x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, variance: Float64Array): void;
   channelAffine(x: TypedArray, n: number, c: number, inner: number, scale: Float64Array, shift: Float64Array, out: TypedArray, relu: boolean): void;

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { Backend, ConvGeometry, Im2colGeometry } from "../backend.js";
 import type { TypedArray } from "../../tensor/dtype.js";
 import { jsBackend } from "../js/index.js";
+import { effectiveConvPrecision, type ConvAlgorithm } from "../precision.js";
 import { collapse } from "../js/elementwise.js";
 import {
   ADADELTA_HYPER,
@@ -45,6 +46,12 @@ function layout(strides: readonly number[], shape: readonly number[]): number {
   }
   return 1;
 }
+
+/** The addon's convolution algorithm codes (ConvAlgo in native/kernels/conv.h), and the array it writes the code into. */
+const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ["im2col", "direct", "winograd-f2x2", "winograd-f4x4"];
+const algo = new Int32Array(1);
+/** 1 when float32 convolutions may take the "fast" precision's algorithms (nb.backend.fp32Precision). */
+const fastConv = (): number => (effectiveConvPrecision() === "fast" ? 1 : 0);
 
 /** Below this many elements the js loop is as fast as crossing into the addon. */
 const SMALL = 4096;
@@ -124,14 +131,21 @@ export function loadNativeBackend(): { backend: Backend } | { error: string } {
       const [cshape, [ca, cb]] = collapse(shape, [as, bs, os]);
       addon.binaryStrided(BINARY_OPS[op], a, b, out, Int32Array.from(cshape), Int32Array.from(ca), Int32Array.from(cb));
     },
-    conv2d: (x, w, g, out, bias) =>
-      sameFloat(x, w, out, ...(bias ? [bias] : []))
-        ? addon.conv2d(x, w, packGeometry(g), out, bias ?? null)
-        : jsBackend.conv2d(x, w, g, out, bias),
-    conv2dBackwardInput: (gy, w, g, gx) =>
-      sameFloat(gy, w, gx) ? addon.conv2dBackwardInput(gy, w, packGeometry(g), gx) : jsBackend.conv2dBackwardInput(gy, w, g, gx),
-    conv2dBackwardWeight: (x, gy, g, gw) =>
-      sameFloat(x, gy, gw) ? addon.conv2dBackwardWeight(x, gy, packGeometry(g), gw) : jsBackend.conv2dBackwardWeight(x, gy, g, gw),
+    conv2d: (x, w, g, out, bias) => {
+      if (!sameFloat(x, w, out, ...(bias ? [bias] : []))) return jsBackend.conv2d(x, w, g, out, bias);
+      addon.conv2d(x, w, packGeometry(g), out, bias ?? null, fastConv(), algo);
+      return CONV_ALGORITHMS[algo[0]];
+    },
+    conv2dBackwardInput: (gy, w, g, gx) => {
+      if (!sameFloat(gy, w, gx)) return jsBackend.conv2dBackwardInput(gy, w, g, gx);
+      addon.conv2dBackwardInput(gy, w, packGeometry(g), gx, fastConv(), algo);
+      return CONV_ALGORITHMS[algo[0]];
+    },
+    conv2dBackwardWeight: (x, gy, g, gw) => {
+      if (!sameFloat(x, gy, gw)) return jsBackend.conv2dBackwardWeight(x, gy, g, gw);
+      addon.conv2dBackwardWeight(x, gy, packGeometry(g), gw, fastConv(), algo);
+      return CONV_ALGORITHMS[algo[0]];
+    },
     maxPool2dIndices: (x, g, idx, values) =>
       sameFloat(x, ...(values ? [values] : []))
         ? addon.maxPool2dIndices(x, packGeometry(g), idx, values ?? null)
