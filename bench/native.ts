@@ -4,7 +4,8 @@
 // OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are unset for that command only).
 
 import { execFileSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import * as nb from "../src/index.js";
 import { benchModel } from "./models.js";
 
@@ -110,7 +111,17 @@ for name, fn in (("train", train), ("infer", infer)):
     out[name] = ${batch} / sorted(ts)[len(ts) // 2]
 print(json.dumps(out))`;
 
-function nablaModel(kind: string, batch: number, steps: number): { train: number; infer: number } {
+/** images/s of a training step and of inference, at the given float32 precision (nb.backend.fp32Precision). */
+function nablaModel(kind: string, batch: number, steps: number, precision: "ieee" | "fast" = "ieee"): { train: number; infer: number } {
+  const saved = nb.backend.fp32Precision;
+  nb.backend.fp32Precision = precision;
+  try {
+    return nablaModelAt(kind, batch, steps);
+  } finally {
+    nb.backend.fp32Precision = saved;
+  }
+}
+function nablaModelAt(kind: string, batch: number, steps: number): { train: number; infer: number } {
   const { model: m, shape } = benchModel(kind);
   const opt =
     kind === "resnet18" ? new nb.optim.SGD(m.parameters(), { lr: 0.1, momentum: 0.9 }) : new nb.optim.Adam(m.parameters(), { lr: 1e-3 });
@@ -128,6 +139,18 @@ function nablaModel(kind: string, batch: number, steps: number): { train: number
 }
 
 const results: Record<string, unknown> = { backend: nb.backend.getBackend().name, torch: hasTorch };
+// the CPU model (it changes between sessions of the shared machine): name, family, model
+const cpuInfo = (() => {
+  try {
+    const txt = readFileSync("/proc/cpuinfo", "utf8");
+    const field = (k: string) => txt.match(new RegExp(`^${k}\\s*:\\s*(.*)$`, "m"))?.[1] ?? "?";
+    return `${field("model name")}, family ${field("cpu family")} model ${field("model")}, ${cpus().length} CPUs`;
+  } catch {
+    return `${cpus()[0]?.model ?? "?"}, ${cpus().length} CPUs`;
+  }
+})();
+results.cpu = cpuInfo;
+console.log(`cpu: ${cpuInfo}`);
 console.log(
   `nabla backend: ${nb.backend.getBackend().name}${hasTorch ? "" : " (PyTorch not found at /usr/bin/python3: apt-get install python3-torch python3-torchvision for the comparison)"}`,
 );
@@ -186,17 +209,24 @@ const MODELS = [
   ["resnet18", 64, 3],
 ] as const;
 for (const [kind, batch, steps] of part === "gemm" || part === "onnx" ? [] : MODELS.filter(([k]) => !only || only.includes(k))) {
-  const a = nablaModel(kind, batch, steps);
+  // ResNet-18 also in nb.backend.fp32Precision = "fast" (its 3×3 layers are what that mode changes), in
+  // the same alternation
+  const modes = kind === "resnet18" ? (["ieee", "fast"] as const) : (["ieee"] as const);
+  const a = modes.map((p) => nablaModel(kind, batch, steps, p));
   const t1 = hasTorch ? python(TORCH_MODEL(kind, batch, 1, steps), threadsEnv(1)) : { train: NaN, infer: NaN };
   const t2 = hasTorch ? python(TORCH_MODEL(kind, batch, 2, steps), threadsEnv(2)) : { train: NaN, infer: NaN };
-  const b = nablaModel(kind, batch, steps);
-  const n = { train: Math.max(a.train, b.train), infer: Math.max(a.infer, b.infer) };
+  const b = modes.map((p) => nablaModel(kind, batch, steps, p));
   const best = { train: Math.max(t1.train, t2.train), infer: Math.max(t1.infer, t2.infer) };
-  console.log(
-    `  ${kind} b${batch}: train nabla ${n.train.toFixed(0)} vs PyTorch ${best.train.toFixed(0)} (ratio ${(n.train / best.train).toFixed(2)}); ` +
-      `inference nabla ${n.infer.toFixed(0)} vs PyTorch ${best.infer.toFixed(0)} (ratio ${(n.infer / best.infer).toFixed(2)})`,
-  );
-  results[kind] = { nabla: n, torch1: t1, torch2: t2 };
+  const entry: Record<string, unknown> = { torch1: t1, torch2: t2 };
+  modes.forEach((mode, i) => {
+    const n = { train: Math.max(a[i].train, b[i].train), infer: Math.max(a[i].infer, b[i].infer) };
+    console.log(
+      `  ${kind} b${batch}${modes.length > 1 ? ` (${mode})` : ""}: train nabla ${n.train.toFixed(0)} vs PyTorch ${best.train.toFixed(0)} ` +
+        `(ratio ${(n.train / best.train).toFixed(2)}); inference nabla ${n.infer.toFixed(0)} vs PyTorch ${best.infer.toFixed(0)} (ratio ${(n.infer / best.infer).toFixed(2)})`,
+    );
+    entry[mode === "ieee" ? "nabla" : "nablaFast"] = n;
+  });
+  results[kind] = entry;
 }
 // Inference against onnxruntime-node on nabla's own ONNX export of the same model, each engine at 1 and 2
 // threads in its own process, alternating over 3 rounds; medians. `native.js onnx` runs this part alone.
