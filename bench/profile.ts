@@ -69,3 +69,12 @@ for (const [k, ms, calls] of rows)
 console.log(
   `  ${"optimizer + TypeScript overhead".padEnd(12)} ${(wall - kernels).toFixed(2).padStart(8)} ms  ${((100 * (wall - kernels)) / wall).toFixed(1).padStart(5)}%`,
 );
+// which algorithm each convolution call took (nb.backend.convAlgorithms), one line per layer shape and pass;
+// NABLA_FP32_PRECISION=fast profiles the "fast" precision
+const byLayer = new Map<string, number>();
+for (const r of nb.backend.convAlgorithms(step)) {
+  const key = `${r.pass.padEnd(7)} ${r.input.join("×")} ⋆ ${r.weight.join("×")} stride ${r.stride[0]}: ${r.algorithm}`;
+  byLayer.set(key, (byLayer.get(key) ?? 0) + 1);
+}
+console.log(`convolutions (fp32Precision "${nb.backend.fp32Precision}"):`);
+for (const [k, n] of byLayer) console.log(`  ${k}${n > 1 ? ` (×${n})` : ""}`);
