@@ -44,7 +44,7 @@ export async function buildLab() {
     platform: "browser",
     target: "es2022",
     plugins: [browserStubs],
-    define: { "process.env.NABLA_BACKEND": "undefined", "import.meta.url": '"file:///nabla/"' },
+    define: { "import.meta.url": '"file:///nabla/"' },
     logLevel: "error",
   });
 }

@@ -8,7 +8,9 @@ import { setFp32Precision } from "./backend/precision.js";
 // The js backend always; the native addon when it was built. NABLA_BACKEND=js|native forces a choice.
 // Falling back to js is silent: `backend.getBackend().info.native` says why the addon is not in use.
 {
-  const wanted = process.env.NABLA_BACKEND;
+  // the environment where there is one (a browser bundle has no `process`)
+  const env: Record<string, string | undefined> = typeof process === "undefined" ? {} : process.env;
+  const wanted = env.NABLA_BACKEND;
   if (wanted !== undefined && wanted !== "" && wanted !== "js" && wanted !== "native") {
     throw new Error(`nabla: NABLA_BACKEND must be 'js' or 'native', got '${wanted}'`);
   }
@@ -23,7 +25,7 @@ import { setFp32Precision } from "./backend/precision.js";
     registerBackend({ ...jsBackend, info: { native: native.error } });
   }
   // NABLA_FP32_PRECISION=ieee|fast: the initial nb.backend.fp32Precision
-  const precision = process.env.NABLA_FP32_PRECISION;
+  const precision = env.NABLA_FP32_PRECISION;
   if (precision !== undefined && precision !== "") {
     if (precision !== "ieee" && precision !== "fast")
       throw new Error(`nabla: NABLA_FP32_PRECISION must be 'ieee' or 'fast', got '${precision}'`);
