@@ -199,45 +199,7 @@ static inline __attribute__((always_inline)) void WinogradGradOutputT(const T* g
     }
 }
 
-// The transforms are compiled once per ISA (they are a quarter of the Winograd time; wider vectors help),
-// and for 2, 4 and 8 tiles per row separately.
-#define WINO_BY_WIDTH(tw, F, ...)                          \
-  switch (tw) {                                            \
-    case 2: F<T, 2>(__VA_ARGS__); break;                   \
-    case 4: F<T, 4>(__VA_ARGS__); break;                   \
-    case 8: F<T, 8>(__VA_ARGS__); break;                   \
-    default: F<T, 0>(__VA_ARGS__);                         \
-  }
-#define WINO_VARIANT(SUFFIX, ATTR)                                                                                               \
-  template <typename T>                                                                                                          \
-  ATTR void WinogradInput##SUFFIX(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {          \
-    WINO_BY_WIDTH(g.tw(), WinogradInputT, x, g, b0, cnt, c0, c1, V, ldv);                                                        \
-  }                                                                                                                              \
-  template <typename T>                                                                                                          \
-  ATTR void WinogradOutput##SUFFIX(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out,          \
-                                   const T* bias) {                                                                              \
-    WINO_BY_WIDTH(g.tw(), WinogradOutputT, M, g, b0, cnt, o0, o1, ldm, out, bias);                                               \
-  }                                                                                                                              \
-  template <typename T>                                                                                                          \
-  ATTR void WinogradGradOutput##SUFFIX(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {   \
-    WINO_BY_WIDTH(g.tw(), WinogradGradOutputT, gy, g, b0, cnt, o0, o1, Ug, ldu);                                                 \
-  }
-WINO_VARIANT(Avx512, TARGET_AVX512)
-WINO_VARIANT(Avx2, TARGET_AVX2)
-WINO_VARIANT(Portable, )
-
-template <typename T>
-static void WinogradInput(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {
-  ISA_CALL(WinogradInput, x, g, b0, cnt, c0, c1, V, ldv);
-}
-template <typename T>
-static void WinogradOutput(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out, const T* bias) {
-  ISA_CALL(WinogradOutput, M, g, b0, cnt, o0, o1, ldm, out, bias);
-}
-template <typename T>
-static void WinogradGradOutput(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {
-  ISA_CALL(WinogradGradOutput, gy, g, b0, cnt, o0, o1, Ug, ldu);
-}
+WINO_TRANSFORMS(Winograd)
 
 // gw[o][c] = Gᵀ M G, Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]
 template <typename T>

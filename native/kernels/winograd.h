@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "base.h"
 #include "conv.h"
 
 namespace nabla {
@@ -31,5 +32,48 @@ struct WinoOps {
 
 template <typename T>
 const WinoOps<T>& Wino4Ops();
+
+// The transforms are compiled once per ISA (they are a quarter of the Winograd time; wider vectors help)
+// and for maps 1, 2, 4 and 8 tiles wide (the row loops are a few elements long, and with their bounds known
+// they unroll; runtime-width loops cost several times more per tile there). WINO_TRANSFORMS(P) turns the
+// templates P##InputT, P##OutputT and P##GradOutputT<T, TW> (TW = 0: any width) into P##Input,
+// P##Output and P##GradOutput<T>, which run the copy for the ISA detected at load and the map's width.
+#define WINO_BY_WIDTH(tw, F, ...)        \
+  switch (tw) {                          \
+    case 1: F<T, 1>(__VA_ARGS__); break; \
+    case 2: F<T, 2>(__VA_ARGS__); break; \
+    case 4: F<T, 4>(__VA_ARGS__); break; \
+    case 8: F<T, 8>(__VA_ARGS__); break; \
+    default: F<T, 0>(__VA_ARGS__);       \
+  }
+#define WINO_VARIANT(P, SUFFIX, ATTR)                                                                                            \
+  template <typename T>                                                                                                          \
+  ATTR void P##Input##SUFFIX(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {              \
+    WINO_BY_WIDTH(g.tw(), P##InputT, x, g, b0, cnt, c0, c1, V, ldv);                                                             \
+  }                                                                                                                              \
+  template <typename T>                                                                                                          \
+  ATTR void P##Output##SUFFIX(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out, const T* bias) { \
+    WINO_BY_WIDTH(g.tw(), P##OutputT, M, g, b0, cnt, o0, o1, ldm, out, bias);                                                    \
+  }                                                                                                                              \
+  template <typename T>                                                                                                          \
+  ATTR void P##GradOutput##SUFFIX(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {       \
+    WINO_BY_WIDTH(g.tw(), P##GradOutputT, gy, g, b0, cnt, o0, o1, Ug, ldu);                                                      \
+  }
+#define WINO_TRANSFORMS(P)                                                                                          \
+  WINO_VARIANT(P, Avx512, TARGET_AVX512)                                                                            \
+  WINO_VARIANT(P, Avx2, TARGET_AVX2)                                                                                \
+  WINO_VARIANT(P, Portable, )                                                                                       \
+  template <typename T>                                                                                             \
+  static void P##Input(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {        \
+    ISA_CALL(P##Input, x, g, b0, cnt, c0, c1, V, ldv);                                                              \
+  }                                                                                                                 \
+  template <typename T>                                                                                             \
+  static void P##Output(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out, const T* bias) { \
+    ISA_CALL(P##Output, M, g, b0, cnt, o0, o1, ldm, out, bias);                                                     \
+  }                                                                                                                 \
+  template <typename T>                                                                                             \
+  static void P##GradOutput(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) { \
+    ISA_CALL(P##GradOutput, gy, g, b0, cnt, o0, o1, Ug, ldu);                                                       \
+  }
 
 }  // namespace nabla

@@ -97,7 +97,7 @@ static void Weights4(const T* w, int O, int C, bool flipped, T* U) {
 // As the F(2×2) transforms: a tile row at a time, vectorized over the tiles of the row, and compiled for
 // TW tiles per row (TW = 0: the width from g).
 template <typename T, int TW>
-static inline __attribute__((always_inline)) void Input4T(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {
+static inline __attribute__((always_inline)) void Winograd4InputT(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {
   const int tw = TW ? TW : g.tw(), W = 4 * tw + 2;  // a padded row: tile tx covers [4tx, 4tx+6)
   const int64_t CT = WinoPlane(g.c, ldv);
   std::vector<T> rows(6 * (size_t)W), t(6 * (size_t)W + 4), ph(4 * (size_t)(tw + 1));
@@ -138,7 +138,7 @@ static inline __attribute__((always_inline)) void Input4T(const T* x, const Wino
 }
 
 template <typename T, int TW>
-static inline __attribute__((always_inline)) void Output4T(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out,
+static inline __attribute__((always_inline)) void Winograd4OutputT(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out,
                                                          const T* bias) {
   const int tw = TW ? TW : g.tw();
   const int64_t OT = WinoPlane(g.o, ldm);
@@ -177,7 +177,7 @@ static inline __attribute__((always_inline)) void Output4T(const T* M, const Win
 }
 
 template <typename T, int TW>
-static inline __attribute__((always_inline)) void GradOutput4T(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {
+static inline __attribute__((always_inline)) void Winograd4GradOutputT(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {
   const int tw = TW ? TW : g.tw();
   const int64_t OT = WinoPlane(g.o, ldu);
   std::vector<T> q(16 * (size_t)tw), rr(24 * (size_t)tw);
@@ -240,48 +240,11 @@ static void WeightGrad4(const T* Mw, int64_t OC, T* gw) {
   });
 }
 
-// compiled once per ISA, and for maps 1, 2, 4 and 8 tiles wide (4×4 … 32×32 outputs)
-#define WINO4_BY_WIDTH(tw, F, ...) \
-  switch (tw) {                    \
-    case 1: F<T, 1>(__VA_ARGS__); break; \
-    case 2: F<T, 2>(__VA_ARGS__); break; \
-    case 4: F<T, 4>(__VA_ARGS__); break; \
-    case 8: F<T, 8>(__VA_ARGS__); break; \
-    default: F<T, 0>(__VA_ARGS__);       \
-  }
-#define WINO4_VARIANT(SUFFIX, ATTR)                                                                                              \
-  template <typename T>                                                                                                          \
-  ATTR void Input4##SUFFIX(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {                \
-    WINO4_BY_WIDTH(g.tw(), Input4T, x, g, b0, cnt, c0, c1, V, ldv);                                                              \
-  }                                                                                                                              \
-  template <typename T>                                                                                                          \
-  ATTR void Output4##SUFFIX(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out, const T* bias) { \
-    WINO4_BY_WIDTH(g.tw(), Output4T, M, g, b0, cnt, o0, o1, ldm, out, bias);                                                     \
-  }                                                                                                                              \
-  template <typename T>                                                                                                          \
-  ATTR void GradOutput4##SUFFIX(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {         \
-    WINO4_BY_WIDTH(g.tw(), GradOutput4T, gy, g, b0, cnt, o0, o1, Ug, ldu);                                                       \
-  }
-WINO4_VARIANT(Avx512, TARGET_AVX512)
-WINO4_VARIANT(Avx2, TARGET_AVX2)
-WINO4_VARIANT(Portable, )
-
-template <typename T>
-static void Input4(const T* x, const WinoGeom& g, int b0, int cnt, int c0, int c1, T* V, int64_t ldv) {
-  ISA_CALL(Input4, x, g, b0, cnt, c0, c1, V, ldv);
-}
-template <typename T>
-static void Output4(const T* M, const WinoGeom& g, int b0, int cnt, int o0, int o1, int64_t ldm, T* out, const T* bias) {
-  ISA_CALL(Output4, M, g, b0, cnt, o0, o1, ldm, out, bias);
-}
-template <typename T>
-static void GradOutput4(const T* gy, const WinoGeom& g, int b0, int cnt, int o0, int o1, T* Ug, int64_t ldu) {
-  ISA_CALL(GradOutput4, gy, g, b0, cnt, o0, o1, Ug, ldu);
-}
+WINO_TRANSFORMS(Winograd4)
 
 template <typename T>
 const WinoOps<T>& Wino4Ops() {
-  static const WinoOps<T> ops{4, 36, Weights4<T>, Input4<T>, Output4<T>, GradOutput4<T>, WeightGrad4<T>};
+  static const WinoOps<T> ops{4, 36, Weights4<T>, Winograd4Input<T>, Winograd4Output<T>, Winograd4GradOutput<T>, WeightGrad4<T>};
   return ops;
 }
 
