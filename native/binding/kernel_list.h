@@ -8,9 +8,9 @@
 //   i  Int32Array                I  Int32Array or null
 //   d  Float64Array              g  convolution geometry: Int32Array [n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, o, groups]
 //   n  integer in [0, 2^31)      x  number
+//   b  boolean
 // The convolutions take `fast` (1: fp32Precision "fast") and write the algorithm they took (ConvAlgo,
 // kernels/conv.h) into algo[0].
-//   b  boolean
 #pragma once
 
 #define NABLA_KERNELS(K)                                                                                              \
