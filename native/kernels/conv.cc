@@ -110,7 +110,7 @@ static bool WinogradFits(const ConvGeom& cg) {
 // least 512 of its 4×4 output tiles (where the input gradient runs, tiles of the input), else F(2×2, 3×3).
 // F(4×4)'s transformed weights (36·O·C values, written and read once per call) are 2.25× F(2×2)'s: with
 // fewer tiles the GEMM work they save does not pay for that traffic (batch 64: ResNet-18's 8×8 and 4×4
-// maps ran 20–35 % slower in F(4×4), its 16×16 and 32×32 maps 20–50 % faster; bench/notes/kernels.md).
+// maps ran 15–35 % slower in F(4×4), its 16×16 and 32×32 maps 3 % and 17 % faster; bench/notes/kernels.md).
 static int WinoTile(const ConvGeom& cg, int oh, int ow) {
   return cg.fast && (int64_t)cg.g.n * ((oh + 3) / 4) * ((ow + 3) / 4) >= 512 ? 4 : 2;
 }
