@@ -67,14 +67,7 @@ static inline __attribute__((always_inline)) void WinogradInputT(const T* x, con
       const T* plane = x + ((int64_t)(b0 + s) * g.c + c) * g.h * g.w;
       for (int ty = 0; ty < g.th(); ty++) {
         // the four input rows of this tile row, zero outside the image
-        for (int r = 0; r < 4; r++) {
-          T* row = rows.data() + r * W4;
-          int iy = 2 * ty - g.ph + r;
-          std::fill(row, row + W4, T(0));
-          if (iy < 0 || iy >= g.h) continue;
-          int lo = std::max(0, g.pw), hi = std::min(W4, g.w + g.pw); // row[j] = x[iy][j − pw]
-          std::memcpy(row + lo, plane + (int64_t)iy * g.w + (lo - g.pw), sizeof(T) * std::max(0, hi - lo));
-        }
+        WinoPaddedRows(plane, g, 2 * ty - g.ph, 4, W4, rows.data());
         // Bᵀ d along the rows, for the whole width at once
         const T *d0 = rows.data(), *d1 = d0 + W4, *d2 = d1 + W4, *d3 = d2 + W4;
         T *t0 = t.data(), *t1 = t0 + W4, *t2 = t1 + W4, *t3 = t2 + W4;

@@ -3,7 +3,9 @@
 // them; winograd4.cc holds F(4×4, 3×3).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "base.h"
 #include "conv.h"
@@ -13,6 +15,19 @@ namespace nabla {
 // The (m+2)² planes of V, M and Ug (rows × ld each) are laid 32 floats further apart than their size: at
 // C·ld (a multiple of 4 KB for most layers) the transforms' interleaved streams fell into the same cache sets.
 inline int64_t WinoPlane(int64_t rows, int64_t ld) { return rows * ld + 32; }
+
+// rows[r·W, (r+1)·W) = input row y0 + r of `plane` (g.h × g.w) for r < n, placed at column pw and zero
+// outside the image: the padded rows a tile row of the input transforms reads.
+template <typename T>
+static inline void WinoPaddedRows(const T* plane, const WinoGeom& g, int y0, int n, int W, T* rows) {
+  const int lo = std::max(0, g.pw), hi = std::min(W, g.w + g.pw);  // row[j] = x[iy][j − pw]
+  for (int r = 0; r < n; r++) {
+    T* row = rows + (int64_t)r * W;
+    const int iy = y0 + r;
+    std::fill(row, row + W, T(0));
+    if (iy >= 0 && iy < g.h && hi > lo) std::memcpy(row + lo, plane + (int64_t)iy * g.w + (lo - g.pw), sizeof(T) * (hi - lo));
+  }
+}
 
 template <typename T>
 struct WinoOps {

@@ -105,14 +105,7 @@ static inline __attribute__((always_inline)) void Winograd4InputT(const T* x, co
     for (int c = c0; c < c1; c++) {
       const T* plane = x + ((int64_t)(b0 + s) * g.c + c) * g.h * g.w;
       for (int ty = 0; ty < g.th(); ty++) {
-        for (int r = 0; r < 6; r++) {
-          T* row = rows.data() + r * W;
-          const int iy = 4 * ty - g.ph + r;
-          std::fill(row, row + W, T(0));
-          if (iy < 0 || iy >= g.h) continue;
-          const int lo = std::max(0, g.pw), hi = std::min(W, g.w + g.pw);  // row[j] = x[iy][j − pw]
-          if (hi > lo) std::memcpy(row + lo, plane + (int64_t)iy * g.w + (lo - g.pw), sizeof(T) * (hi - lo));
-        }
+        WinoPaddedRows(plane, g, 4 * ty - g.ph, 6, W, rows.data());  // the six input rows of this tile row
         // Bᵀ d down the six rows, for the whole width at once
         {
           const T* __restrict d = rows.data();
