@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Writes src/backend/native/addon.generated.ts (the addon's TypeScript interface and op codes) from the
-// kernel list native/binding/kernel_list.h and the op codes of native/kernels/ops.h, so the list is written once. `--check` exits 1 when the
+// Writes src/backend/compiled/list.generated.ts (the compiled kernels' TypeScript interface, each kernel's
+// argument kinds and written arrays, the op codes) from the kernel list native/binding/kernel_list.h and the
+// op codes of native/kernels/ops.h, so the list is written once. `--check` exits 1 when the
 // committed file differs from what the list gives (run by the test suite).
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -9,7 +10,7 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const listPath = join(root, "native/binding/kernel_list.h");
 const opsPath = join(root, "native/kernels/ops.h");
-const outPath = join(root, "src/backend/native/addon.generated.ts");
+const outPath = join(root, "src/backend/compiled/list.generated.ts");
 
 const TS_TYPE = {
   f: "TypedArray",
@@ -24,11 +25,15 @@ const TS_TYPE = {
 };
 
 export function generate(source) {
-  const kernels = [...source.matchAll(/K\((\w+), "(\w*)", "([\w ]*)"\)/g)].map(([, name, spec, names]) => {
-    const args = names.split(" ").filter(Boolean);
+  const kernels = [...source.matchAll(/K\((\w+), "(\w*)", "([\w! ]*)"\)/g)].map(([, name, spec, marked]) => {
+    const words = marked.split(" ").filter(Boolean);
+    const args = words.map((w) => w.replace(/!$/, ""));
+    const writes = words.flatMap((w, i) => (w.endsWith("!") ? [i] : []));
+    for (const i of writes)
+      if (!"fFiId".includes(spec[i])) throw new Error(`kernel_list.h: ${name}: written argument ${args[i]} is not an array`);
     if (args.length !== spec.length) throw new Error(`kernel_list.h: ${name} has ${spec.length} kinds but ${args.length} names`);
     for (const k of spec) if (!(k in TS_TYPE)) throw new Error(`kernel_list.h: ${name}: unknown argument kind '${k}'`);
-    return { name, params: args.map((a, i) => `${a}: ${TS_TYPE[spec[i]]}`).join(", ") };
+    return { name, spec, writes, params: args.map((a, i) => `${a}: ${TS_TYPE[spec[i]]}`).join(", ") };
   });
   if (kernels.length === 0) throw new Error("kernel_list.h: no K(...) rows found");
   const list = (macro) => {
@@ -49,11 +54,18 @@ export function generate(source) {
     "",
     'import type { TypedArray } from "../../tensor/dtype.js";',
     "",
-    "/** The native addon's exports: one function per kernel of kernel_list.h, and info(). */",
+    "/** The compiled kernels as a backend calls them (the Node-API addon's exports, or the WebAssembly module behind its",
+    " * marshaller): one function per kernel of kernel_list.h, and info(). */",
     "export interface Addon {",
     ...kernels.map((k) => `  ${k.name}(${k.params}): void;`),
     "  info(): { isa: string; threads: number };",
     "}",
+    "",
+    "/** Each kernel's argument kinds (kernel_list.h's legend) and the positions of the arrays it writes; a kernel's",
+    " * number is its position in this list. */",
+    "export const KERNELS = [",
+    ...kernels.map((k) => `  { name: "${k.name}", spec: "${k.spec}", writes: [${k.writes.join(", ")}] },`),
+    "] as const;",
     "",
     "/** Op codes (the position in ops.h's lists). */",
     codes("UNARY_OPS", "NABLA_UNARY_OPS"),
@@ -77,7 +89,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       /* missing: differs */
     }
     if (current !== text) {
-      console.error("src/backend/native/addon.generated.ts is out of date: run node scripts/gen-addon-types.mjs");
+      console.error("src/backend/compiled/list.generated.ts is out of date: run node scripts/gen-addon-types.mjs");
       process.exit(1);
     }
   } else writeFileSync(outPath, text);

@@ -22,7 +22,7 @@ test(
   },
 );
 
-test("src/backend/native/addon.generated.ts is what kernel_list.h gives", () => {
+test("src/backend/compiled/list.generated.ts is what kernel_list.h gives", () => {
   const r = spawnSync(process.execPath, [join(ROOT, "scripts", "gen-addon-types.mjs"), "--check"], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
 });

@@ -26,7 +26,7 @@ static inline __attribute__((always_inline)) NO_CONTRACT void AdamRange(T* th, c
       m[i] = mi;
       v[i] = vi;
       T vm = vi;
-      if (amsgrad) vmax[i] = vm = (vmax[i] > vi) | (vmax[i] != vmax[i]) ? vmax[i] : vi; // Math.max: NaN if either is NaN
+      if (amsgrad) vmax[i] = vm = ((vmax[i] > vi) | (vmax[i] != vmax[i])) ? vmax[i] : vi; // Math.max: NaN if either is NaN
       const double denom = std::sqrt((double)vm) / bc2Sqrt + eps;
       th[i] = (T)(th[i] + -stepSize * (mi / denom));
     }

@@ -17,6 +17,22 @@ static inline void TakeIfBetter(T v, int32_t at, T* best, int32_t* bi) {
   *bi = take ? at : *bi;
 }
 
+// The even (P = 0) or odd (P = 1) lanes of the 16-byte vectors lo:hi, in order (GCC and clang spell the
+// shuffle differently; clang's takes constant lane numbers).
+template <int P, typename V>
+static inline V Lanes(V lo, V hi) {
+#if defined(__clang__)
+  if constexpr (sizeof(lo[0]) == 4) return __builtin_shufflevector(lo, hi, P, 2 + P, 4 + P, 6 + P);
+  else return __builtin_shufflevector(lo, hi, P, 2 + P);
+#else
+  typedef typename std::conditional<sizeof(lo[0]) == 4, int32_t, int64_t>::type I;
+  typedef I VI __attribute__((vector_size(16)));
+  VI sel;
+  for (int i = 0; i < (int)(16 / sizeof(lo[0])); i++) sel[i] = 2 * i + P;
+  return __builtin_shuffle(lo, hi, sel);
+#endif
+}
+
 // 2×2 / stride-2 windows of two input rows, one 16-byte vector of outputs at a time (4 floats or 2
 // doubles: the even/odd split is a single shufps / unpck on the baseline ISA) with vector compares and
 // selects: on random data a branch per comparison mispredicts half the time. Returns the number of
@@ -27,17 +43,17 @@ static inline int MaxPoolPairsVec(const T* r0, const T* r1, int32_t at0, int32_t
   typedef T V __attribute__((vector_size(16)));
   typedef typename std::conditional<sizeof(T) == 4, int32_t, int64_t>::type I;
   typedef I VI __attribute__((vector_size(16)));
-  VI even, odd;
-  for (int i = 0; i < N; i++) even[i] = 2 * i, odd[i] = 2 * i + 1;
+  VI even;
+  for (int i = 0; i < N; i++) even[i] = 2 * i;
   int ox = 0;
   for (; ox + N <= ow; ox += N) {
     V lo, hi;
     std::memcpy(&lo, r0 + 2 * ox, sizeof(V));
     std::memcpy(&hi, r0 + 2 * ox + N, sizeof(V));
-    V t0 = __builtin_shuffle(lo, hi, even), t1 = __builtin_shuffle(lo, hi, odd);
+    V t0 = Lanes<0>(lo, hi), t1 = Lanes<1>(lo, hi);
     std::memcpy(&lo, r1 + 2 * ox, sizeof(V));
     std::memcpy(&hi, r1 + 2 * ox + N, sizeof(V));
-    V t2 = __builtin_shuffle(lo, hi, even), t3 = __builtin_shuffle(lo, hi, odd);
+    V t2 = Lanes<0>(lo, hi), t3 = Lanes<1>(lo, hi);
     VI col = even + (I)(2 * ox);
     V b = t0;
     VI k = col + (I)at0;
