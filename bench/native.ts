@@ -155,7 +155,7 @@ console.log(
   `nabla backend: ${nb.backend.getBackend().name}${hasTorch ? "" : " (PyTorch not found at /usr/bin/python3: apt-get install python3-torch python3-torchvision for the comparison)"}`,
 );
 
-// `node .test-build/bench/native.js gemm` (or `models`, `onnx`) runs one part only; `models lenet5,convnet_bn` some models
+// `node .test-build/bench/native.js gemm` (or `models`, `onnx`, `wasm`) runs one part only; `models lenet5,convnet_bn` some models
 const part = process.argv[2];
 const only = process.argv[3]?.split(",");
 // GEMM: rounds that alternate nabla (every size) with the peers (every size, two Python processes: numpy
@@ -163,7 +163,7 @@ const only = process.argv[3]?.split(",");
 // that a slow spell of this shared VM hits both sides; the figures are medians over the rounds.
 const SIZES = [256, 512, 1024, 2048],
   ROUNDS = 3;
-if (part !== "models" && part !== "onnx") {
+if (part !== "models" && part !== "onnx" && part !== "wasm") {
   console.log(
     `\nGEMM float32, GFLOP/s (${ROUNDS} alternating rounds; in each, 0.2 s warm-up then the median of ≥ 5 calls and ≥ 0.3 s; medians over the rounds)`,
   );
@@ -202,13 +202,16 @@ if (part !== "models" && part !== "onnx") {
   });
 }
 
-if (part !== "gemm" && part !== "onnx") console.log("\nModels, images/s (median step; PyTorch at its best of 1 and 2 threads)");
+if (part !== "gemm" && part !== "onnx" && part !== "wasm")
+  console.log("\nModels, images/s (median step; PyTorch at its best of 1 and 2 threads)");
 const MODELS = [
   ["lenet5", 64, 30],
   ["convnet_bn", 128, 15],
   ["resnet18", 64, 3],
 ] as const;
-for (const [kind, batch, steps] of part === "gemm" || part === "onnx" ? [] : MODELS.filter(([k]) => !only || only.includes(k))) {
+for (const [kind, batch, steps] of part === "gemm" || part === "onnx" || part === "wasm"
+  ? []
+  : MODELS.filter(([k]) => !only || only.includes(k))) {
   // ResNet-18 also in nb.backend.fp32Precision = "fast" (its 3×3 layers are what that mode changes), in
   // the same alternation
   const modes = kind === "resnet18" ? (["ieee", "fast"] as const) : (["ieee"] as const);
@@ -227,6 +230,53 @@ for (const [kind, batch, steps] of part === "gemm" || part === "onnx" ? [] : MOD
     entry[mode === "ieee" ? "nabla" : "nablaFast"] = n;
   });
   results[kind] = entry;
+}
+// The wasm backend (wasm/nabla.wasm, one thread) beside the current backend, alternating, in Node:
+// float32 GEMM and LeNet-5 b64 (Adam) training / inference. `native.js wasm` runs this part alone.
+const wasmFile = new URL("../../wasm/nabla.wasm", import.meta.url);
+if (part === undefined || part === "wasm") {
+  if (!existsSync(wasmFile)) console.log("\nwasm/nabla.wasm was not built (npm run build:wasm): the wasm column is skipped");
+  else {
+    await nb.backend.loadWasm();
+    const base = nb.backend.getBackend().name;
+    const on = <T>(name: string, fn: () => T): T => {
+      nb.backend.setBackend(name);
+      try {
+        return fn();
+      } finally {
+        nb.backend.setBackend(base);
+      }
+    };
+    console.log(`\nwasm backend (SIMD128, 1 thread) in Node vs ${base}: medians of 3 alternating rounds`);
+    for (const n of [256, 512, 1024]) {
+      const [A, B] = [nb.randn([n, n]), nb.randn([n, n])];
+      const w: number[] = [],
+        c: number[] = [];
+      for (let r = 0; r < 3; r++) {
+        w.push(on("wasm", () => timeGemm(() => nb.matmul(A, B))));
+        c.push(timeGemm(() => nb.matmul(A, B)));
+      }
+      const gf = (t: number) => (2 * n ** 3) / t / 1e9;
+      console.log(`  GEMM ${n}: wasm ${gf(median(w)).toFixed(1)} GFLOP/s, ${base} ${gf(median(c)).toFixed(1)}`);
+      results[`wasm_gemm${n}`] = { wasm: gf(median(w)), [base]: gf(median(c)) };
+    }
+    const w: { train: number; infer: number }[] = [],
+      c: { train: number; infer: number }[] = [];
+    for (let r = 0; r < 3; r++) {
+      w.push(on("wasm", () => nablaModel("lenet5", 64, 30)));
+      c.push(nablaModel("lenet5", 64, 30));
+    }
+    const med = (xs: { train: number; infer: number }[]) => ({
+      train: median(xs.map((x) => x.train)),
+      infer: median(xs.map((x) => x.infer)),
+    });
+    const mw = med(w),
+      mc = med(c);
+    console.log(
+      `  lenet5 b64 images/s: train wasm ${mw.train.toFixed(0)} vs ${base} ${mc.train.toFixed(0)}; inference wasm ${mw.infer.toFixed(0)} vs ${base} ${mc.infer.toFixed(0)}`,
+    );
+    results.wasm_lenet5 = { wasm: mw, [base]: mc };
+  }
 }
 // Inference against onnxruntime-node on nabla's own ONNX export of the same model, each engine at 1 and 2
 // threads in its own process, alternating over 3 rounds; medians. `native.js onnx` runs this part alone.

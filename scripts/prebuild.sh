@@ -12,6 +12,8 @@ npm run --silent build:native >/dev/null
 mkdir -p prebuilds/linux-x64
 strip --strip-unneeded -o prebuilds/linux-x64/nabla_native.node build/Release/nabla_native.node
 echo "prebuild: prebuilds/linux-x64/nabla_native.node ($(stat -c %s prebuilds/linux-x64/nabla_native.node) bytes)"
+# the wasm backend's module (one file for every platform); NABLA_PREBUILD_NO_WASM=1 packs without it
+if [ "${NABLA_PREBUILD_NO_WASM:-0}" = 1 ]; then echo "prebuild: wasm/nabla.wasm skipped (NABLA_PREBUILD_NO_WASM=1)"; else bash scripts/build-wasm.sh; fi
 if [ "${NABLA_PREBUILD_HOST_ONLY:-0}" = 1 ]; then
   echo "prebuild: arm64 skipped (NABLA_PREBUILD_HOST_ONLY=1)"
   exit 0

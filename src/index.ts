@@ -1,20 +1,34 @@
 // nabla's entry point: registers the js backend and exports the public API (`import * as nb from "nabla"`).
 
-import { registerBackend, setBackend } from "./backend/backend.js";
+import { registerBackend, registerBackendLoader, setBackend } from "./backend/backend.js";
 import { jsBackend } from "./backend/js/index.js";
 import { loadNativeBackend } from "./backend/native/index.js";
+import { loadWasmFile } from "./backend/wasm/node.js";
+import { setDefaultWasm } from "./backend/wasm/index.js";
 import { setFp32Precision } from "./backend/precision.js";
 
-// The js backend always; the native addon when it was built. NABLA_BACKEND=js|native forces a choice.
-// Falling back to js is silent: `backend.getBackend().info.native` says why the addon is not in use.
+// The js backend always; the native addon when it was built. NABLA_BACKEND=js|native|wasm forces a choice.
+// Falling back to js is silent: `backend.getBackend().info.native` says why the addon is not in use. The wasm
+// backend (wasm/nabla.wasm) loads when setBackend("wasm") or NABLA_BACKEND=wasm first asks for it.
 {
   // the environment where there is one (a browser bundle has no `process`)
   const env: Record<string, string | undefined> = typeof process === "undefined" ? {} : process.env;
   const wanted = env.NABLA_BACKEND;
-  if (wanted !== undefined && wanted !== "" && wanted !== "js" && wanted !== "native") {
-    throw new Error(`nabla: NABLA_BACKEND must be 'js' or 'native', got '${wanted}'`);
+  if (wanted !== undefined && wanted !== "" && wanted !== "js" && wanted !== "native" && wanted !== "wasm") {
+    throw new Error(`nabla: NABLA_BACKEND must be 'js', 'native' or 'wasm', got '${wanted}'`);
   }
-  const native = wanted === "js" ? { error: "not loaded: NABLA_BACKEND=js" } : loadNativeBackend();
+  const loadWasm = () => {
+    const r = loadWasmFile();
+    if ("error" in r) throw new Error(`nabla: the wasm backend could not be loaded: ${r.error}`);
+    return r.backend;
+  };
+  registerBackendLoader("wasm", loadWasm);
+  setDefaultWasm(() => {
+    const b = loadWasm();
+    registerBackend(b);
+    return b;
+  });
+  const native = wanted === "js" || wanted === "wasm" ? { error: `not loaded: NABLA_BACKEND=${wanted}` } : loadNativeBackend();
   if ("backend" in native) {
     registerBackend(jsBackend);
     registerBackend(native.backend);
@@ -24,6 +38,7 @@ import { setFp32Precision } from "./backend/precision.js";
   } else {
     registerBackend({ ...jsBackend, info: { native: native.error } });
   }
+  if (wanted === "wasm") setBackend("wasm");
   // NABLA_FP32_PRECISION=ieee|fast: the initial nb.backend.fp32Precision
   const precision = env.NABLA_FP32_PRECISION;
   if (precision !== undefined && precision !== "") {

@@ -3,7 +3,25 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import * as nb from "../src/index.js";
+import { ROOT } from "./helpers.js";
+
+// the wasm backend joins the suite whenever its module was built (npm run build:wasm); NABLA_BACKEND=js
+// runs the js backend alone
+const wasmBuilt = existsSync(join(ROOT, "wasm", "nabla.wasm"));
+const forcedJs = process.env.NABLA_BACKEND === "js";
+if (wasmBuilt && !forcedJs && !nb.backend.listBackends().includes("wasm")) await nb.backend.loadWasm();
+test(
+  "the wasm backend is in the parity suite",
+  { skip: (!wasmBuilt && "wasm/nabla.wasm was not built (npm run build:wasm: no clang for wasm32)") || (forcedJs && "NABLA_BACKEND=js") },
+  () => {
+    assert.ok(nb.backend.listBackends().includes("wasm"));
+    assert.equal(nb.backend.setBackend("wasm").info?.isa, "wasm-simd128");
+    nb.backend.setBackend(process.env.NABLA_BACKEND || (nb.backend.listBackends().includes("native") ? "native" : "js"));
+  },
+);
 
 const others = nb.backend.listBackends().filter((b) => b !== "js");
 const F = nb.nn.functional;

@@ -290,10 +290,22 @@ export function registerBackend(b: Backend): void {
   if (current === null) current = b;
 }
 
+const loaders = new Map<string, () => Backend>();
+
+/** A backend that is loaded (and registered) the first time setBackend names it; `load` throws when it cannot be. */
+export function registerBackendLoader(name: string, load: () => Backend): void {
+  loaders.set(name, load);
+}
+
 /** Make the named backend current for every op that follows. */
 export function setBackend(name: string): Backend {
+  if (typeof name !== "string") throw new TypeError(`setBackend: name must be a string, got ${typeof name}`);
+  if (!registry.has(name) && loaders.has(name)) registerBackend(loaders.get(name)!());
   const b = registry.get(name);
-  if (!b) throw new Error(`setBackend: no backend named '${name}' (registered: ${[...registry.keys()].join(", ") || "none"})`);
+  if (!b) {
+    const hint = name === "wasm" ? " (in a browser: await nb.backend.loadWasm() first)" : "";
+    throw new Error(`setBackend: no backend named '${name}' (registered: ${[...registry.keys()].join(", ") || "none"})${hint}`);
+  }
   current = b;
   return b;
 }

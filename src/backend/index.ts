@@ -8,6 +8,7 @@
 import { registerBackend, setBackend, getBackend, listBackends } from "./backend.js";
 import type * as kernels from "./backend.js";
 import { jsBackend } from "./js/index.js";
+import { loadWasm } from "./wasm/index.js";
 import * as precision from "./precision.js";
 
 /** The per-op-type precision overrides (PyTorch: `torch.backends.cudnn.conv.fp32_precision`). */
@@ -24,6 +25,7 @@ export const backend = Object.defineProperty(
     getBackend,
     listBackends,
     jsBackend,
+    loadWasm,
     convAlgorithms: precision.convAlgorithms,
     conv: Object.seal(conv),
   } as {
@@ -32,6 +34,8 @@ export const backend = Object.defineProperty(
     getBackend: typeof getBackend;
     listBackends: typeof listBackends;
     jsBackend: typeof jsBackend;
+    /** Load the WebAssembly backend ("wasm") from the package's module or the source given; returns it. */
+    loadWasm: typeof loadWasm;
     /** Run a function and list the algorithm each convolution kernel call took. */
     convAlgorithms: typeof precision.convAlgorithms;
     readonly conv: { fp32Precision: precision.OpFp32Precision };
@@ -57,4 +61,5 @@ export declare namespace backend {
   export type OpFp32Precision = precision.OpFp32Precision;
   export type ConvAlgorithm = precision.ConvAlgorithm;
   export type ConvAlgorithmRecord = precision.ConvAlgorithmRecord;
+  export type WasmSource = import("./wasm/index.js").WasmSource;
 }

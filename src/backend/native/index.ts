@@ -3,17 +3,15 @@
 
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { Backend } from "../backend.js";
 import type { Addon } from "../compiled/list.generated.js";
 import { compiledBackend } from "../compiled/backend.js";
+import { packageRoot } from "../package_root.js";
 
 /** Try to load the addon; returns the backend (its `info` gives the ISA and threads), or the reason it is unavailable. */
 export function loadNativeBackend(): { backend: Backend } | { error: string } {
-  // the package root is the nearest folder above this file holding binding.gyp (dist/ and test builds differ in depth)
-  let root = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6 && !existsSync(join(root, "binding.gyp")); i++) root = dirname(root);
+  const root = packageRoot();
   // as node-gyp-build: an addon built here (npm install compiled it, or a developer did) before the one
   // shipped in prebuilds/ for this platform
   const candidates: [string, string][] = [
