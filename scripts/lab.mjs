@@ -13,7 +13,7 @@ import * as esbuild from "esbuild";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, ".lab-build");
 
-const browserStubs = {
+export const browserStubs = {
   name: "browser-stubs",
   setup(b) {
     b.onResolve({ filter: /^node:/ }, (a) => ({ path: a.path, namespace: "node-stub" }));
@@ -27,8 +27,8 @@ const browserStubs = {
             ? `const s = (...p) => p.filter(Boolean).join("/"); module.exports = { join: s, resolve: s, dirname: (p) => String(p).replace(/\\/[^/]*$/, ""), basename: (p) => String(p).replace(/^.*\\//, ""), fileURLToPath: (u) => String(u), pathToFileURL: (p) => new URL("file://" + p) };`
             : `module.exports = new Proxy({}, { get: (_, k) => k === "__esModule" ? false : () => { throw new Error(${JSON.stringify(a.path)} + "." + String(k) + " is not available in a browser"); } });`,
     }));
-    b.onLoad({ filter: /backend[\\/]native[\\/]index\.ts$/ }, () => ({
-      loader: "ts",
+    b.onLoad({ filter: /backend[\\/]native[\\/]index\.[tj]s$/ }, () => ({
+      loader: "js",
       contents: `export function loadNativeBackend() { return { error: "not available in a browser (nabla runs on its js backend)" }; }`,
     }));
   },

@@ -72,8 +72,11 @@ function marshaller(ex: Exports): Addon {
   const mismatch =
     count !== KERNELS.length
       ? `${count} kernels, this nabla has ${KERNELS.length}`
-      : KERNELS.map((k, i) => (str(ex.nb_kernel_name(i)) !== k.name || str(ex.nb_kernel_spec(i)) !== k.spec ? k.name : null)).find((x) => x);
-  if (mismatch) throw new Error(`nabla wasm: the module was built from another kernel list (${mismatch}); rebuild it with npm run build:wasm`);
+      : KERNELS.map((k, i) => (str(ex.nb_kernel_name(i)) !== k.name || str(ex.nb_kernel_spec(i)) !== k.spec ? k.name : null)).find(
+          (x) => x,
+        );
+  if (mismatch)
+    throw new Error(`nabla wasm: the module was built from another kernel list (${mismatch}); rebuild it with npm run build:wasm`);
 
   let scratch = 0,
     capacity = 0;

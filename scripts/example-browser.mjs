@@ -1,0 +1,81 @@
+// npm run example:browser: bundles examples/browser (the page and its Web Worker, importing "nabla" as a
+// user's code does) with esbuild into .example-build/ and serves it, the wasm module and the shipped
+// Fashion-MNIST slice from a local server (no network) with COOP / COEP headers, so the page is
+// cross-origin isolated; a page URL with ?coi=0 is served without them.
+//   npm run example:browser [-- --port N]   (default 8081; 0 picks a free port)
+import { createServer } from "node:http";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import { browserStubs } from "./lab.mjs";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const OUT = join(ROOT, ".example-build");
+const EXAMPLE = join(ROOT, "examples", "browser");
+
+/** Bundle the page and its worker into .example-build/ (Node's built-ins replaced by stubs that throw if used). */
+export async function buildExample() {
+  await esbuild.build({
+    entryPoints: { main: join(EXAMPLE, "main.ts"), worker: join(EXAMPLE, "worker.ts") },
+    outdir: OUT,
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    target: "es2022",
+    plugins: [browserStubs],
+    logLevel: "error",
+  });
+}
+
+const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".wasm": "application/wasm" };
+
+/** Serve the built example on `port` (0: any free port); resolves to { url, close }. */
+export async function serveExample(port) {
+  const files = {
+    "/": join(EXAMPLE, "index.html"),
+    "/index.html": join(EXAMPLE, "index.html"),
+    "/main.js": join(OUT, "main.js"),
+    "/worker.js": join(OUT, "worker.js"),
+    "/nabla.wasm": join(ROOT, "wasm", "nabla.wasm"),
+  };
+  for (const split of ["train", "t10k"])
+    for (const kind of ["images-idx3", "labels-idx1"])
+      files[`/data/${split}-${kind}-ubyte.gz`] = join(ROOT, "data", "fashion-mnist-slice", `${split}-${kind}-ubyte.gz`);
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    // the document decides isolation; its subresources are same-origin either way
+    const isolate = url.searchParams.get("coi") !== "0";
+    const headers = {
+      ...(isolate ? { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" } : {}),
+      "Cache-Control": "no-store",
+    };
+    if (url.pathname === "/favicon.ico") {
+      res.writeHead(204, headers);
+      res.end();
+      return;
+    }
+    const file = files[url.pathname];
+    if (!file || !existsSync(file)) {
+      res.writeHead(404, headers);
+      res.end("not found");
+      return;
+    }
+    res.writeHead(200, { ...headers, "Content-Type": TYPES[extname(file)] ?? "application/octet-stream" });
+    res.end(readFileSync(file));
+  });
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${server.address().port}/`;
+  return { url, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const i = process.argv.indexOf("--port");
+  const port = Number(i > 0 ? process.argv[i + 1] : (process.env.PORT ?? 8081));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`example:browser: --port must be 0–65535`);
+  if (!existsSync(join(ROOT, "wasm", "nabla.wasm")))
+    console.log("wasm/nabla.wasm is not built (npm run build:wasm): only ?backend=js will run");
+  await buildExample();
+  const { url } = await serveExample(port);
+  console.log(`nabla browser example: ${url} (wasm backend), ${url}?backend=js, ${url}?coi=0 (not isolated); Ctrl-C stops`);
+}
