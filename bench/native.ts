@@ -247,36 +247,80 @@ if (part === undefined || part === "wasm") {
         nb.backend.setBackend(base);
       }
     };
-    console.log(`\nwasm backend (SIMD128, 1 thread) in Node vs ${base}: medians of 3 alternating rounds`);
-    for (const n of [256, 512, 1024]) {
-      const [A, B] = [nb.randn([n, n]), nb.randn([n, n])];
-      const w: number[] = [],
-        c: number[] = [];
-      for (let r = 0; r < 3; r++) {
-        w.push(on("wasm", () => timeGemm(() => nb.matmul(A, B))));
-        c.push(timeGemm(() => nb.matmul(A, B)));
-      }
-      const gf = (t: number) => (2 * n ** 3) / t / 1e9;
-      console.log(`  GEMM ${n}: wasm ${gf(median(w)).toFixed(1)} GFLOP/s, ${base} ${gf(median(c)).toFixed(1)}`);
-      results[`wasm_gemm${n}`] = { wasm: gf(median(w)), [base]: gf(median(c)) };
-    }
-    const w: { train: number; infer: number }[] = [],
-      c: { train: number; infer: number }[] = [];
-    for (let r = 0; r < 3; r++) {
-      w.push(on("wasm", () => nablaModel("lenet5", 64, 30)));
-      c.push(nablaModel("lenet5", 64, 30));
-    }
-    const med = (xs: { train: number; infer: number }[]) => ({
-      train: median(xs.map((x) => x.train)),
-      infer: median(xs.map((x) => x.infer)),
-    });
-    const mw = med(w),
-      mc = med(c);
+    const chromium = await openBenchPage();
     console.log(
-      `  lenet5 b64 images/s: train wasm ${mw.train.toFixed(0)} vs ${base} ${mc.train.toFixed(0)}; inference wasm ${mw.infer.toFixed(0)} vs ${base} ${mc.infer.toFixed(0)}`,
+      `\nwasm backend (SIMD128, 1 thread) in Node${chromium ? " and in headless Chromium (examples/browser ?bench=1)" : ""} vs ${base} in Node: medians of 3 alternating rounds`,
     );
-    results.wasm_lenet5 = { wasm: mw, [base]: mc };
+    if (!chromium) console.log("  (no Chromium column: apt-get install chromium, and playwright-core)");
+    type Round = { gemm: Record<number, number>; train: number; infer: number };
+    const nodeRound = (): Round => {
+      const gemm: Record<number, number> = {};
+      for (const n of [256, 512, 1024]) {
+        const [A, B] = [nb.randn([n, n]), nb.randn([n, n])];
+        gemm[n] = (2 * n ** 3) / timeGemm(() => nb.matmul(A, B)) / 1e9;
+      }
+      return { gemm, ...nablaModel("lenet5", 64, 30) };
+    };
+    const rounds: { wasm: Round; base: Round; chromium: Round | null }[] = [];
+    for (let r = 0; r < 3; r++)
+      rounds.push({ wasm: on("wasm", nodeRound), base: nodeRound(), chromium: chromium ? await chromium.run() : null });
+    await chromium?.close();
+    const med = (pick: (r: (typeof rounds)[number]) => number | undefined) => median(rounds.map((r) => pick(r) ?? NaN));
+    for (const n of [256, 512, 1024]) {
+      const w = med((r) => r.wasm.gemm[n]),
+        c = med((r) => r.chromium?.gemm[n]),
+        b = med((r) => r.base.gemm[n]);
+      console.log(
+        `  GEMM ${n} GFLOP/s: wasm ${w.toFixed(1)} (Node)${chromium ? `, ${c.toFixed(1)} (Chromium)` : ""}; ${base} ${b.toFixed(1)}`,
+      );
+      results[`wasm_gemm${n}`] = { wasmNode: w, wasmChromium: c, [base]: b };
+    }
+    for (const k of ["train", "infer"] as const) {
+      const w = med((r) => r.wasm[k]),
+        c = med((r) => r.chromium?.[k]),
+        b = med((r) => r.base[k]);
+      console.log(
+        `  lenet5 b64 ${k === "train" ? "training" : "inference"} images/s: wasm ${w.toFixed(0)} (Node)${chromium ? `, ${c.toFixed(0)} (Chromium)` : ""}; ${base} ${b.toFixed(0)}`,
+      );
+      results[`wasm_lenet5_${k}`] = { wasmNode: w, wasmChromium: c, [base]: b };
+    }
   }
+}
+
+/** The example page's bench mode in headless Chromium (Debian's, by path), or null when there is none. */
+async function openBenchPage(): Promise<{
+  run(): Promise<{ gemm: Record<number, number>; train: number; infer: number }>;
+  close(): Promise<void>;
+} | null> {
+  const exe = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+  let pw: typeof import("playwright-core");
+  try {
+    pw = await import("playwright-core");
+  } catch {
+    return null;
+  }
+  if (!exe) return null;
+  const server = (await import(new URL("../../scripts/example-browser.mjs", import.meta.url).href)) as {
+    buildExample(): Promise<void>;
+    serveExample(port: number): Promise<{ url: string; close(): Promise<void> }>;
+  };
+  await server.buildExample();
+  const srv = await server.serveExample(0);
+  const browser = await pw.chromium.launch({ executablePath: exe, args: ["--no-sandbox"] });
+  return {
+    async run() {
+      const page = await browser.newPage();
+      await page.goto(`${srv.url}?backend=wasm&bench=1`);
+      await page.waitForSelector("body[data-bench]", { timeout: 300_000 });
+      const r = JSON.parse((await page.getAttribute("body", "data-bench"))!);
+      await page.close();
+      return r;
+    },
+    async close() {
+      await browser.close();
+      await srv.close();
+    },
+  };
 }
 // Inference against onnxruntime-node on nabla's own ONNX export of the same model, each engine at 1 and 2
 // threads in its own process, alternating over 3 rounds; medians. `native.js onnx` runs this part alone.

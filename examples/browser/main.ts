@@ -1,5 +1,6 @@
 // The example page: starts the worker on the backend named in the URL (?backend=js|wasm&steps=N), shows
 // the loss as it falls, then the test accuracy and eight test images with the model's predictions.
+// ?bench=1 times GEMM and LeNet-5 instead (bench.ts).
 
 const CLASSES = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"];
 const q = new URLSearchParams(location.search);
@@ -27,6 +28,9 @@ worker.onmessage = (e) => {
     losses.push(m.loss);
     $("status").textContent = `step ${m.step + 1} / ${steps}: loss ${m.loss.toFixed(4)}`;
     plot();
+  } else if (m.type === "bench") {
+    $("status").textContent = `bench: ${JSON.stringify(m)}`;
+    document.body.dataset.bench = JSON.stringify(m);
   } else if (m.type === "error") {
     $("status").textContent = `error: ${m.message}`;
     console.error(m.message);
@@ -55,4 +59,4 @@ worker.onmessage = (e) => {
     });
   }
 };
-worker.postMessage({ backend, steps });
+worker.postMessage({ backend, steps, bench: q.get("bench") === "1" });

@@ -3,6 +3,7 @@
 
 import * as nb from "nabla";
 import { evaluate, trainLeNet, type Split } from "./train.js";
+import { runBench } from "./bench.js";
 
 async function idx(name: string): Promise<Uint8Array> {
   const res = await fetch(`./data/${name}.gz`);
@@ -17,12 +18,16 @@ async function split(prefix: string): Promise<Split> {
   return { images: images.data as Uint8Array, labels: labels.data as Uint8Array, n: labels.shape[0] };
 }
 
-self.onmessage = async (e: MessageEvent<{ backend: "js" | "wasm"; steps: number }>) => {
+self.onmessage = async (e: MessageEvent<{ backend: "js" | "wasm"; steps: number; bench: boolean }>) => {
   try {
     const { backend, steps } = e.data;
     if (backend === "wasm") await nb.backend.loadWasm("./nabla.wasm");
     nb.backend.setBackend(backend);
     const [train, test] = await Promise.all([split("train"), split("t10k")]);
+    if (e.data.bench) {
+      self.postMessage({ type: "bench", ...runBench(nb, train) });
+      return;
+    }
     const t0 = performance.now();
     const { model, losses } = trainLeNet(nb, train, steps, (step, loss) => self.postMessage({ type: "step", step, loss }));
     const seconds = (performance.now() - t0) / 1000;

@@ -5,102 +5,28 @@ import type { TypedArray } from "../../tensor/dtype.js";
 /** The compiled kernels as a backend calls them (the Node-API addon's exports, or the WebAssembly module behind its
  * marshaller): one function per kernel of kernel_list.h, and info(). */
 export interface Addon {
-  matmul(
-    a: TypedArray,
-    aOffs: Int32Array,
-    transA: boolean,
-    b: TypedArray,
-    bOffs: Int32Array,
-    transB: boolean,
-    out: TypedArray,
-    m: number,
-    k: number,
-    n: number,
-  ): void;
+  matmul(a: TypedArray, aOffs: Int32Array, transA: boolean, b: TypedArray, bOffs: Int32Array, transB: boolean, out: TypedArray, m: number, k: number, n: number): void;
   im2col(x: TypedArray, geom: Int32Array, padValue: number, out: TypedArray): void;
   col2im(cols: TypedArray, geom: Int32Array, out: TypedArray): void;
   unary(op: number, x: TypedArray, out: TypedArray): void;
   reluBackward(g: TypedArray, y: TypedArray, gx: TypedArray): void;
-  copy(
-    src: TypedArray,
-    srcOffset: number,
-    dst: TypedArray,
-    dstOffset: number,
-    shape: Int32Array,
-    srcStrides: Int32Array,
-    dstStrides: Int32Array,
-  ): void;
+  copy(src: TypedArray, srcOffset: number, dst: TypedArray, dstOffset: number, shape: Int32Array, srcStrides: Int32Array, dstStrides: Int32Array): void;
   reduce(op: number, x: TypedArray, outer: number, size: number, inner: number, out: TypedArray): void;
   argReduce(op: number, x: TypedArray, outer: number, size: number, inner: number, out: Int32Array): void;
   binary(op: number, a: TypedArray, sa: number, b: TypedArray, sb: number, out: TypedArray): void;
-  binaryStrided(
-    op: number,
-    a: TypedArray,
-    b: TypedArray,
-    out: TypedArray,
-    shape: Int32Array,
-    aStrides: Int32Array,
-    bStrides: Int32Array,
-  ): void;
+  binaryStrided(op: number, a: TypedArray, b: TypedArray, out: TypedArray, shape: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
   conv2d(x: TypedArray, w: TypedArray, geom: Int32Array, out: TypedArray, bias: TypedArray | null, fast: number, algo: Int32Array): void;
   conv2dBackwardInput(gy: TypedArray, w: TypedArray, geom: Int32Array, gx: TypedArray, fast: number, algo: Int32Array): void;
   conv2dBackwardWeight(x: TypedArray, gy: TypedArray, geom: Int32Array, gw: TypedArray, fast: number, algo: Int32Array): void;
   maxPool2dIndices(x: TypedArray, geom: Int32Array, idx: Int32Array, values: TypedArray | null): void;
   batchNormStats(x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, variance: Float64Array): void;
-  channelAffine(
-    x: TypedArray,
-    n: number,
-    c: number,
-    inner: number,
-    scale: Float64Array,
-    shift: Float64Array,
-    out: TypedArray,
-    relu: boolean,
-  ): void;
-  batchNormBackward(
-    gy: TypedArray,
-    x: TypedArray,
-    n: number,
-    c: number,
-    inner: number,
-    mean: Float64Array,
-    invstd: Float64Array,
-    scale: Float64Array,
-    training: boolean,
-    gx: TypedArray | null,
-    sumG: Float64Array,
-    sumGXhat: Float64Array,
-    reluOut: TypedArray | null,
-  ): void;
+  channelAffine(x: TypedArray, n: number, c: number, inner: number, scale: Float64Array, shift: Float64Array, out: TypedArray, relu: boolean): void;
+  batchNormBackward(gy: TypedArray, x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, invstd: Float64Array, scale: Float64Array, training: boolean, gx: TypedArray | null, sumG: Float64Array, sumGXhat: Float64Array, reluOut: TypedArray | null): void;
   gather(x: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, out: TypedArray): void;
-  scatterAdd(
-    out: TypedArray,
-    outer: number,
-    size: number,
-    inner: number,
-    idx: Int32Array,
-    idxSize: number,
-    src: TypedArray,
-    clear: boolean,
-    windows: Int32Array | null,
-  ): void;
-  adamUpdate(
-    param: TypedArray,
-    grad: TypedArray,
-    expAvg: TypedArray,
-    expAvgSq: TypedArray,
-    maxExpAvgSq: TypedArray | null,
-    hyper: Float64Array,
-  ): void;
+  scatterAdd(out: TypedArray, outer: number, size: number, inner: number, idx: Int32Array, idxSize: number, src: TypedArray, clear: boolean, windows: Int32Array | null): void;
+  adamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, maxExpAvgSq: TypedArray | null, hyper: Float64Array): void;
   sgdUpdate(param: TypedArray, grad: TypedArray, momentumBuffer: TypedArray | null, hyper: Float64Array): void;
-  rmspropUpdate(
-    param: TypedArray,
-    grad: TypedArray,
-    squareAvg: TypedArray,
-    gradAvg: TypedArray | null,
-    momentumBuffer: TypedArray | null,
-    hyper: Float64Array,
-  ): void;
+  rmspropUpdate(param: TypedArray, grad: TypedArray, squareAvg: TypedArray, gradAvg: TypedArray | null, momentumBuffer: TypedArray | null, hyper: Float64Array): void;
   adagradUpdate(param: TypedArray, grad: TypedArray, sum: TypedArray, hyper: Float64Array): void;
   adadeltaUpdate(param: TypedArray, grad: TypedArray, squareAvg: TypedArray, accDelta: TypedArray, hyper: Float64Array): void;
   nadamUpdate(param: TypedArray, grad: TypedArray, expAvg: TypedArray, expAvgSq: TypedArray, hyper: Float64Array): void;
@@ -140,35 +66,8 @@ export const KERNELS = [
 ] as const;
 
 /** Op codes (the position in ops.h's lists). */
-export const UNARY_OPS = {
-  neg: 0,
-  exp: 1,
-  log: 2,
-  log1p: 3,
-  sqrt: 4,
-  abs: 5,
-  sign: 6,
-  relu: 7,
-  sigmoid: 8,
-  tanh: 9,
-  softplus: 10,
-  step: 11,
-} as const;
-export const BINARY_OPS = {
-  add: 0,
-  sub: 1,
-  mul: 2,
-  div: 3,
-  pow: 4,
-  maximum: 5,
-  minimum: 6,
-  gt: 7,
-  ge: 8,
-  lt: 9,
-  le: 10,
-  eq: 11,
-  ne: 12,
-} as const;
+export const UNARY_OPS = { neg: 0, exp: 1, log: 2, log1p: 3, sqrt: 4, abs: 5, sign: 6, relu: 7, sigmoid: 8, tanh: 9, softplus: 10, step: 11 } as const;
+export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, gt: 7, ge: 8, lt: 9, le: 10, eq: 11, ne: 12 } as const;
 export const REDUCE_OPS = { sum: 0, max: 1, min: 2 } as const;
 export const ARG_REDUCE_OPS = { argmax: 0, argmin: 1 } as const;
 
