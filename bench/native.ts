@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import * as nb from "../src/index.js";
 import { benchModel } from "./models.js";
+import { median, timeGemm, timeIt } from "./timing.js";
 
 const PY = "/usr/bin/python3";
 const hasTorch =
@@ -20,33 +21,6 @@ const hasTorch =
       return false;
     }
   })();
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Median time of `reps` calls after a warm-up of at least 2 calls and 0.5 s (the JIT, the allocator and
- * the caches reach their steady state; a training run takes thousands of steps). PyTorch gets the same rule. */
-function timeIt(fn: () => void, reps: number): number {
-  for (let i = 0, t0 = performance.now(); i < 2 || performance.now() - t0 < 500; i++) fn();
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    fn();
-    ts.push((performance.now() - t0) / 1000);
-  }
-  return median(ts);
-}
-
-/** GEMM timing, the same rule as the Python side: 0.2 s of warm-up, then the median of at least 5 calls and 0.3 s. */
-function timeGemm(fn: () => void): number {
-  for (const t0 = performance.now(); performance.now() - t0 < 200;) fn();
-  const ts: number[] = [];
-  while (ts.length < 5 || ts.reduce((a, b) => a + b, 0) < 0.3) {
-    const t0 = performance.now();
-    fn();
-    ts.push((performance.now() - t0) / 1000);
-  }
-  return median(ts);
-}
-
 /** The environment for a PyTorch run on `threads` threads: torch.set_num_threads does not reach Debian's
  * OpenBLAS (its GEMMs ran on 2 threads in a "1 thread" run: 170–176 GFLOP/s, 97 with OPENBLAS_NUM_THREADS=1). */
 function threadsEnv(threads: number): NodeJS.ProcessEnv {

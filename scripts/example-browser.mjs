@@ -3,12 +3,12 @@
 // Fashion-MNIST slice from a local server (no network) with COOP / COEP headers, so the page is
 // cross-origin isolated; a page URL with ?coi=0 is served without them.
 //   npm run example:browser [-- --port N]   (default 8081; 0 picks a free port)
-import { createServer } from "node:http";
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, extname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { browserStubs } from "./lab.mjs";
+import { serveFiles } from "./serve.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, ".example-build");
@@ -28,8 +28,6 @@ export async function buildExample() {
   });
 }
 
-const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".wasm": "application/wasm" };
-
 /** Serve the built example on `port` (0: any free port); resolves to { url, close }. */
 export async function serveExample(port) {
   const files = {
@@ -42,31 +40,8 @@ export async function serveExample(port) {
   for (const split of ["train", "t10k"])
     for (const kind of ["images-idx3", "labels-idx1"])
       files[`/data/${split}-${kind}-ubyte.gz`] = join(ROOT, "data", "fashion-mnist-slice", `${split}-${kind}-ubyte.gz`);
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    // the document decides isolation; its subresources are same-origin either way
-    const isolate = url.searchParams.get("coi") !== "0";
-    const headers = {
-      ...(isolate ? { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" } : {}),
-      "Cache-Control": "no-store",
-    };
-    if (url.pathname === "/favicon.ico") {
-      res.writeHead(204, headers);
-      res.end();
-      return;
-    }
-    const file = files[url.pathname];
-    if (!file || !existsSync(file)) {
-      res.writeHead(404, headers);
-      res.end("not found");
-      return;
-    }
-    res.writeHead(200, { ...headers, "Content-Type": TYPES[extname(file)] ?? "application/octet-stream" });
-    res.end(readFileSync(file));
-  });
-  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${server.address().port}/`;
-  return { url, close: () => new Promise((resolve) => server.close(resolve)) };
+  // the document decides isolation (its subresources are same-origin either way)
+  return serveFiles(files, port, { isolate: (url) => url.searchParams.get("coi") !== "0" });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -4,11 +4,11 @@
 //   npm run lab [-- --port N]      (or PORT=N; default 8080; 0 picks a free port)
 // Node's built-in modules are replaced by stubs that throw when used (the lab runs nothing that reads
 // files), and the native addon's loader by one that reports the browser: nabla runs on its js backend.
-import { createServer } from "node:http";
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, extname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { serveFiles } from "./serve.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, ".lab-build");
@@ -49,8 +49,6 @@ export async function buildLab() {
   });
 }
 
-const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".gz": "application/octet-stream" };
-
 /** Serve the built page on `port` (0: any free port); resolves to { url, close }. */
 export async function serveLab(port) {
   const recordedPath = join(ROOT, "web", "lab", "recorded.json");
@@ -62,36 +60,15 @@ export async function serveLab(port) {
   };
   for (const f of ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"])
     files[`/data/${f}`] = join(ROOT, "data", "fashion-mnist-slice", f);
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    const headers = {
-      "Cross-Origin-Opener-Policy": "same-origin",
-      "Cross-Origin-Embedder-Policy": "require-corp",
-      "Cache-Control": "no-store",
-    };
-    if (path === "/favicon.ico") {
-      res.writeHead(204, headers);
-      res.end();
-      return;
-    }
-    if (path === "/recorded.js") {
-      const json = existsSync(recordedPath) ? readFileSync(recordedPath, "utf8") : "{}";
-      res.writeHead(200, { ...headers, "Content-Type": TYPES[".js"] });
-      res.end(`var RECORDED = ${json};\n`);
-      return;
-    }
-    const file = files[path];
-    if (!file || !existsSync(file)) {
-      res.writeHead(404, headers);
-      res.end("not found");
-      return;
-    }
-    res.writeHead(200, { ...headers, "Content-Type": TYPES[extname(file)] ?? "application/octet-stream" });
-    res.end(readFileSync(file));
+  return serveFiles(files, port, {
+    generated: (path) =>
+      path === "/recorded.js"
+        ? {
+            type: "text/javascript; charset=utf-8",
+            body: `var RECORDED = ${existsSync(recordedPath) ? readFileSync(recordedPath, "utf8") : "{}"};\n`,
+          }
+        : null,
   });
-  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${server.address().port}/`;
-  return { url, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

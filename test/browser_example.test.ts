@@ -11,17 +11,11 @@ import { join } from "node:path";
 import type * as NB from "nabla";
 import * as nb from "../src/index.js";
 import { ROOT } from "./helpers.js";
+import { launchChromium, noChromium, watchPage } from "./chromium.js";
 import { trainLeNet, type Split } from "../examples/browser/train.js";
 
-const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
-let pw: typeof import("playwright-core") | null = null;
-try {
-  pw = await import("playwright-core");
-} catch {
-  pw = null;
-}
 const wasmBuilt = existsSync(join(ROOT, "wasm", "nabla.wasm"));
-const skip = !CHROMIUM ? "no chromium (apt-get install chromium)" : !pw ? "playwright-core is not installed" : false;
+const skip = noChromium;
 const STEPS = 20;
 
 /** The slice's training split as the worker sees it. */
@@ -51,15 +45,11 @@ async function checkPage(runs: [string, boolean][]): Promise<void> {
   };
   await server.buildExample();
   const srv = await server.serveExample(0);
-  const browser = await pw!.chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const browser = await launchChromium();
   try {
     for (const [backend, isolated] of runs) {
       const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
-      const errors: string[] = [],
-        outside: string[] = [];
-      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-      page.on("pageerror", (e) => errors.push(String(e)));
-      page.on("request", (r) => !r.url().startsWith(srv.url) && outside.push(r.url()));
+      const { errors, outside } = watchPage(page, srv.url);
       await page.goto(`${srv.url}?backend=${backend}&steps=${STEPS}${isolated ? "" : "&coi=0"}`);
       await page.waitForSelector("body[data-result]", { timeout: 240_000 });
       const got = JSON.parse((await page.getAttribute("body", "data-result"))!) as { losses: number[]; backend: string; isolated: boolean };

@@ -9,16 +9,10 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./helpers.js";
+import { launchChromium, noChromium, watchPage } from "./chromium.js";
 import * as lab from "../src/lab/index.js";
 
-const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
-let pw: typeof import("playwright-core") | null = null;
-try {
-  pw = await import("playwright-core");
-} catch {
-  pw = null;
-}
-const skip = !CHROMIUM ? "no chromium (apt-get install chromium)" : !pw ? "playwright-core is not installed" : false;
+const skip = noChromium;
 
 /** The numbers of a run in a separate Node process on the js backend (the page's backend). */
 function nodeNumbers(id: string, params: Record<string, unknown>, seed: number): Record<string, number> {
@@ -36,14 +30,10 @@ test(
     };
     await server.buildLab();
     const srv = await server.serveLab(0);
-    const browser = await pw!.chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
-      const errors: string[] = [],
-        outside: string[] = [];
-      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-      page.on("pageerror", (e) => errors.push(String(e)));
-      page.on("request", (r) => !r.url().startsWith(srv.url) && outside.push(r.url()));
+      const { errors, outside } = watchPage(page, srv.url);
       await page.goto(srv.url);
       assert.equal(await page.evaluate(() => crossOriginIsolated), true, "COOP / COEP headers make the page cross-origin isolated");
       // every card: a figure with at least one drawn line or point

@@ -8,24 +8,13 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import * as nb from "../src/index.js";
-import { ROOT } from "./helpers.js";
+import { ROOT, onBackend as on } from "./helpers.js";
 
 const built = existsSync(join(ROOT, "wasm", "nabla.wasm"));
 const skip =
   (!built && "wasm/nabla.wasm was not built (npm run build:wasm: no clang for wasm32)") ||
   (process.env.NABLA_BACKEND === "js" && "NABLA_BACKEND=js");
 const F = nb.nn.functional;
-
-/** Run fn on the named backend, restoring the current one. */
-function on<T>(name: string, fn: () => T): T {
-  const prev = nb.backend.getBackend().name;
-  nb.backend.setBackend(name);
-  try {
-    return fn();
-  } finally {
-    nb.backend.setBackend(prev);
-  }
-}
 
 test("setBackend('wasm') loads the module once; its info names SIMD128", { skip }, () => {
   const b = on("wasm", () => nb.backend.getBackend());

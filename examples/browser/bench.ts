@@ -3,32 +3,7 @@
 
 import type * as NB from "nabla";
 import { batch, type Split } from "./train.js";
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** 0.2 s of warm-up, then the median of at least 5 calls and 0.3 s (bench/native.ts's GEMM rule). */
-function timeGemm(fn: () => void): number {
-  for (const t0 = performance.now(); performance.now() - t0 < 200;) fn();
-  const ts: number[] = [];
-  while (ts.length < 5 || ts.reduce((a, b) => a + b, 0) < 0.3) {
-    const t0 = performance.now();
-    fn();
-    ts.push((performance.now() - t0) / 1000);
-  }
-  return median(ts);
-}
-
-/** At least 2 calls and 0.5 s of warm-up, then the median of `reps` (bench/native.ts's model rule). */
-function timeIt(fn: () => void, reps: number): number {
-  for (let i = 0, t0 = performance.now(); i < 2 || performance.now() - t0 < 500; i++) fn();
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    fn();
-    ts.push((performance.now() - t0) / 1000);
-  }
-  return median(ts);
-}
+import { timeGemm, timeIt } from "../../bench/timing.js";
 
 export function runBench(nb: typeof NB, train: Split): { gemm: Record<number, number>; train: number; infer: number } {
   const gemm: Record<number, number> = {};

@@ -1,0 +1,29 @@
+// The timing rules of the benches, shared by bench/native.ts (Node) and the browser example's bench mode
+// (examples/browser/bench.ts, in Chromium), so both sides of a comparison are timed alike.
+
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Median time of `reps` calls after a warm-up of at least 2 calls and 0.5 s (the JIT, the allocator and
+ * the caches reach their steady state; a training run takes thousands of steps). PyTorch gets the same rule. */
+export function timeIt(fn: () => void, reps: number): number {
+  for (let i = 0, t0 = performance.now(); i < 2 || performance.now() - t0 < 500; i++) fn();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    fn();
+    ts.push((performance.now() - t0) / 1000);
+  }
+  return median(ts);
+}
+
+/** GEMM timing, the same rule as the Python side: 0.2 s of warm-up, then the median of at least 5 calls and 0.3 s. */
+export function timeGemm(fn: () => void): number {
+  for (const t0 = performance.now(); performance.now() - t0 < 200;) fn();
+  const ts: number[] = [];
+  while (ts.length < 5 || ts.reduce((a, b) => a + b, 0) < 0.3) {
+    const t0 = performance.now();
+    fn();
+    ts.push((performance.now() - t0) / 1000);
+  }
+  return median(ts);
+}
