@@ -7,14 +7,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
-import { browserStubs } from "./lab.mjs";
 import { serveFiles } from "./serve.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, ".example-build");
 const EXAMPLE = join(ROOT, "examples", "browser");
 
-/** Bundle the page and its worker into .example-build/ (Node's built-ins replaced by stubs that throw if used). */
+/** Bundle the page and its worker into .example-build/ (nabla imports no Node built-in: no stubs needed). */
 export async function buildExample() {
   await esbuild.build({
     entryPoints: { main: join(EXAMPLE, "main.ts"), worker: join(EXAMPLE, "worker.ts") },
@@ -23,7 +22,6 @@ export async function buildExample() {
     format: "iife",
     platform: "browser",
     target: "es2022",
-    plugins: [browserStubs],
     logLevel: "error",
   });
 }

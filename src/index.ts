@@ -6,6 +6,7 @@ import { loadNativeBackend } from "./backend/native/index.js";
 import { loadWasmFile } from "./backend/wasm/node.js";
 import { setDefaultWasm } from "./backend/wasm/index.js";
 import { setFp32Precision } from "./backend/precision.js";
+import { nodeModule } from "./platform.js";
 
 // The js backend always; the native addon when it was built. NABLA_BACKEND=js|native|wasm forces a choice.
 // Falling back to js is silent: `backend.getBackend().info.native` says why the addon is not in use. The wasm
@@ -22,12 +23,15 @@ import { setFp32Precision } from "./backend/precision.js";
     if ("error" in r) throw new Error(`nabla: the wasm backend could not be loaded: ${r.error}`);
     return r.backend;
   };
-  registerBackendLoader("wasm", loadWasm);
-  setDefaultWasm(() => {
-    const b = loadWasm();
-    registerBackend(b);
-    return b;
-  });
+  // under Node the package's module loads from its file when first asked for; elsewhere loadWasm(url) loads it
+  if (nodeModule("node:fs") !== null) {
+    registerBackendLoader("wasm", loadWasm);
+    setDefaultWasm(() => {
+      const b = loadWasm();
+      registerBackend(b);
+      return b;
+    });
+  }
   const native = wanted === "js" || wanted === "wasm" ? { error: `not loaded: NABLA_BACKEND=${wanted}` } : loadNativeBackend();
   if ("backend" in native) {
     registerBackend(jsBackend);

@@ -7,6 +7,7 @@ import { defaultCollate, type Dataset, type DatasetSpec, type Sample } from "./d
 import { Tensor } from "../tensor/tensor.js";
 import { positionalOptions } from "../ops/args.js";
 import type { BatchRequest, WorkerInit } from "./worker.js";
+import { requireNode } from "../platform.js";
 
 export interface DataLoaderOptions {
   /** Samples per batch (default 1); `Infinity` or the dataset length gives full-batch descent. */
@@ -165,7 +166,7 @@ export class DataLoader implements Iterable<Sample>, AsyncIterable<Sample> {
   private startPool(): Promise<Pool> {
     if (this.pool) return this.pool;
     this.pool = (async () => {
-      const { Worker } = await import("node:worker_threads");
+      const { Worker } = requireNode("node:worker_threads", "DataLoader workers (numWorkers > 0)");
       const w = this.opts.workerDataset;
       const init: WorkerInit = w
         ? { spec: null, module: { url: w.module.startsWith("file:") || !w.module.startsWith("/") ? w.module : `file://${w.module}`, export: w.export, args: w.args ?? [] } }

@@ -1,16 +1,21 @@
 // Named datasets: Fashion-MNIST / MNIST (IDX) and CIFAR-10 (binary), from a folder, the Debian package,
 // or the slice of Fashion-MNIST shipped with nabla.
 
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { nodeModule, requireNode } from "../platform.js";
 import { readCifar10, readMnistPair, DataFormatError } from "./readers.js";
 import { ImageDataset, type Transform } from "./dataset.js";
 
 /** Where the Debian package dataset-fashion-mnist installs the full dataset. */
 export const DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist";
 /** The compact real slice shipped in the package (see data/fashion-mnist-slice/README.md). */
-export const SHIPPED_FASHION_MNIST = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "data", "fashion-mnist-slice");
+export const SHIPPED_FASHION_MNIST = ((path, url) =>
+  path && url ? path.join(path.dirname(url.fileURLToPath(import.meta.url)), "..", "..", "data", "fashion-mnist-slice") : "data/fashion-mnist-slice")(
+  nodeModule("node:path"),
+  nodeModule("node:url"),
+);
+
+const join = (...parts: string[]) => requireNode("node:path", "a dataset folder").join(...parts);
+const existsSync = (p: string) => requireNode("node:fs", "a dataset folder").existsSync(p);
 
 export const FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 

@@ -2,7 +2,7 @@
 // everything and naming the file (and byte offset) of anything corrupt or truncated.
 
 import { MAX_FILE_BYTES, readRegularFile } from "../io/files.js";
-import { constants as zlibConstants, gunzipSync } from "node:zlib";
+import { requireNode } from "../platform.js";
 
 export class DataFormatError extends Error {
   constructor(file: string, msg: string) {
@@ -20,6 +20,7 @@ function readMaybeGzip(src: string | Uint8Array, file: string, expected: (prefix
   const raw = typeof src === "string" ? readRegularFile(src, MAX_FILE_BYTES, (detail) => new DataFormatError(file, detail)) : src;
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     const input = raw;
+    const { constants: zlibConstants, gunzipSync } = requireNode("node:zlib", `inflating gzip data (${file}; outside Node, inflate it first, e.g. with DecompressionStream)`);
     let prefix: Uint8Array;
     try {
       // the start of the stream (at most ~1000× its 4 KB of input), without requiring the stream's end

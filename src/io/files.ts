@@ -1,14 +1,14 @@
 // Reading a user's file safely: only regular files (a FIFO would block forever, /dev/zero never ends), and
 // no larger than the caller allows — checked with stat before a byte is read.
 
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
-import { constants as bufferConstants } from "node:buffer";
+import { nodeModule, requireNode } from "../platform.js";
 
-/** The largest file a Buffer can hold. */
-export const MAX_FILE_BYTES = bufferConstants.MAX_LENGTH;
+/** The largest file a Buffer can hold (outside Node, where no file is read, 2³¹ − 1). */
+export const MAX_FILE_BYTES = nodeModule("node:buffer")?.constants.MAX_LENGTH ?? 2 ** 31 - 1;
 
 /** The bytes of `path`, which must be a regular file of at most `maxBytes`; `fail(detail)` builds the error. */
 export function readRegularFile(path: string, maxBytes: number, fail: (detail: string) => Error): Uint8Array {
+  const { closeSync, constants, fstatSync, openSync, readSync } = requireNode("node:fs", `reading ${path}`);
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO with no writer returns at once instead of blocking

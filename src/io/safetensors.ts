@@ -1,10 +1,9 @@
 // safetensors reading and writing (the Hugging Face format): validated parsing, atomic writes.
 // Layout: u64 little-endian header length N, N bytes of JSON header, then the raw tensor data.
 
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { MAX_FILE_BYTES, readRegularFile } from "./files.js";
 import { bfloat16ToFloat32, halfToFloat32, plainBytes, type Bytes } from "./bytes.js";
-import { basename, dirname, join } from "node:path";
+import { requireNode } from "../platform.js";
 import { Tensor } from "../tensor/tensor.js";
 import { fmt, numel } from "../tensor/shape.js";
 import type { TypedArray } from "../tensor/dtype.js";
@@ -75,6 +74,8 @@ function brief(v: unknown): string {
  * is left alone.
  */
 function removeOrphans(path: string): void {
+  const { readdirSync, unlinkSync } = requireNode("node:fs", `writing ${path}`);
+  const { basename, dirname, join } = requireNode("node:path", `writing ${path}`);
   const dir = dirname(path) || ".",
     prefix = `.${basename(path)}.`;
   let names: string[];
@@ -289,6 +290,8 @@ export function serializeSafetensors(tensors: Record<string, Tensor> | Map<strin
  * over the target. A crash mid-write leaves the previous file intact.
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  const { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } = requireNode("node:fs", `writing ${path}`);
+  const { basename, dirname, join } = requireNode("node:path", `writing ${path}`);
   removeOrphans(path);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
   const fd = openSync(tmp, "w");

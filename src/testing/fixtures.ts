@@ -1,6 +1,6 @@
 // Loading JSON fixtures written by scripts/fixtures/*.py into tensors.
 
-import { readFileSync } from "node:fs";
+import { requireNode } from "../platform.js";
 import { Tensor } from "../tensor/tensor.js";
 import { tensor } from "../ops/creation.js";
 import type { DType } from "../tensor/dtype.js";
@@ -20,7 +20,7 @@ export function decodeTensor(e: EncodedTensor, opts: { requiresGrad?: boolean; d
 export function loadJsonFixture<T = unknown>(path: string): T {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = requireNode("node:fs", "reading a fixture").readFileSync(path, "utf8");
   } catch (e) {
     throw new Error(`fixture ${path} could not be read (${(e as Error).message}); regenerate it with scripts/fixtures/`);
   }

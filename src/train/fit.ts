@@ -2,7 +2,7 @@
 // per batch, or on the validation loss), gradient clipping, early stopping, L-BFGS through its closure,
 // a JSON-lines metrics log and exact-resume checkpoints.
 
-import { appendFileSync } from "node:fs";
+import { requireNode } from "../platform.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Module } from "../nn/module.js";
 import { noGrad } from "../autograd/engine.js";
@@ -265,7 +265,7 @@ export function fit(o: FitOptions): FitResult {
       else o.scheduler.step();
     }
     history.push(record);
-    if (o.metricsLog) appendFileSync(o.metricsLog, JSON.stringify(record) + "\n");
+    if (o.metricsLog) requireNode("node:fs", "the metrics log").appendFileSync(o.metricsLog, JSON.stringify(record) + "\n");
     if (o.checkpoint) {
       saveCheckpoint(o.checkpoint, {
         model: o.model,

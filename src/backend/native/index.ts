@@ -1,9 +1,7 @@
 // The native backend: the kernels of the Node-API addon (native/: kernels/ behind binding/napi.cc) as a
 // compiled backend (../compiled). Loaded when the addon was built or a prebuilt one ships for this platform.
 
-import { createRequire } from "node:module";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { nodeModule } from "../../platform.js";
 import type { Backend } from "../backend.js";
 import type { Addon } from "../compiled/list.generated.js";
 import { compiledBackend } from "../compiled/backend.js";
@@ -11,6 +9,13 @@ import { packageRoot } from "../package_root.js";
 
 /** Try to load the addon; returns the backend (its `info` gives the ISA and threads), or the reason it is unavailable. */
 export function loadNativeBackend(): { backend: Backend } | { error: string } {
+  const fs = nodeModule("node:fs"),
+    path = nodeModule("node:path"),
+    mod = nodeModule("node:module");
+  if (!fs || !path || !mod) return { error: "not available outside Node (the wasm backend is: nb.backend.loadWasm())" };
+  const { existsSync } = fs,
+    { join } = path,
+    { createRequire } = mod;
   const root = packageRoot();
   // as node-gyp-build: an addon built here (npm install compiled it, or a developer did) before the one
   // shipped in prebuilds/ for this platform

@@ -168,7 +168,7 @@ export type WasmSource = BufferSource | WebAssembly.Module | Response | URL | st
 /**
  * Compile and instantiate the wasm module, register it as the backend "wasm" and return it (then
  * `setBackend("wasm")` selects it). Without a source: the package's wasm/nabla.wasm (in Node from the file;
- * elsewhere fetched beside the package's dist/, which a bundler may need to be told about — pass the URL).
+ * elsewhere fetched from the package's wasm/ folder next to dist/; a bundle moves files, so pass its URL there).
  */
 export async function loadWasm(source?: WasmSource): Promise<Backend> {
   let module: WebAssembly.Module;

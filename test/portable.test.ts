@@ -1,0 +1,65 @@
+// The portable core: "nabla" bundled for a browser (esbuild, platform browser, no plugins) pulls in no
+// Node built-in, and the bundle runs in a context with no `process`, `Buffer` or `require`: the js backend,
+// training steps, safetensors from bytes, and a clear error where a file path needs Node.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { runInNewContext } from "node:vm";
+import * as esbuild from "esbuild";
+import { ROOT } from "./helpers.js";
+
+test('a browser bundle of "nabla" has no Node built-in and runs without process, Buffer or require', async () => {
+  const r = await esbuild.build({
+    stdin: { contents: 'import * as nb from "nabla"; globalThis.nb = nb;', resolveDir: ROOT, loader: "js" },
+    bundle: true,
+    platform: "browser",
+    format: "iife",
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+  });
+  const inputs = Object.keys(r.metafile.inputs);
+  assert.deepEqual(
+    inputs.filter((p) => p.startsWith("node:") || p.includes("(disabled)")),
+    [],
+  );
+  assert.ok(
+    inputs.some((p) => p.endsWith("dist/index.js")),
+    "the bundle is the package's own entry",
+  );
+  const code = r.outputFiles[0].text;
+  assert.doesNotMatch(code, /(?:require\(|from\s|import\()\s*["']node:/);
+  const sandbox: Record<string, unknown> = { console, WebAssembly, performance, TextDecoder, TextEncoder, URL };
+  sandbox.globalThis = sandbox;
+  runInNewContext(code, sandbox);
+  // the checks run inside the bundle's context (its own Object, Array …: options made here would be foreign)
+  const out = runInNewContext(
+    `(() => {
+      const backend = nb.backend.getBackend();
+      nb.manualSeed(0);
+      const model = new nb.nn.Sequential(new nb.nn.Linear(4, 8), new nb.nn.ReLU(), new nb.nn.Linear(8, 1));
+      const opt = new nb.optim.Adam(model.parameters(), { lr: 0.05 });
+      const x = nb.randn([32, 4]), y = nb.sum(x, 1, { keepdim: true });
+      const losses = [];
+      for (let i = 0; i < 30; i++) {
+        opt.zeroGrad();
+        const loss = nb.nn.functional.mseLoss(model.forward(x), y);
+        loss.backward();
+        opt.step();
+        losses.push(loss.item());
+      }
+      const back = nb.io.loadSafetensors(nb.io.serializeSafetensors(model.stateDict()));
+      let pathError = "";
+      try { nb.data.readIdx("/tmp/x-idx3-ubyte"); } catch (e) { pathError = e.message; }
+      return JSON.stringify({ name: backend.name, native: backend.info.native, losses, keys: Object.keys(back).sort(),
+        want: Object.keys(model.stateDict()).sort(), pathError });
+    })()`,
+    sandbox,
+  );
+  const r2 = JSON.parse(out) as { name: string; native: string; losses: number[]; keys: string[]; want: string[]; pathError: string };
+  assert.equal(r2.name, "js");
+  assert.match(r2.native, /not available outside Node/);
+  assert.ok(r2.losses[29] < r2.losses[0] / 2, `the loss fell: ${r2.losses[0]} → ${r2.losses[29]}`);
+  assert.deepEqual(r2.keys, r2.want, "weights round-trip through safetensors bytes");
+  assert.match(r2.pathError, /needs Node's node:fs \(outside Node, pass the bytes/);
+});
