@@ -1,6 +1,6 @@
 // The portable core: "nabla" bundled for a browser (esbuild, platform browser, no plugins) pulls in no
 // Node built-in, and the bundle runs in a context with no `process`, `Buffer` or `require`: the js backend,
-// training steps, safetensors from bytes, and a clear error where a file path needs Node.
+// training steps, safetensors and checkpoints from bytes, and a clear error where a file path needs Node.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -49,17 +49,34 @@ test('a browser bundle of "nabla" has no Node built-in and runs without process,
         losses.push(loss.item());
       }
       const back = nb.io.loadSafetensors(nb.io.serializeSafetensors(model.stateDict()));
+      // a checkpoint as bytes, restored into a fresh model and optimizer
+      const ckpt = nb.train.serializeCheckpoint({ model, optimizer: opt, epoch: 3 });
+      const model2 = new nb.nn.Sequential(new nb.nn.Linear(4, 8), new nb.nn.ReLU(), new nb.nn.Linear(8, 1));
+      const opt2 = new nb.optim.Adam(model2.parameters(), { lr: 0.05 });
+      const restored = nb.train.loadCheckpoint(ckpt, { model: model2, optimizer: opt2 });
+      const same = nb.nn.functional.mseLoss(model2.forward(x), y).item() === nb.nn.functional.mseLoss(model.forward(x), y).item();
       let pathError = "";
       try { nb.data.readIdx("/tmp/x-idx3-ubyte"); } catch (e) { pathError = e.message; }
       return JSON.stringify({ name: backend.name, native: backend.info.native, losses, keys: Object.keys(back).sort(),
-        want: Object.keys(model.stateDict()).sort(), pathError });
+        want: Object.keys(model.stateDict()).sort(), pathError, epoch: restored.epoch, same });
     })()`,
     sandbox,
   );
-  const r2 = JSON.parse(out) as { name: string; native: string; losses: number[]; keys: string[]; want: string[]; pathError: string };
+  const r2 = JSON.parse(out) as {
+    name: string;
+    native: string;
+    losses: number[];
+    keys: string[];
+    want: string[];
+    pathError: string;
+    epoch: number;
+    same: boolean;
+  };
   assert.equal(r2.name, "js");
   assert.match(r2.native, /not available outside Node/);
   assert.ok(r2.losses[29] < r2.losses[0] / 2, `the loss fell: ${r2.losses[0]} → ${r2.losses[29]}`);
   assert.deepEqual(r2.keys, r2.want, "weights round-trip through safetensors bytes");
+  assert.equal(r2.epoch, 3, "a checkpoint round-trips through bytes");
+  assert.ok(r2.same, "the restored model gives the same loss");
   assert.match(r2.pathError, /needs Node's node:fs \(outside Node, pass the bytes/);
 });
