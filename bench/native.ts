@@ -226,7 +226,7 @@ if (part === undefined || part === "wasm") {
       `\nwasm backend (SIMD128, 1 thread) in Node${chromium ? " and in headless Chromium (examples/browser ?bench=1)" : ""} vs ${base} in Node: medians of 3 alternating rounds`,
     );
     if (!chromium) console.log("  (no Chromium column: apt-get install chromium, and playwright-core)");
-    type Round = { gemm: Record<number, number>; train: number; infer: number };
+    type Round = { gemm: Record<number, number>; train: number; infer: number; ort?: { ort: number; nabla: number } | null };
     const nodeRound = (): Round => {
       const gemm: Record<number, number> = {};
       for (const n of [256, 512, 1024]) {
@@ -258,12 +258,20 @@ if (part === undefined || part === "wasm") {
       );
       results[`wasm_lenet5_${k}`] = { wasmNode: w, wasmChromium: c, [base]: b };
     }
+    if (rounds.every((r) => r.chromium?.ort)) {
+      const o = med((r) => r.chromium?.ort?.ort),
+        n = med((r) => r.chromium?.ort?.nabla);
+      console.log(
+        `  lenet5 b64 inference in Chromium, 1 thread, on nabla's ONNX export: onnxruntime-web ${o.toFixed(0)} images/s, nabla wasm ${n.toFixed(0)} (ratio ${(n / o).toFixed(2)})`,
+      );
+      results.wasm_lenet5_onnxruntime_web = { ort: o, nabla: n };
+    } else if (chromium) console.log("  (no onnxruntime-web column: npm install --save-dev onnxruntime-web)");
   }
 }
 
 /** The example page's bench mode in headless Chromium (Debian's, by path), or null when there is none. */
 async function openBenchPage(): Promise<{
-  run(): Promise<{ gemm: Record<number, number>; train: number; infer: number }>;
+  run(): Promise<{ gemm: Record<number, number>; train: number; infer: number; ort: { ort: number; nabla: number } | null }>;
   close(): Promise<void>;
 } | null> {
   const exe = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));

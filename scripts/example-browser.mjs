@@ -35,6 +35,9 @@ export async function serveExample(port) {
     "/worker.js": join(OUT, "worker.js"),
     "/nabla.wasm": join(ROOT, "wasm", "nabla.wasm"),
   };
+  // onnxruntime-web (a devDependency) for the bench mode's inference comparison
+  const ort = join(ROOT, "node_modules", "onnxruntime-web", "dist");
+  for (const f of ["ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"]) files[`/ort/${f}`] = join(ort, f);
   for (const split of ["train", "t10k"])
     for (const kind of ["images-idx3", "labels-idx1"])
       files[`/data/${split}-${kind}-ubyte.gz`] = join(ROOT, "data", "fashion-mnist-slice", `${split}-${kind}-ubyte.gz`);

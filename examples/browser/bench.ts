@@ -5,6 +5,46 @@ import type * as NB from "nabla";
 import { batch, type Split } from "./train.js";
 import { timeGemm, timeIt } from "../../bench/timing.js";
 
+/** The part of onnxruntime-web's API the bench uses (its script defines the global `ort`). */
+interface OrtWeb {
+  env: { wasm: { wasmPaths: string; numThreads: number } };
+  Tensor: new (type: "float32", data: Float32Array, dims: number[]) => unknown;
+  InferenceSession: { create(model: Uint8Array, o: object): Promise<{ run(feeds: Record<string, unknown>): Promise<unknown> }> };
+}
+
+/**
+ * LeNet-5 b64 inference in onnxruntime-web (its wasm backend, one thread, every graph optimization) on
+ * nabla's ONNX export of the same model, against nabla's wasm backend on the same input: images/s each.
+ * `ort` is onnxruntime-web's global, served by the example's server under /ort/.
+ */
+export async function runOrtBench(nb: typeof NB, ort: OrtWeb, train: Split): Promise<{ ort: number; nabla: number }> {
+  ort.env.wasm.wasmPaths = "/ort/";
+  ort.env.wasm.numThreads = 1;
+  nb.manualSeed(0);
+  const model = nb.models.lenet5();
+  model.eval();
+  const { x } = batch(nb, train, 0, 64);
+  const session = await ort.InferenceSession.create(nb.onnx.export(model, x), {
+    graphOptimizationLevel: "all",
+    executionMode: "sequential",
+  });
+  const feeds = { input: new ort.Tensor("float32", x.data as Float32Array, [...x.shape]) };
+  // timeIt's rule, awaiting each run
+  const time = async (fn: () => unknown, reps: number) => {
+    for (let i = 0, t0 = performance.now(); i < 2 || performance.now() - t0 < 500; i++) await fn();
+    const ts: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      await fn();
+      ts.push((performance.now() - t0) / 1000);
+    }
+    return [...ts].sort((a, b) => a - b)[Math.floor(ts.length / 2)];
+  };
+  const tOrt = await time(() => session.run(feeds), 30);
+  const tNabla = await time(() => nb.noGrad(() => model.forward(x)), 30);
+  return { ort: 64 / tOrt, nabla: 64 / tNabla };
+}
+
 export function runBench(nb: typeof NB, train: Split): { gemm: Record<number, number>; train: number; infer: number } {
   const gemm: Record<number, number> = {};
   for (const n of [256, 512, 1024]) {

@@ -3,7 +3,7 @@
 
 import * as nb from "nabla";
 import { evaluate, trainLeNet, type Split } from "./train.js";
-import { runBench } from "./bench.js";
+import { runBench, runOrtBench } from "./bench.js";
 
 async function idx(name: string): Promise<Uint8Array> {
   const res = await fetch(`./data/${name}.gz`);
@@ -25,7 +25,14 @@ self.onmessage = async (e: MessageEvent<{ backend: "js" | "wasm"; steps: number;
     nb.backend.setBackend(backend);
     const [train, test] = await Promise.all([split("train"), split("t10k")]);
     if (e.data.bench) {
-      self.postMessage({ type: "bench", ...runBench(nb, train) });
+      const r = runBench(nb, train);
+      // onnxruntime-web, when the server has it (npm devDependency): a classic script defining `ort`
+      let ort: { ort: number; nabla: number } | null = null;
+      if ((await fetch("/ort/ort.wasm.min.js", { method: "HEAD" })).ok) {
+        (self as unknown as { importScripts(url: string): void }).importScripts("/ort/ort.wasm.min.js");
+        ort = await runOrtBench(nb, (self as unknown as { ort: Parameters<typeof runOrtBench>[1] }).ort, train);
+      }
+      self.postMessage({ type: "bench", ...r, ort });
       return;
     }
     const t0 = performance.now();
