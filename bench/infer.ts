@@ -5,22 +5,11 @@
 
 import * as nb from "../src/index.js";
 import { benchModel } from "./models.js";
+import { timeItAsync } from "./timing.js";
 
 const [engine, kind, batchText, threadsText] = process.argv.slice(2);
 const batch = Number(batchText),
   threads = Number(threadsText);
-
-/** The rule bench/native.ts uses: ≥ 2 calls and 0.5 s of warm-up, then the median of `reps` calls. */
-async function timeIt(fn: () => unknown, reps: number): Promise<number> {
-  for (let i = 0, t0 = performance.now(); i < 2 || performance.now() - t0 < 500; i++) await fn();
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    ts.push((performance.now() - t0) / 1000);
-  }
-  return ts.sort((a, b) => a - b)[Math.floor(ts.length / 2)];
-}
 
 const { model, shape } = benchModel(kind);
 const x = nb.randn([batch, ...shape]);
@@ -28,7 +17,7 @@ model.eval();
 const reps = kind === "resnet18" ? 7 : 30;
 let seconds: number;
 if (engine === "nabla") {
-  seconds = await timeIt(() => nb.noGrad(() => model.forward(x)), reps);
+  seconds = await timeItAsync(() => nb.noGrad(() => model.forward(x)), reps);
 } else {
   const ort = await import("onnxruntime-node");
   const session = await ort.InferenceSession.create(nb.onnx.export(model, x), {
@@ -38,6 +27,6 @@ if (engine === "nabla") {
     executionMode: "sequential",
   });
   const feeds = { input: new ort.Tensor("float32", x.data as Float32Array, x.shape) };
-  seconds = await timeIt(() => session.run(feeds), reps);
+  seconds = await timeItAsync(() => session.run(feeds), reps);
 }
 console.log(JSON.stringify({ imagesPerSecond: batch / seconds }));

@@ -27,3 +27,15 @@ export function timeGemm(fn: () => void): number {
   }
   return median(ts);
 }
+
+/** timeIt's rule for a function whose result is awaited (onnxruntime's session.run). */
+export async function timeItAsync(fn: () => unknown, reps: number): Promise<number> {
+  for (let i = 0, t0 = performance.now(); i < 2 || performance.now() - t0 < 500; i++) await fn();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    ts.push((performance.now() - t0) / 1000);
+  }
+  return median(ts);
+}

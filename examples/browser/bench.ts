@@ -3,7 +3,7 @@
 
 import type * as NB from "nabla";
 import { batch, type Split } from "./train.js";
-import { timeGemm, timeIt } from "../../bench/timing.js";
+import { timeGemm, timeIt, timeItAsync } from "../../bench/timing.js";
 
 /** The part of onnxruntime-web's API the bench uses (its script defines the global `ort`). */
 interface OrtWeb {
@@ -29,19 +29,8 @@ export async function runOrtBench(nb: typeof NB, ort: OrtWeb, train: Split): Pro
     executionMode: "sequential",
   });
   const feeds = { input: new ort.Tensor("float32", x.data as Float32Array, [...x.shape]) };
-  // timeIt's rule, awaiting each run
-  const time = async (fn: () => unknown, reps: number) => {
-    for (let i = 0, t0 = performance.now(); i < 2 || performance.now() - t0 < 500; i++) await fn();
-    const ts: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const t0 = performance.now();
-      await fn();
-      ts.push((performance.now() - t0) / 1000);
-    }
-    return [...ts].sort((a, b) => a - b)[Math.floor(ts.length / 2)];
-  };
-  const tOrt = await time(() => session.run(feeds), 30);
-  const tNabla = await time(() => nb.noGrad(() => model.forward(x)), 30);
+  const tOrt = await timeItAsync(() => session.run(feeds), 30);
+  const tNabla = await timeItAsync(() => nb.noGrad(() => model.forward(x)), 30);
   return { ort: 64 / tOrt, nabla: 64 / tNabla };
 }
 
