@@ -21,7 +21,7 @@ echo "check-install: $(basename "$TARBALL") $(du -h "$TARBALL" | cut -f1) ($(ech
 if echo "$LISTING" | grep '\.map$' >/dev/null; then echo "check-install: the package ships source maps" >&2; exit 1; fi
 EXPECTED=(package/LICENSE package/prebuilds/linux-x64/nabla_native.node package/scripts/install.mjs)
 [ "${NABLA_PREBUILD_HOST_ONLY:-0}" = 1 ] || EXPECTED+=(package/prebuilds/linux-arm64/nabla_native.node)
-[ "${NABLA_PREBUILD_NO_WASM:-0}" = 1 ] || EXPECTED+=(package/wasm/nabla.wasm)
+[ "${NABLA_PREBUILD_NO_WASM:-0}" = 1 ] || EXPECTED+=(package/wasm/nabla.wasm package/wasm/nabla-threads.wasm)
 for f in "${EXPECTED[@]}"; do
   echo "$LISTING" | grep -x "$f" >/dev/null || { echo "check-install: $f missing from the package" >&2; exit 1; }
 done
@@ -37,11 +37,18 @@ const err = Math.max(...y.data.map((v, i) => Math.abs(v - r.data[i])));
 if (!(err < 1e-4)) throw new Error(`native and js differ by ${err}`);
 console.log(`esm: ${b.name} ${JSON.stringify(b.info)}, matmul agrees with js to ${err.toExponential(1)}`);
 if (process.env.NABLA_PREBUILD_NO_WASM !== "1") {
-  const wb = nb.backend.setBackend("wasm");
-  const yw = nb.matmul(a, w);
-  const errW = Math.max(...yw.data.map((v, i) => Math.abs(v - r.data[i])));
-  if (!(errW < 1e-4)) throw new Error(`wasm and js differ by ${errW}`);
-  console.log(`esm: the shipped wasm module loads (${JSON.stringify(wb.info)}), matmul agrees with js to ${errW.toExponential(1)}`);
+  // both shipped modules: two threads (workers on shared memory) and one; a GEMM big enough to split
+  const a2 = nb.randn([256, 256]), w2 = nb.randn([256, 256]);
+  const r2 = nb.matmul(a2, w2);
+  for (const threads of [2, 1]) {
+    const wb = await nb.backend.loadWasm(undefined, { threads });
+    nb.backend.setBackend("wasm");
+    if (wb.info.threads !== threads) throw new Error(`wasm: asked for ${threads} threads, got ${JSON.stringify(wb.info)}`);
+    const yw = nb.matmul(a2, w2);
+    const errW = Math.max(...yw.data.map((v, i) => Math.abs(v - r2.data[i])));
+    if (!(errW < 1e-3)) throw new Error(`wasm and js differ by ${errW}`);
+    console.log(`esm: the shipped wasm module loads (${JSON.stringify(wb.info)}), matmul agrees with js to ${errW.toExponential(1)}`);
+  }
 }'
 CHECK_CJS='const nb = require("nabla");
 const b = nb.backend.getBackend();

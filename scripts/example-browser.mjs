@@ -34,6 +34,7 @@ export async function serveExample(port) {
     "/main.js": join(OUT, "main.js"),
     "/worker.js": join(OUT, "worker.js"),
     "/nabla.wasm": join(ROOT, "wasm", "nabla.wasm"),
+    "/nabla-threads.wasm": join(ROOT, "wasm", "nabla-threads.wasm"),
   };
   // onnxruntime-web (a devDependency) for the bench mode's inference comparison
   const ort = join(ROOT, "node_modules", "onnxruntime-web", "dist");

@@ -4,7 +4,7 @@ import { registerBackend, registerBackendLoader, setBackend } from "./backend/ba
 import { jsBackend } from "./backend/js/index.js";
 import { loadNativeBackend } from "./backend/native/index.js";
 import { loadWasmFile } from "./backend/wasm/node.js";
-import { setDefaultWasm } from "./backend/wasm/index.js";
+import { setDefaultWasm, type WasmOptions } from "./backend/wasm/index.js";
 import { setFp32Precision } from "./backend/precision.js";
 import { nodeModule } from "./platform.js";
 
@@ -18,16 +18,16 @@ import { nodeModule } from "./platform.js";
   if (wanted !== undefined && wanted !== "" && wanted !== "js" && wanted !== "native" && wanted !== "wasm") {
     throw new Error(`nabla: NABLA_BACKEND must be 'js', 'native' or 'wasm', got '${wanted}'`);
   }
-  const loadWasm = () => {
-    const r = loadWasmFile();
+  const loadWasm = (options: WasmOptions = {}) => {
+    const r = loadWasmFile(options);
     if ("error" in r) throw new Error(`nabla: the wasm backend could not be loaded: ${r.error}`);
     return r.backend;
   };
   // under Node the package's module loads from its file when first asked for; elsewhere loadWasm(url) loads it
   if (nodeModule("node:fs") !== null) {
-    registerBackendLoader("wasm", loadWasm);
-    setDefaultWasm(() => {
-      const b = loadWasm();
+    registerBackendLoader("wasm", () => loadWasm());
+    setDefaultWasm((options) => {
+      const b = loadWasm(options);
       registerBackend(b);
       return b;
     });

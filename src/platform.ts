@@ -10,6 +10,7 @@ type Builtins = {
   "node:module": typeof import("node:module");
   "node:buffer": typeof import("node:buffer");
   "node:worker_threads": typeof import("node:worker_threads");
+  "node:os": typeof import("node:os");
 };
 
 const getBuiltin: ((name: string) => unknown) | undefined =

@@ -3,16 +3,22 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as nb from "../src/index.js";
+import { wasmBackendFromModule } from "../src/backend/wasm/index.js";
 import { ROOT } from "./helpers.js";
 
-// the wasm backend joins the suite whenever its module was built (npm run build:wasm); NABLA_BACKEND=js
-// runs the js backend alone
+// the wasm backend joins the suite whenever its modules were built (npm run build:wasm): "wasm" as it loads
+// by default (the threaded module, one thread per core) and "wasm-1thread", the one-thread module;
+// NABLA_BACKEND=js runs the js backend alone
 const wasmBuilt = existsSync(join(ROOT, "wasm", "nabla.wasm"));
 const forcedJs = process.env.NABLA_BACKEND === "js";
-if (wasmBuilt && !forcedJs && !nb.backend.listBackends().includes("wasm")) await nb.backend.loadWasm();
+if (wasmBuilt && !forcedJs) {
+  if (!nb.backend.listBackends().includes("wasm")) await nb.backend.loadWasm();
+  const single = wasmBackendFromModule(new WebAssembly.Module(new Uint8Array(readFileSync(join(ROOT, "wasm", "nabla.wasm")))));
+  nb.backend.registerBackend({ ...single, name: "wasm-1thread" });
+}
 test(
   "the wasm backend is in the parity suite",
   { skip: (!wasmBuilt && "wasm/nabla.wasm was not built (npm run build:wasm: no clang for wasm32)") || (forcedJs && "NABLA_BACKEND=js") },

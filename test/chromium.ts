@@ -23,12 +23,16 @@ export function launchChromium(): Promise<Browser> {
   return pw!.chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 }
 
-/** Collects the page's console errors, uncaught exceptions and requests that leave `base` from now on. */
+/**
+ * Collects the page's console errors, uncaught exceptions and requests that leave `base` from now on (a
+ * blob: URL of `base`'s origin, such as the wasm pool's worker script, stays on the page).
+ */
 export function watchPage(page: Page, base: string): { errors: string[]; outside: string[] } {
   const errors: string[] = [],
     outside: string[] = [];
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
   page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("request", (r) => !r.url().startsWith(base) && outside.push(r.url()));
+  const blob = `blob:${new URL(base).origin}/`;
+  page.on("request", (r) => !r.url().startsWith(base) && !r.url().startsWith(blob) && outside.push(r.url()));
   return { errors, outside };
 }

@@ -1,13 +1,15 @@
-// The wasm backend in Node (wasm/nabla.wasm, npm run build:wasm): its calls checked as the addon's are,
-// in-place arguments, memory growth, the "fast" convolutions against a float64 sum on the js backend, and
-// LeNet-5 training against js. Its parity with js on every kernel is in backend.test.ts. Without the module
+// The wasm backend in Node (wasm/nabla.wasm and wasm/nabla-threads.wasm, npm run build:wasm): its calls
+// checked as the addon's are, in-place arguments, memory growth, the "fast" convolutions against a float64
+// sum on the js backend, LeNet-5 training against js, and the threaded module's workers giving the
+// one-thread module's bits. Its parity with js on every kernel is in backend.test.ts. Without the module
 // (no clang for wasm32) every test here reports itself skipped.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as nb from "../src/index.js";
+import { wasmBackendFromModule } from "../src/backend/wasm/index.js";
 import { ROOT, onBackend as on } from "./helpers.js";
 
 const built = existsSync(join(ROOT, "wasm", "nabla.wasm"));
@@ -102,4 +104,88 @@ test("LeNet-5, 20 Adam steps on wasm: the losses follow js's, and two runs give 
   assert.deepEqual(losses("wasm"), wasm);
   wasm.forEach((l, i) => assert.ok(Math.abs(l - js[i]) <= 1e-4 * Math.abs(js[i]), `step ${i}: wasm ${l}, js ${js[i]}`));
   assert.ok(wasm[19] < wasm[0], "the loss fell");
+});
+
+// The threaded module (wasm/nabla-threads.wasm): workers on a shared memory, results the one-thread module's.
+const threadedBuilt = existsSync(join(ROOT, "wasm", "nabla-threads.wasm"));
+const skipThreads = skip || (!threadedBuilt && "wasm/nabla-threads.wasm was not built (npm run build:wasm)");
+const moduleFile = (name: string) => new WebAssembly.Module(new Uint8Array(readFileSync(join(ROOT, "wasm", name))));
+
+/** Run fn on a backend registered for the occasion under a name of its own. */
+function onModule<T>(backend: nb.backend.Backend, name: string, fn: () => T): T {
+  nb.backend.registerBackend({ ...backend, name });
+  return on(name, fn);
+}
+
+test(
+  "the threaded module: 3 threads' tasks give the same bits run by workers or by the caller alone; 1 thread gives the one-thread module's",
+  {
+    skip: skipThreads,
+  },
+  () => {
+    const run = () => {
+      const g = new nb.Generator(3);
+      const a = nb.randn([700, 300], { generator: g }),
+        c = nb.randn([300, 500], { generator: g });
+      // 3×3 / 24 channels: Winograd, whose weight gradient adds one partial sum per thread's share
+      const x = nb.randn([16, 24, 20, 20], { generator: g }).requiresGrad_(),
+        w = nb.randn([32, 24, 3, 3], { generator: g }).requiresGrad_();
+      const y = F.conv2d(x, w, null, 1, 1);
+      y.square().sum().backward();
+      return [nb.matmul(a, c), y, x.grad!, w.grad!].map((t) => Array.from(t.data as Float32Array));
+    };
+    const pooled = wasmBackendFromModule(moduleFile("nabla-threads.wasm"), {}, { threads: 3 });
+    const alone = wasmBackendFromModule(moduleFile("nabla-threads.wasm"), {}, { threads: 3 }, false);
+    assert.equal(pooled.info?.threads, 3);
+    const p = onModule(pooled, "wasm-threads-3", run);
+    onModule(alone, "wasm-threads-3-alone", run).forEach((v, i) => assert.deepEqual(p[i], v, `output ${i}`));
+    const one = onModule(wasmBackendFromModule(moduleFile("nabla-threads.wasm"), {}, { threads: 1 }), "wasm-threads-1", run);
+    const single = wasmBackendFromModule(moduleFile("nabla.wasm"));
+    assert.equal(single.info?.threads, 1);
+    onModule(single, "wasm-single", run).forEach((v, i) => assert.deepEqual(one[i], v, `output ${i}`));
+  },
+);
+
+test(
+  "20 LeNet-5 steps on 2 threads give the one-thread module's losses bit for bit (its kernels are too small to split)",
+  { skip: skipThreads },
+  () => {
+    const losses = (backend: nb.backend.Backend, name: string) =>
+      onModule(backend, name, () => {
+        nb.manualSeed(0);
+        const model = nb.models.lenet5();
+        const opt = new nb.optim.Adam(model.parameters(), { lr: 1e-3 });
+        const g = new nb.Generator(1);
+        const x = nb.randn([64, 1, 28, 28], { generator: g }),
+          y = nb.randint(0, 10, [64], { generator: g });
+        return Array.from({ length: 20 }, () => {
+          opt.zeroGrad();
+          const loss = F.crossEntropy(model.forward(x), y);
+          loss.backward();
+          opt.step();
+          return loss.item();
+        });
+      });
+    const two = losses(wasmBackendFromModule(moduleFile("nabla-threads.wasm"), {}, { threads: 2 }), "wasm-threads-2");
+    assert.deepEqual(two, losses(wasmBackendFromModule(moduleFile("nabla.wasm")), "wasm-single"));
+  },
+);
+
+test("wasm options: a bad threads value or an unknown option is a TypeError; threads on the one-thread module too", { skip }, async () => {
+  await assert.rejects(
+    nb.backend.loadWasm(undefined, { threads: 0 }),
+    (e: Error) => e instanceof TypeError && /threads must be a whole number/.test(e.message),
+  );
+  await assert.rejects(
+    nb.backend.loadWasm(undefined, { thread: 2 } as never),
+    (e: Error) => e instanceof TypeError && /unknown option 'thread'/.test(e.message),
+  );
+  await assert.rejects(
+    nb.backend.loadWasm(undefined, 2 as never),
+    (e: Error) => e instanceof TypeError && /options must be an object/.test(e.message),
+  );
+  await assert.rejects(
+    nb.backend.loadWasm(moduleFile("nabla.wasm"), { threads: 2 }),
+    (e: Error) => e instanceof TypeError && /needs the threaded module/.test(e.message),
+  );
 });

@@ -55,6 +55,7 @@ worker.onmessage = (e) => {
       losses: m.losses,
       accuracy: m.accuracy,
       backend: m.backend,
+      threads: m.info.threads ?? 1,
       isolated: crossOriginIsolated,
     });
   }

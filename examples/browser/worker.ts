@@ -21,7 +21,8 @@ async function split(prefix: string): Promise<Split> {
 self.onmessage = async (e: MessageEvent<{ backend: "js" | "wasm"; steps: number; bench: boolean }>) => {
   try {
     const { backend, steps } = e.data;
-    if (backend === "wasm") await nb.backend.loadWasm("./nabla.wasm");
+    // threads where the page is cross-origin isolated (shared memory), else one
+    if (backend === "wasm") await nb.backend.loadWasm(crossOriginIsolated ? "./nabla-threads.wasm" : "./nabla.wasm");
     nb.backend.setBackend(backend);
     const [train, test] = await Promise.all([split("train"), split("t10k")]);
     if (e.data.bench) {

@@ -34,7 +34,7 @@ export const backend = Object.defineProperty(
     getBackend: typeof getBackend;
     listBackends: typeof listBackends;
     jsBackend: typeof jsBackend;
-    /** Load the WebAssembly backend ("wasm") from the package's module or the source given; returns it. */
+    /** Load the WebAssembly backend ("wasm") from the package's module or the source given ({ threads } where shared memory allows); returns it. */
     loadWasm: typeof loadWasm;
     /** Run a function and list the algorithm each convolution kernel call took. */
     convAlgorithms: typeof precision.convAlgorithms;
@@ -62,4 +62,5 @@ export declare namespace backend {
   export type ConvAlgorithm = precision.ConvAlgorithm;
   export type ConvAlgorithmRecord = precision.ConvAlgorithmRecord;
   export type WasmSource = import("./wasm/index.js").WasmSource;
+  export type WasmOptions = import("./wasm/index.js").WasmOptions;
 }

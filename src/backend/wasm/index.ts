@@ -9,9 +9,18 @@
 import { registerBackend, type Backend } from "../backend.js";
 import { KERNELS, type Addon } from "../compiled/list.generated.js";
 import { compiledBackend } from "../compiled/backend.js";
+import {
+  SHARED_PAGES,
+  defaultThreads,
+  isThreadedModule,
+  sharedMemoryUnavailable,
+  startWorkers,
+  workersReady,
+  workersReadySync,
+} from "./threads.js";
 
 interface Exports {
-  memory: WebAssembly.Memory;
+  memory: WebAssembly.Memory; // the one-thread module's own; the threaded module imports a shared one
   _initialize(): void;
   nb_alloc(bytes: number): number;
   nb_free(p: number): void;
@@ -21,6 +30,8 @@ interface Exports {
   nb_call(k: number, args: number, argc: number): number;
   nb_error(): number;
   nb_threads(): number;
+  nb_threads_prepare(threads: number): void;
+  nb_workers_started(): number;
 }
 
 /** The few WASI imports wasi-libc's startup and stdio reference: no environment, writes go to the console. */
@@ -38,7 +49,7 @@ function wasiImports(memory: () => WebAssembly.Memory): WebAssembly.ModuleImport
       for (let i = 0; i < n; i++) {
         const p = v.getUint32(iovs + 8 * i, true),
           len = v.getUint32(iovs + 8 * i + 4, true);
-        text += new TextDecoder().decode(new Uint8Array(memory().buffer, p, len));
+        text += new TextDecoder().decode(new Uint8Array(memory().buffer, p, len).slice()); // not a view of shared memory
         total += len;
       }
       if (text.trim() !== "") console.warn(text.trimEnd());
@@ -60,12 +71,12 @@ const TYPE_CODE = new Map<unknown, number>([
 const align = (n: number) => (n + 63) & ~63;
 
 /** The module's kernels as the Addon interface: each call marshalled through the module's memory. */
-function marshaller(ex: Exports): Addon {
+function marshaller(ex: Exports, threads: () => number): Addon {
   const str = (p: number) => {
     const u8 = new Uint8Array(ex.memory.buffer);
     let end = p;
     while (u8[end] !== 0) end++;
-    return new TextDecoder().decode(u8.subarray(p, end));
+    return new TextDecoder().decode(u8.slice(p, end));
   };
   // the module must have been built from this kernel list
   const count = ex.nb_kernel_count();
@@ -145,35 +156,107 @@ function marshaller(ex: Exports): Addon {
       new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(u8.subarray(scratch + at[i], scratch + at[i] + a.byteLength));
     }
   };
-  const addon: Record<string, unknown> = { info: () => ({ isa: "wasm-simd128", threads: ex.nb_threads() }) };
+  const addon: Record<string, unknown> = { info: () => ({ isa: "wasm-simd128", threads: threads() }) };
   KERNELS.forEach((k, id) => {
     addon[k.name] = (...args: unknown[]) => call(id, k.name, k.spec, k.writes, args);
   });
   return addon as unknown as Addon;
 }
 
-/** Instantiate the compiled module (synchronously: Node, or a Web Worker) and return the wasm backend. */
-export function wasmBackendFromModule(module: WebAssembly.Module, info: Record<string, string | number> = {}): Backend {
+/** How the wasm backend runs. */
+export interface WasmOptions {
+  /**
+   * Threads, the caller's included (default: NABLA_NUM_THREADS in Node, else the cores). More than one
+   * needs the threaded module (wasm/nabla-threads.wasm) and shared memory: Node, or a cross-origin
+   * isolated page.
+   */
+  threads?: number;
+}
+
+function checkOptions(options: unknown): WasmOptions {
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null || Array.isArray(options))
+    throw new TypeError(`nabla wasm: options must be an object like { threads: 2 }, got ${String(options)}`);
+  for (const key of Object.keys(options))
+    if (key !== "threads") throw new TypeError(`nabla wasm: unknown option '${key}' (the options are: threads)`);
+  const t = (options as WasmOptions).threads;
+  if (t !== undefined && (typeof t !== "number" || !Number.isInteger(t) || t < 1 || t > 256))
+    throw new TypeError(`nabla wasm: threads must be a whole number from 1 to 256, got ${String(t)}`);
+  return options as WasmOptions;
+}
+
+/** An instance of the module and, for the threaded module, its pool's workers starting. */
+function instantiate(module: WebAssembly.Module, options: WasmOptions, workers = true): { ex: Exports; threads: number } {
+  const threaded = isThreadedModule(module);
+  const threads = threaded ? (options.threads ?? defaultThreads()) : 1;
+  if (!threaded && options.threads !== undefined && options.threads > 1)
+    throw new TypeError(
+      `nabla wasm: threads: ${options.threads} needs the threaded module (wasm/nabla-threads.wasm); this one has one thread`,
+    );
   let memory: WebAssembly.Memory | null = null;
-  const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasiImports(() => memory!) });
-  const ex = instance.exports as unknown as Exports;
+  if (threaded) {
+    const why = sharedMemoryUnavailable();
+    if (why !== null) throw new Error(`nabla wasm: the threaded module needs shared memory, but ${why}; load wasm/nabla.wasm instead`);
+    memory = new WebAssembly.Memory({ ...SHARED_PAGES, shared: true });
+  }
+  const imports: WebAssembly.Imports = { wasi_snapshot_preview1: wasiImports(() => memory!) };
+  if (threaded) imports.env = { memory: memory! };
+  const instance = new WebAssembly.Instance(module, imports);
+  const ex = (threaded ? { ...instance.exports, memory } : instance.exports) as unknown as Exports;
   memory = ex.memory;
   ex._initialize();
-  return compiledBackend("wasm", marshaller(ex), info);
+  if (threaded) startWorkers(module, memory, ex, threads, workers);
+  return { ex, threads };
+}
+
+/**
+ * Instantiate the compiled module (synchronously: Node, or a Web Worker) and return the wasm backend. In
+ * Node the threaded module's workers are waited for (up to 10 s); elsewhere they join as they come up (a
+ * browser thread must return to its event loop for a worker to start: loadWasm awaits them).
+ */
+export function wasmBackendFromModule(
+  module: WebAssembly.Module,
+  info: Record<string, string | number> = {},
+  options?: WasmOptions,
+  /** false: the pool is sized but no worker starts, the caller runs every task (tests compare the two) */
+  workers = true,
+): Backend {
+  const { ex, threads } = instantiate(module, checkOptions(options), workers);
+  if (threads > 1 && workers && typeof process !== "undefined" && typeof process.versions?.node === "string") workersReadySync(ex, threads);
+  return compiledBackend(
+    "wasm",
+    marshaller(ex, () => threads),
+    info,
+  );
 }
 
 /** Where the module comes from: its bytes, a compiled module, a Response, or a URL to fetch. */
 export type WasmSource = BufferSource | WebAssembly.Module | Response | URL | string;
 
+let singleThreadSaid = false;
+
 /**
  * Compile and instantiate the wasm module, register it as the backend "wasm" and return it (then
- * `setBackend("wasm")` selects it). Without a source: the package's wasm/nabla.wasm (in Node from the file;
- * elsewhere fetched from the package's wasm/ folder next to dist/; a bundle moves files, so pass its URL there).
+ * `setBackend("wasm")` selects it); the threaded module's workers are awaited. Without a source: the
+ * package's own module — wasm/nabla-threads.wasm where shared memory is available (Node, a cross-origin
+ * isolated page) and more than one thread is wanted, else wasm/nabla.wasm (saying once why one thread) — in
+ * Node from the file, elsewhere fetched from the package's wasm/ folder next to dist/ (a bundle moves files:
+ * pass the module's URL there).
  */
-export async function loadWasm(source?: WasmSource): Promise<Backend> {
+export async function loadWasm(source?: WasmSource, options?: WasmOptions): Promise<Backend> {
+  const opts = checkOptions(options);
+  if (source === undefined && defaultSource !== null) return defaultSource(opts);
+  let src = source;
+  if (src === undefined) {
+    const why = sharedMemoryUnavailable();
+    const threaded = why === null && (opts.threads ?? defaultThreads()) > 1;
+    if (why !== null && (opts.threads ?? 2) > 1 && !singleThreadSaid) {
+      singleThreadSaid = true;
+      console.info(`nabla wasm: one thread, because ${why}`);
+    }
+    src = new URL(`../../../wasm/${threaded ? "nabla-threads" : "nabla"}.wasm`, import.meta.url);
+  }
   let module: WebAssembly.Module;
-  if (source === undefined && defaultSource !== null) return defaultSource();
-  const src = source ?? new URL("../../../wasm/nabla.wasm", import.meta.url);
   if (src instanceof WebAssembly.Module) module = src;
   else if (typeof src === "string" || src instanceof URL) {
     const r = await fetch(src);
@@ -181,13 +264,20 @@ export async function loadWasm(source?: WasmSource): Promise<Backend> {
     module = await WebAssembly.compile(await r.arrayBuffer());
   } else if (typeof Response !== "undefined" && src instanceof Response) module = await WebAssembly.compile(await src.arrayBuffer());
   else module = await WebAssembly.compile(src as BufferSource);
-  const backend = wasmBackendFromModule(module, { module: typeof src === "string" || src instanceof URL ? String(src) : "given" });
+  const { ex, threads } = instantiate(module, opts);
+  if (threads > 1) await workersReady(ex, threads);
+  const where = typeof src === "string" || src instanceof URL ? String(src) : "given";
+  const backend = compiledBackend(
+    "wasm",
+    marshaller(ex, () => threads),
+    { module: where },
+  );
   registerBackend(backend);
   return backend;
 }
 
-let defaultSource: (() => Backend) | null = null;
+let defaultSource: ((options: WasmOptions) => Backend) | null = null;
 /** The platform's way to load the package's own module (Node: from the file, synchronously). */
-export function setDefaultWasm(load: () => Backend): void {
+export function setDefaultWasm(load: (options: WasmOptions) => Backend): void {
   defaultSource = load;
 }
