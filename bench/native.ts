@@ -205,14 +205,20 @@ for (const [kind, batch, steps] of part === "gemm" || part === "onnx" || part ==
   });
   results[kind] = entry;
 }
-// The wasm backend (wasm/nabla.wasm, one thread) beside the current backend, alternating, in Node:
-// float32 GEMM and LeNet-5 b64 (Adam) training / inference. `native.js wasm` runs this part alone.
-const wasmFile = new URL("../../wasm/nabla.wasm", import.meta.url);
+// The wasm backend on 1 thread (wasm/nabla.wasm) and 2 (wasm/nabla-threads.wasm, a pool of workers) beside
+// the current backend, alternating, in Node and in headless Chromium: float32 GEMM, LeNet-5 b64 (Adam)
+// training / inference, and in Chromium inference against onnxruntime-web at the same thread count.
+// `native.js wasm` runs this part alone.
+const wasmFile = new URL("../../wasm/nabla-threads.wasm", import.meta.url);
 if (part === undefined || part === "wasm") {
-  if (!existsSync(wasmFile)) console.log("\nwasm/nabla.wasm was not built (npm run build:wasm): the wasm column is skipped");
+  if (!existsSync(wasmFile)) console.log("\nwasm/nabla-threads.wasm was not built (npm run build:wasm): the wasm column is skipped");
   else {
-    await nb.backend.loadWasm();
     const base = nb.backend.getBackend().name;
+    const THREADS = [1, 2] as const;
+    for (const threads of THREADS) {
+      const b = await nb.backend.loadWasm(undefined, { threads });
+      nb.backend.registerBackend({ ...b, name: `wasm-${threads}` });
+    }
     const on = <T>(name: string, fn: () => T): T => {
       nb.backend.setBackend(name);
       try {
@@ -223,10 +229,10 @@ if (part === undefined || part === "wasm") {
     };
     const chromium = await openBenchPage();
     console.log(
-      `\nwasm backend (SIMD128, 1 thread) in Node${chromium ? " and in headless Chromium (examples/browser ?bench=1)" : ""} vs ${base} in Node: medians of 3 alternating rounds`,
+      `\nwasm backend (SIMD128) on 1 and 2 threads in Node${chromium ? " and in headless Chromium (examples/browser ?bench=1, cross-origin isolated)" : ""} vs ${base} in Node: medians of 3 alternating rounds`,
     );
     if (!chromium) console.log("  (no Chromium column: apt-get install chromium, and playwright-core)");
-    type Round = { gemm: Record<number, number>; train: number; infer: number; ort?: { ort: number; nabla: number } | null };
+    type Round = { gemm: Record<number, number>; train: number; infer: number };
     const nodeRound = (): Round => {
       const gemm: Record<number, number> = {};
       for (const n of [256, 512, 1024]) {
@@ -235,45 +241,67 @@ if (part === undefined || part === "wasm") {
       }
       return { gemm, ...nablaModel("lenet5", 64, 30) };
     };
-    const rounds: { wasm: Round; base: Round; chromium: Round | null }[] = [];
-    for (let r = 0; r < 3; r++)
-      rounds.push({ wasm: on("wasm", nodeRound), base: nodeRound(), chromium: chromium ? await chromium.run() : null });
+    const rounds: { wasm: Record<number, Round>; base: Round; chromium: Record<number, PageBench> | null }[] = [];
+    for (let r = 0; r < 3; r++) {
+      const wasm: Record<number, Round> = {},
+        page: Record<number, PageBench> = {};
+      for (const t of THREADS) wasm[t] = on(`wasm-${t}`, nodeRound);
+      if (chromium) for (const t of THREADS) page[t] = await chromium.run(t);
+      rounds.push({ wasm, base: nodeRound(), chromium: chromium ? page : null });
+    }
     await chromium?.close();
     const med = (pick: (r: (typeof rounds)[number]) => number | undefined) => median(rounds.map((r) => pick(r) ?? NaN));
+    // "a on 1 thread / b on 2 (×b/a)"
+    const pair = (one: number, two: number, digits: number) =>
+      `${one.toFixed(digits)} / ${two.toFixed(digits)} (×${(two / one).toFixed(2)})`;
+    console.log("  wasm figures: 1 thread / 2 threads (speed-up)");
     for (const n of [256, 512, 1024]) {
-      const w = med((r) => r.wasm.gemm[n]),
-        c = med((r) => r.chromium?.gemm[n]),
+      const w = THREADS.map((t) => med((r) => r.wasm[t].gemm[n])),
+        c = THREADS.map((t) => med((r) => r.chromium?.[t].gemm[n])),
         b = med((r) => r.base.gemm[n]);
       console.log(
-        `  GEMM ${n} GFLOP/s: wasm ${w.toFixed(1)} (Node)${chromium ? `, ${c.toFixed(1)} (Chromium)` : ""}; ${base} ${b.toFixed(1)}`,
+        `  GEMM ${n} GFLOP/s: wasm ${pair(w[0], w[1], 1)} in Node${chromium ? `, ${pair(c[0], c[1], 1)} in Chromium` : ""}; ${base} ${b.toFixed(1)}`,
       );
-      results[`wasm_gemm${n}`] = { wasmNode: w, wasmChromium: c, [base]: b };
+      results[`wasm_gemm${n}`] = { wasmNode1: w[0], wasmNode2: w[1], wasmChromium1: c[0], wasmChromium2: c[1], [base]: b };
     }
     for (const k of ["train", "infer"] as const) {
-      const w = med((r) => r.wasm[k]),
-        c = med((r) => r.chromium?.[k]),
+      const w = THREADS.map((t) => med((r) => r.wasm[t][k])),
+        c = THREADS.map((t) => med((r) => r.chromium?.[t][k])),
         b = med((r) => r.base[k]);
       console.log(
-        `  lenet5 b64 ${k === "train" ? "training" : "inference"} images/s: wasm ${w.toFixed(0)} (Node)${chromium ? `, ${c.toFixed(0)} (Chromium)` : ""}; ${base} ${b.toFixed(0)}`,
+        `  lenet5 b64 ${k === "train" ? "training" : "inference"} images/s: wasm ${pair(w[0], w[1], 0)} in Node${chromium ? `, ${pair(c[0], c[1], 0)} in Chromium` : ""}; ${base} ${b.toFixed(0)}`,
       );
-      results[`wasm_lenet5_${k}`] = { wasmNode: w, wasmChromium: c, [base]: b };
+      results[`wasm_lenet5_${k}`] = { wasmNode1: w[0], wasmNode2: w[1], wasmChromium1: c[0], wasmChromium2: c[1], [base]: b };
     }
-    if (rounds.every((r) => r.chromium?.ort)) {
-      const o = med((r) => r.chromium?.ort?.ort),
-        n = med((r) => r.chromium?.ort?.nabla);
-      console.log(
-        `  lenet5 b64 inference in Chromium, 1 thread, on nabla's ONNX export: onnxruntime-web ${o.toFixed(0)} images/s, nabla wasm ${n.toFixed(0)} (ratio ${(n / o).toFixed(2)})`,
-      );
-      results.wasm_lenet5_onnxruntime_web = { ort: o, nabla: n };
+    if (rounds.every((r) => THREADS.every((t) => r.chromium?.[t].ort))) {
+      for (const [model, label] of [
+        ["lenet5", "lenet5 b64"],
+        ["resnet18", "resnet18 (3×32×32) b16"],
+      ] as const)
+        for (const t of THREADS) {
+          const o = med((r) => r.chromium?.[t].ort?.[model].ort),
+            n = med((r) => r.chromium?.[t].ort?.[model].nabla);
+          console.log(
+            `  ${label} inference in Chromium, ${t} thread${t > 1 ? "s" : ""}, nabla's ONNX export: onnxruntime-web ${o.toFixed(0)} images/s, nabla wasm ${n.toFixed(0)} (ratio ${(n / o).toFixed(2)})`,
+          );
+          results[`wasm_${model}_onnxruntime_web_${t}`] = { ort: o, nabla: n };
+        }
     } else if (chromium) console.log("  (no onnxruntime-web column: npm install --save-dev onnxruntime-web)");
   }
 }
 
+type OrtVsNabla = { ort: number; nabla: number };
+/** What the page's bench mode reports (examples/browser/bench.ts). */
+type PageBench = {
+  gemm: Record<number, number>;
+  train: number;
+  infer: number;
+  threads: number;
+  ort: Record<"lenet5" | "resnet18", OrtVsNabla> | null;
+};
+
 /** The example page's bench mode in headless Chromium (Debian's, by path), or null when there is none. */
-async function openBenchPage(): Promise<{
-  run(): Promise<{ gemm: Record<number, number>; train: number; infer: number; ort: { ort: number; nabla: number } | null }>;
-  close(): Promise<void>;
-} | null> {
+async function openBenchPage(): Promise<{ run(threads: number): Promise<PageBench>; close(): Promise<void> } | null> {
   const exe = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
   let pw: typeof import("playwright-core");
   try {
@@ -290,12 +318,13 @@ async function openBenchPage(): Promise<{
   const srv = await server.serveExample(0);
   const browser = await pw.chromium.launch({ executablePath: exe, args: ["--no-sandbox"] });
   return {
-    async run() {
+    async run(threads: number) {
       const page = await browser.newPage();
-      await page.goto(`${srv.url}?backend=wasm&bench=1`);
+      await page.goto(`${srv.url}?backend=wasm&bench=1&threads=${threads}`);
       await page.waitForSelector("body[data-bench]", { timeout: 300_000 });
-      const r = JSON.parse((await page.getAttribute("body", "data-bench"))!);
+      const r = JSON.parse((await page.getAttribute("body", "data-bench"))!) as PageBench;
       await page.close();
+      if (r.threads !== threads) throw new Error(`bench page: asked for ${threads} threads, it ran ${r.threads}`);
       return r;
     },
     async close() {

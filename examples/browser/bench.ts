@@ -12,26 +12,41 @@ interface OrtWeb {
   InferenceSession: { create(model: Uint8Array, o: object): Promise<{ run(feeds: Record<string, unknown>): Promise<unknown> }> };
 }
 
+/** Images/s of onnxruntime-web and of nabla's current backend on one model's inference. */
+export type OrtVsNabla = { ort: number; nabla: number };
+
 /**
- * LeNet-5 b64 inference in onnxruntime-web (its wasm backend, one thread, every graph optimization) on
- * nabla's ONNX export of the same model, against nabla's wasm backend on the same input: images/s each.
- * `ort` is onnxruntime-web's global, served by the example's server under /ort/.
+ * Inference in onnxruntime-web (its wasm backend at `threads` threads, every graph optimization) on nabla's
+ * ONNX export of the same seeded model, against nabla's wasm backend on the same input: LeNet-5 b64 on a
+ * batch of the slice, and the small-input ResNet-18 (3×32×32, 10 classes) b16 on random input. `ort` is
+ * onnxruntime-web's global, served by the example's server under /ort/; its thread count is fixed when
+ * its first session is created, so a page measures one count.
  */
-export async function runOrtBench(nb: typeof NB, ort: OrtWeb, train: Split): Promise<{ ort: number; nabla: number }> {
+export async function runOrtBench(
+  nb: typeof NB,
+  ort: OrtWeb,
+  train: Split,
+  threads: number,
+): Promise<Record<"lenet5" | "resnet18", OrtVsNabla>> {
   ort.env.wasm.wasmPaths = "/ort/";
-  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.numThreads = threads;
+  const one = async (model: NB.nn.Module, x: NB.Tensor, reps: number): Promise<OrtVsNabla> => {
+    model.eval();
+    const session = await ort.InferenceSession.create(nb.onnx.export(model, x), {
+      graphOptimizationLevel: "all",
+      executionMode: "sequential",
+    });
+    const feeds = { input: new ort.Tensor("float32", x.data as Float32Array, [...x.shape]) };
+    const tOrt = await timeItAsync(() => session.run(feeds), reps);
+    const tNabla = await timeItAsync(() => nb.noGrad(() => model.forward(x)), reps);
+    return { ort: x.shape[0] / tOrt, nabla: x.shape[0] / tNabla };
+  };
   nb.manualSeed(0);
-  const model = nb.models.lenet5();
-  model.eval();
-  const { x } = batch(nb, train, 0, 64);
-  const session = await ort.InferenceSession.create(nb.onnx.export(model, x), {
-    graphOptimizationLevel: "all",
-    executionMode: "sequential",
-  });
-  const feeds = { input: new ort.Tensor("float32", x.data as Float32Array, [...x.shape]) };
-  const tOrt = await timeItAsync(() => session.run(feeds), 30);
-  const tNabla = await timeItAsync(() => nb.noGrad(() => model.forward(x)), 30);
-  return { ort: 64 / tOrt, nabla: 64 / tNabla };
+  const lenet5 = await one(nb.models.lenet5(), batch(nb, train, 0, 64).x, 30);
+  nb.manualSeed(0);
+  const resnet = nb.models.resnet18({ numClasses: 10, smallInput: true });
+  const resnet18 = await one(resnet, nb.randn([16, 3, 32, 32], { generator: new nb.Generator(1) }), 7);
+  return { lenet5, resnet18 };
 }
 
 export function runBench(nb: typeof NB, train: Split): { gemm: Record<number, number>; train: number; infer: number } {

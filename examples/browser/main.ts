@@ -1,6 +1,6 @@
 // The example page: starts the worker on the backend named in the URL (?backend=js|wasm&steps=N), shows
 // the loss as it falls, then the test accuracy and eight test images with the model's predictions.
-// ?bench=1 times GEMM and LeNet-5 instead (bench.ts).
+// ?bench=1 times GEMM, LeNet-5 and ResNet-18 instead (bench.ts); ?threads=N sets the wasm backend's threads.
 
 const CLASSES = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"];
 const q = new URLSearchParams(location.search);
@@ -60,4 +60,6 @@ worker.onmessage = (e) => {
     });
   }
 };
-worker.postMessage({ backend, steps, bench: q.get("bench") === "1" });
+// ?threads=N: the wasm backend's threads (more than one only when the page is cross-origin isolated)
+const threads = q.has("threads") ? Number(q.get("threads")) : undefined;
+worker.postMessage({ backend, steps, threads, bench: q.get("bench") === "1" });

@@ -18,22 +18,24 @@ async function split(prefix: string): Promise<Split> {
   return { images: images.data as Uint8Array, labels: labels.data as Uint8Array, n: labels.shape[0] };
 }
 
-self.onmessage = async (e: MessageEvent<{ backend: "js" | "wasm"; steps: number; bench: boolean }>) => {
+self.onmessage = async (e: MessageEvent<{ backend: "js" | "wasm"; steps: number; threads?: number; bench: boolean }>) => {
   try {
     const { backend, steps } = e.data;
-    // threads where the page is cross-origin isolated (shared memory), else one
-    if (backend === "wasm") await nb.backend.loadWasm(crossOriginIsolated ? "./nabla-threads.wasm" : "./nabla.wasm");
+    // threads (one per core unless asked) where the page is cross-origin isolated (shared memory), else one
+    const threads = crossOriginIsolated ? (e.data.threads ?? navigator.hardwareConcurrency) : 1;
+    if (backend === "wasm")
+      await nb.backend.loadWasm(threads > 1 ? "./nabla-threads.wasm" : "./nabla.wasm", threads > 1 ? { threads } : {});
     nb.backend.setBackend(backend);
     const [train, test] = await Promise.all([split("train"), split("t10k")]);
     if (e.data.bench) {
       const r = runBench(nb, train);
       // onnxruntime-web, when the server has it (npm devDependency): a classic script defining `ort`
-      let ort: { ort: number; nabla: number } | null = null;
+      let ort: Awaited<ReturnType<typeof runOrtBench>> | null = null;
       if ((await fetch("/ort/ort.wasm.min.js", { method: "HEAD" })).ok) {
         (self as unknown as { importScripts(url: string): void }).importScripts("/ort/ort.wasm.min.js");
-        ort = await runOrtBench(nb, (self as unknown as { ort: Parameters<typeof runOrtBench>[1] }).ort, train);
+        ort = await runOrtBench(nb, (self as unknown as { ort: Parameters<typeof runOrtBench>[1] }).ort, train, threads);
       }
-      self.postMessage({ type: "bench", ...r, ort });
+      self.postMessage({ type: "bench", ...r, threads: nb.backend.getBackend().info?.threads ?? 1, ort });
       return;
     }
     const t0 = performance.now();
