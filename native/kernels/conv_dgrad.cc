@@ -65,7 +65,14 @@ static inline __attribute__((always_inline)) NO_MEMCPY_IDIOM void DgradSample(co
   }
 DGRAD_VARIANT(Avx512, TARGET_AVX512, 10, 2)
 DGRAD_VARIANT(Avx2, TARGET_AVX2, 3, 2)
-DGRAD_VARIANT(Portable, , 3, 1)
+// The portable block: 3 pairs (12 accumulators of 4 lanes: arm64 has 32 registers), 2 in WebAssembly,
+// whose engines give SIMD128 16 registers.
+#if defined(__wasm__)
+#define kPortableRB 2
+#else
+#define kPortableRB 3
+#endif
+DGRAD_VARIANT(Portable, , kPortableRB, 1)
 
 // For stride-1 ungrouped layers with kernels of 5 columns or more (where the padded full convolution of
 // the flipped direct path spends most of its products on the zero border), (input channel, tap column)
