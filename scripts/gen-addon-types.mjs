@@ -25,15 +25,16 @@ const TS_TYPE = {
 };
 
 export function generate(source) {
-  const kernels = [...source.matchAll(/K\((\w+), "(\w*)", "([\w! ]*)"\)/g)].map(([, name, spec, marked]) => {
+  const kernels = [...source.matchAll(/K\((\w+), "(\w*)", "([\w!+ ]*)"\)/g)].map(([, name, spec, marked]) => {
     const words = marked.split(" ").filter(Boolean);
-    const args = words.map((w) => w.replace(/!$/, ""));
-    const writes = words.flatMap((w, i) => (w.endsWith("!") ? [i] : []));
+    const args = words.map((w) => w.replace(/[!+]$/, ""));
+    const writes = words.flatMap((w, i) => (w.endsWith("!") || w.endsWith("+") ? [i] : []));
+    const fresh = words.flatMap((w, i) => (w.endsWith("!") ? [i] : []));
     for (const i of writes)
       if (!"fFiId".includes(spec[i])) throw new Error(`kernel_list.h: ${name}: written argument ${args[i]} is not an array`);
     if (args.length !== spec.length) throw new Error(`kernel_list.h: ${name} has ${spec.length} kinds but ${args.length} names`);
     for (const k of spec) if (!(k in TS_TYPE)) throw new Error(`kernel_list.h: ${name}: unknown argument kind '${k}'`);
-    return { name, spec, writes, params: args.map((a, i) => `${a}: ${TS_TYPE[spec[i]]}`).join(", ") };
+    return { name, spec, writes, fresh, params: args.map((a, i) => `${a}: ${TS_TYPE[spec[i]]}`).join(", ") };
   });
   if (kernels.length === 0) throw new Error("kernel_list.h: no K(...) rows found");
   const list = (macro) => {
@@ -61,10 +62,10 @@ export function generate(source) {
     "  info(): { isa: string; threads: number };",
     "}",
     "",
-    "/** Each kernel's argument kinds (kernel_list.h's legend) and the positions of the arrays it writes; a kernel's",
-    " * number is its position in this list. */",
+    "/** Each kernel's argument kinds (kernel_list.h's legend), the positions of the arrays it writes, and of those it",
+    " * writes in full without reading them (`fresh`, marked `!`); a kernel's number is its position in this list. */",
     "export const KERNELS = [",
-    ...kernels.map((k) => `  { name: "${k.name}", spec: "${k.spec}", writes: [${k.writes.join(", ")}] },`),
+    ...kernels.map((k) => `  { name: "${k.name}", spec: "${k.spec}", writes: [${k.writes.join(", ")}], fresh: [${k.fresh.join(", ")}] },`),
     "] as const;",
     "",
     "/** Op codes (the position in ops.h's lists). */",

@@ -1,4 +1,6 @@
-// nabla's entry point: registers the js backend and exports the public API (`import * as nb from "nabla"`).
+// nabla's entry point under Node (package.json's "node" and default conditions): registers the js backend,
+// the native addon when it was built and the wasm module's loader, reads the NABLA_* environment variables,
+// and exports the public API (api.ts). Bundlers for a browser take browser.ts instead.
 
 import { registerBackend, registerBackendLoader, setBackend } from "./backend/backend.js";
 import { jsBackend } from "./backend/js/index.js";
@@ -52,19 +54,4 @@ import { nodeModule } from "./platform.js";
   }
 }
 
-export { Tensor } from "./tensor/tensor.js";
-export type { DType, TypedArray } from "./tensor/dtype.js";
-export { Generator, manualSeed, defaultGenerator } from "./tensor/random.js";
-export * from "./ops/index.js";
-export { noGrad, enableGrad, isGradEnabled } from "./autograd/engine.js";
-export * as autograd from "./autograd/index.js";
-export * as nn from "./nn/index.js";
-export * as testing from "./testing/index.js";
-export { backend } from "./backend/index.js";
-export * as io from "./io/index.js";
-export * as optim from "./optim/index.js";
-export * as models from "./models/index.js";
-export * as onnx from "./onnx/index.js";
-export { summary } from "./nn/summary.js";
-export * as data from "./data/index.js";
-export * as train from "./train/index.js";
+export * from "./api.js";

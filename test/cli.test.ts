@@ -49,8 +49,20 @@ test("bad input: one line on stderr, non-zero exit, no stack trace", () => {
 test("an invalid NABLA_BACKEND is one line and exit code 2, not a stack trace from import time", () => {
   const r = spawnSync(process.execPath, [CLI, "models"], { encoding: "utf8", env: { ...process.env, NABLA_BACKEND: "gpu" } });
   assert.equal(r.status, 2);
-  assert.equal(r.stderr, "nabla: NABLA_BACKEND must be 'js' or 'native', got 'gpu'\n");
+  assert.equal(r.stderr, "nabla: NABLA_BACKEND must be 'js', 'native' or 'wasm', got 'gpu'\n");
   assert.equal(r.stdout, "");
+});
+
+test("NABLA_BACKEND=wasm runs the CLI on the wasm backend (or says in one line that the module was not built)", () => {
+  const r = spawnSync(process.execPath, [CLI, "models"], { encoding: "utf8", env: { ...process.env, NABLA_BACKEND: "wasm" } });
+  if (existsSync(join(ROOT, "wasm", "nabla.wasm")) && existsSync(join(ROOT, "wasm", "nabla-threads.wasm"))) {
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /lenet5/);
+  } else {
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^nabla: the wasm backend could not be loaded: .*was not built/);
+    assert.equal(r.stderr.trim().split("\n").length, 1);
+  }
 });
 
 test("models lists the zoo with parameter counts; summary prints the table", () => {

@@ -1,5 +1,5 @@
-// The portable core: "nabla" bundled for a browser (esbuild, platform browser, no plugins) pulls in no
-// Node built-in, and the bundle runs in a context with no `process`, `Buffer` or `require`: the js backend,
+// The portable core: "nabla" bundled for a browser (esbuild, platform browser, no plugins) takes the
+// package's browser entry, pulls in no Node built-in and none of the Node-only loaders, and the bundle runs in a context with no `process`, `Buffer` or `require`: the js backend,
 // training steps, safetensors and checkpoints from bytes, and a clear error where a file path needs Node.
 
 import { test } from "node:test";
@@ -24,8 +24,13 @@ test('a browser bundle of "nabla" has no Node built-in and runs without process,
     [],
   );
   assert.ok(
-    inputs.some((p) => p.endsWith("dist/index.js")),
-    "the bundle is the package's own entry",
+    inputs.some((p) => p.endsWith("dist/browser.js")) && !inputs.some((p) => p.endsWith("dist/index.js")),
+    "the bundle is the package's browser entry",
+  );
+  assert.deepEqual(
+    inputs.filter((p) => /dist\/backend\/native\/|dist\/backend\/wasm\/node\.js/.test(p)),
+    [],
+    "the Node-only loaders are not bundled",
   );
   const code = r.outputFiles[0].text;
   assert.doesNotMatch(code, /(?:require\(|from\s|import\()\s*["']node:/);
@@ -73,7 +78,7 @@ test('a browser bundle of "nabla" has no Node built-in and runs without process,
     same: boolean;
   };
   assert.equal(r2.name, "js");
-  assert.match(r2.native, /not available outside Node/);
+  assert.match(r2.native, /not in the browser build/);
   assert.ok(r2.losses[29] < r2.losses[0] / 2, `the loss fell: ${r2.losses[0]} → ${r2.losses[29]}`);
   assert.deepEqual(r2.keys, r2.want, "weights round-trip through safetensors bytes");
   assert.equal(r2.epoch, 3, "a checkpoint round-trips through bytes");

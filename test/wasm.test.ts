@@ -135,7 +135,7 @@ test(
       return [nb.matmul(a, c), y, x.grad!, w.grad!].map((t) => Array.from(t.data as Float32Array));
     };
     const pooled = wasmBackendFromModule(moduleFile("nabla-threads.wasm"), {}, { threads: 3 });
-    const alone = wasmBackendFromModule(moduleFile("nabla-threads.wasm"), {}, { threads: 3 }, false);
+    const alone = wasmBackendFromModule(moduleFile("nabla-threads.wasm"), {}, { threads: 3 }, { workers: false });
     assert.equal(pooled.info?.threads, 3);
     const p = onModule(pooled, "wasm-threads-3", run);
     onModule(alone, "wasm-threads-3-alone", run).forEach((v, i) => assert.deepEqual(p[i], v, `output ${i}`));

@@ -528,7 +528,7 @@ const Kernel kKernels[] = {NABLA_KERNELS(KERNEL_ROW)};
 constexpr int kKernelCount = sizeof(kKernels) / sizeof(kKernels[0]);
 
 // A kernel as a binding calls it: its row, the argument count and the names split once (an argument the
-// kernel writes is marked `!` in the list; the mark is not part of its name).
+// kernel writes is marked `!` or `+` in the list; the mark is not part of its name).
 struct Entry {
   const Kernel* k;
   size_t want;
@@ -544,7 +544,7 @@ static const std::vector<Entry>& Entries() {
       for (const char *p = k.names, *q; *p; p = *q ? q + 1 : q) {
         q = std::strchr(p, ' ');
         if (!q) q = p + std::strlen(p);
-        const char* end = q > p && q[-1] == '!' ? q - 1 : q;
+        const char* end = q > p && (q[-1] == '!' || q[-1] == '+') ? q - 1 : q;
         e.names.emplace_back(p, end - p);
       }
       v->push_back(std::move(e));

@@ -9,7 +9,9 @@
 //   d  Float64Array              g  convolution geometry: Int32Array [n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, o, groups]
 //   n  integer in [0, 2^31)      x  number
 //   b  boolean
-// A name ending in `!` is an array the kernel writes (a WebAssembly caller copies it back).
+// A name ending in `!` is an array the kernel writes in full without reading it (a WebAssembly caller copies
+// it back, and not in); `+`, one it reads and writes (copied in and back): accumulated, partly written, or
+// updated in place.
 // The convolutions take `fast` (1: fp32Precision "fast") and write the algorithm they took (ConvAlgo,
 // kernels/conv.h) into algo[0].
 #pragma once
@@ -17,10 +19,10 @@
 #define NABLA_KERNELS(K)                                                                                              \
   K(matmul, "fibfibfnnn", "a aOffs transA b bOffs transB out! m k n")                                                 \
   K(im2col, "fgxf", "x geom padValue out!")                                                                           \
-  K(col2im, "fgf", "cols geom out!")                                                                                  \
+  K(col2im, "fgf", "cols geom out+")                                                                                  \
   K(unary, "nff", "op x out!")                                                                                        \
   K(reluBackward, "fff", "g y gx!")                                                                                   \
-  K(copy, "fnfniii", "src srcOffset dst! dstOffset shape srcStrides dstStrides")                                      \
+  K(copy, "fnfniii", "src srcOffset dst+ dstOffset shape srcStrides dstStrides")                                      \
   K(reduce, "nfnnnf", "op x outer size inner out!")                                                                   \
   K(argReduce, "nfnnni", "op x outer size inner out!")                                                                \
   K(binary, "nfnfnf", "op a sa b sb out!")                                                                            \
@@ -33,14 +35,14 @@
   K(channelAffine, "fnnnddfb", "x n c inner scale shift out! relu")                                                   \
   K(batchNormBackward, "ffnnndddbFddF", "gy x n c inner mean invstd scale training gx! sumG! sumGXhat! reluOut")      \
   K(gather, "fnnninf", "x outer size inner idx idxSize out!")                                                         \
-  K(scatterAdd, "fnnninfbI", "out! outer size inner idx idxSize src clear windows")                                   \
-  K(adamUpdate, "ffffFd", "param! grad expAvg! expAvgSq! maxExpAvgSq! hyper")                                         \
-  K(sgdUpdate, "ffFd", "param! grad momentumBuffer! hyper")                                                           \
-  K(rmspropUpdate, "fffFFd", "param! grad squareAvg! gradAvg! momentumBuffer! hyper")                                 \
-  K(adagradUpdate, "fffd", "param! grad sum! hyper")                                                                  \
-  K(adadeltaUpdate, "ffffd", "param! grad squareAvg! accDelta! hyper")                                                \
-  K(nadamUpdate, "ffffd", "param! grad expAvg! expAvgSq! hyper")                                                      \
-  K(adamaxUpdate, "ffffd", "param! grad expAvg! expInf! hyper")
+  K(scatterAdd, "fnnninfbI", "out+ outer size inner idx idxSize src clear windows")                                   \
+  K(adamUpdate, "ffffFd", "param+ grad expAvg+ expAvgSq+ maxExpAvgSq+ hyper")                                         \
+  K(sgdUpdate, "ffFd", "param+ grad momentumBuffer+ hyper")                                                           \
+  K(rmspropUpdate, "fffFFd", "param+ grad squareAvg+ gradAvg+ momentumBuffer+ hyper")                                 \
+  K(adagradUpdate, "fffd", "param+ grad sum+ hyper")                                                                  \
+  K(adadeltaUpdate, "ffffd", "param+ grad squareAvg+ accDelta+ hyper")                                                \
+  K(nadamUpdate, "ffffd", "param+ grad expAvg+ expAvgSq+ hyper")                                                      \
+  K(adamaxUpdate, "ffffd", "param+ grad expAvg+ expInf+ hyper")
 
 // Op codes and the hyper-parameter layouts of the `hyper` arguments: kernels/ops.h.
 #include "../kernels/ops.h"

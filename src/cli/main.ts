@@ -3,11 +3,12 @@
 // and exit code 2, not a stack trace from import time.
 
 const wanted = process.env.NABLA_BACKEND;
-if (wanted !== undefined && wanted !== "" && wanted !== "js" && wanted !== "native") {
-  process.stderr.write(`nabla: NABLA_BACKEND must be 'js' or 'native', got '${wanted}'\n`);
+if (wanted !== undefined && wanted !== "" && wanted !== "js" && wanted !== "native" && wanted !== "wasm") {
+  process.stderr.write(`nabla: NABLA_BACKEND must be 'js', 'native' or 'wasm', got '${wanted}'\n`);
   process.exitCode = 2;
 } else {
-  // NABLA_BACKEND=native without a loadable addon: the library's import fails and says why, in one line
+  // NABLA_BACKEND=native without a loadable addon (or wasm without the module): the library's import fails
+  // and says why, in one line
   const commands = await import("./commands.js").catch((e: Error) => {
     process.stderr.write(`${e.message}\n`);
     process.exitCode = 2;

@@ -34,35 +34,35 @@ export interface Addon {
   info(): { isa: string; threads: number };
 }
 
-/** Each kernel's argument kinds (kernel_list.h's legend) and the positions of the arrays it writes; a kernel's
- * number is its position in this list. */
+/** Each kernel's argument kinds (kernel_list.h's legend), the positions of the arrays it writes, and of those it
+ * writes in full without reading them (`fresh`, marked `!`); a kernel's number is its position in this list. */
 export const KERNELS = [
-  { name: "matmul", spec: "fibfibfnnn", writes: [6] },
-  { name: "im2col", spec: "fgxf", writes: [3] },
-  { name: "col2im", spec: "fgf", writes: [2] },
-  { name: "unary", spec: "nff", writes: [2] },
-  { name: "reluBackward", spec: "fff", writes: [2] },
-  { name: "copy", spec: "fnfniii", writes: [2] },
-  { name: "reduce", spec: "nfnnnf", writes: [5] },
-  { name: "argReduce", spec: "nfnnni", writes: [5] },
-  { name: "binary", spec: "nfnfnf", writes: [5] },
-  { name: "binaryStrided", spec: "nfffiii", writes: [3] },
-  { name: "conv2d", spec: "ffgfFni", writes: [3, 6] },
-  { name: "conv2dBackwardInput", spec: "ffgfni", writes: [3, 5] },
-  { name: "conv2dBackwardWeight", spec: "ffgfni", writes: [3, 5] },
-  { name: "maxPool2dIndices", spec: "fgiF", writes: [2, 3] },
-  { name: "batchNormStats", spec: "fnnndd", writes: [4, 5] },
-  { name: "channelAffine", spec: "fnnnddfb", writes: [6] },
-  { name: "batchNormBackward", spec: "ffnnndddbFddF", writes: [9, 10, 11] },
-  { name: "gather", spec: "fnnninf", writes: [6] },
-  { name: "scatterAdd", spec: "fnnninfbI", writes: [0] },
-  { name: "adamUpdate", spec: "ffffFd", writes: [0, 2, 3, 4] },
-  { name: "sgdUpdate", spec: "ffFd", writes: [0, 2] },
-  { name: "rmspropUpdate", spec: "fffFFd", writes: [0, 2, 3, 4] },
-  { name: "adagradUpdate", spec: "fffd", writes: [0, 2] },
-  { name: "adadeltaUpdate", spec: "ffffd", writes: [0, 2, 3] },
-  { name: "nadamUpdate", spec: "ffffd", writes: [0, 2, 3] },
-  { name: "adamaxUpdate", spec: "ffffd", writes: [0, 2, 3] },
+  { name: "matmul", spec: "fibfibfnnn", writes: [6], fresh: [6] },
+  { name: "im2col", spec: "fgxf", writes: [3], fresh: [3] },
+  { name: "col2im", spec: "fgf", writes: [2], fresh: [] },
+  { name: "unary", spec: "nff", writes: [2], fresh: [2] },
+  { name: "reluBackward", spec: "fff", writes: [2], fresh: [2] },
+  { name: "copy", spec: "fnfniii", writes: [2], fresh: [] },
+  { name: "reduce", spec: "nfnnnf", writes: [5], fresh: [5] },
+  { name: "argReduce", spec: "nfnnni", writes: [5], fresh: [5] },
+  { name: "binary", spec: "nfnfnf", writes: [5], fresh: [5] },
+  { name: "binaryStrided", spec: "nfffiii", writes: [3], fresh: [3] },
+  { name: "conv2d", spec: "ffgfFni", writes: [3, 6], fresh: [3, 6] },
+  { name: "conv2dBackwardInput", spec: "ffgfni", writes: [3, 5], fresh: [3, 5] },
+  { name: "conv2dBackwardWeight", spec: "ffgfni", writes: [3, 5], fresh: [3, 5] },
+  { name: "maxPool2dIndices", spec: "fgiF", writes: [2, 3], fresh: [2, 3] },
+  { name: "batchNormStats", spec: "fnnndd", writes: [4, 5], fresh: [4, 5] },
+  { name: "channelAffine", spec: "fnnnddfb", writes: [6], fresh: [6] },
+  { name: "batchNormBackward", spec: "ffnnndddbFddF", writes: [9, 10, 11], fresh: [9, 10, 11] },
+  { name: "gather", spec: "fnnninf", writes: [6], fresh: [6] },
+  { name: "scatterAdd", spec: "fnnninfbI", writes: [0], fresh: [] },
+  { name: "adamUpdate", spec: "ffffFd", writes: [0, 2, 3, 4], fresh: [] },
+  { name: "sgdUpdate", spec: "ffFd", writes: [0, 2], fresh: [] },
+  { name: "rmspropUpdate", spec: "fffFFd", writes: [0, 2, 3, 4], fresh: [] },
+  { name: "adagradUpdate", spec: "fffd", writes: [0, 2], fresh: [] },
+  { name: "adadeltaUpdate", spec: "ffffd", writes: [0, 2, 3], fresh: [] },
+  { name: "nadamUpdate", spec: "ffffd", writes: [0, 2, 3], fresh: [] },
+  { name: "adamaxUpdate", spec: "ffffd", writes: [0, 2, 3], fresh: [] },
 ] as const;
 
 /** Op codes (the position in ops.h's lists). */

@@ -71,7 +71,7 @@ const TYPE_CODE = new Map<unknown, number>([
 const align = (n: number) => (n + 63) & ~63;
 
 /** The module's kernels as the Addon interface: each call marshalled through the module's memory. */
-function marshaller(ex: Exports, threads: () => number): Addon {
+function marshaller(ex: Exports, threads: () => number, poison = false): Addon {
   const str = (p: number) => {
     const u8 = new Uint8Array(ex.memory.buffer);
     let end = p;
@@ -91,15 +91,19 @@ function marshaller(ex: Exports, threads: () => number): Addon {
 
   let scratch = 0,
     capacity = 0;
-  const call = (id: number, name: string, spec: string, writes: readonly number[], args: unknown[]): void => {
+  const call = (id: number, name: string, spec: string, writes: readonly number[], fresh: readonly number[], args: unknown[]): void => {
     const n = Math.min(args.length, spec.length);
-    // lay out: the records, then each distinct typed array (64-byte aligned)
+    // lay out: the records, then each distinct typed array (64-byte aligned); an array is copied in unless
+    // its every position is one the kernel writes in full (`fresh`)
     const at = new Array<number>(n).fill(-1);
     const seen = new Map<unknown, number>();
+    const copyIn = new Set<unknown>(),
+      placed = new Set<unknown>();
     let bytes = align(n * RECORD);
     for (let i = 0; i < n; i++) {
       const v = args[i];
       if (!ArrayBuffer.isView(v) || !TYPE_CODE.has(v.constructor)) continue;
+      if (!fresh.includes(i)) copyIn.add(v);
       const prior = seen.get(v);
       if (prior !== undefined) at[i] = prior;
       else {
@@ -132,8 +136,11 @@ function marshaller(ex: Exports, threads: () => number): Addon {
         i32[r + 3] = a.length;
         if (at[i] >= 0) {
           i32[r + 2] = scratch + at[i];
-          // every array is copied in: col2im, scatterAdd and the optimizer updates read what they write
-          if (seen.get(v) === at[i]) u8.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), scratch + at[i]);
+          if (!placed.has(v)) {
+            placed.add(v);
+            if (copyIn.has(v)) u8.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), scratch + at[i]);
+            else if (poison) u8.fill(0xff, scratch + at[i], scratch + at[i] + a.byteLength); // NaN, and -1 in an Int32Array
+          }
         }
       } else if (typeof v === "number") {
         i32[r] = 2;
@@ -158,7 +165,7 @@ function marshaller(ex: Exports, threads: () => number): Addon {
   };
   const addon: Record<string, unknown> = { info: () => ({ isa: "wasm-simd128", threads: threads() }) };
   KERNELS.forEach((k, id) => {
-    addon[k.name] = (...args: unknown[]) => call(id, k.name, k.spec, k.writes, args);
+    addon[k.name] = (...args: unknown[]) => call(id, k.name, k.spec, k.writes, k.fresh, args);
   });
   return addon as unknown as Addon;
 }
@@ -218,14 +225,19 @@ export function wasmBackendFromModule(
   module: WebAssembly.Module,
   info: Record<string, string | number> = {},
   options?: WasmOptions,
-  /** false: the pool is sized but no worker starts, the caller runs every task (tests compare the two) */
-  workers = true,
+  /**
+   * For tests: `workers: false` sizes the pool but starts no worker (the caller runs every task);
+   * `poison: true` fills the arrays a kernel writes in full with NaN (-1 in Int32Arrays) instead of leaving
+   * the block's previous bytes, so that an element a `!` argument's kernel does not write shows.
+   */
+  testing: { workers?: boolean; poison?: boolean } = {},
 ): Backend {
+  const workers = testing.workers ?? true;
   const { ex, threads } = instantiate(module, checkOptions(options), workers);
   if (threads > 1 && workers && typeof process !== "undefined" && typeof process.versions?.node === "string") workersReadySync(ex, threads);
   return compiledBackend(
     "wasm",
-    marshaller(ex, () => threads),
+    marshaller(ex, () => threads, testing.poison ?? false),
     info,
   );
 }
@@ -254,7 +266,8 @@ export async function loadWasm(source?: WasmSource, options?: WasmOptions): Prom
       singleThreadSaid = true;
       console.info(`nabla wasm: one thread, because ${why}`);
     }
-    src = new URL(`../../../wasm/${threaded ? "nabla-threads" : "nabla"}.wasm`, import.meta.url);
+    // two literal URLs: bundlers that copy `new URL("…", import.meta.url)` assets (Vite) find both modules
+    src = threaded ? new URL("../../../wasm/nabla-threads.wasm", import.meta.url) : new URL("../../../wasm/nabla.wasm", import.meta.url);
   }
   let module: WebAssembly.Module;
   if (src instanceof WebAssembly.Module) module = src;

@@ -67,7 +67,7 @@ function start(d) {
   instance.exports.__stack_pointer.value = d.stackTop;
   instance.exports.nb_worker();
 }
-if (node) start(require("node:worker_threads").workerData);
+if (node) start(process.getBuiltinModule("node:worker_threads").workerData);
 else self.onmessage = (e) => start(e.data);
 `;
 
