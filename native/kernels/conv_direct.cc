@@ -54,10 +54,12 @@ static inline __attribute__((always_inline)) void DirectConvSample(const T* wt, 
 
 // `narrow` 0 / 1 / 2: OB, OB/2 or OB/4 channels per block at 1, 2 or 4 position vectors; 3: 6 channels at
 // 2 position vectors (LeNet's 6-channel layer: no idle channel slot).
-// The portable variant's channels per block: 4 (16 accumulators of 4 lanes: arm64 has 32 registers), 2 in
-// WebAssembly, whose engines give SIMD128 16 registers (LeNet-5 inference 1.36× faster than with 4).
+// The portable variant's channels per block: 4 (16 accumulators of 4 lanes: arm64 has 32 registers), 1 in
+// WebAssembly, whose engines keep fewer SIMD128 registers (Node's V8 ran 2 channels fastest, Chromium's
+// spilled them and ran at half speed; with 1 both take the same time: LeNet-5's conv1 + conv2 at b64 in
+// 1.6 ms, against 1.5 / 2.8 ms with 2 and 2.5 / 2.6 ms with 4 in Node / Chromium).
 #if defined(__wasm__)
-#define kPortableOB 2
+#define kPortableOB 1
 #else
 #define kPortableOB 4
 #endif
