@@ -11,6 +11,7 @@ import { positionalOptions } from "./args.js";
 import { div, matmul, mean } from "./math.js";
 import { narrow } from "./movement.js";
 import { traceOp } from "./trace.js";
+import { isGradEnabled } from "../autograd/engine.js";
 
 /**
  * Constant padding, PyTorch's `F.pad` order: `pads` = [left, right, top, bottom, …] starting from the
@@ -201,8 +202,9 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, ...args: unknown[]): Tens
 
 function maxPool2dOf(x4: Tensor, g: Im2colGeometry): Tensor {
   // the backend finds each window's first maximum and its value; the result is recorded as a gather of
-  // those indices, so the gradient scatters back to them
-  const { idx, values } = P.maxPool2dIndices(x4, g);
+  // those indices, so the gradient scatters back to them (without a gradient to record, the indices are
+  // scratch: the gather below only wraps the values)
+  const { idx, values } = P.maxPool2dIndices(x4, g, isGradEnabled() && x4.requiresGrad);
   // 2×2 windows at stride 2 inside the plane: the backward may write each plane in one pass
   const pairs =
     g.kh === 2 &&

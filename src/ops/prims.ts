@@ -447,13 +447,24 @@ export function batchNormPrim(x: Tensor, weight: Tensor, bias: Tensor, attrs: Ba
 
 // ---------------------------------------------------------------- kernels that are not recorded
 
+/** maxPool2dIndices's indices when no gradient is recorded (grown as needed, per JS thread). */
+let scratchIndices = new Int32Array(0);
 /**
  * Max pooling's winners over the planes of x [N·C, H, W] (g.n = N·C, g.c = 1): per output, the flat index
  * iy·W + ix of the first largest input of its window, and that input. maxPool2d records them as a gather.
+ * With `keep` false the indices land in a scratch array that the next such call overwrites: for callers
+ * that record no gradient, so nothing reads them (inference then allocates no index tensor, which costs as
+ * much as the kernel in a browser, where every new ArrayBuffer's pages are fresh).
  */
-export function maxPool2dIndices(x: Tensor, g: Im2colGeometry): { idx: Int32Array; values: TypedArray } {
-  const idx = allocateUninit("int32", g.n * g.oh * g.ow) as Int32Array,
-    values = allocateUninit(x.dtype, g.n * g.oh * g.ow);
+export function maxPool2dIndices(x: Tensor, g: Im2colGeometry, keep = true): { idx: Int32Array; values: TypedArray } {
+  const n = g.n * g.oh * g.ow;
+  let idx: Int32Array;
+  if (keep) idx = allocateUninit("int32", n) as Int32Array;
+  else {
+    if (scratchIndices.length < n) scratchIndices = new Int32Array(n);
+    idx = scratchIndices.subarray(0, n);
+  }
+  const values = allocateUninit(x.dtype, n);
   getBackend().maxPool2dIndices(x.data, g, idx, values);
   return { idx, values };
 }
