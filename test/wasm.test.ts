@@ -178,3 +178,27 @@ test("wasm options: a bad threads value or an unknown option is a TypeError; thr
     (e: Error) => e instanceof TypeError && /needs the threaded module/.test(e.message),
   );
 });
+
+test("a trap on a worker fails the call it was part of, and the module refuses every later call", { skip: skipThreads }, () => {
+  let ex: Record<string, unknown> = {};
+  const b = wasmBackendFromModule(moduleFile("nabla-threads.wasm"), {}, { threads: 2 }, { exports: (e) => (ex = e) });
+  const g = new nb.Generator(4);
+  const a = nb.randn([256, 256], { generator: g }),
+    c = nb.randn([256, 256], { generator: g });
+  const ok = onModule(b, "wasm-trap", () => nb.matmul(a, c));
+  nb.testing.assertClose(
+    ok,
+    on("js", () => nb.matmul(a, c)),
+    { rtol: 1e-4, atol: 1e-3 },
+  );
+  (ex.nb_test_trap_in_worker as () => void)();
+  // the worker's trap reaches the caller, which stops waiting for the lost tasks (no hang) and fails
+  assert.throws(
+    () => onModule(b, "wasm-trap", () => nb.matmul(a, c)),
+    (e: Error) => /^nabla wasm matmul: the module trapped \(/.test(e.message),
+  );
+  assert.throws(
+    () => onModule(b, "wasm-trap", () => nb.exp(nb.randn([5000]))),
+    (e: Error) => /^nabla wasm unary: this module is unusable since matmul trapped/.test(e.message),
+  );
+});

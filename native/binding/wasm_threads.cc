@@ -47,10 +47,14 @@ struct Pool {
   std::atomic<int> workers{0};  // workers that have started
   int threads = 1;              // ThreadCount(): set once, before the first worker starts
   std::atomic<int> driving{0};  // 1 while a caller's tasks are in flight
+  std::atomic<int> failed{0};   // 1 once a worker trapped: its tasks are lost, the module is unusable
+  std::atomic<int> trapNext{0};  // tests: the next generation's tasks go to the workers, the first traps
   const std::function<void(int)>* fn = nullptr;
   int tasks = 0;
 };
 Pool pool;
+// On a worker: whether it is counted in `active` (read by nb_worker_failed after a trap)
+thread_local bool inGeneration = false;
 
 // How many times an idle worker reads the generation before it sleeps (about 50 µs: waking a sleeping
 // worker costs tens of microseconds, and kernels come in quick succession).
@@ -80,13 +84,19 @@ void RunTasks(int tasks, const std::function<void(int)>& fn) {
   pool.open.store(1);
   pool.gen.fetch_add(1);
   __builtin_wasm_memory_atomic_notify(GenWord(), (unsigned)workers);
-  Work();
+  if (pool.trapNext.load() == 0) Work();
+  else
+    while (pool.failed.load() == 0 && pool.next.load() < tasks) {
+    }
   // a worker announces itself in `active` before it looks at `open`: once `open` is closed, a worker that
   // is not counted in `active` will touch nothing of this generation
   pool.open.store(0);
   while (pool.active.load() > 0) {
   }
   pool.driving.store(0);
+  // a worker trapped (its JS called nb_worker_failed): some tasks did not run, so this call traps too and
+  // the JS side refuses the module from now on, rather than return a partial result or wait forever
+  if (pool.failed.load() != 0) __builtin_trap();
 }
 
 }  // namespace nabla
@@ -108,10 +118,29 @@ WASM_EXPORT(nb_worker) void nb_worker() {
     while (pool.gen.load() == seen) __builtin_wasm_memory_atomic_wait32(nabla::GenWord(), seen, -1);
     seen = pool.gen.load();
     pool.active.fetch_add(1);
-    if (pool.open.load() && pool.gen.load() == seen) nabla::Work();
+    nabla::inGeneration = true;
+    if (pool.open.load() && pool.gen.load() == seen) {
+      if (pool.trapNext.exchange(0) != 0) __builtin_trap();
+      nabla::Work();
+    }
+    nabla::inGeneration = false;
     pool.active.fetch_sub(1);
   }
 }
+
+// Called by a worker's JS when nb_worker trapped (a failed allocation aborts, for one): the worker leaves
+// the generation it was in and marks the pool failed, so that the caller stops waiting and traps.
+WASM_EXPORT(nb_worker_failed) void nb_worker_failed() {
+  using nabla::pool;
+  if (nabla::inGeneration) {
+    nabla::inGeneration = false;
+    pool.active.fetch_sub(1);
+  }
+  pool.failed.store(1);
+}
+
+// For tests: the next call that splits its work hands every task to the workers, and the first traps.
+WASM_EXPORT(nb_test_trap_in_worker) void nb_test_trap_in_worker() { nabla::pool.trapNext.store(1); }
 
 // Called once on the main instance, before the first worker starts, with the pool's size (the caller
 // included). It also initializes the function-local statics that kernels read inside tasks (wasi's

@@ -91,7 +91,10 @@ function marshaller(ex: Exports, threads: () => number, poison = false): Addon {
 
   let scratch = 0,
     capacity = 0;
+  let broken: string | null = null;
   const call = (id: number, name: string, spec: string, writes: readonly number[], fresh: readonly number[], args: unknown[]): void => {
+    if (broken !== null)
+      throw new Error(`nabla wasm ${name}: this module is unusable since ${broken}; load it again with nb.backend.loadWasm`);
     const n = Math.min(args.length, spec.length);
     // lay out: the records, then each distinct typed array (64-byte aligned); an array is copied in unless
     // its every position is one the kernel writes in full (`fresh`)
@@ -150,7 +153,15 @@ function marshaller(ex: Exports, threads: () => number, poison = false): Addon {
         f64[r / 2 + 2] = v ? 1 : 0;
       } else i32[r] = 4;
     }
-    const rc = ex.nb_call(id, scratch, args.length);
+    let rc: number;
+    try {
+      rc = ex.nb_call(id, scratch, args.length);
+    } catch (e) {
+      // a trap (a failed allocation aborts; a worker's trap fails its caller): the module's heap and pool
+      // may be mid-update, so this instance takes no further call
+      broken = `${name} trapped (${(e as Error).message})`;
+      throw new Error(`nabla wasm ${name}: the module trapped (${(e as Error).message}); load it again with nb.backend.loadWasm`);
+    }
     if (rc !== 0) {
       const msg = str(ex.nb_error());
       throw rc === 1 ? new TypeError(msg) : new RangeError(msg);
@@ -228,12 +239,14 @@ export function wasmBackendFromModule(
   /**
    * For tests: `workers: false` sizes the pool but starts no worker (the caller runs every task);
    * `poison: true` fills the arrays a kernel writes in full with NaN (-1 in Int32Arrays) instead of leaving
-   * the block's previous bytes, so that an element a `!` argument's kernel does not write shows.
+   * the block's previous bytes, so that an element a `!` argument's kernel does not write shows;
+   * `exports` receives the instance's exports (nb_test_trap_in_worker).
    */
-  testing: { workers?: boolean; poison?: boolean } = {},
+  testing: { workers?: boolean; poison?: boolean; exports?: (ex: Record<string, unknown>) => void } = {},
 ): Backend {
   const workers = testing.workers ?? true;
   const { ex, threads } = instantiate(module, checkOptions(options), workers);
+  testing.exports?.(ex as unknown as Record<string, unknown>);
   if (threads > 1 && workers && typeof process !== "undefined" && typeof process.versions?.node === "string") workersReadySync(ex, threads);
   return compiledBackend(
     "wasm",

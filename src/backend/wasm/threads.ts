@@ -38,7 +38,7 @@ export function defaultThreads(): number {
 }
 
 // A worker's whole program: instantiate the module on the shared memory, take its own stack, and enter the
-// pool's loop (nb_worker never returns). The same text runs as a Web Worker and as an eval'd worker_threads
+// pool's loop (nb_worker returns only by a trap, which fails the pool: see nb_worker_failed). The same text runs as a Web Worker and as an eval'd worker_threads
 // worker; the WASI imports are those of the caller's instance, with writes going to the console.
 const WORKER_SOURCE = `"use strict";
 const node = typeof self === "undefined";
@@ -65,7 +65,13 @@ function start(d) {
   };
   const instance = new WebAssembly.Instance(d.module, { env: { memory }, wasi_snapshot_preview1: wasi });
   instance.exports.__stack_pointer.value = d.stackTop;
-  instance.exports.nb_worker();
+  try {
+    instance.exports.nb_worker();
+  } catch (e) {
+    // a trap: leave the pool's generation and mark it failed, so that the caller traps instead of waiting
+    instance.exports.nb_worker_failed();
+    throw e;
+  }
 }
 if (node) start(process.getBuiltinModule("node:worker_threads").workerData);
 else self.onmessage = (e) => start(e.data);
