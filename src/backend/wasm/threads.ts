@@ -63,7 +63,12 @@ function start(d) {
     },
     proc_exit: (code) => { throw new Error("nabla wasm: a worker's module exited with code " + code); },
   };
-  const instance = new WebAssembly.Instance(d.module, { env: { memory }, wasi_snapshot_preview1: wasi });
+  let instance;
+  try {
+    instance = new WebAssembly.Instance(d.module, { env: { memory }, wasi_snapshot_preview1: wasi });
+  } catch (e) {
+    throw new Error("could not start: " + e.message);
+  }
   instance.exports.__stack_pointer.value = d.stackTop;
   try {
     instance.exports.nb_worker();
@@ -100,7 +105,13 @@ export function startWorkers(module: WebAssembly.Module, memory: WebAssembly.Mem
   if (threads <= 1 || !start) return;
   let reported = false;
   const report = (e: unknown) => {
-    if (!reported) console.warn(`nabla wasm: a worker failed, the pool runs without it: ${(e as Error)?.message ?? String(e)}`);
+    const message = (e as Error)?.message ?? String(e);
+    if (!reported)
+      console.warn(
+        /could not start/.test(message)
+          ? `nabla wasm: a worker ${message}; the caller runs its share of the tasks`
+          : `nabla wasm: a worker trapped (${message}); the call it was part of fails, and so does every later one`,
+      );
     reported = true;
   };
   const wt = nodeModule("node:worker_threads");
