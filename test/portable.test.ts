@@ -84,4 +84,15 @@ test('a browser bundle of "nabla" has no Node built-in and runs without process,
   assert.equal(r2.epoch, 3, "a checkpoint round-trips through bytes");
   assert.ok(r2.same, "the restored model gives the same loss");
   assert.match(r2.pathError, /needs Node's node:fs \(outside Node, pass the bytes/);
+  // a page that is not cross-origin isolated has no shared memory: asking for threads is an error that
+  // says why, not one thread in silence
+  sandbox.crossOriginIsolated = false;
+  const threads = (await runInNewContext(
+    `nb.backend.loadWasm(undefined, { threads: 2 }).then(() => "loaded", (e) => e.message)`,
+    sandbox,
+  )) as string;
+  assert.match(
+    threads,
+    /^nabla wasm: threads: 2 needs shared memory, but the page is not cross-origin isolated \(COOP same-origin and COEP require-corp\)/,
+  );
 });

@@ -274,8 +274,10 @@ export async function loadWasm(source?: WasmSource, options?: WasmOptions): Prom
   let src = source;
   if (src === undefined) {
     const why = sharedMemoryUnavailable();
+    if (why !== null && opts.threads !== undefined && opts.threads > 1)
+      throw new Error(`nabla wasm: threads: ${opts.threads} needs shared memory, but ${why}`);
     const threaded = why === null && (opts.threads ?? defaultThreads()) > 1;
-    if (why !== null && (opts.threads ?? 2) > 1 && !singleThreadSaid) {
+    if (why !== null && opts.threads === undefined && !singleThreadSaid) {
       singleThreadSaid = true;
       console.info(`nabla wasm: one thread, because ${why}`);
     }
