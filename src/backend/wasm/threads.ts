@@ -38,8 +38,9 @@ export function defaultThreads(): number {
 }
 
 // A worker's whole program: instantiate the module on the shared memory, take its own stack, and enter the
-// pool's loop (nb_worker returns only by a trap, which fails the pool: see nb_worker_failed). The same text runs as a Web Worker and as an eval'd worker_threads
-// worker; the WASI imports are those of the caller's instance, with writes going to the console.
+// pool's loop (nb_worker returns only by a trap, which fails the pool: see nb_worker_failed). The same text
+// runs as a Web Worker and as an eval'd worker_threads worker; the WASI imports are those of the caller's
+// instance, with writes going to the console.
 const WORKER_SOURCE = `"use strict";
 const node = typeof self === "undefined";
 function start(d) {
