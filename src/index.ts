@@ -6,7 +6,7 @@ import { registerBackend, registerBackendLoader, setBackend } from "./backend/ba
 import { jsBackend } from "./backend/js/index.js";
 import { loadNativeBackend } from "./backend/native/index.js";
 import { loadWasmFile } from "./backend/wasm/node.js";
-import { setDefaultWasm, type WasmOptions } from "./backend/wasm/index.js";
+import type { WasmOptions } from "./backend/wasm/index.js";
 import { setFp32Precision } from "./backend/precision.js";
 import { nodeModule } from "./platform.js";
 
@@ -25,15 +25,9 @@ import { nodeModule } from "./platform.js";
     if ("error" in r) throw new Error(`nabla: the wasm backend could not be loaded: ${r.error}`);
     return r.backend;
   };
-  // under Node the package's module loads from its file when first asked for; elsewhere loadWasm(url) loads it
-  if (nodeModule("node:fs") !== null) {
-    registerBackendLoader("wasm", () => loadWasm());
-    setDefaultWasm((options) => {
-      const b = loadWasm(options);
-      registerBackend(b);
-      return b;
-    });
-  }
+  // under Node the package's module loads from its file when setBackend("wasm") or loadWasm() first asks
+  // for it; elsewhere loadWasm(url) loads it
+  if (nodeModule("node:fs") !== null) registerBackendLoader("wasm", (options) => loadWasm(options as WasmOptions));
   const native = wanted === "js" || wanted === "wasm" ? { error: `not loaded: NABLA_BACKEND=${wanted}` } : loadNativeBackend();
   if ("backend" in native) {
     registerBackend(jsBackend);

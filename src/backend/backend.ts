@@ -290,11 +290,23 @@ export function registerBackend(b: Backend): void {
   if (current === null) current = b;
 }
 
-const loaders = new Map<string, () => Backend>();
+const loaders = new Map<string, (options?: object) => Backend>();
 
-/** A backend that is loaded (and registered) the first time setBackend names it; `load` throws when it cannot be. */
-export function registerBackendLoader(name: string, load: () => Backend): void {
+/**
+ * A backend that is loaded (and registered) the first time setBackend names it, or when loadWithLoader asks
+ * (with options); `load` throws when it cannot be.
+ */
+export function registerBackendLoader(name: string, load: (options?: object) => Backend): void {
   loaders.set(name, load);
+}
+
+/** Load and register the backend `name` through its loader with `options`; null when it has no loader. */
+export function loadWithLoader(name: string, options?: object): Backend | null {
+  const load = loaders.get(name);
+  if (load === undefined) return null;
+  const b = load(options);
+  registerBackend(b);
+  return b;
 }
 
 /** Make the named backend current for every op that follows. */

@@ -6,7 +6,7 @@
 // arrays the kernel writes (marked `!` in kernel_list.h). An argument passed twice (in place) is copied once.
 // The module checks every call as the Node addon does and its errors read "nabla wasm <kernel>: …".
 
-import { registerBackend, type Backend } from "../backend.js";
+import { loadWithLoader, registerBackend, type Backend } from "../backend.js";
 import { KERNELS, type Addon } from "../compiled/list.generated.js";
 import { compiledBackend } from "../compiled/backend.js";
 import {
@@ -270,7 +270,9 @@ let singleThreadSaid = false;
  */
 export async function loadWasm(source?: WasmSource, options?: WasmOptions): Promise<Backend> {
   const opts = checkOptions(options);
-  if (source === undefined && defaultSource !== null) return defaultSource(opts);
+  // the platform's own way to load the package's module (Node: from its file, synchronously)
+  const viaLoader = source === undefined ? loadWithLoader("wasm", opts) : null;
+  if (viaLoader !== null) return viaLoader;
   let src = source;
   if (src === undefined) {
     const why = sharedMemoryUnavailable();
@@ -302,10 +304,4 @@ export async function loadWasm(source?: WasmSource, options?: WasmOptions): Prom
   );
   registerBackend(backend);
   return backend;
-}
-
-let defaultSource: ((options: WasmOptions) => Backend) | null = null;
-/** The platform's way to load the package's own module (Node: from the file, synchronously). */
-export function setDefaultWasm(load: (options: WasmOptions) => Backend): void {
-  defaultSource = load;
 }
