@@ -5,21 +5,11 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as nb from "../src/index.js";
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+import { medianTime } from "./timing.js";
 
 function time(fn: () => void, reps: number): number {
   fn(); // warm-up (JIT)
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    fn();
-    ts.push((performance.now() - t0) / 1000);
-  }
-  return median(ts);
+  return medianTime(fn, reps);
 }
 
 function naiveMatmul(a: Float32Array, b: Float32Array, c: Float32Array, n: number): void {

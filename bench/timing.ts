@@ -3,10 +3,8 @@
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Median time of `reps` calls after a warm-up of at least 2 calls and 0.5 s (the JIT, the allocator and
- * the caches reach their steady state; a training run takes thousands of steps). PyTorch gets the same rule. */
-export function timeIt(fn: () => void, reps: number): number {
-  for (let i = 0, t0 = performance.now(); i < 2 || performance.now() - t0 < 500; i++) fn();
+/** The median time in seconds of `reps` calls, without a warm-up. */
+export function medianTime(fn: () => void, reps: number): number {
   const ts: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
@@ -14,6 +12,13 @@ export function timeIt(fn: () => void, reps: number): number {
     ts.push((performance.now() - t0) / 1000);
   }
   return median(ts);
+}
+
+/** Median time of `reps` calls after a warm-up of at least 2 calls and 0.5 s (the JIT, the allocator and
+ * the caches reach their steady state; a training run takes thousands of steps). PyTorch gets the same rule. */
+export function timeIt(fn: () => void, reps: number): number {
+  for (let i = 0, t0 = performance.now(); i < 2 || performance.now() - t0 < 500; i++) fn();
+  return medianTime(fn, reps);
 }
 
 /** GEMM timing, the same rule as the Python side: 0.2 s of warm-up, then the median of at least 5 calls and 0.3 s. */

@@ -74,4 +74,3 @@ WASM_EXPORT(nb_call) int nb_call(int k, const void* args, int argc) {
 }
 WASM_EXPORT(nb_error) const char* nb_error() { return lastError.c_str(); }
 
-WASM_EXPORT(nb_threads) int nb_threads() { return ThreadCount(); }

@@ -29,7 +29,6 @@ interface Exports {
   nb_kernel_spec(k: number): number;
   nb_call(k: number, args: number, argc: number): number;
   nb_error(): number;
-  nb_threads(): number;
   nb_threads_prepare(threads: number): void;
   nb_workers_started(): number;
 }

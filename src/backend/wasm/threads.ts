@@ -135,24 +135,25 @@ export function startWorkers(module: WebAssembly.Module, memory: WebAssembly.Mem
   }
 }
 
-/** Resolves once the `threads - 1` workers are in the pool, or after `timeoutMs`; returns the threads running. */
-export async function workersReady(ex: PoolExports, threads: number, timeoutMs = 10000): Promise<number> {
+/** Resolves once the `threads - 1` workers are in the pool, or after `timeoutMs` (then saying how many are). */
+export async function workersReady(ex: PoolExports, threads: number, timeoutMs = 10000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (ex.nb_workers_started() < threads - 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
-  return running(ex, threads, timeoutMs);
+  reportShort(ex, threads, timeoutMs);
 }
 
 /** The same, blocking (Node's main thread may wait; a browser's may not). */
-export function workersReadySync(ex: PoolExports, threads: number, timeoutMs = 10000): number {
+export function workersReadySync(ex: PoolExports, threads: number, timeoutMs = 10000): void {
   const until = Date.now() + timeoutMs;
   const nap = new Int32Array(new SharedArrayBuffer(4));
   while (ex.nb_workers_started() < threads - 1 && Date.now() < until) Atomics.wait(nap, 0, 0, 1);
-  return running(ex, threads, timeoutMs);
+  reportShort(ex, threads, timeoutMs);
 }
 
-function running(ex: PoolExports, threads: number, timeoutMs: number): number {
-  const n = 1 + ex.nb_workers_started();
-  if (n < threads)
-    console.warn(`nabla wasm: ${n - 1} of ${threads - 1} workers started within ${timeoutMs / 1000} s; the caller runs the others' tasks`);
-  return n;
+function reportShort(ex: PoolExports, threads: number, timeoutMs: number): void {
+  const started = ex.nb_workers_started();
+  if (started < threads - 1)
+    console.warn(
+      `nabla wasm: ${started} of ${threads - 1} workers started within ${timeoutMs / 1000} s; the caller runs the others' tasks`,
+    );
 }
