@@ -3,40 +3,17 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import * as nb from "../src/index.js";
-import { wasmBackendFromModule } from "../src/backend/wasm/index.js";
-import { ROOT } from "./helpers.js";
+import { registerWasmBackends } from "./helpers.js";
 
-// the wasm backend joins the suite whenever its modules were built (npm run build:wasm): "wasm" as it loads
-// by default (the threaded module, one thread per core) and "wasm-1thread", the one-thread module with the
-// arrays its kernels write in full (kernel_list.h's `!`) poisoned before each call;
-// NABLA_BACKEND=js runs the js backend alone
-const wasmBuilt = existsSync(join(ROOT, "wasm", "nabla.wasm"));
-const forcedJs = process.env.NABLA_BACKEND === "js";
-if (wasmBuilt && !forcedJs) {
-  if (!nb.backend.listBackends().includes("wasm")) await nb.backend.loadWasm();
-  // the arrays its kernels write in full start as NaN: an element a kernel leaves unwritten fails parity
-  const single = wasmBackendFromModule(
-    new WebAssembly.Module(new Uint8Array(readFileSync(join(ROOT, "wasm", "nabla.wasm")))),
-    {},
-    {},
-    {
-      poison: true,
-    },
-  );
-  nb.backend.registerBackend({ ...single, name: "wasm-1thread" });
-}
-test(
-  "the wasm backend is in the parity suite",
-  { skip: (!wasmBuilt && "wasm/nabla.wasm was not built (npm run build:wasm: no clang for wasm32)") || (forcedJs && "NABLA_BACKEND=js") },
-  () => {
-    assert.ok(nb.backend.listBackends().includes("wasm"));
-    assert.equal(nb.backend.setBackend("wasm").info?.isa, "wasm-simd128");
-    nb.backend.setBackend(process.env.NABLA_BACKEND || (nb.backend.listBackends().includes("native") ? "native" : "js"));
-  },
-);
+// the wasm backend joins the suite whenever its modules were built (helpers.ts: "wasm" and the poisoned
+// "wasm-1thread"); NABLA_BACKEND=js runs the js backend alone
+const wasmSkip = await registerWasmBackends();
+test("the wasm backend is in the parity suite", { skip: wasmSkip }, () => {
+  assert.ok(nb.backend.listBackends().includes("wasm"));
+  assert.equal(nb.backend.setBackend("wasm").info?.isa, "wasm-simd128");
+  nb.backend.setBackend(process.env.NABLA_BACKEND || (nb.backend.listBackends().includes("native") ? "native" : "js"));
+});
 
 const others = nb.backend.listBackends().filter((b) => b !== "js");
 const F = nb.nn.functional;

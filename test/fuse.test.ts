@@ -5,12 +5,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as nb from "../src/index.js";
-import { onEveryBackend } from "./helpers.js";
+import { onEveryBackend, registerWasmBackends } from "./helpers.js";
 import { chain, fusionRules, type Step } from "../src/nn/fuse.js";
 import { relu } from "../src/ops/math.js";
 import { BasicBlock } from "../src/models/resnet.js";
 
 const F = nb.nn.functional;
+
+// the compiled wasm kernels too, when built
+await registerWasmBackends();
 const { assertClose } = nb.testing;
 
 /** conv → BatchNorm → ReLU → flatten → linear, for the hook and Sequential tests. */
@@ -26,8 +29,73 @@ const convBnReluNet = () =>
 /** steps run one by one, no rule applied. */
 const unfused = (x: nb.Tensor, steps: Step[]) => steps.reduce((h, s) => (s instanceof nb.nn.Module ? s.forward(h) : s(h)), x);
 
+/**
+ * conv → (ReLU →) max-pool through chain against the steps one by one, on the current backend: without a
+ * gradient to record the fused kernel runs (once per chain) and gives the same bits; with one, chain takes
+ * the ops one by one, and values and gradients are the same.
+ */
+function convPoolCase(withRelu: boolean, backend: string) {
+  const g = new nb.Generator(12);
+  const fused = nb.backend.getBackend().fused;
+  const kernel = fused.convMaxPool;
+  let calls = 0;
+  (fused as { convMaxPool: typeof kernel }).convMaxPool = (...a) => {
+    calls++;
+    kernel(...a);
+  };
+  try {
+    const cases: [number[], number, number, nb.nn.Conv2dLayerOptions, number, nb.nn.MaxPool2dLayerOptions][] = [
+      // LeNet-5's layers at a batch of 40 (several chunks of the kernel's scratch, the last one partial)
+      [[40, 1, 32, 32], 6, 5, {}, 2, {}],
+      [[40, 6, 14, 14], 16, 5, {}, 2, {}],
+      // padding, stride, dilation, groups, no bias; overlapping, padded and ceil-mode windows
+      [[3, 4, 11, 9], 6, 3, { padding: 1, groups: 2, bias: false }, 3, { stride: 2, padding: 1, ceilMode: true }],
+      [[2, 3, 12, 13], 8, 3, { stride: 2, dilation: 2, padding: 2 }, 2, { stride: 1 }],
+      [[2, 3, 10, 10], 5, 4, { padding: "same" }, 2, { dilation: 2 }], // 'same' with an even kernel pads the far side
+      [[2, 8, 9, 9], 16, 3, { padding: 1 }, 2, {}], // a Winograd-sized layer
+    ];
+    for (const dtype of ["float32", "float64"] as const) {
+      for (const [shape, out, k, convOpts, pk, poolOpts] of cases) {
+        const msg = `${backend} ${dtype} ${shape} → ${out}, kernel ${k} ${JSON.stringify(convOpts)}, pool ${pk} ${JSON.stringify(poolOpts)}`;
+        nb.manualSeed(5);
+        const conv = new nb.nn.Conv2d(shape[1], out, k, { ...convOpts, dtype });
+        const pool = new nb.nn.MaxPool2d(pk, poolOpts);
+        // a few NaNs and many negative values
+        const x = nb.randn(shape, { generator: g, dtype });
+        x.data[7] = Number.NaN;
+        const steps: Step[] = withRelu ? [conv, relu, pool] : [conv, pool];
+        const ref = nb.noGrad(() => unfused(x, steps));
+        calls = 0;
+        const got = nb.noGrad(() => chain(x, ...steps));
+        assert.equal(calls, 1, `${msg}: one fused kernel call`);
+        assert.equal(got.gradFn, null, msg);
+        assertClose(got, ref, { rtol: 0, atol: 0, equalNan: true, msg });
+        // with a gradient to record: the ops one by one
+        const xi = x.detach().requiresGrad_();
+        const up = nb.randn(ref.shape, { generator: g, dtype });
+        const grads = (f: () => nb.Tensor) => {
+          conv.zeroGrad();
+          xi.grad = null;
+          const y = f();
+          y.mul(up).sum().backward();
+          return [y.detach(), xi.grad!, conv.weight.grad!];
+        };
+        const r = grads(() => unfused(xi, steps));
+        calls = 0;
+        const c = grads(() => chain(xi, ...steps));
+        assert.equal(calls, 0, `${msg}: not fused while recording`);
+        c.forEach((t, i) => assertClose(t, r[i], { rtol: 0, atol: 0, equalNan: true, msg: `${msg} recorded, output ${i}` }));
+      }
+    }
+  } finally {
+    (fused as { convMaxPool: typeof kernel }).convMaxPool = kernel;
+  }
+}
+
 /** One equivalence case per rule, keyed by the rule's name: a rule added without a case fails below. */
 const ruleCases: Record<string, () => void> = {
+  "Conv2d → ReLU → MaxPool2d": () => onEveryBackend((backend) => convPoolCase(true, backend)),
+  "Conv2d → MaxPool2d": () => onEveryBackend((backend) => convPoolCase(false, backend)),
   "BatchNorm → ReLU": () => {
     const g = new nb.Generator(8);
     onEveryBackend((backend) => {

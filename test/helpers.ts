@@ -2,7 +2,9 @@
 
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
 import * as nb from "../src/index.js";
+import { wasmBackendFromModule } from "../src/backend/wasm/index.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const fixturePath = (name: string) => join(ROOT, "fixtures", name);
@@ -43,4 +45,21 @@ export function onBackend<T>(name: string, fn: () => T): T {
 /** fn(name) with each registered backend current in turn. */
 export function onEveryBackend(fn: (backend: string) => void): void {
   for (const b of nb.backend.listBackends()) onBackend(b, () => fn(b));
+}
+
+/**
+ * Register the wasm backends when their modules were built (npm run build:wasm): "wasm" as it loads by
+ * default (the threaded module, one thread per core) and "wasm-1thread", the one-thread module with the
+ * arrays its kernels write in full (kernel_list.h's `!`) poisoned before each call, so that an element a
+ * kernel leaves unwritten shows up as NaN. Returns false, or why they are not registered (a test's skip).
+ */
+export async function registerWasmBackends(): Promise<string | false> {
+  if (!existsSync(join(ROOT, "wasm", "nabla.wasm"))) return "wasm/nabla.wasm was not built (npm run build:wasm: no clang for wasm32)";
+  if (process.env.NABLA_BACKEND === "js") return "NABLA_BACKEND=js";
+  if (!nb.backend.listBackends().includes("wasm")) await nb.backend.loadWasm();
+  if (!nb.backend.listBackends().includes("wasm-1thread")) {
+    const module = new WebAssembly.Module(new Uint8Array(readFileSync(join(ROOT, "wasm", "nabla.wasm"))));
+    nb.backend.registerBackend({ ...wasmBackendFromModule(module, {}, {}, { poison: true }), name: "wasm-1thread" });
+  }
+  return false;
 }

@@ -28,6 +28,10 @@ ConvAlgo ConvBackwardWeight(const T* x, const T* gy, const ConvGeom& cg, T* gw);
 // ---- pooling (pooling.cc): per output, the flat index of the first largest input of its window (and its value)
 template <typename T>
 void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx, T* vals);
+// convolution then max pooling over its output planes (pool.n = N·O, pool.h/w = the convolution's oh/ow),
+// then ReLU with `relu`, into out [N, O, pool.oh, pool.ow]; the convolution's output is scratch
+template <typename T>
+void ConvMaxPool(const T* x, const T* w, const ConvGeom& cg, const T* bias, const Geom& pool, bool relu, T* out);
 
 // ---- gather / scatter-add along the middle axis of [outer, size, inner] (gather.cc); false: an index out of range
 template <typename T>

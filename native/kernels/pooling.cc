@@ -184,7 +184,35 @@ void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx, T* vals) {
   });
 }
 
-#define INSTANTIATE(T) template void MaxPoolIndices<T>(const T*, const Geom&, int32_t*, T*);
+// Convolution → max pooling (→ ReLU) for a forward that records no gradient: the convolution's output is a
+// per-thread scratch that never reaches the caller, filled a chunk of samples at a time (about 256 KB, so
+// the pooling reads it from cache) and pooled into out; with `relu`, max(·, 0) of each pooled value (NaN
+// stays NaN), as ReLU before the pooling would give (max commutes with the monotone ReLU).
+template <typename T>
+void ConvMaxPool(const T* x, const T* w, const ConvGeom& cg, const T* bias, const Geom& pool, bool relu, T* out) {
+  const Geom& g = cg.g;
+  const int64_t inSample = (int64_t)g.c * g.h * g.w, convSample = (int64_t)cg.o * g.oh * g.ow, outSample = (int64_t)cg.o * pool.oh * pool.ow;
+  const int64_t fit = std::max<int64_t>(1, (int64_t)(256 * 1024 / sizeof(T)) / std::max<int64_t>(1, convSample));
+  const int chunk = (int)std::min<int64_t>(g.n, std::max<int64_t>(fit, 2 * (int64_t)ThreadCount()));
+  T* y = Scratch<T, 4>((size_t)(chunk * convSample));
+  int32_t* idx = Scratch<int32_t, 5>((size_t)(chunk * outSample));
+  for (int b0 = 0; b0 < g.n; b0 += chunk) {
+    const int cnt = std::min(chunk, g.n - b0);
+    ConvGeom part = cg;
+    part.g.n = cnt;
+    ConvForward<T>(x + b0 * inSample, w, part, y, bias);
+    Geom pg = pool;
+    pg.n = cnt * cg.o;
+    T* o = out + b0 * outSample;
+    MaxPoolIndices<T>(y, pg, idx, o);
+    if (relu)
+      for (int64_t i = 0; i < cnt * outSample; i++) o[i] = o[i] > 0 ? o[i] : (o[i] == o[i] ? T(0) : o[i]);
+  }
+}
+
+#define INSTANTIATE(T)                                                        \
+  template void MaxPoolIndices<T>(const T*, const Geom&, int32_t*, T*);       \
+  template void ConvMaxPool<T>(const T*, const T*, const ConvGeom&, const T*, const Geom&, bool, T*);
 NABLA_FOR_FLOATS(INSTANTIATE)
 
 }  // namespace nabla

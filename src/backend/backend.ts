@@ -140,6 +140,21 @@ export interface FusedKernels {
     sumGXhat: Float64Array,
     reluOut?: TypedArray | null,
   ): void;
+  /**
+   * Inference's conv → max-pool (→ ReLU): out [N, O, pool.oh, pool.ow] = max pooling with `pool`'s windows
+   * (pool.n = N·O, c 1, h and w the convolution's oh and ow) over the planes of conv2d(x, w, g) + bias, then
+   * max(·, 0) with `relu` (NaN stays NaN): the same values as conv2d, maxPool2dIndices and unary "relu" one
+   * by one, with the convolution's output kept inside the backend.
+   */
+  convMaxPool(
+    x: TypedArray,
+    w: TypedArray,
+    g: ConvGeometry,
+    bias: TypedArray | null,
+    pool: Im2colGeometry,
+    relu: boolean,
+    out: TypedArray,
+  ): void;
   /** One Adam / AdamW update of a parameter and its moments, in place (maxExpAvgSq for AMSGrad). */
   adamUpdate(
     param: TypedArray,

@@ -5,8 +5,12 @@
 
 import type { Tensor } from "../tensor/tensor.js";
 import { relu } from "../ops/math.js";
+import { conv2dMaxPool2d } from "../ops/conv_pool.js";
+import { isTracing } from "../ops/trace.js";
+import { isGradEnabled } from "../autograd/engine.js";
 import { Module } from "./module.js";
 import { BatchNorm1d, BatchNorm2d, BatchNormBase } from "./layers/normalization.js";
+import { Conv2d } from "./layers/conv.js";
 import { MaxPool2d } from "./layers/pooling.js";
 import { ReLU } from "./layers/activation.js";
 
@@ -15,10 +19,12 @@ export type Step = Module | ((x: Tensor) => Tensor);
 
 export interface FusionRule {
   readonly name: string;
-  /** Whether `a` then `b` is this rule's pattern. */
-  matches(a: Step, b: Step): boolean;
-  /** b(a(x)), fused. */
-  run(a: Step, b: Step, x: Tensor): Tensor;
+  /** The consecutive steps the pattern spans. */
+  readonly length: number;
+  /** Whether steps[0 … length) are this rule's pattern. */
+  matches(steps: readonly Step[]): boolean;
+  /** The steps (its pattern) applied to x, fused. */
+  run(steps: readonly Step[], x: Tensor): Tensor;
 }
 
 /** A module of exactly class `cls` (not a subclass, which may change forward) with no forward hooks. */
@@ -29,22 +35,54 @@ function plain(s: Step, cls: abstract new (...args: never[]) => Module): boolean
 /** The functional relu, or a plain ReLU module. */
 const isRelu = (s: Step) => s === relu || plain(s, ReLU);
 
-/** The rules, tried in order at each step. */
+/**
+ * conv → max-pool, then ReLU with `withRelu`, as one kernel when the forward records no gradient (the
+ * convolution's output is never materialized: at LeNet-5's first layer it is 4× the pooled output) and
+ * no trace is running (an ONNX export sees the three ops); otherwise the ops one by one, with the ReLU
+ * after the pooling (as the "ReLU → MaxPool2d" rule runs it).
+ */
+function convMaxPool(conv: Conv2d, pool: MaxPool2d, withRelu: boolean, x: Tensor): Tensor {
+  const recorded = isGradEnabled() && (x.requiresGrad || conv.weight.requiresGrad || (conv.bias?.requiresGrad ?? false));
+  if (recorded || isTracing() || x.ndim !== 4) {
+    const y = pool.forward(conv.forward(x));
+    return withRelu ? relu(y) : y;
+  }
+  const convOpts = { bias: conv.bias, stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups };
+  return conv2dMaxPool2d(x, conv.weight, convOpts, pool.kernelSize, pool.opts, withRelu);
+}
+
+/** The rules, tried in order at each step (the first that matches is taken). */
 export const fusionRules: readonly FusionRule[] = [
+  {
+    // max-pool commutes with the monotone ReLU (see "ReLU → MaxPool2d"), so the ReLU is applied to the
+    // pooled values inside the same kernel
+    name: "Conv2d → ReLU → MaxPool2d",
+    length: 3,
+    matches: ([a, b, c]) => plain(a, Conv2d) && isRelu(b) && plain(c, MaxPool2d),
+    run: ([a, , c], x) => convMaxPool(a as Conv2d, c as MaxPool2d, true, x),
+  },
+  {
+    name: "Conv2d → MaxPool2d",
+    length: 2,
+    matches: ([a, b]) => plain(a, Conv2d) && plain(b, MaxPool2d),
+    run: ([a, b], x) => convMaxPool(a as Conv2d, b as MaxPool2d, false, x),
+  },
   {
     // y = max(bn(x), 0) in one primitive: the affine pass writes the ReLU's output, and the backward masks
     // the gradient inside batch norm's two passes (no ReLU pass, no ReLU-backward pass)
     name: "BatchNorm → ReLU",
-    matches: (a, b) => (plain(a, BatchNorm2d) || plain(a, BatchNorm1d)) && isRelu(b),
-    run: (a, _b, x) => (a as BatchNormBase).forwardRelu(x),
+    length: 2,
+    matches: ([a, b]) => (plain(a, BatchNorm2d) || plain(a, BatchNorm1d)) && isRelu(b),
+    run: ([a], x) => (a as BatchNormBase).forwardRelu(x),
   },
   {
     // ReLU → max-pool as max-pool → ReLU: max commutes with the monotone ReLU (−∞ padding never wins, NaN
     // wins either way), and the gradient is the same — the window's winner gets g where the pooled value is
     // > 0, every other input 0 — with the ReLU and its backward on the smaller pooled tensor
     name: "ReLU → MaxPool2d",
-    matches: (a, b) => isRelu(a) && plain(b, MaxPool2d),
-    run: (_a, b, x) => relu((b as MaxPool2d).forward(x)),
+    length: 2,
+    matches: ([a, b]) => isRelu(a) && plain(b, MaxPool2d),
+    run: ([, b], x) => relu((b as MaxPool2d).forward(x)),
   },
 ];
 
@@ -53,19 +91,18 @@ function runStep(s: Step, x: Tensor): Tensor {
 }
 
 /**
- * x through the steps in order, with the fusion rules applied to consecutive pairs: the same values and
+ * x through the steps in order, with the fusion rules applied to consecutive steps: the same values and
  * gradients as `steps.reduce((h, s) => s(h), x)`.
  *
  * @example out = chain(x, this.conv1, this.bn1, relu, this.conv2, this.bn2); // conv → BN → ReLU → conv → BN
  */
 export function chain(x: Tensor, ...steps: Step[]): Tensor {
-  for (let i = 0; i < steps.length; i++) {
-    const next = steps[i + 1];
-    const rule = next === undefined ? undefined : fusionRules.find((r) => r.matches(steps[i], next));
+  for (let i = 0; i < steps.length;) {
+    const rule = fusionRules.find((r) => i + r.length <= steps.length && r.matches(steps.slice(i, i + r.length)));
     if (rule) {
-      x = rule.run(steps[i], next!, x);
-      i++;
-    } else x = runStep(steps[i], x);
+      x = rule.run(steps.slice(i, i + rule.length), x);
+      i += rule.length;
+    } else x = runStep(steps[i++], x);
   }
   return x;
 }

@@ -5,7 +5,7 @@ import { labelGradFn } from "./format.js";
 import { Tensor } from "../tensor/tensor.js";
 import { isFloating, MAX_ELEMENTS } from "../tensor/dtype.js";
 import { fmt } from "../tensor/shape.js";
-import type { Im2colGeometry } from "../backend/backend.js";
+import type { ConvGeometry, Im2colGeometry } from "../backend/backend.js";
 import * as P from "./prims.js";
 import { positionalOptions } from "./args.js";
 import { div, matmul, mean } from "./math.js";
@@ -93,6 +93,13 @@ export function conv2d(x: Tensor, w: Tensor, ...args: unknown[]): Tensor {
 }
 
 function conv2d4(x: Tensor, w: Tensor, opts: Conv2dOptions): Tensor {
+  const { xin, geom, bias } = convSetup(x, w, opts);
+  // the bias is added by the convolution kernel itself, while each output block is in cache
+  return P.conv2dPrim(xin, w, geom, bias ?? undefined);
+}
+
+/** conv2d's checked arguments: the input (padded on the far side for an odd 'same'), geometry and bias. */
+function convSetup(x: Tensor, w: Tensor, opts: Conv2dOptions): { xin: Tensor; geom: ConvGeometry; bias: Tensor | null } {
   check4d(x, "conv2d");
   if (!(w instanceof Tensor) || w.ndim !== 4)
     throw new RangeError(`conv2d: weight must be 4-D [out, in/groups, kh, kw], got ${w instanceof Tensor ? fmt(w.shape) : typeof w}`);
@@ -139,8 +146,7 @@ function conv2d4(x: Tensor, w: Tensor, opts: Conv2dOptions): Tensor {
     }
     if (bias.dtype !== x.dtype) throw new TypeError(`conv2d: input (${x.dtype}) and bias (${bias.dtype}) must have the same dtype`);
   }
-  // the bias is added by the convolution kernel itself, while each output block is in cache
-  return P.conv2dPrim(xin, w, { n, c, h: H, w: W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, o, groups }, bias ?? undefined);
+  return { xin, geom: { n, c, h: H, w: W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, o, groups }, bias };
 }
 
 /** Output size of a pooling window along one dim, with PyTorch's ceil-mode rule. */
@@ -159,7 +165,7 @@ export interface MaxPool2dOptions {
 }
 
 function poolGeometry(
-  x: Tensor,
+  shape: readonly number[],
   kernel: Pair,
   stride: Pair | null | undefined,
   padding: Pair,
@@ -167,7 +173,6 @@ function poolGeometry(
   ceil: boolean,
   op: string,
 ): Im2colGeometry {
-  check4d(x, op);
   const [kh, kw] = pair(kernel, "kernel_size", op);
   const [sh, sw] = pair(stride ?? kernel, "stride", op);
   const [ph, pw] = pair(padding, "padding", op);
@@ -176,10 +181,10 @@ function poolGeometry(
     throw new RangeError(`${op}: kernel_size, stride and dilation must be positive`);
   if (ph > kh / 2 || pw > kw / 2)
     throw new RangeError(`${op}: pad should be at most half of kernel size, but got pad=${ph}x${pw} and kernel_size=${kh}x${kw}`);
-  const [n, c, h, w] = x.shape;
+  const [n, c, h, w] = shape;
   const oh = pooledSize(h, kh, sh, ph, dh, ceil),
     ow = pooledSize(w, kw, sw, pw, dw, ceil);
-  if (oh <= 0 || ow <= 0) throw new RangeError(`${op}: output size is too small (${oh}x${ow}) for input ${fmt(x.shape)}`);
+  if (oh <= 0 || ow <= 0) throw new RangeError(`${op}: output size is too small (${oh}x${ow}) for input ${fmt(shape)}`);
   return { n: n * c, c: 1, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow };
 }
 
@@ -195,7 +200,15 @@ export function maxPool2d(
 export function maxPool2d(x: Tensor, kernelSize: Pair, ...args: unknown[]): Tensor {
   const opts = positionalOptions<MaxPool2dOptions>("maxPool2d", ["stride", "padding", "dilation", "ceilMode"], args);
   return unbatched(x, (x4) => {
-    const g = poolGeometry(x4, kernelSize, opts.stride, opts.padding ?? 0, opts.dilation ?? 1, opts.ceilMode ?? false, "maxPool2d");
+    const g = poolGeometry(
+      check4d(x4, "maxPool2d").shape,
+      kernelSize,
+      opts.stride,
+      opts.padding ?? 0,
+      opts.dilation ?? 1,
+      opts.ceilMode ?? false,
+      "maxPool2d",
+    );
     return traceOp("maxPool2d", [x4], { g, ceilMode: opts.ceilMode ?? false }, () => maxPool2dOf(x4, g));
   });
 }
@@ -220,6 +233,34 @@ function maxPool2dOf(x4: Tensor, g: Im2colGeometry): Tensor {
   const windows = pairs ? Int32Array.of(g.h, g.w, g.oh, g.ow) : undefined;
   const m = P.gatherPrim(P.reshapePrim(x4, [g.n, g.h * g.w]), 1, new Tensor(idx, [g.n, g.oh * g.ow]), values, windows); // [N·C, L]
   return labelGradFn(P.reshapePrim(m, [x4.shape[0], x4.shape[1], g.oh, g.ow]), "MaxPool2DWithIndicesBackward0");
+}
+
+/**
+ * max(maxPool2d(conv2d(x, w, convOpts), kernelSize, poolOpts), 0) with `relu`, else without the max, for 4-D
+ * x, in one backend call that never materializes the convolution's output — the same values as the ops
+ * one by one. For forwards that record no gradient (the fusion table's conv → max-pool rules): the result
+ * is not recorded, so a caller that needs a gradient must not take this path.
+ */
+export function conv2dMaxPool2d(
+  x: Tensor,
+  w: Tensor,
+  convOpts: Conv2dOptions,
+  kernelSize: Pair,
+  poolOpts: MaxPool2dOptions,
+  relu: boolean,
+): Tensor {
+  const { xin, geom, bias } = convSetup(x, w, convOpts);
+  const o = poolOpts;
+  const pool = poolGeometry(
+    [geom.n, geom.o, geom.oh, geom.ow],
+    kernelSize,
+    o.stride,
+    o.padding ?? 0,
+    o.dilation ?? 1,
+    o.ceilMode ?? false,
+    "maxPool2d",
+  );
+  return P.conv2dMaxPool2dPrim(xin, w, geom, bias, pool, relu);
 }
 
 export interface AvgPool2dOptions {
@@ -251,7 +292,15 @@ export function avgPool2d(x: Tensor, kernelSize: Pair, ...args: unknown[]): Tens
     throw new RangeError(`avgPool2d: divisorOverride must be a non-zero integer, got ${override}`);
   }
   return unbatched(x, (x4) => {
-    const g = poolGeometry(x4, kernelSize, opts.stride, opts.padding ?? 0, 1, opts.ceilMode ?? false, "avgPool2d");
+    const g = poolGeometry(
+      check4d(x4, "avgPool2d").shape,
+      kernelSize,
+      opts.stride,
+      opts.padding ?? 0,
+      1,
+      opts.ceilMode ?? false,
+      "avgPool2d",
+    );
     const include = opts.countIncludePad ?? true;
     const attrs = { g, ceilMode: opts.ceilMode ?? false, countIncludePad: include, divisorOverride: override ?? null };
     return traceOp("avgPool2d", [x4], attrs, () => avgPool2dOf(x4, g, include, override ?? null));

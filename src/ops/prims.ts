@@ -415,6 +415,24 @@ export function conv2dPrim(x: Tensor, w: Tensor, geom: ConvGeometry, bias?: Tens
   return record("conv2d", bias ? [x, w, bias] : [x, w], out, { geom });
 }
 
+/**
+ * conv2d then max pooling of its output planes with `pool` (pool.n = N·O), then ReLU with `relu`: the
+ * backend's fused kernel, with the convolution's output never materialized. Not recorded — only for
+ * forwards that record no gradient (ops/conv_pool.ts's conv2dMaxPool2d).
+ */
+export function conv2dMaxPool2dPrim(
+  x: Tensor,
+  w: Tensor,
+  geom: ConvGeometry,
+  bias: Tensor | null,
+  pool: Im2colGeometry,
+  relu: boolean,
+): Tensor {
+  const out = allocOut(x.dtype, [geom.n, geom.o, pool.oh, pool.ow]);
+  getBackend().fused.convMaxPool(x.data, w.data, geom, bias ? bias.data : null, pool, relu, out.data);
+  return out;
+}
+
 /** The adjoint of conv2d in its input: gy [N, O, oh, ow], w → [N, C, H, W]. */
 export function conv2dBackwardInputPrim(gy: Tensor, w: Tensor, geom: ConvGeometry): Tensor {
   const out = allocOut(gy.dtype, [geom.n, geom.c, geom.h, geom.w]);

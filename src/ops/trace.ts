@@ -32,6 +32,11 @@ export function withTrace<T>(s: TraceSink, f: () => T): T {
   }
 }
 
+/** Whether a trace is running (a fusion that would hide traced ops from it must not be taken). */
+export function isTracing(): boolean {
+  return sink !== null;
+}
+
 /** Report `f`'s result as one op named `name` (when tracing and not inside another traced op). */
 export function traceOp(name: string, inputs: readonly (Tensor | null)[], attrs: object, f: () => Tensor): Tensor {
   if (!sink || depth > 0) return f();

@@ -29,6 +29,11 @@ function packGeometry(g: Im2colGeometry & Partial<ConvGeometry>): Int32Array {
   return Int32Array.of(g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow, g.o ?? 0, g.groups ?? 1);
 }
 
+/** A pooling window as conv2dMaxPool reads it: [kh, kw, sh, sw, ph, pw, dh, dw, oh, ow]. */
+function poolWindow(p: Im2colGeometry): Int32Array {
+  return Int32Array.of(p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.oh, p.ow);
+}
+
 /** True when the arrays are all float32 or all float64 (what the compiled kernels take). */
 function sameFloat(...xs: TypedArray[]): boolean {
   const t = xs[0].constructor;
@@ -155,6 +160,10 @@ export function compiledBackend(name: string, addon: Addon, info: Record<string,
         sameFloat(gy, x, ...(gx ? [gx] : []), ...(reluOut ? [reluOut] : []))
           ? addon.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut)
           : js.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut),
+      convMaxPool: (x, w, g, bias, pool, relu, out) =>
+        sameFloat(x, w, out, ...(bias ? [bias] : []))
+          ? addon.conv2dMaxPool(x, w, packGeometry(g), bias, poolWindow(pool), fastConv(), relu, out)
+          : js.convMaxPool(x, w, g, bias, pool, relu, out),
       adamUpdate: (p, g, m, v, vmax, h) =>
         nativeUpdate(p, g, m, v, vmax) ? addon.adamUpdate(p, g, m, v, vmax, hyper(ADAM_HYPER, h)) : js.adamUpdate(p, g, m, v, vmax, h),
       sgdUpdate: (p, g, buf, h) => (nativeUpdate(p, g, buf) ? addon.sgdUpdate(p, g, buf, hyper(SGD_HYPER, h)) : js.sgdUpdate(p, g, buf, h)),

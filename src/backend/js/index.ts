@@ -7,7 +7,7 @@ import { argReduce, gather, reduce, scatterAdd } from "./reduce.js";
 import { matmul } from "./gemm.js";
 import { batchNormBackward, batchNormStats, channelAffine } from "./norm.js";
 import { adadeltaUpdate, adagradUpdate, adamaxUpdate, adamUpdate, nadamUpdate, rmspropUpdate, sgdUpdate } from "./optim.js";
-import { col2im, conv2d, conv2dBackwardInput, conv2dBackwardWeight, im2col, maxPool2dIndices } from "./conv.js";
+import { col2im, conv2d, conv2dBackwardInput, conv2dBackwardWeight, convMaxPool, im2col, maxPool2dIndices } from "./conv.js";
 
 function cast(x: TypedArray, out: TypedArray): void {
   if (out instanceof Int32Array && !(x instanceof Int32Array)) {
@@ -48,6 +48,7 @@ export const jsBackend: Backend = {
     reluBackward,
     channelAffine,
     batchNormBackward,
+    convMaxPool,
     adamUpdate,
     sgdUpdate,
     rmspropUpdate,
