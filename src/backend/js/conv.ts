@@ -2,7 +2,7 @@
 // sample's unfolded columns, and max-pooling indices.
 
 import type { TypedArray } from "../../tensor/dtype.js";
-import type { ConvGeometry, Im2colGeometry } from "../backend.js";
+import type { ConvGeometry, FusedKernels, Im2colGeometry } from "../backend.js";
 import { gemm } from "./gemm.js";
 import { unary } from "./elementwise.js";
 
@@ -142,17 +142,9 @@ export function maxPool2dIndices(x: TypedArray, g: Im2colGeometry, idx: Int32Arr
 }
 
 /** Inference's conv → max-pool (→ ReLU) as the three kernels one by one (see FusedKernels.convMaxPool). */
-export function convMaxPool(
-  x: TypedArray,
-  w: TypedArray,
-  g: ConvGeometry,
-  bias: TypedArray | null,
-  pool: Im2colGeometry,
-  relu: boolean,
-  out: TypedArray,
-): void {
+export const convMaxPool: FusedKernels["convMaxPool"] = (x, w, g, bias, pool, relu, out) => {
   const y = new (out.constructor as new (n: number) => TypedArray)(g.n * g.o * g.oh * g.ow);
   conv2d(x, w, g, y, bias);
   maxPool2dIndices(y, pool, new Int32Array(out.length), out);
   if (relu) unary("relu", out, out);
-}
+};
