@@ -34,7 +34,7 @@ const unfused = (x: nb.Tensor, steps: Step[]) => steps.reduce((h, s) => (s insta
  * gradient to record the fused kernel runs (once per chain) and gives the same bits; with one, chain takes
  * the ops one by one, and values and gradients are the same.
  */
-function convPoolCase(withRelu: boolean, backend: string) {
+function convPoolCase(withPad: boolean, withRelu: boolean, backend: string) {
   const g = new nb.Generator(12);
   const fused = nb.backend.getBackend().fused;
   const kernel = fused.convMaxPool;
@@ -55,15 +55,20 @@ function convPoolCase(withRelu: boolean, backend: string) {
       [[2, 8, 9, 9], 16, 3, { padding: 1 }, 2, {}], // a Winograd-sized layer
     ];
     for (const dtype of ["float32", "float64"] as const) {
-      for (const [shape, out, k, convOpts, pk, poolOpts] of cases) {
-        const msg = `${backend} ${dtype} ${shape} → ${out}, kernel ${k} ${JSON.stringify(convOpts)}, pool ${pk} ${JSON.stringify(poolOpts)}`;
+      for (let [shape, out, k, convOpts, pk, poolOpts] of cases) {
+        // with a pad step: LeNet-5's 28 → 32 on its first layer, an uneven one on the others (not before 'same')
+        if (withPad && convOpts.padding === "same") continue;
+        const lenet1 = shape[1] === 1;
+        const pad = withPad ? new nb.nn.ZeroPad2d(lenet1 ? 2 : [1, 0, 2, 1]) : null;
+        if (pad && lenet1) shape = [40, 1, 28, 28];
+        const msg = `${backend} ${dtype} ${pad ? `pad ${pad.padding} ` : ""}${shape} → ${out}, kernel ${k} ${JSON.stringify(convOpts)}, pool ${pk} ${JSON.stringify(poolOpts)}`;
         nb.manualSeed(5);
         const conv = new nb.nn.Conv2d(shape[1], out, k, { ...convOpts, dtype });
         const pool = new nb.nn.MaxPool2d(pk, poolOpts);
         // a few NaNs and many negative values
         const x = nb.randn(shape, { generator: g, dtype });
         x.data[7] = Number.NaN;
-        const steps: Step[] = withRelu ? [conv, relu, pool] : [conv, pool];
+        const steps: Step[] = [...(pad ? [pad] : []), conv, ...(withRelu ? [relu] : []), pool];
         const ref = nb.noGrad(() => unfused(x, steps));
         calls = 0;
         const got = nb.noGrad(() => chain(x, ...steps));
@@ -94,8 +99,10 @@ function convPoolCase(withRelu: boolean, backend: string) {
 
 /** One equivalence case per rule, keyed by the rule's name: a rule added without a case fails below. */
 const ruleCases: Record<string, () => void> = {
-  "Conv2d → ReLU → MaxPool2d": () => onEveryBackend((backend) => convPoolCase(true, backend)),
-  "Conv2d → MaxPool2d": () => onEveryBackend((backend) => convPoolCase(false, backend)),
+  "ZeroPad2d → Conv2d → ReLU → MaxPool2d": () => onEveryBackend((backend) => convPoolCase(true, true, backend)),
+  "ZeroPad2d → Conv2d → MaxPool2d": () => onEveryBackend((backend) => convPoolCase(true, false, backend)),
+  "Conv2d → ReLU → MaxPool2d": () => onEveryBackend((backend) => convPoolCase(false, true, backend)),
+  "Conv2d → MaxPool2d": () => onEveryBackend((backend) => convPoolCase(false, false, backend)),
   "BatchNorm → ReLU": () => {
     const g = new nb.Generator(8);
     onEveryBackend((backend) => {
@@ -235,4 +242,55 @@ test("Sequential and the zoo's blocks run BatchNorm → ReLU fused; summary() (h
   };
   walk(out.gradFn);
   assert.equal(names.filter((n) => n === "batchNorm").length, 2, `graph ${names.join(" ")}`);
+});
+
+test("chain counts a plain Sequential as its layers: LeNet-5 on 28×28 inputs runs pad → conv → ReLU → pool as one kernel per block", () => {
+  onEveryBackend((backend) => {
+    nb.manualSeed(6);
+    const model = nb.models.lenet5();
+    model.eval();
+    const x = nb.randn([16, 1, 28, 28]);
+    const fused = nb.backend.getBackend().fused;
+    const kernel = fused.convMaxPool;
+    let calls = 0;
+    (fused as { convMaxPool: typeof kernel }).convMaxPool = (...a) => {
+      calls++;
+      kernel(...a);
+    };
+    try {
+      const got = nb.noGrad(() => model.forward(x));
+      assert.equal(calls, 2, `${backend}: two fused calls`);
+      const f = model.features;
+      const ref = nb.noGrad(() => model.classifier.forward(unfused(F.pad(x, [2, 2, 2, 2]), f.children())));
+      assertClose(got, ref, { rtol: 0, atol: 0, msg: backend });
+      // a hook on the Sequential: it runs as one step (its hook sees its call), its layers still fuse inside
+      const seen: number[][] = [];
+      const h = f.registerForwardHook((_m, _in, out) => {
+        seen.push([...out.shape]);
+      });
+      calls = 0;
+      assertClose(
+        nb.noGrad(() => model.forward(x)),
+        ref,
+        { rtol: 0, atol: 0, msg: `${backend} hooked` },
+      );
+      h.remove();
+      assert.deepEqual(seen, [[16, 16, 5, 5]]);
+      assert.equal(calls, 2, `${backend}: the hooked Sequential's own chain fuses its two blocks`);
+    } finally {
+      (fused as { convMaxPool: typeof kernel }).convMaxPool = kernel;
+    }
+  });
+});
+
+test("ZeroPad2d: torch.nn.ZeroPad2d's argument forms, printout and values; bad padding is a TypeError", () => {
+  const x = nb.arange(0, 6, 1).reshape([1, 1, 2, 3]);
+  assertClose(new nb.nn.ZeroPad2d(1).forward(x), F.pad(x, [1, 1, 1, 1]), { rtol: 0, atol: 0 });
+  const p = new nb.nn.ZeroPad2d([1, 0, 2, -1]);
+  assert.deepEqual(p.forward(x).shape, [1, 1, 3, 4]);
+  assertClose(p.forward(x), F.pad(x, [1, 0, 2, -1]), { rtol: 0, atol: 0 });
+  assert.deepEqual(new nb.nn.ZeroPad2d({ padding: 2 }).padding, [2, 2, 2, 2]);
+  assert.equal(String(new nb.nn.ZeroPad2d(2)), "ZeroPad2d((2, 2, 2, 2))");
+  assert.throws(() => new nb.nn.ZeroPad2d([1, 2] as never), TypeError);
+  assert.throws(() => new nb.nn.ZeroPad2d(1.5), TypeError);
 });

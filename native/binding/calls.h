@@ -256,8 +256,9 @@ static bool Run_maxPool2dIndices(const Args& a, Failure* fail) {
   return true;
 }
 
-// conv2dMaxPool(x, w, geom, bias, pool, fast, relu, out): pool = [kh, kw, sh, sw, ph, pw, dh, dw, oh, ow] of
-// the max pooling over the convolution's output planes.
+// conv2dMaxPool(x, w, geom, bias, pool, fast, relu, inPad, out): pool = [kh, kw, sh, sw, ph, pw, dh, dw, oh, ow]
+// of the max pooling over the convolution's output planes; inPad (or null) = [top, bottom, left, right]
+// zeros around x, which geom's h and w include.
 static bool Run_conv2dMaxPool(const Args& a, Failure* fail) {
   ConvGeom cg = a.geom;
   cg.fast = a.n(5) != 0;
@@ -266,16 +267,25 @@ static bool Run_conv2dMaxPool(const Args& a, Failure* fail) {
   const int32_t* q = a.i32(4);
   const Geom pool{g.n * cg.o, 1, g.oh, g.ow, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9]};
   const size_t outs = (size_t)g.n * cg.o * pool.oh * pool.ow;
-  if (!CheckConv(a, cg, a.len(0), a.len(1), (size_t)g.n * cg.o * g.oh * g.ow, 0, fail)) return false;
+  const int32_t* inPad = a.i32(7);
+  size_t xs = a.len(0);
+  if (inPad) {
+    CHECK_SIZE(a.len(7) == 4 && inPad[0] >= 0 && inPad[1] >= 0 && inPad[2] >= 0 && inPad[3] >= 0 && inPad[0] + inPad[1] < g.h &&
+                   inPad[2] + inPad[3] < g.w,
+               "inPad must hold 4 paddings [top, bottom, left, right] smaller than the input");
+    CHECK_SIZE(xs == (size_t)g.n * g.c * (g.h - inPad[0] - inPad[1]) * (g.w - inPad[2] - inPad[3]), "x does not match the unpadded input");
+    xs = (size_t)g.n * g.c * g.h * g.w;
+  }
+  if (!CheckConv(a, cg, xs, a.len(1), (size_t)g.n * cg.o * g.oh * g.ow, 0, fail)) return false;
   CHECK_SIZE(!a.present[3] || a.len(3) == (size_t)cg.o, "bias length is not the output channels");
   CHECK_SIZE(pool.kh > 0 && pool.kw > 0 && pool.sh > 0 && pool.sw > 0 && pool.dh > 0 && pool.dw > 0 && pool.ph >= 0 && pool.pw >= 0 &&
                  2 * pool.ph <= pool.kh && 2 * pool.pw <= pool.kw && pool.oh > 0 && pool.ow > 0 &&
                  (int64_t)(pool.oh - 1) * pool.sh - pool.ph < pool.h && (int64_t)(pool.ow - 1) * pool.sw - pool.pw < pool.w,
              "pool is not a pooling window over the convolution's output");
-  CHECK_SIZE(a.len(7) == outs, "out does not match [n, o, pool oh, pool ow]");
+  CHECK_SIZE(a.len(8) == outs, "out does not match [n, o, pool oh, pool ow]");
   ForFloat(a, [&](auto tag) {
     using T = decltype(tag);
-    ConvMaxPool<T>(a.f<T>(0), a.f<T>(1), cg, a.f<T>(3), pool, a.flag[6], a.f<T>(7));
+    ConvMaxPool<T>(a.f<T>(0), a.f<T>(1), cg, a.f<T>(3), pool, a.flag[6], a.f<T>(8), inPad);
   });
   return true;
 }

@@ -1,5 +1,7 @@
 // Max pooling with the index of each window's winner (the backward scatters through it).
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 
 #include "base.h"
 #include "kernels.h"
@@ -188,10 +190,14 @@ void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx, T* vals) {
 // per-thread scratch that never reaches the caller, filled a chunk of samples at a time (about 256 KB, so
 // the pooling reads it from cache) and pooled into out; with `relu`, max(·, 0) of each pooled value (NaN
 // stays NaN), as ReLU before the pooling would give (max commutes with the monotone ReLU).
+// With `inPad` [top, bottom, left, right], x is the unpadded input and each chunk is first copied into a
+// zero-filled scratch of the padded size (what a constant pad → conv computes, bit for bit).
 template <typename T>
-void ConvMaxPool(const T* x, const T* w, const ConvGeom& cg, const T* bias, const Geom& pool, bool relu, T* out) {
+void ConvMaxPool(const T* x, const T* w, const ConvGeom& cg, const T* bias, const Geom& pool, bool relu, T* out, const int32_t* inPad) {
   const Geom& g = cg.g;
-  const int64_t inSample = (int64_t)g.c * g.h * g.w, convSample = (int64_t)cg.o * g.oh * g.ow, outSample = (int64_t)cg.o * pool.oh * pool.ow;
+  const int t = inPad ? inPad[0] : 0, l = inPad ? inPad[2] : 0;
+  const int h0 = inPad ? g.h - inPad[0] - inPad[1] : g.h, w0 = inPad ? g.w - inPad[2] - inPad[3] : g.w;
+  const int64_t inSample = (int64_t)g.c * h0 * w0, convSample = (int64_t)cg.o * g.oh * g.ow, outSample = (int64_t)cg.o * pool.oh * pool.ow;
   const int64_t fit = std::max<int64_t>(1, (int64_t)(256 * 1024 / sizeof(T)) / std::max<int64_t>(1, convSample));
   const int chunk = (int)std::min<int64_t>(g.n, std::max<int64_t>(fit, 2 * (int64_t)ThreadCount()));
   T* y = Scratch<T, 4>((size_t)(chunk * convSample));
@@ -200,7 +206,16 @@ void ConvMaxPool(const T* x, const T* w, const ConvGeom& cg, const T* bias, cons
     const int cnt = std::min(chunk, g.n - b0);
     ConvGeom part = cg;
     part.g.n = cnt;
-    ConvForward<T>(x + b0 * inSample, w, part, y, bias);
+    const T* xs = x + b0 * inSample;
+    if (inPad) {
+      const int64_t plane = (int64_t)g.h * g.w;
+      T* xp = Scratch<T, 6>((size_t)(chunk * g.c * plane));
+      std::fill(xp, xp + cnt * g.c * plane, T(0));
+      for (int64_t p = 0; p < (int64_t)cnt * g.c; p++)
+        for (int r = 0; r < h0; r++) std::memcpy(xp + p * plane + (int64_t)(r + t) * g.w + l, xs + (p * h0 + r) * w0, sizeof(T) * w0);
+      xs = xp;
+    }
+    ConvForward<T>(xs, w, part, y, bias);
     Geom pg = pool;
     pg.n = cnt * cg.o;
     T* o = out + b0 * outSample;
@@ -212,7 +227,7 @@ void ConvMaxPool(const T* x, const T* w, const ConvGeom& cg, const T* bias, cons
 
 #define INSTANTIATE(T)                                                        \
   template void MaxPoolIndices<T>(const T*, const Geom&, int32_t*, T*);       \
-  template void ConvMaxPool<T>(const T*, const T*, const ConvGeom&, const T*, const Geom&, bool, T*);
+  template void ConvMaxPool<T>(const T*, const T*, const ConvGeom&, const T*, const Geom&, bool, T*, const int32_t*);
 NABLA_FOR_FLOATS(INSTANTIATE)
 
 }  // namespace nabla

@@ -144,7 +144,8 @@ export interface FusedKernels {
    * Inference's conv → max-pool (→ ReLU): out [N, O, pool.oh, pool.ow] = max pooling with `pool`'s windows
    * (pool.n = N·O, c 1, h and w the convolution's oh and ow) over the planes of conv2d(x, w, g) + bias, then
    * max(·, 0) with `relu` (NaN stays NaN): the same values as conv2d, maxPool2dIndices and unary "relu" one
-   * by one, with the convolution's output kept inside the backend.
+   * by one, with the convolution's output kept inside the backend. With `inPad` [top, bottom, left, right],
+   * x is the input before a zero pad by that much (g describes the padded input): pad → conv → ….
    */
   convMaxPool(
     x: TypedArray,
@@ -154,6 +155,7 @@ export interface FusedKernels {
     pool: Im2colGeometry,
     relu: boolean,
     out: TypedArray,
+    inPad?: Int32Array | null,
   ): void;
   /** One Adam / AdamW update of a parameter and its moments, in place (maxExpAvgSq for AMSGrad). */
   adamUpdate(

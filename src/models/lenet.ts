@@ -2,14 +2,14 @@
 
 import { Tensor } from "../tensor/tensor.js";
 import { Module } from "../nn/module.js";
-import { Conv2d } from "../nn/layers/conv.js";
+import { Conv2d, ZeroPad2d } from "../nn/layers/conv.js";
+import { chain } from "../nn/fuse.js";
 import { BatchNorm2d, BatchNorm1d } from "../nn/layers/normalization.js";
 import { Linear, Flatten } from "../nn/layers/linear.js";
 import { Sequential } from "../nn/layers/container.js";
 import { AvgPool2d, MaxPool2d } from "../nn/layers/pooling.js";
 import { ReLU, Tanh } from "../nn/layers/activation.js";
 import type { ModelOptions } from "./blocks.js";
-import { pad } from "../ops/conv_pool.js";
 import { modelArgs } from "./blocks.js";
 import { checks, type Check } from "../ops/args.js";
 
@@ -21,6 +21,9 @@ export interface LeNet5Options extends ModelOptions {
   /** BatchNorm after each convolution and hidden linear layer (default false). */
   batchNorm?: boolean;
 }
+
+/** 28 → 32 (not a registered layer: no state, and the printout and summary keep LeNet-5's layers). */
+const PAD_28 = new ZeroPad2d(2);
 
 /**
  * LeNet-5: INPUT → [CONV 5×5 → act → POOL] × 2 → FC 120 → FC 84 → FC classes, for 32×32 inputs (the
@@ -64,8 +67,10 @@ export class LeNet5 extends Module {
     if (x.ndim !== 4 || x.shape[2] !== size || (size !== 28 && size !== 32)) {
       throw new RangeError(`lenet5: expected [N, C, 28, 28] or [N, C, 32, 32] input, got [${x.shape.join(", ")}]`);
     }
-    const x32 = size === 28 ? pad(x, [2, 2, 2, 2]) : x; // [N, C, 32, 32]
-    return this.classifier.forward(this.features.forward(x32)); // → [N, 16, 5, 5] → [N, classes]
+    // 28×28 inputs are zero-padded to 32×32 first; through chain, the pad is a step that the fusion table
+    // can fold into conv1's kernel
+    const h = chain(x, ...(size === 28 ? [PAD_28] : []), this.features); // [N, C, 32, 32] → [N, 16, 5, 5]
+    return this.classifier.forward(h); // → [N, classes]
   }
 }
 

@@ -10,7 +10,8 @@ import { isTracing } from "../ops/trace.js";
 import { isGradEnabled } from "../autograd/engine.js";
 import { Module } from "./module.js";
 import { BatchNorm1d, BatchNorm2d, BatchNormBase } from "./layers/normalization.js";
-import { Conv2d } from "./layers/conv.js";
+import { Conv2d, ZeroPad2d } from "./layers/conv.js";
+import { Sequential } from "./layers/container.js";
 import { MaxPool2d } from "./layers/pooling.js";
 import { ReLU } from "./layers/activation.js";
 
@@ -36,19 +37,22 @@ function plain(s: Step, cls: abstract new (...args: never[]) => Module): boolean
 const isRelu = (s: Step) => s === relu || plain(s, ReLU);
 
 /**
- * conv → max-pool, then ReLU with `withRelu`, as one kernel when the forward records no gradient (the
- * convolution's output is never materialized: at LeNet-5's first layer it is 4× the pooled output) and
- * no trace is running (an ONNX export sees the three ops); otherwise the ops one by one, with the ReLU
- * after the pooling (as the "ReLU → MaxPool2d" rule runs it).
+ * (zero pad →) conv → max-pool, then ReLU with `withRelu`, as one kernel when the forward records no
+ * gradient (the convolution's output is never materialized: at LeNet-5's first layer it is 4× the pooled
+ * output; a pad is done inside the kernel) and no trace is running (an ONNX export sees the ops);
+ * otherwise the ops one by one, with the ReLU after the pooling (as the "ReLU → MaxPool2d" rule runs it).
  */
-function convMaxPool(conv: Conv2d, pool: MaxPool2d, withRelu: boolean, x: Tensor): Tensor {
+function convMaxPool(padStep: ZeroPad2d | null, conv: Conv2d, pool: MaxPool2d, withRelu: boolean, x: Tensor): Tensor {
   const recorded = isGradEnabled() && (x.requiresGrad || conv.weight.requiresGrad || (conv.bias?.requiresGrad ?? false));
-  if (recorded || isTracing() || x.ndim !== 4) {
-    const y = pool.forward(conv.forward(x));
+  const padFolds = padStep === null || (padStep.padding.every((p) => p >= 0) && conv.padding !== "same");
+  if (recorded || isTracing() || x.ndim !== 4 || !padFolds) {
+    const y = pool.forward(conv.forward(padStep ? padStep.forward(x) : x));
     return withRelu ? relu(y) : y;
   }
   const convOpts = { bias: conv.bias, stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups };
-  return conv2dMaxPool2d(x, conv.weight, convOpts, pool.kernelSize, pool.opts, withRelu);
+  // ZeroPad2d's [left, right, top, bottom] as the kernel's [top, bottom, left, right]
+  const p = padStep?.padding;
+  return conv2dMaxPool2d(x, conv.weight, convOpts, pool.kernelSize, pool.opts, withRelu, p && [p[2], p[3], p[0], p[1]]);
 }
 
 /** The rules, tried in order at each step (the first that matches is taken). */
@@ -56,16 +60,28 @@ export const fusionRules: readonly FusionRule[] = [
   {
     // max-pool commutes with the monotone ReLU (see "ReLU → MaxPool2d"), so the ReLU is applied to the
     // pooled values inside the same kernel
+    name: "ZeroPad2d → Conv2d → ReLU → MaxPool2d",
+    length: 4,
+    matches: ([a, b, c, d]) => plain(a, ZeroPad2d) && plain(b, Conv2d) && isRelu(c) && plain(d, MaxPool2d),
+    run: ([a, b, , d], x) => convMaxPool(a as ZeroPad2d, b as Conv2d, d as MaxPool2d, true, x),
+  },
+  {
+    name: "ZeroPad2d → Conv2d → MaxPool2d",
+    length: 3,
+    matches: ([a, b, c]) => plain(a, ZeroPad2d) && plain(b, Conv2d) && plain(c, MaxPool2d),
+    run: ([a, b, c], x) => convMaxPool(a as ZeroPad2d, b as Conv2d, c as MaxPool2d, false, x),
+  },
+  {
     name: "Conv2d → ReLU → MaxPool2d",
     length: 3,
     matches: ([a, b, c]) => plain(a, Conv2d) && isRelu(b) && plain(c, MaxPool2d),
-    run: ([a, , c], x) => convMaxPool(a as Conv2d, c as MaxPool2d, true, x),
+    run: ([a, , c], x) => convMaxPool(null, a as Conv2d, c as MaxPool2d, true, x),
   },
   {
     name: "Conv2d → MaxPool2d",
     length: 2,
     matches: ([a, b]) => plain(a, Conv2d) && plain(b, MaxPool2d),
-    run: ([a, b], x) => convMaxPool(a as Conv2d, b as MaxPool2d, false, x),
+    run: ([a, b], x) => convMaxPool(null, a as Conv2d, b as MaxPool2d, false, x),
   },
   {
     // y = max(bn(x), 0) in one primitive: the affine pass writes the ReLU's output, and the backward masks
@@ -92,11 +108,14 @@ function runStep(s: Step, x: Tensor): Tensor {
 
 /**
  * x through the steps in order, with the fusion rules applied to consecutive steps: the same values and
- * gradients as `steps.reduce((h, s) => s(h), x)`.
+ * gradients as `steps.reduce((h, s) => s(h), x)`. A plain Sequential step (no hooks) counts as its layers,
+ * so that rules also match across its boundary.
  *
  * @example out = chain(x, this.conv1, this.bn1, relu, this.conv2, this.bn2); // conv → BN → ReLU → conv → BN
  */
-export function chain(x: Tensor, ...steps: Step[]): Tensor {
+export function chain(x: Tensor, ...given: Step[]): Tensor {
+  const flat = (s: Step) => (plain(s, Sequential) ? (s as Sequential).children() : [s]);
+  const steps = given.some((s) => plain(s, Sequential)) ? given.flatMap(flat) : given;
   for (let i = 0; i < steps.length;) {
     const rule = fusionRules.find((r) => i + r.length <= steps.length && r.matches(steps.slice(i, i + r.length)));
     if (rule) {

@@ -3,7 +3,7 @@ export * as functional from "./functional.js";
 export * as init from "./init.js";
 export { Module, Parameter, type StateDict, type ForwardHook, type ForwardPreHook } from "./module.js";
 export { Linear, Identity, Flatten, type LinearOptions } from "./layers/linear.js";
-export { Conv2d, type Conv2dLayerOptions } from "./layers/conv.js";
+export { Conv2d, ZeroPad2d, type Conv2dLayerOptions } from "./layers/conv.js";
 export { BatchNorm1d, BatchNorm2d, LocalResponseNorm, type BatchNormLayerOptions } from "./layers/normalization.js";
 export { ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax } from "./layers/activation.js";
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type MaxPool2dLayerOptions, type AvgPool2dLayerOptions } from "./layers/pooling.js";

@@ -98,8 +98,16 @@ function conv2d4(x: Tensor, w: Tensor, opts: Conv2dOptions): Tensor {
   return P.conv2dPrim(xin, w, geom, bias ?? undefined);
 }
 
-/** conv2d's checked arguments: the input (padded on the far side for an odd 'same'), geometry and bias. */
-function convSetup(x: Tensor, w: Tensor, opts: Conv2dOptions): { xin: Tensor; geom: ConvGeometry; bias: Tensor | null } {
+/**
+ * conv2d's checked arguments: the input (padded on the far side for an odd 'same'), geometry and bias; with
+ * `inPad` [top, bottom, left, right], the geometry is that of x zero-padded by that much first.
+ */
+function convSetup(
+  x: Tensor,
+  w: Tensor,
+  opts: Conv2dOptions,
+  inPad?: readonly number[],
+): { xin: Tensor; geom: ConvGeometry; bias: Tensor | null } {
   check4d(x, "conv2d");
   if (!(w instanceof Tensor) || w.ndim !== 4)
     throw new RangeError(`conv2d: weight must be 4-D [out, in/groups, kh, kw], got ${w instanceof Tensor ? fmt(w.shape) : typeof w}`);
@@ -130,8 +138,8 @@ function convSetup(x: Tensor, w: Tensor, opts: Conv2dOptions): { xin: Tensor; ge
     [ph, pw] = [Math.floor(th / 2), Math.floor(tw / 2)];
     if (th % 2 || tw % 2) xin = pad(x, [0, tw % 2, 0, th % 2]); // PyTorch puts the odd extra on the far side
   } else [ph, pw] = pair(padding, "padding", "conv2d");
-  const H = xin.shape[2],
-    W = xin.shape[3];
+  const H = xin.shape[2] + (inPad ? inPad[0] + inPad[1] : 0),
+    W = xin.shape[3] + (inPad ? inPad[2] + inPad[3] : 0);
   const oh = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
   const ow = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
   if (oh <= 0 || ow <= 0) {
@@ -238,7 +246,8 @@ function maxPool2dOf(x4: Tensor, g: Im2colGeometry): Tensor {
 /**
  * max(maxPool2d(conv2d(x, w, convOpts), kernelSize, poolOpts), 0) with `relu`, else without the max, for 4-D
  * x, in one backend call that never materializes the convolution's output — the same values as the ops
- * one by one. For forwards that record no gradient (the fusion table's conv → max-pool rules): the result
+ * one by one; with `inPad` [top, bottom, left, right] (not with padding 'same'), of x zero-padded by that
+ * much first. For forwards that record no gradient (the fusion table's conv → max-pool rules): the result
  * is not recorded, so a caller that needs a gradient must not take this path.
  */
 export function conv2dMaxPool2d(
@@ -248,8 +257,10 @@ export function conv2dMaxPool2d(
   kernelSize: Pair,
   poolOpts: MaxPool2dOptions,
   relu: boolean,
+  inPad?: readonly [number, number, number, number],
 ): Tensor {
-  const { xin, geom, bias } = convSetup(x, w, convOpts);
+  if (inPad && convOpts.padding === "same") throw new RangeError("conv2dMaxPool2d: inPad with padding 'same' is not supported");
+  const { xin, geom, bias } = convSetup(x, w, convOpts, inPad);
   const o = poolOpts;
   const pool = poolGeometry(
     [geom.n, geom.o, geom.oh, geom.ow],
@@ -260,7 +271,7 @@ export function conv2dMaxPool2d(
     o.ceilMode ?? false,
     "maxPool2d",
   );
-  return P.conv2dMaxPool2dPrim(xin, w, geom, bias, pool, relu);
+  return P.conv2dMaxPool2dPrim(xin, w, geom, bias, pool, relu, inPad ? Int32Array.from(inPad) : null);
 }
 
 export interface AvgPool2dOptions {

@@ -416,8 +416,8 @@ export function conv2dPrim(x: Tensor, w: Tensor, geom: ConvGeometry, bias?: Tens
 }
 
 /**
- * conv2d then max pooling of its output planes with `pool` (pool.n = N·O), then ReLU with `relu`: the
- * backend's fused kernel, with the convolution's output never materialized. Not recorded — only for
+ * (a zero pad by inPad [top, bottom, left, right], then) conv2d, then max pooling of its output planes with
+ * `pool` (pool.n = N·O), then ReLU with `relu`: the backend's fused kernel, with the convolution's output never materialized. Not recorded — only for
  * forwards that record no gradient (ops/conv_pool.ts's conv2dMaxPool2d).
  */
 export function conv2dMaxPool2dPrim(
@@ -427,9 +427,10 @@ export function conv2dMaxPool2dPrim(
   bias: Tensor | null,
   pool: Im2colGeometry,
   relu: boolean,
+  inPad: Int32Array | null,
 ): Tensor {
   const out = allocOut(x.dtype, [geom.n, geom.o, pool.oh, pool.ow]);
-  getBackend().fused.convMaxPool(x.data, w.data, geom, bias ? bias.data : null, pool, relu, out.data);
+  getBackend().fused.convMaxPool(x.data, w.data, geom, bias ? bias.data : null, pool, relu, out.data, inPad);
   return out;
 }
 

@@ -160,10 +160,10 @@ export function compiledBackend(name: string, addon: Addon, info: Record<string,
         sameFloat(gy, x, ...(gx ? [gx] : []), ...(reluOut ? [reluOut] : []))
           ? addon.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut)
           : js.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut),
-      convMaxPool: (x, w, g, bias, pool, relu, out) =>
+      convMaxPool: (x, w, g, bias, pool, relu, out, inPad = null) =>
         sameFloat(x, w, out, ...(bias ? [bias] : []))
-          ? addon.conv2dMaxPool(x, w, packGeometry(g), bias, poolWindow(pool), fastConv(), relu, out)
-          : js.convMaxPool(x, w, g, bias, pool, relu, out),
+          ? addon.conv2dMaxPool(x, w, packGeometry(g), bias, poolWindow(pool), fastConv(), relu, inPad, out)
+          : js.convMaxPool(x, w, g, bias, pool, relu, out, inPad),
       adamUpdate: (p, g, m, v, vmax, h) =>
         nativeUpdate(p, g, m, v, vmax) ? addon.adamUpdate(p, g, m, v, vmax, hyper(ADAM_HYPER, h)) : js.adamUpdate(p, g, m, v, vmax, h),
       sgdUpdate: (p, g, buf, h) => (nativeUpdate(p, g, buf) ? addon.sgdUpdate(p, g, buf, hyper(SGD_HYPER, h)) : js.sgdUpdate(p, g, buf, h)),

@@ -142,7 +142,16 @@ export function maxPool2dIndices(x: TypedArray, g: Im2colGeometry, idx: Int32Arr
 }
 
 /** Inference's conv → max-pool (→ ReLU) as the three kernels one by one (see FusedKernels.convMaxPool). */
-export const convMaxPool: FusedKernels["convMaxPool"] = (x, w, g, bias, pool, relu, out) => {
+export const convMaxPool: FusedKernels["convMaxPool"] = (x, w, g, bias, pool, relu, out, inPad = null) => {
+  if (inPad) {
+    const [t, , l] = inPad,
+      h0 = g.h - inPad[0] - inPad[1],
+      w0 = g.w - inPad[2] - inPad[3];
+    const xp = new (x.constructor as new (n: number) => TypedArray)(g.n * g.c * g.h * g.w);
+    for (let p = 0; p < g.n * g.c; p++)
+      for (let r = 0; r < h0; r++) xp.set(x.subarray((p * h0 + r) * w0, (p * h0 + r + 1) * w0), (p * g.h + r + t) * g.w + l);
+    x = xp;
+  }
   const y = new (out.constructor as new (n: number) => TypedArray)(g.n * g.o * g.oh * g.ow);
   conv2d(x, w, g, y, bias);
   maxPool2dIndices(y, pool, new Int32Array(out.length), out);

@@ -3,7 +3,7 @@
 import { Tensor } from "../../tensor/tensor.js";
 import { Module, Parameter } from "../module.js";
 import { kaimingUniform, uniform, calculateFanInAndFanOut } from "../init.js";
-import { conv2d } from "../../ops/conv_pool.js";
+import { conv2d, pad } from "../../ops/conv_pool.js";
 import { zeros } from "../../ops/creation.js";
 import { pair, pyPair } from "./repr.js";
 import type { DType } from "../../tensor/dtype.js";
@@ -124,5 +124,37 @@ export class Conv2d extends Module {
     if (this.groups !== 1) s += `, groups=${this.groups}`;
     if (!this.bias) s += ", bias=False";
     return s;
+  }
+}
+
+/** An integer, or 4 of them. */
+const QUAD: Param["check"] = (v) =>
+  Number.isSafeInteger(v) || (Array.isArray(v) && v.length === 4 && v.every((e) => Number.isSafeInteger(e)))
+    ? null
+    : "an integer or 4 integers [left, right, top, bottom]";
+
+/**
+ * Zero padding of the last two dims, as torch.nn.ZeroPad2d: one amount for every side, or [left, right,
+ * top, bottom]; negative amounts crop.
+ */
+export class ZeroPad2d extends Module {
+  /** [left, right, top, bottom]. */
+  readonly padding: readonly [number, number, number, number];
+  constructor(padding: number | readonly [number, number, number, number]);
+  constructor(opts: { padding: number | readonly [number, number, number, number] });
+  constructor(...args: unknown[]) {
+    super();
+    const { padding: p } = bindArgs<{ padding: number | readonly number[] }>(
+      "ZeroPad2d",
+      [{ name: "padding", check: QUAD, required: true }],
+      args,
+    );
+    this.padding = typeof p === "number" ? [p, p, p, p] : [p[0], p[1], p[2], p[3]];
+  }
+  forward(x: Tensor): Tensor {
+    return pad(x, this.padding);
+  }
+  override extraRepr(): string {
+    return `(${this.padding.join(", ")})`;
   }
 }
