@@ -35,15 +35,8 @@ const unfused = (x: nb.Tensor, steps: Step[]) => steps.reduce((h, s) => (s insta
  * the ops one by one, and values and gradients are the same.
  */
 function convPoolCase(withPad: boolean, withRelu: boolean, backend: string) {
-  const g = new nb.Generator(12);
-  const fused = nb.backend.getBackend().fused;
-  const kernel = fused.convMaxPool;
-  let calls = 0;
-  (fused as { convMaxPool: typeof kernel }).convMaxPool = (...a) => {
-    calls++;
-    kernel(...a);
-  };
-  try {
+  countingConvMaxPool((count) => {
+    const g = new nb.Generator(12);
     const cases: [number[], number, number, nb.nn.Conv2dLayerOptions, number, nb.nn.MaxPool2dLayerOptions][] = [
       // LeNet-5's layers at a batch of 40 (several chunks of the kernel's scratch, the last one partial)
       [[40, 1, 32, 32], 6, 5, {}, 2, {}],
@@ -70,9 +63,9 @@ function convPoolCase(withPad: boolean, withRelu: boolean, backend: string) {
         x.data[7] = Number.NaN;
         const steps: Step[] = [...(pad ? [pad] : []), conv, ...(withRelu ? [relu] : []), pool];
         const ref = nb.noGrad(() => unfused(x, steps));
-        calls = 0;
+        let before = count();
         const got = nb.noGrad(() => chain(x, ...steps));
-        assert.equal(calls, 1, `${msg}: one fused kernel call`);
+        assert.equal(count() - before, 1, `${msg}: one fused kernel call`);
         assert.equal(got.gradFn, null, msg);
         assertClose(got, ref, { rtol: 0, atol: 0, equalNan: true, msg });
         // with a gradient to record: the ops one by one
@@ -86,14 +79,28 @@ function convPoolCase(withPad: boolean, withRelu: boolean, backend: string) {
           return [y.detach(), xi.grad!, conv.weight.grad!];
         };
         const r = grads(() => unfused(xi, steps));
-        calls = 0;
+        before = count();
         const c = grads(() => chain(xi, ...steps));
-        assert.equal(calls, 0, `${msg}: not fused while recording`);
+        assert.equal(count() - before, 0, `${msg}: not fused while recording`);
         c.forEach((t, i) => assertClose(t, r[i], { rtol: 0, atol: 0, equalNan: true, msg: `${msg} recorded, output ${i}` }));
       }
     }
+  });
+}
+
+/** fn(count) with the current backend's convMaxPool kernel counted: count() is its calls so far. */
+function countingConvMaxPool(fn: (count: () => number) => void): void {
+  const fused = nb.backend.getBackend().fused as { convMaxPool: nb.backend.Backend["fused"]["convMaxPool"] };
+  const kernel = fused.convMaxPool;
+  let calls = 0;
+  fused.convMaxPool = (...a) => {
+    calls++;
+    kernel(...a);
+  };
+  try {
+    fn(() => calls);
   } finally {
-    (fused as { convMaxPool: typeof kernel }).convMaxPool = kernel;
+    fused.convMaxPool = kernel;
   }
 }
 
@@ -250,16 +257,9 @@ test("chain counts a plain Sequential as its layers: LeNet-5 on 28×28 inputs ru
     const model = nb.models.lenet5();
     model.eval();
     const x = nb.randn([16, 1, 28, 28]);
-    const fused = nb.backend.getBackend().fused;
-    const kernel = fused.convMaxPool;
-    let calls = 0;
-    (fused as { convMaxPool: typeof kernel }).convMaxPool = (...a) => {
-      calls++;
-      kernel(...a);
-    };
-    try {
+    countingConvMaxPool((count) => {
       const got = nb.noGrad(() => model.forward(x));
-      assert.equal(calls, 2, `${backend}: two fused calls`);
+      assert.equal(count(), 2, `${backend}: two fused calls`);
       const f = model.features;
       const ref = nb.noGrad(() => model.classifier.forward(unfused(F.pad(x, [2, 2, 2, 2]), f.children())));
       assertClose(got, ref, { rtol: 0, atol: 0, msg: backend });
@@ -268,7 +268,6 @@ test("chain counts a plain Sequential as its layers: LeNet-5 on 28×28 inputs ru
       const h = f.registerForwardHook((_m, _in, out) => {
         seen.push([...out.shape]);
       });
-      calls = 0;
       assertClose(
         nb.noGrad(() => model.forward(x)),
         ref,
@@ -276,10 +275,8 @@ test("chain counts a plain Sequential as its layers: LeNet-5 on 28×28 inputs ru
       );
       h.remove();
       assert.deepEqual(seen, [[16, 16, 5, 5]]);
-      assert.equal(calls, 2, `${backend}: the hooked Sequential's own chain fuses its two blocks`);
-    } finally {
-      (fused as { convMaxPool: typeof kernel }).convMaxPool = kernel;
-    }
+      assert.equal(count(), 4, `${backend}: the hooked Sequential's own chain fuses its two blocks`);
+    });
   });
 });
 
