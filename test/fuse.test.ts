@@ -95,7 +95,7 @@ function countingConvMaxPool(fn: (count: () => number) => void): void {
   let calls = 0;
   fused.convMaxPool = (...a) => {
     calls++;
-    kernel(...a);
+    return kernel(...a);
   };
   try {
     fn(() => calls);
@@ -258,11 +258,26 @@ test("chain counts a plain Sequential as its layers: LeNet-5 on 28×28 inputs ru
     model.eval();
     const x = nb.randn([16, 1, 28, 28]);
     countingConvMaxPool((count) => {
-      const got = nb.noGrad(() => model.forward(x));
+      let got: nb.Tensor | null = null;
+      // nb.backend.convAlgorithms still lists the fused convolutions (conv1 on the padded input, as pad → conv)
+      const algos = nb.backend.convAlgorithms(() => {
+        got = nb.noGrad(() => model.forward(x));
+      });
       assert.equal(count(), 2, `${backend}: two fused calls`);
+      assert.deepEqual(
+        algos.map((r) => [r.pass, r.input, r.backend]),
+        [
+          ["forward", [16, 1, 32, 32], backend],
+          ["forward", [16, 6, 14, 14], backend],
+        ],
+      );
+      assert.ok(
+        algos.every((r) => r.algorithm !== "unreported"),
+        JSON.stringify(algos),
+      );
       const f = model.features;
       const ref = nb.noGrad(() => model.classifier.forward(unfused(F.pad(x, [2, 2, 2, 2]), f.children())));
-      assertClose(got, ref, { rtol: 0, atol: 0, msg: backend });
+      assertClose(got!, ref, { rtol: 0, atol: 0, msg: backend });
       // a hook on the Sequential: it runs as one step (its hook sees its call), its layers still fuse inside
       const seen: number[][] = [];
       const h = f.registerForwardHook((_m, _in, out) => {

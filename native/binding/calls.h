@@ -256,7 +256,7 @@ static bool Run_maxPool2dIndices(const Args& a, Failure* fail) {
   return true;
 }
 
-// conv2dMaxPool(x, w, geom, bias, pool, fast, relu, inPad, out): pool = [kh, kw, sh, sw, ph, pw, dh, dw, oh, ow]
+// conv2dMaxPool(x, w, geom, bias, pool, fast, relu, inPad, out, algo): pool = [kh, kw, sh, sw, ph, pw, dh, dw, oh, ow]
 // of the max pooling over the convolution's output planes; inPad (or null) = [top, bottom, left, right]
 // zeros around x, which geom's h and w include.
 static bool Run_conv2dMaxPool(const Args& a, Failure* fail) {
@@ -283,10 +283,13 @@ static bool Run_conv2dMaxPool(const Args& a, Failure* fail) {
                  (int64_t)(pool.oh - 1) * pool.sh - pool.ph < pool.h && (int64_t)(pool.ow - 1) * pool.sw - pool.pw < pool.w,
              "pool is not a pooling window over the convolution's output");
   CHECK_SIZE(a.len(8) == outs, "out does not match [n, o, pool oh, pool ow]");
+  CHECK_SIZE(a.len(9) >= 1, "algo must hold at least one value");
+  ConvAlgo algo = ConvAlgo::kIm2col;
   ForFloat(a, [&](auto tag) {
     using T = decltype(tag);
-    ConvMaxPool<T>(a.f<T>(0), a.f<T>(1), cg, a.f<T>(3), pool, a.flag[6], a.f<T>(8), inPad);
+    algo = ConvMaxPool<T>(a.f<T>(0), a.f<T>(1), cg, a.f<T>(3), pool, a.flag[6], a.f<T>(8), inPad);
   });
+  a.i32w(9)[0] = (int32_t)algo;
   return true;
 }
 

@@ -31,7 +31,7 @@
   K(conv2dBackwardInput, "ffgfni", "gy w geom gx! fast algo!")                                                        \
   K(conv2dBackwardWeight, "ffgfni", "x gy geom gw! fast algo!")                                                       \
   K(maxPool2dIndices, "fgiF", "x geom idx! values!")                                                                  \
-  K(conv2dMaxPool, "ffgFinbIf", "x w geom bias pool fast relu inPad out!")                                             \
+  K(conv2dMaxPool, "ffgFinbIfi", "x w geom bias pool fast relu inPad out! algo!")                                      \
   K(batchNormStats, "fnnndd", "x n c inner mean! variance!")                                                          \
   K(channelAffine, "fnnnddfb", "x n c inner scale shift out! relu")                                                   \
   K(batchNormBackward, "ffnnndddbFddF", "gy x n c inner mean invstd scale training gx! sumG! sumGXhat! reluOut")      \

@@ -31,8 +31,9 @@ void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx, T* vals);
 // convolution then max pooling over its output planes (pool.n = N·O, pool.h/w = the convolution's oh/ow),
 // then ReLU with `relu`, into out [N, O, pool.oh, pool.ow]; the convolution's output is scratch. With inPad
 // [top, bottom, left, right], x is zero-padded by that much first (cg describes the padded input).
+// Returns the convolution's algorithm.
 template <typename T>
-void ConvMaxPool(const T* x, const T* w, const ConvGeom& cg, const T* bias, const Geom& pool, bool relu, T* out, const int32_t* inPad);
+ConvAlgo ConvMaxPool(const T* x, const T* w, const ConvGeom& cg, const T* bias, const Geom& pool, bool relu, T* out, const int32_t* inPad);
 
 // ---- gather / scatter-add along the middle axis of [outer, size, inner] (gather.cc); false: an index out of range
 template <typename T>

@@ -193,7 +193,7 @@ void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx, T* vals) {
 // With `inPad` [top, bottom, left, right], x is the unpadded input and each chunk is first copied into a
 // zero-filled scratch of the padded size (what a constant pad → conv computes, bit for bit).
 template <typename T>
-void ConvMaxPool(const T* x, const T* w, const ConvGeom& cg, const T* bias, const Geom& pool, bool relu, T* out, const int32_t* inPad) {
+ConvAlgo ConvMaxPool(const T* x, const T* w, const ConvGeom& cg, const T* bias, const Geom& pool, bool relu, T* out, const int32_t* inPad) {
   const Geom& g = cg.g;
   const int t = inPad ? inPad[0] : 0, l = inPad ? inPad[2] : 0;
   const int h0 = inPad ? g.h - inPad[0] - inPad[1] : g.h, w0 = inPad ? g.w - inPad[2] - inPad[3] : g.w;
@@ -202,6 +202,7 @@ void ConvMaxPool(const T* x, const T* w, const ConvGeom& cg, const T* bias, cons
   const int chunk = (int)std::min<int64_t>(g.n, std::max<int64_t>(fit, 2 * (int64_t)ThreadCount()));
   T* y = Scratch<T, 4>((size_t)(chunk * convSample));
   int32_t* idx = Scratch<int32_t, 5>((size_t)(chunk * outSample));
+  ConvAlgo algo = ConvAlgo::kIm2col;  // every chunk takes the same path (the choice depends on the layer, not the batch)
   for (int b0 = 0; b0 < g.n; b0 += chunk) {
     const int cnt = std::min(chunk, g.n - b0);
     ConvGeom part = cg;
@@ -215,7 +216,7 @@ void ConvMaxPool(const T* x, const T* w, const ConvGeom& cg, const T* bias, cons
         for (int r = 0; r < h0; r++) std::memcpy(xp + p * plane + (int64_t)(r + t) * g.w + l, xs + (p * h0 + r) * w0, sizeof(T) * w0);
       xs = xp;
     }
-    ConvForward<T>(xs, w, part, y, bias);
+    algo = ConvForward<T>(xs, w, part, y, bias);
     Geom pg = pool;
     pg.n = cnt * cg.o;
     T* o = out + b0 * outSample;
@@ -223,11 +224,12 @@ void ConvMaxPool(const T* x, const T* w, const ConvGeom& cg, const T* bias, cons
     if (relu)
       for (int64_t i = 0; i < cnt * outSample; i++) o[i] = o[i] > 0 ? o[i] : (o[i] == o[i] ? T(0) : o[i]);
   }
+  return algo;
 }
 
 #define INSTANTIATE(T)                                                        \
   template void MaxPoolIndices<T>(const T*, const Geom&, int32_t*, T*);       \
-  template void ConvMaxPool<T>(const T*, const T*, const ConvGeom&, const T*, const Geom&, bool, T*, const int32_t*);
+  template ConvAlgo ConvMaxPool<T>(const T*, const T*, const ConvGeom&, const T*, const Geom&, bool, T*, const int32_t*);
 NABLA_FOR_FLOATS(INSTANTIATE)
 
 }  // namespace nabla

@@ -156,7 +156,7 @@ export interface FusedKernels {
     relu: boolean,
     out: TypedArray,
     inPad?: Int32Array | null,
-  ): void;
+  ): ConvAlgorithm | void;
   /** One Adam / AdamW update of a parameter and its moments, in place (maxExpAvgSq for AMSGrad). */
   adamUpdate(
     param: TypedArray,

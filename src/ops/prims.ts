@@ -430,7 +430,14 @@ export function conv2dMaxPool2dPrim(
   inPad: Int32Array | null,
 ): Tensor {
   const out = allocOut(x.dtype, [geom.n, geom.o, pool.oh, pool.ow]);
-  getBackend().fused.convMaxPool(x.data, w.data, geom, bias ? bias.data : null, pool, relu, out.data, inPad);
+  const be = getBackend();
+  noteConvAlgorithm(
+    "forward",
+    geom,
+    x.dtype,
+    be.name,
+    be.fused.convMaxPool(x.data, w.data, geom, bias ? bias.data : null, pool, relu, out.data, inPad),
+  );
   return out;
 }
 

@@ -160,10 +160,11 @@ export function compiledBackend(name: string, addon: Addon, info: Record<string,
         sameFloat(gy, x, ...(gx ? [gx] : []), ...(reluOut ? [reluOut] : []))
           ? addon.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut)
           : js.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut),
-      convMaxPool: (x, w, g, bias, pool, relu, out, inPad = null) =>
-        sameFloat(x, w, out, ...(bias ? [bias] : []))
-          ? addon.conv2dMaxPool(x, w, packGeometry(g), bias, poolWindow(pool), fastConv(), relu, inPad, out)
-          : js.convMaxPool(x, w, g, bias, pool, relu, out, inPad),
+      convMaxPool: (x, w, g, bias, pool, relu, out, inPad = null) => {
+        if (!sameFloat(x, w, out, ...(bias ? [bias] : []))) return js.convMaxPool(x, w, g, bias, pool, relu, out, inPad);
+        addon.conv2dMaxPool(x, w, packGeometry(g), bias, poolWindow(pool), fastConv(), relu, inPad, out, algo);
+        return CONV_ALGORITHMS[algo[0]];
+      },
       adamUpdate: (p, g, m, v, vmax, h) =>
         nativeUpdate(p, g, m, v, vmax) ? addon.adamUpdate(p, g, m, v, vmax, hyper(ADAM_HYPER, h)) : js.adamUpdate(p, g, m, v, vmax, h),
       sgdUpdate: (p, g, buf, h) => (nativeUpdate(p, g, buf) ? addon.sgdUpdate(p, g, buf, hyper(SGD_HYPER, h)) : js.sgdUpdate(p, g, buf, h)),

@@ -19,7 +19,7 @@ export interface Addon {
   conv2dBackwardInput(gy: TypedArray, w: TypedArray, geom: Int32Array, gx: TypedArray, fast: number, algo: Int32Array): void;
   conv2dBackwardWeight(x: TypedArray, gy: TypedArray, geom: Int32Array, gw: TypedArray, fast: number, algo: Int32Array): void;
   maxPool2dIndices(x: TypedArray, geom: Int32Array, idx: Int32Array, values: TypedArray | null): void;
-  conv2dMaxPool(x: TypedArray, w: TypedArray, geom: Int32Array, bias: TypedArray | null, pool: Int32Array, fast: number, relu: boolean, inPad: Int32Array | null, out: TypedArray): void;
+  conv2dMaxPool(x: TypedArray, w: TypedArray, geom: Int32Array, bias: TypedArray | null, pool: Int32Array, fast: number, relu: boolean, inPad: Int32Array | null, out: TypedArray, algo: Int32Array): void;
   batchNormStats(x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, variance: Float64Array): void;
   channelAffine(x: TypedArray, n: number, c: number, inner: number, scale: Float64Array, shift: Float64Array, out: TypedArray, relu: boolean): void;
   batchNormBackward(gy: TypedArray, x: TypedArray, n: number, c: number, inner: number, mean: Float64Array, invstd: Float64Array, scale: Float64Array, training: boolean, gx: TypedArray | null, sumG: Float64Array, sumGXhat: Float64Array, reluOut: TypedArray | null): void;
@@ -52,7 +52,7 @@ export const KERNELS = [
   { name: "conv2dBackwardInput", spec: "ffgfni", writes: [3, 5], fresh: [3, 5] },
   { name: "conv2dBackwardWeight", spec: "ffgfni", writes: [3, 5], fresh: [3, 5] },
   { name: "maxPool2dIndices", spec: "fgiF", writes: [2, 3], fresh: [2, 3] },
-  { name: "conv2dMaxPool", spec: "ffgFinbIf", writes: [8], fresh: [8] },
+  { name: "conv2dMaxPool", spec: "ffgFinbIfi", writes: [8, 9], fresh: [8, 9] },
   { name: "batchNormStats", spec: "fnnndd", writes: [4, 5], fresh: [4, 5] },
   { name: "channelAffine", spec: "fnnnddfb", writes: [6], fresh: [6] },
   { name: "batchNormBackward", spec: "ffnnndddbFddF", writes: [9, 10, 11], fresh: [9, 10, 11] },

@@ -156,4 +156,5 @@ export const convMaxPool: FusedKernels["convMaxPool"] = (x, w, g, bias, pool, re
   conv2d(x, w, g, y, bias);
   maxPool2dIndices(y, pool, new Int32Array(out.length), out);
   if (relu) unary("relu", out, out);
+  return "im2col";
 };
