@@ -166,17 +166,17 @@ static bool CheckConv(const Args& a, const ConvGeom& cg, size_t p, size_t q, siz
   return true;
 }
 
-// The geometry with the call's precision; `algo` (the last argument) must hold one value.
-static bool ConvCall(const Args& a, int fastArg, ConvGeom* cg, Failure* fail) {
+// The geometry with the call's precision (argument fastArg); `algo` (argument algoArg) must hold one value.
+static bool ConvCall(const Args& a, int fastArg, int algoArg, ConvGeom* cg, Failure* fail) {
   *cg = a.geom;
   cg->fast = a.n(fastArg) != 0;
-  CHECK_SIZE(a.len(fastArg + 1) >= 1, "algo must hold at least one value");
+  CHECK_SIZE(a.len(algoArg) >= 1, "algo must hold at least one value");
   return true;
 }
 
 static bool Run_conv2d(const Args& a, Failure* fail) {
   ConvGeom cg;
-  if (!ConvCall(a, 5, &cg, fail)) return false;
+  if (!ConvCall(a, 5, 6, &cg, fail)) return false;
   ConvAlgo algo = ConvAlgo::kIm2col;
   if (!CheckConv(a, cg, a.len(0), a.len(1), a.len(3), 0, fail)) return false;
   CHECK_SIZE(!a.present[4] || a.len(4) == (size_t)cg.o, "bias length is not the output channels");
@@ -190,7 +190,7 @@ static bool Run_conv2d(const Args& a, Failure* fail) {
 
 static bool Run_conv2dBackwardInput(const Args& a, Failure* fail) {
   ConvGeom cg;
-  if (!ConvCall(a, 4, &cg, fail)) return false;
+  if (!ConvCall(a, 4, 5, &cg, fail)) return false;
   ConvAlgo algo = ConvAlgo::kIm2col;
   if (!CheckConv(a, cg, a.len(0), a.len(1), a.len(3), 1, fail)) return false;
   ForFloat(a, [&](auto tag) {
@@ -203,7 +203,7 @@ static bool Run_conv2dBackwardInput(const Args& a, Failure* fail) {
 
 static bool Run_conv2dBackwardWeight(const Args& a, Failure* fail) {
   ConvGeom cg;
-  if (!ConvCall(a, 4, &cg, fail)) return false;
+  if (!ConvCall(a, 4, 5, &cg, fail)) return false;
   ConvAlgo algo = ConvAlgo::kIm2col;
   if (!CheckConv(a, cg, a.len(0), a.len(1), a.len(3), 2, fail)) return false;
   ForFloat(a, [&](auto tag) {
@@ -260,8 +260,8 @@ static bool Run_maxPool2dIndices(const Args& a, Failure* fail) {
 // of the max pooling over the convolution's output planes; inPad (or null) = [top, bottom, left, right]
 // zeros around x, which geom's h and w include.
 static bool Run_conv2dMaxPool(const Args& a, Failure* fail) {
-  ConvGeom cg = a.geom;
-  cg.fast = a.n(5) != 0;
+  ConvGeom cg;
+  if (!ConvCall(a, 5, 9, &cg, fail)) return false;
   const Geom& g = cg.g;
   CHECK_SIZE(a.len(4) == 10, "pool must hold 10 values [kh, kw, sh, sw, ph, pw, dh, dw, oh, ow]");
   const int32_t* q = a.i32(4);
@@ -283,7 +283,6 @@ static bool Run_conv2dMaxPool(const Args& a, Failure* fail) {
                  (int64_t)(pool.oh - 1) * pool.sh - pool.ph < pool.h && (int64_t)(pool.ow - 1) * pool.sw - pool.pw < pool.w,
              "pool is not a pooling window over the convolution's output");
   CHECK_SIZE(a.len(8) == outs, "out does not match [n, o, pool oh, pool ow]");
-  CHECK_SIZE(a.len(9) >= 1, "algo must hold at least one value");
   ConvAlgo algo = ConvAlgo::kIm2col;
   ForFloat(a, [&](auto tag) {
     using T = decltype(tag);

@@ -110,6 +110,11 @@ export const checks = {
       const ok = (e: unknown) => Number.isSafeInteger(e) && (e as number) >= min;
       return ok(v) || (Array.isArray(v) && v.length === 2 && v.every(ok)) ? null : `an integer ≥ ${min} or a pair of them`;
     },
+  /** An integer (any sign), or 4 of them: a 2-D pad's [left, right, top, bottom] (PyTorch's `_quadruple`). */
+  quad: ((v) =>
+    Number.isSafeInteger(v) || (Array.isArray(v) && v.length === 4 && v.every((e) => Number.isSafeInteger(e)))
+      ? null
+      : "an integer or 4 integers [left, right, top, bottom]") as Check,
   oneOf:
     (...values: unknown[]): Check =>
     (v) =>

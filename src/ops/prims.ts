@@ -416,9 +416,10 @@ export function conv2dPrim(x: Tensor, w: Tensor, geom: ConvGeometry, bias?: Tens
 }
 
 /**
- * (a zero pad by inPad [top, bottom, left, right], then) conv2d, then max pooling of its output planes with
- * `pool` (pool.n = N·O), then ReLU with `relu`: the backend's fused kernel, with the convolution's output never materialized. Not recorded — only for
- * forwards that record no gradient (ops/conv_pool.ts's conv2dMaxPool2d).
+ * (A zero pad by inPad [top, bottom, left, right], then) conv2d, then max pooling of its output planes with
+ * `pool` (pool.n = N·O), then ReLU with `relu`: the backend's fused kernel, with the convolution's output
+ * never materialized. Not recorded — only for forwards that record no gradient (ops/conv_pool.ts's
+ * conv2dMaxPool2d).
  */
 export function conv2dMaxPool2dPrim(
   x: Tensor,

@@ -127,12 +127,6 @@ export class Conv2d extends Module {
   }
 }
 
-/** An integer, or 4 of them. */
-const QUAD: Param["check"] = (v) =>
-  Number.isSafeInteger(v) || (Array.isArray(v) && v.length === 4 && v.every((e) => Number.isSafeInteger(e)))
-    ? null
-    : "an integer or 4 integers [left, right, top, bottom]";
-
 /**
  * Zero padding of the last two dims, as torch.nn.ZeroPad2d: one amount for every side, or [left, right,
  * top, bottom]; negative amounts crop.
@@ -146,7 +140,7 @@ export class ZeroPad2d extends Module {
     super();
     const { padding: p } = bindArgs<{ padding: number | readonly number[] }>(
       "ZeroPad2d",
-      [{ name: "padding", check: QUAD, required: true }],
+      [{ name: "padding", check: checks.quad, required: true }],
       args,
     );
     this.padding = typeof p === "number" ? [p, p, p, p] : [p[0], p[1], p[2], p[3]];
