@@ -60,8 +60,8 @@ void ForChunks(const ConvGeom& cg, double flopsPerSample, F body) {
 }
 
 // Per-thread scratch buffers; slot 0 holds unfolded columns, slot 1 a chunk's outputs or output gradients,
-// slot 2 Winograd's transformed weights, slot 3 packed GEMM operands (PackAs), slots 4, 5 and 6 ConvMaxPool's
-// convolution outputs, pooling indices and padded inputs (pooling.cc).
+// slot 2 Winograd's transformed weights, slot 3 packed GEMM operands (PackAs), slots 4 and 6 ConvMaxPool's
+// convolution outputs and padded inputs (pooling.cc).
 template <typename T, int Slot>
 T* Scratch(size_t n) {
   static thread_local std::vector<T> buf;

@@ -25,7 +25,8 @@ ConvAlgo ConvBackwardInput(const T* gy, const T* w, const ConvGeom& cg, T* gx);
 template <typename T>
 ConvAlgo ConvBackwardWeight(const T* x, const T* gy, const ConvGeom& cg, T* gw);
 
-// ---- pooling (pooling.cc): per output, the flat index of the first largest input of its window (and its value)
+// ---- pooling (pooling.cc): per output, the flat index of the first largest input of its window and its value
+// (either may be null)
 template <typename T>
 void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx, T* vals);
 // convolution then max pooling over its output planes (pool.n = N·O, pool.h/w = the convolution's oh/ow),

@@ -9,8 +9,8 @@
 
 namespace nabla {
 
-// Max pooling: for each output, the flat index (iy·w + ix) of the first largest input in its window, and
-// (when vals is given) that input; the first NaN wins (NaN propagates, as in PyTorch). Windows always hold
+// Max pooling: for each output, the flat index (iy·w + ix) of the first largest input in its window (when
+// idx is given) and that input (when vals is); the first NaN wins (NaN propagates, as in PyTorch). Windows always hold
 // at least one input (padding is at most half the kernel).
 template <typename T>
 static inline void TakeIfBetter(T v, int32_t at, T* best, int32_t* bi) {
@@ -38,8 +38,8 @@ static inline V Lanes(V lo, V hi) {
 // 2×2 / stride-2 windows of two input rows, one 16-byte vector of outputs at a time (4 floats or 2
 // doubles: the even/odd split is a single shufps / unpck on the baseline ISA) with vector compares and
 // selects: on random data a branch per comparison mispredicts half the time. Returns the number of
-// outputs done; the caller finishes the row.
-template <typename T>
+// outputs done; the caller finishes the row. Without `io` (kIdx false) only the values are kept.
+template <bool kIdx, typename T>
 static inline int MaxPoolPairsVec(const T* r0, const T* r1, int32_t at0, int32_t at1, int ow, int32_t* io, T* vo) {
   constexpr int N = 16 / sizeof(T);
   typedef T V __attribute__((vector_size(16)));
@@ -62,14 +62,18 @@ static inline int MaxPoolPairsVec(const T* r0, const T* r1, int32_t at0, int32_t
     // taps in window order; a later tap wins only when strictly larger, or NaN over a non-NaN
     VI m = (t1 > b) | ((t1 != t1) & (b == b));
     b = m ? t1 : b;
-    k = m ? col + (I)(at0 + 1) : k;
+    if (kIdx) k = m ? col + (I)(at0 + 1) : k;
     m = (t2 > b) | ((t2 != t2) & (b == b));
     b = m ? t2 : b;
-    k = m ? col + (I)at1 : k;
+    if (kIdx) k = m ? col + (I)at1 : k;
     m = (t3 > b) | ((t3 != t3) & (b == b));
     b = m ? t3 : b;
-    k = m ? col + (I)(at1 + 1) : k;
-    for (int i = 0; i < N; i++) io[ox + i] = (int32_t)k[i];
+    if (kIdx) {
+      k = m ? col + (I)(at1 + 1) : k;
+      if (sizeof(I) == 4) std::memcpy(io + ox, &k, sizeof(VI));
+      else
+        for (int i = 0; i < N; i++) io[ox + i] = (int32_t)k[i];
+    }
     if (vo) std::memcpy(vo + ox, &b, sizeof(V));
   }
   return ox;
@@ -105,7 +109,7 @@ TARGET_AVX512 static int MaxPoolPairsAvx512(const float* r0, const float* r1, in
       b = _mm512_mask_blend_ps(m, b, t);
       k = _mm512_mask_blend_epi32(m, k, _mm512_add_epi32(col, _mm512_set1_epi32(ats[q])));
     }
-    _mm512_mask_storeu_epi32(io + ox, mo, k);
+    if (io) _mm512_mask_storeu_epi32(io + ox, mo, k);
     if (vo) _mm512_mask_storeu_ps(vo + ox, mo, b);
   }
   return ow;
@@ -118,7 +122,7 @@ static inline int MaxPoolPairs(const T* r0, const T* r1, int32_t at0, int32_t at
   if (std::is_same<T, float>::value && isa == Isa::kAvx512)
     return MaxPoolPairsAvx512(reinterpret_cast<const float*>(r0), reinterpret_cast<const float*>(r1), at0, at1, ow, io, reinterpret_cast<float*>(vo));
 #endif
-  return MaxPoolPairsVec(r0, r1, at0, at1, ow, io, vo);
+  return io ? MaxPoolPairsVec<true>(r0, r1, at0, at1, ow, io, vo) : MaxPoolPairsVec<false>(r0, r1, at0, at1, ow, io, vo);
 }
 
 template <typename T>
@@ -132,7 +136,6 @@ void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx, T* vals) {
   auto general = [&](int64_t p, T* bv, int32_t* bi) {
     const T* __restrict xp = x + p * plane;
     for (int oy = 0; oy < g.oh; oy++) {
-      int32_t* __restrict best = idx + p * L + (int64_t)oy * g.ow;
       for (int ox = 0; ox < g.ow; ox++) bi[ox] = -1, bv[ox] = 0;
       for (int ki = 0; ki < g.kh; ki++) {
         int iy = oy * g.sh - g.ph + ki * g.dh;
@@ -150,7 +153,10 @@ void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx, T* vals) {
           }
         }
       }
-      for (int ox = 0; ox < g.ow; ox++) best[ox] = bi[ox] < 0 ? 0 : bi[ox];
+      if (idx) {
+        int32_t* __restrict best = idx + p * L + (int64_t)oy * g.ow;
+        for (int ox = 0; ox < g.ow; ox++) best[ox] = bi[ox] < 0 ? 0 : bi[ox];
+      }
       if (vals) {
         T* __restrict vo = vals + p * L + (int64_t)oy * g.ow;
         for (int ox = 0; ox < g.ow; ox++) vo[ox] = bi[ox] < 0 ? xp[0] : bv[ox];
@@ -169,7 +175,7 @@ void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx, T* vals) {
       for (int oy = 0; oy < g.oh; oy++) {
         const T* __restrict r0 = xp + (int64_t)2 * oy * g.w;
         const T* __restrict r1 = r0 + g.w;
-        int32_t* __restrict io = idx + p * L + (int64_t)oy * g.ow;
+        int32_t* __restrict io = idx ? idx + p * L + (int64_t)oy * g.ow : nullptr;
         const int32_t at0 = 2 * oy * g.w, at1 = at0 + g.w;
         int ox = MaxPoolPairs(r0, r1, at0, at1, g.ow, io, vals ? vals + p * L + (int64_t)oy * g.ow : nullptr);
         for (; ox < g.ow; ox++) {
@@ -178,7 +184,7 @@ void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx, T* vals) {
           TakeIfBetter(r0[2 * ox + 1], at0 + 2 * ox + 1, &b, &k);
           TakeIfBetter(r1[2 * ox], at1 + 2 * ox, &b, &k);
           TakeIfBetter(r1[2 * ox + 1], at1 + 2 * ox + 1, &b, &k);
-          io[ox] = k;
+          if (io) io[ox] = k;
           if (vals) vals[p * L + (int64_t)oy * g.ow + ox] = b;
         }
       }
@@ -192,19 +198,29 @@ void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx, T* vals) {
 // stays NaN), as ReLU before the pooling would give (max commutes with the monotone ReLU).
 // With `inPad` [top, bottom, left, right], x is the unpadded input and each chunk is first copied into a
 // zero-filled scratch of the padded size (what a constant pad → conv computes, bit for bit).
+// With several threads and at least two samples per thread, the chunks are the parallel tasks (their
+// count a multiple of the threads, so that the shares are even): each runs pad, convolution, pooling and
+// ReLU on its own thread and scratch in one generation of the pool, the convolution's own splitting then
+// running in place. The convolution's bits do not depend on how the batch is cut (the fusion tests check
+// them against the unfused ops), so neither do the results.
 template <typename T>
 ConvAlgo ConvMaxPool(const T* x, const T* w, const ConvGeom& cg, const T* bias, const Geom& pool, bool relu, T* out, const int32_t* inPad) {
   const Geom& g = cg.g;
   const int t = inPad ? inPad[0] : 0, l = inPad ? inPad[2] : 0;
   const int h0 = inPad ? g.h - inPad[0] - inPad[1] : g.h, w0 = inPad ? g.w - inPad[2] - inPad[3] : g.w;
   const int64_t inSample = (int64_t)g.c * h0 * w0, convSample = (int64_t)cg.o * g.oh * g.ow, outSample = (int64_t)cg.o * pool.oh * pool.ow;
+  const int threads = ThreadCount();
+  const bool perThread = threads > 1 && g.n >= 2 * threads;
   const int64_t fit = std::max<int64_t>(1, (int64_t)(256 * 1024 / sizeof(T)) / std::max<int64_t>(1, convSample));
-  const int chunk = (int)std::min<int64_t>(g.n, std::max<int64_t>(fit, 2 * (int64_t)ThreadCount()));
-  T* y = Scratch<T, 4>((size_t)(chunk * convSample));
-  int32_t* idx = Scratch<int32_t, 5>((size_t)(chunk * outSample));
-  ConvAlgo algo = ConvAlgo::kIm2col;  // every chunk takes the same path (the choice depends on the layer, not the batch)
-  for (int b0 = 0; b0 < g.n; b0 += chunk) {
-    const int cnt = std::min(chunk, g.n - b0);
+  int64_t chunks = (g.n + fit - 1) / fit;
+  if (perThread) chunks = std::min<int64_t>(g.n, (chunks + threads - 1) / threads * threads);
+  else chunks = std::min<int64_t>(chunks, std::max<int64_t>(1, g.n / (2 * (int64_t)threads)));
+  const int chunk = (int)((g.n + chunks - 1) / chunks);
+  ConvAlgo algo = ConvAlgo::kIm2col;  // chunk 0's path (the choice depends on the layer, not the batch, but for Winograd's finiteness check)
+  auto run = [&](int c) {
+    const int b0 = c * chunk, cnt = std::min(chunk, g.n - b0);
+    if (cnt <= 0) return;
+    T* y = Scratch<T, 4>((size_t)(chunk * convSample));
     ConvGeom part = cg;
     part.g.n = cnt;
     const T* xs = x + b0 * inSample;
@@ -216,14 +232,19 @@ ConvAlgo ConvMaxPool(const T* x, const T* w, const ConvGeom& cg, const T* bias, 
         for (int r = 0; r < h0; r++) std::memcpy(xp + p * plane + (int64_t)(r + t) * g.w + l, xs + (p * h0 + r) * w0, sizeof(T) * w0);
       xs = xp;
     }
-    algo = ConvForward<T>(xs, w, part, y, bias);
+    const ConvAlgo a = ConvForward<T>(xs, w, part, y, bias);
+    if (c == 0) algo = a;
     Geom pg = pool;
     pg.n = cnt * cg.o;
     T* o = out + b0 * outSample;
-    MaxPoolIndices<T>(y, pg, idx, o);
+    MaxPoolIndices<T>(y, pg, nullptr, o);
     if (relu)
       for (int64_t i = 0; i < cnt * outSample; i++) o[i] = o[i] > 0 ? o[i] : (o[i] == o[i] ? T(0) : o[i]);
-  }
+  };
+  const int count = (int)((g.n + chunk - 1) / chunk);
+  if (perThread) RunTasks(count, run);
+  else
+    for (int c = 0; c < count; c++) run(c);
   return algo;
 }
 
