@@ -38,23 +38,24 @@ static inline V Lanes(V lo, V hi) {
 // 2×2 / stride-2 windows of two input rows, one 16-byte vector of outputs at a time (4 floats or 2
 // doubles: the even/odd split is a single shufps / unpck on the baseline ISA) with vector compares and
 // selects: on random data a branch per comparison mispredicts half the time. Returns the number of
-// outputs done; the caller finishes the row. Without `io` (kIdx false) only the values are kept.
+// outputs done; the caller finishes the row. `end` is the end of the input. Without `io` (kIdx false)
+// only the values are kept.
 template <bool kIdx, typename T>
-static inline int MaxPoolPairsVec(const T* r0, const T* r1, int32_t at0, int32_t at1, int ow, int32_t* io, T* vo) {
+static inline int MaxPoolPairsVec(const T* r0, const T* r1, const T* end, int32_t at0, int32_t at1, int ow, int32_t* io, T* vo) {
   constexpr int N = 16 / sizeof(T);
   typedef T V __attribute__((vector_size(16)));
   typedef typename std::conditional<sizeof(T) == 4, int32_t, int64_t>::type I;
   typedef I VI __attribute__((vector_size(16)));
   VI even;
   for (int i = 0; i < N; i++) even[i] = 2 * i;
-  int ox = 0;
-  for (; ox + N <= ow; ox += N) {
+  // n outputs from ox on, the inputs at a0 / a1 (the rows, or a copy of their tails)
+  auto step = [&](const T* a0, const T* a1, int ox, int n) __attribute__((always_inline)) {
     V lo, hi;
-    std::memcpy(&lo, r0 + 2 * ox, sizeof(V));
-    std::memcpy(&hi, r0 + 2 * ox + N, sizeof(V));
+    std::memcpy(&lo, a0, sizeof(V));
+    std::memcpy(&hi, a0 + N, sizeof(V));
     V t0 = Lanes<0>(lo, hi), t1 = Lanes<1>(lo, hi);
-    std::memcpy(&lo, r1 + 2 * ox, sizeof(V));
-    std::memcpy(&hi, r1 + 2 * ox + N, sizeof(V));
+    std::memcpy(&lo, a1, sizeof(V));
+    std::memcpy(&hi, a1 + N, sizeof(V));
     V t2 = Lanes<0>(lo, hi), t3 = Lanes<1>(lo, hi);
     VI col = even + (I)(2 * ox);
     V b = t0;
@@ -70,11 +71,21 @@ static inline int MaxPoolPairsVec(const T* r0, const T* r1, int32_t at0, int32_t
     b = m ? t3 : b;
     if (kIdx) {
       k = m ? col + (I)(at1 + 1) : k;
-      if (sizeof(I) == 4) std::memcpy(io + ox, &k, sizeof(VI));
+      if (sizeof(I) == 4 && n == N) std::memcpy(io + ox, &k, sizeof(VI));
       else
-        for (int i = 0; i < N; i++) io[ox + i] = (int32_t)k[i];
+        for (int i = 0; i < n; i++) io[ox + i] = (int32_t)k[i];
     }
-    if (vo) std::memcpy(vo + ox, &b, sizeof(V));
+    if (vo && n == N) std::memcpy(vo + ox, &b, sizeof(V));
+    else if (vo)
+      for (int i = 0; i < n; i++) vo[ox + i] = b[i];
+  };
+  int ox = 0;
+  for (; ox + N <= ow; ox += N) step(r0 + 2 * ox, r1 + 2 * ox, ox, N);
+  // the row's last outputs (LeNet's rows of 14 and 5) as one more vector, when its reads stay inside the
+  // input (they run into the next row; the lanes past the row are dropped); else the caller finishes
+  if (ox < ow && r1 + 2 * ox + 2 * N <= end) {
+    step(r0 + 2 * ox, r1 + 2 * ox, ox, ow - ox);
+    return ow;
   }
   return ox;
 }
@@ -117,12 +128,12 @@ TARGET_AVX512 static int MaxPoolPairsAvx512(const float* r0, const float* r1, in
 #endif
 
 template <typename T>
-static inline int MaxPoolPairs(const T* r0, const T* r1, int32_t at0, int32_t at1, int ow, int32_t* io, T* vo) {
+static inline int MaxPoolPairs(const T* r0, const T* r1, const T* end, int32_t at0, int32_t at1, int ow, int32_t* io, T* vo) {
 #if defined(__x86_64__) || defined(__i386__)
   if (std::is_same<T, float>::value && isa == Isa::kAvx512)
     return MaxPoolPairsAvx512(reinterpret_cast<const float*>(r0), reinterpret_cast<const float*>(r1), at0, at1, ow, io, reinterpret_cast<float*>(vo));
 #endif
-  return io ? MaxPoolPairsVec<true>(r0, r1, at0, at1, ow, io, vo) : MaxPoolPairsVec<false>(r0, r1, at0, at1, ow, io, vo);
+  return io ? MaxPoolPairsVec<true>(r0, r1, end, at0, at1, ow, io, vo) : MaxPoolPairsVec<false>(r0, r1, end, at0, at1, ow, io, vo);
 }
 
 template <typename T>
@@ -177,7 +188,7 @@ void MaxPoolIndices(const T* x, const Geom& g, int32_t* idx, T* vals) {
         const T* __restrict r1 = r0 + g.w;
         int32_t* __restrict io = idx ? idx + p * L + (int64_t)oy * g.ow : nullptr;
         const int32_t at0 = 2 * oy * g.w, at1 = at0 + g.w;
-        int ox = MaxPoolPairs(r0, r1, at0, at1, g.ow, io, vals ? vals + p * L + (int64_t)oy * g.ow : nullptr);
+        int ox = MaxPoolPairs(r0, r1, x + g.n * plane, at0, at1, g.ow, io, vals ? vals + p * L + (int64_t)oy * g.ow : nullptr);
         for (; ox < g.ow; ox++) {
           T b = r0[2 * ox];
           int32_t k = at0 + 2 * ox;
