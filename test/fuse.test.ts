@@ -88,20 +88,63 @@ function convPoolCase(withPad: boolean, withRelu: boolean, backend: string) {
   });
 }
 
-/** fn(count) with the current backend's convMaxPool kernel counted: count() is its calls so far. */
-function countingConvMaxPool(fn: (count: () => number) => void): void {
-  const fused = nb.backend.getBackend().fused as { convMaxPool: nb.backend.Backend["fused"]["convMaxPool"] };
-  const kernel = fused.convMaxPool;
+/** fn(count) with the current backend's fused kernel `kernel` counted: count() is its calls so far. */
+function countingFused(kernel: "convMaxPool" | "linear", fn: (count: () => number) => void): void {
+  const fused = nb.backend.getBackend().fused as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const original = fused[kernel];
   let calls = 0;
-  fused.convMaxPool = (...a) => {
+  fused[kernel] = (...a) => {
     calls++;
-    return kernel(...a);
+    return original(...a);
   };
   try {
     fn(() => calls);
   } finally {
-    fused.convMaxPool = kernel;
+    fused[kernel] = original;
   }
+}
+const countingConvMaxPool = (fn: (count: () => number) => void) => countingFused("convMaxPool", fn);
+
+/**
+ * Linear (→ ReLU) against the ops one by one (matmul, bias add, relu: the recorded forward), on the
+ * current backend: with nothing to record, one fused kernel call and the same bits; with a gradient to
+ * record, no fused call, and the same values and gradients.
+ */
+function linearCase(backend: string) {
+  countingFused("linear", (count) => {
+    const g = new nb.Generator(21);
+    // LeNet-5's first classifier layer at a batch of 40, a small one without bias, a 1×1
+    const cases: [number, number, number, boolean][] = [
+      [40, 400, 120, true],
+      [3, 7, 5, false],
+      [1, 1, 1, true],
+    ];
+    for (const dtype of ["float32", "float64"] as const) {
+      for (const [m, k, n, bias] of cases) {
+        nb.manualSeed(6);
+        const lin = new nb.nn.Linear(k, n, { bias, dtype });
+        const x = nb.randn([m, k], { generator: g, dtype });
+        x.data[Math.min(5, x.numel() - 1)] = Number.NaN;
+        const up = nb.randn([m, n], { generator: g, dtype });
+        for (const r of [null, relu, new nb.nn.ReLU()]) {
+          const steps: Step[] = r ? [lin, r] : [lin];
+          const msg = `${backend} ${dtype} [${m}, ${k}] → ${n} bias=${bias} ${r === null ? "Linear" : r === relu ? "Linear → relu()" : "Linear → ReLU"}`;
+          // the ops one by one: recording a gradient, chain runs matmul, the bias add and relu
+          const xi = x.detach().requiresGrad_();
+          let before = count();
+          const ref = chain(xi, ...steps);
+          ref.mul(up).sum().backward();
+          assert.equal(count() - before, 0, `${msg}: not fused while recording`);
+          assert.ok(xi.grad && lin.weight.grad, `${msg}: the recorded forward has its gradients`);
+          before = count();
+          const got = nb.noGrad(() => chain(x, ...steps));
+          assert.equal(count() - before, 1, `${msg}: one fused kernel call`);
+          assert.equal(got.gradFn, null, msg);
+          assertClose(got, ref.detach(), { rtol: 0, atol: 0, equalNan: true, msg });
+        }
+      }
+    }
+  });
 }
 
 /** One equivalence case per rule, keyed by the rule's name: a rule added without a case fails below. */
@@ -110,6 +153,7 @@ const ruleCases: Record<string, () => void> = {
   "ZeroPad2d → Conv2d → MaxPool2d": () => onEveryBackend((backend) => convPoolCase(true, false, backend)),
   "Conv2d → ReLU → MaxPool2d": () => onEveryBackend((backend) => convPoolCase(false, true, backend)),
   "Conv2d → MaxPool2d": () => onEveryBackend((backend) => convPoolCase(false, false, backend)),
+  "Linear → ReLU": () => onEveryBackend((backend) => linearCase(backend)),
   "BatchNorm → ReLU": () => {
     const g = new nb.Generator(8);
     onEveryBackend((backend) => {

@@ -153,6 +153,33 @@ static bool Run_matmul(const Args& a, Failure* fail) {
   return true;
 }
 
+// linear(x, w, bias, relu, out, m, k, n): out [m, n] = x [m, k] · wᵀ (w [n, k]) by the GEMM that matmul
+// runs for it, then + bias [n] (or none), then max(·, 0) with relu (NaN stays NaN): matmul's, binary add's
+// and relu's bits, in one call.
+static bool Run_linear(const Args& a, Failure* fail) {
+  const int64_t m = a.n(5), k = a.n(6), n = a.n(7);
+  CHECK_SIZE(a.len(0) == (size_t)(m * k) && a.len(1) == (size_t)(n * k) && a.len(4) == (size_t)(m * n),
+             "x, w and out do not match [m, k], [n, k] and [m, n]");
+  CHECK_SIZE(!a.present[2] || a.len(2) == (size_t)n, "bias length is not n");
+  const int32_t zero = 0;
+  ForFloat(a, [&](auto tag) {
+    using T = decltype(tag);
+    T* out = a.f<T>(4);
+    Gemm<T>(a.f<T>(0), &zero, false, a.f<T>(1), &zero, true, out, 1, (int)m, (int)k, (int)n);
+    const T* bias = a.f<T>(2);
+    const bool relu = a.flag[3];
+    if (bias || relu)
+      for (int64_t i = 0; i < m; i++) {
+        T* __restrict row = out + i * n;
+        if (bias)
+          for (int64_t j = 0; j < n; j++) row[j] += bias[j];
+        if (relu)
+          for (int64_t j = 0; j < n; j++) row[j] = row[j] > 0 ? row[j] : (row[j] == row[j] ? T(0) : row[j]);
+      }
+  });
+  return true;
+}
+
 // A convolution's geometry and the lengths of its three arrays (x, w, y) in the order of kernel `which`.
 static bool CheckConv(const Args& a, const ConvGeom& cg, size_t p, size_t q, size_t out, int which, Failure* fail) {
   const Geom& g = cg.g;

@@ -18,6 +18,7 @@
 
 #define NABLA_KERNELS(K)                                                                                              \
   K(matmul, "fibfibfnnn", "a aOffs transA b bOffs transB out! m k n")                                                 \
+  K(linear, "ffFbfnnn", "x w bias relu out! m k n")                                                                  \
   K(im2col, "fgxf", "x geom padValue out!")                                                                           \
   K(col2im, "fgf", "cols geom out+")                                                                                  \
   K(unary, "nff", "op x out!")                                                                                        \

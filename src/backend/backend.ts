@@ -141,6 +141,12 @@ export interface FusedKernels {
     reluOut?: TypedArray | null,
   ): void;
   /**
+   * Inference's linear layer (→ ReLU): out [m, n] = x [m, k] · wᵀ (w [n, k]), + bias [n] when given, then
+   * max(·, 0) with `relu` (NaN stays NaN): the same values as matmul, binary "add" and unary "relu" one by
+   * one, in one call (no intermediate arrays).
+   */
+  linear(x: TypedArray, w: TypedArray, bias: TypedArray | null, relu: boolean, out: TypedArray, m: number, k: number, n: number): void;
+  /**
    * Inference's conv → max-pool (→ ReLU): out [N, O, pool.oh, pool.ow] = max pooling with `pool`'s windows
    * (pool.n = N·O, c 1, h and w the convolution's oh and ow) over the planes of conv2d(x, w, g) + bias, then
    * max(·, 0) with `relu` (NaN stays NaN): the same values as conv2d, maxPool2dIndices and unary "relu" one

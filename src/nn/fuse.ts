@@ -4,7 +4,7 @@
 // (each has an equivalence test in test/fuse.test.ts).
 
 import type { Tensor } from "../tensor/tensor.js";
-import { relu } from "../ops/math.js";
+import { linearRelu, relu } from "../ops/math.js";
 import { conv2dMaxPool2d } from "../ops/conv_pool.js";
 import { isTracing } from "../ops/trace.js";
 import { isGradEnabled } from "../autograd/engine.js";
@@ -14,6 +14,7 @@ import { Conv2d, ZeroPad2d } from "./layers/conv.js";
 import { Sequential } from "./layers/container.js";
 import { MaxPool2d } from "./layers/pooling.js";
 import { ReLU } from "./layers/activation.js";
+import { Linear } from "./layers/linear.js";
 
 /** A step of a chain: a module (its forward) or a tensor function such as `relu`. */
 export type Step = Module | ((x: Tensor) => Tensor);
@@ -82,6 +83,14 @@ export const fusionRules: readonly FusionRule[] = [
     length: 2,
     matches: ([a, b]) => plain(a, Conv2d) && plain(b, MaxPool2d),
     run: ([a, b], x) => convMaxPool(null, a as Conv2d, b as MaxPool2d, false, x),
+  },
+  {
+    // inference's x·Wᵀ + b → max(·, 0) in one backend call (no matmul or bias-add array; MLP heads such as
+    // LeNet-5's classifier); with a gradient recorded or a trace running, Linear then relu
+    name: "Linear → ReLU",
+    length: 2,
+    matches: ([a, b]) => plain(a, Linear) && isRelu(b),
+    run: ([a], x) => linearRelu(x, (a as Linear).weight, (a as Linear).bias),
   },
   {
     // y = max(bn(x), 0) in one primitive: the affine pass writes the ReLU's output, and the backward masks

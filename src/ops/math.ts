@@ -6,7 +6,8 @@ import { isFloating, type DType } from "../tensor/dtype.js";
 import { fmt, normDim, normDims, numel } from "../tensor/shape.js";
 import { full } from "./creation.js";
 import * as P from "./prims.js";
-import { traceOp } from "./trace.js";
+import { isTracing, traceOp } from "./trace.js";
+import { isGradEnabled } from "../autograd/engine.js";
 import { optionsArg, positionalOptions } from "./args.js";
 
 export type Scalar = number;
@@ -265,6 +266,33 @@ export function dot(a: Tensor, b: Tensor): Tensor {
 }
 
 /** y = x·Wᵀ + b with W [out, in], like `F.linear`; x may have any leading dims. */
+/**
+ * Whether linear(x, weight, bias) may run as the backend's one fused call (P.linearPrim): nothing records a
+ * gradient or traces it (an ONNX export sees the op), x is 2-D and every tensor has one floating dtype.
+ * Shapes are linear's to check.
+ */
+export function linearFuses(x: Tensor, weight: Tensor, bias: Tensor | null): boolean {
+  const recorded = isGradEnabled() && (x.requiresGrad || weight.requiresGrad || (bias?.requiresGrad ?? false));
+  return (
+    !recorded &&
+    !isTracing() &&
+    x.ndim === 2 &&
+    isFloating(x.dtype) &&
+    weight.dtype === x.dtype &&
+    (bias === null || (bias.dtype === x.dtype && bias.ndim === 1 && bias.shape[0] === weight.shape[0]))
+  );
+}
+
+/**
+ * relu(linear(x, weight, bias)) in one backend call when linearFuses (the "Linear → ReLU" fusion rule);
+ * otherwise the two ops.
+ */
+export function linearRelu(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  if (weight.ndim === 2 && x.ndim === 2 && x.shape[1] === weight.shape[1] && linearFuses(x, weight, bias))
+    return P.linearPrim(x, weight, bias, true);
+  return relu(linear(x, weight, bias));
+}
+
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const inF = weight.shape[1];
   if (weight.ndim !== 2) throw new RangeError(`linear: weight must be 2-D [out, in], got ${fmt(weight.shape)}`);
@@ -273,7 +301,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       `linear: input ${fmt(x.shape)} has last dim ${x.shape[x.ndim - 1]} but weight ${fmt(weight.shape)} expects ${inF} (mat1 and mat2 shapes cannot be multiplied)`,
     );
   }
-  return traceOp("linear", [x, weight, bias ?? null], {}, () => {
+  if (!bias) bias = null;
+  if (linearFuses(x, weight, bias)) return P.linearPrim(x, weight, bias, false);
+  return traceOp("linear", [x, weight, bias], {}, () => {
     const x2 = x.ndim === 1 ? P.reshapePrim(x, [1, inF]) : x;
     let y = P.matmulPrim(x2, weight, false, true);
     if (bias) y = add(y, bias);

@@ -442,6 +442,19 @@ export function conv2dMaxPool2dPrim(
   return out;
 }
 
+/**
+ * x [m, k] · wᵀ (w [n, k]) + bias [n], then ReLU with `relu`: the backend's fused linear, with no
+ * intermediate array. Not recorded — only for forwards that record no gradient (ops/math.ts's linear and
+ * the "Linear → ReLU" fusion rule); every tensor has x's dtype.
+ */
+export function linearPrim(x: Tensor, w: Tensor, bias: Tensor | null, relu: boolean): Tensor {
+  const [m, k] = x.shape,
+    n = w.shape[0];
+  const out = allocOut(x.dtype, [m, n], () => `linear: the product of ${fmt(x.shape)} and ${fmt(w.shape)}ᵀ`);
+  getBackend().fused.linear(x.data, w.data, bias ? bias.data : null, relu, out.data, m, k, n);
+  return out;
+}
+
 /** The adjoint of conv2d in its input: gy [N, O, oh, ow], w → [N, C, H, W]. */
 export function conv2dBackwardInputPrim(gy: Tensor, w: Tensor, geom: ConvGeometry): Tensor {
   const out = allocOut(gy.dtype, [geom.n, geom.c, geom.h, geom.w]);

@@ -160,6 +160,10 @@ export function compiledBackend(name: string, addon: Addon, info: Record<string,
         sameFloat(gy, x, ...(gx ? [gx] : []), ...(reluOut ? [reluOut] : []))
           ? addon.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut)
           : js.batchNormBackward(gy, x, n, c, inner, mean, invstd, scale, training, gx, sumG, sumGXhat, reluOut),
+      linear: (x, w, bias, relu, out, m, k, n) =>
+        sameFloat(x, w, out, ...(bias ? [bias] : []))
+          ? addon.linear(x, w, bias, relu, out, m, k, n)
+          : js.linear(x, w, bias, relu, out, m, k, n),
       convMaxPool: (x, w, g, bias, pool, relu, out, inPad = null) => {
         if (!sameFloat(x, w, out, ...(bias ? [bias] : []))) return js.convMaxPool(x, w, g, bias, pool, relu, out, inPad);
         addon.conv2dMaxPool(x, w, packGeometry(g), bias, poolWindow(pool), fastConv(), relu, inPad, out, algo);

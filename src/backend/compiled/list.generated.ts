@@ -6,6 +6,7 @@ import type { TypedArray } from "../../tensor/dtype.js";
  * marshaller): one function per kernel of kernel_list.h, and info(). */
 export interface Addon {
   matmul(a: TypedArray, aOffs: Int32Array, transA: boolean, b: TypedArray, bOffs: Int32Array, transB: boolean, out: TypedArray, m: number, k: number, n: number): void;
+  linear(x: TypedArray, w: TypedArray, bias: TypedArray | null, relu: boolean, out: TypedArray, m: number, k: number, n: number): void;
   im2col(x: TypedArray, geom: Int32Array, padValue: number, out: TypedArray): void;
   col2im(cols: TypedArray, geom: Int32Array, out: TypedArray): void;
   unary(op: number, x: TypedArray, out: TypedArray): void;
@@ -39,6 +40,7 @@ export interface Addon {
  * writes in full without reading them (`fresh`, marked `!`); a kernel's number is its position in this list. */
 export const KERNELS = [
   { name: "matmul", spec: "fibfibfnnn", writes: [6], fresh: [6] },
+  { name: "linear", spec: "ffFbfnnn", writes: [4], fresh: [4] },
   { name: "im2col", spec: "fgxf", writes: [3], fresh: [3] },
   { name: "col2im", spec: "fgf", writes: [2], fresh: [] },
   { name: "unary", spec: "nff", writes: [2], fresh: [2] },

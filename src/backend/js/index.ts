@@ -1,6 +1,6 @@
 // The js backend: every primitive kernel in plain TypeScript, float32 and float64 — the reference oracle.
 
-import type { Backend } from "../backend.js";
+import type { Backend, FusedKernels } from "../backend.js";
 import type { TypedArray } from "../../tensor/dtype.js";
 import { binary, copy, reluBackward, unary, where } from "./elementwise.js";
 import { argReduce, gather, reduce, scatterAdd } from "./reduce.js";
@@ -22,6 +22,14 @@ function clamp(x: TypedArray, lo: number, hi: number, out: TypedArray): void {
     out[i] = v > hi ? hi : v;
   }
 }
+
+/** Inference's linear (→ ReLU) as matmul, the bias add and relu one by one (see FusedKernels.linear). */
+const linear: FusedKernels["linear"] = (x, w, bias, relu, out, m, k, n) => {
+  const zero = new Int32Array(1);
+  matmul(x, zero, false, w, zero, true, out, m, k, n);
+  if (bias) binary("add", out, [n, 1], bias, [0, 1], out, [m, n]);
+  if (relu) unary("relu", out, out);
+};
 
 /** The reference backend, registered as `js`. */
 export const jsBackend: Backend = {
@@ -49,6 +57,7 @@ export const jsBackend: Backend = {
     channelAffine,
     batchNormBackward,
     convMaxPool,
+    linear,
     adamUpdate,
     sgdUpdate,
     rmspropUpdate,
