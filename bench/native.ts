@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import * as nb from "../src/index.js";
 import { benchModel } from "./models.js";
-import { median, timeGemm, timeIt } from "./timing.js";
+import { freshOutputCost, median, timeGemm, timeIt } from "./timing.js";
 
 const PY = "/usr/bin/python3";
 const hasTorch =
@@ -241,13 +241,18 @@ if (part === undefined || part === "wasm") {
       }
       return { gemm, ...nablaModel("lenet5", 64, 30) };
     };
-    const rounds: { wasm: Record<number, Round>; base: Round; chromium: Record<number, PageBench> | null }[] = [];
+    const rounds: {
+      wasm: Record<number, Round>;
+      base: Round;
+      chromium: Record<number, PageBench> | null;
+      freshNode: { fresh: number; reused: number };
+    }[] = [];
     for (let r = 0; r < 3; r++) {
       const wasm: Record<number, Round> = {},
         page: Record<number, PageBench> = {};
       for (const t of THREADS) wasm[t] = on(`wasm-${t}`, nodeRound);
       if (chromium) for (const t of THREADS) page[t] = await chromium.run(t);
-      rounds.push({ wasm, base: nodeRound(), chromium: chromium ? page : null });
+      rounds.push({ wasm, base: nodeRound(), chromium: chromium ? page : null, freshNode: freshOutputCost() });
     }
     await chromium?.close();
     const med = (pick: (r: (typeof rounds)[number]) => number | undefined) => median(rounds.map((r) => pick(r) ?? NaN));
@@ -273,6 +278,19 @@ if (part === undefined || part === "wasm") {
       );
       results[`wasm_lenet5_${k}`] = { wasmNode1: w[0], wasmNode2: w[1], wasmChromium1: c[0], wasmChromium2: c[1], [base]: b };
     }
+    // what a fresh output array costs on each engine (every kernel call writes one)
+    const fresh = (k: "fresh" | "reused") => med((r) => r.freshNode[k]),
+      freshC = (k: "fresh" | "reused") => med((r) => r.chromium?.[1].fresh[k]);
+    console.log(
+      `  writing a 256 KB output array, µs: fresh ${fresh("fresh").toFixed(1)} / reused ${fresh("reused").toFixed(1)} in Node` +
+        (chromium ? `, fresh ${freshC("fresh").toFixed(1)} / reused ${freshC("reused").toFixed(1)} in Chromium` : ""),
+    );
+    results.fresh_output_256kb_us = {
+      node: fresh("fresh"),
+      nodeReused: fresh("reused"),
+      chromium: freshC("fresh"),
+      chromiumReused: freshC("reused"),
+    };
     if (rounds.every((r) => THREADS.every((t) => r.chromium?.[t].ort))) {
       for (const [model, label] of [
         ["lenet5", "lenet5 b64"],
@@ -294,6 +312,7 @@ type OrtVsNabla = { ort: number; nabla: number };
 /** What the page's bench mode reports (examples/browser/bench.ts). */
 type PageBench = {
   gemm: Record<number, number>;
+  fresh: { fresh: number; reused: number };
   train: number;
   infer: number;
   threads: number;

@@ -44,3 +44,21 @@ export async function timeItAsync(fn: () => unknown, reps: number): Promise<numb
   }
   return median(ts);
 }
+
+/**
+ * µs to write a 256 KB float32 array (a GEMM 256's output) into a fresh allocation and into a reused one:
+ * every kernel output is a fresh array, and an engine whose allocator hands back untouched pages (Chromium:
+ * a page fault on each first write) pays the difference on each call. Medians of 40 batches of 10.
+ */
+export function freshOutputCost(): { fresh: number; reused: number } {
+  const n = 65536,
+    src = new Float32Array(n).fill(1),
+    reused = new Float32Array(n);
+  // batches of 10: a page's clock may tick in 5 µs steps (100 µs when not cross-origin isolated)
+  const us = (fn: () => void) =>
+    medianTime(() => {
+      for (let i = 0; i < 10; i++) fn();
+    }, 40) * 1e5;
+  for (let i = 0; i < 50; i++) (new Float32Array(n).set(src), reused.set(src));
+  return { fresh: us(() => new Float32Array(n).set(src)), reused: us(() => reused.set(src)) };
+}

@@ -3,7 +3,7 @@
 
 import type * as NB from "nabla";
 import { batch, type Split } from "./train.js";
-import { timeGemm, timeIt, timeItAsync } from "../../bench/timing.js";
+import { freshOutputCost, timeGemm, timeIt, timeItAsync } from "../../bench/timing.js";
 
 /** The part of onnxruntime-web's API the bench uses (its script defines the global `ort`). */
 interface OrtWeb {
@@ -49,7 +49,10 @@ export async function runOrtBench(
   return { lenet5, resnet18 };
 }
 
-export function runBench(nb: typeof NB, train: Split): { gemm: Record<number, number>; train: number; infer: number } {
+export function runBench(
+  nb: typeof NB,
+  train: Split,
+): { gemm: Record<number, number>; train: number; infer: number; fresh: { fresh: number; reused: number } } {
   const gemm: Record<number, number> = {};
   for (const n of [256, 512, 1024]) {
     const a = nb.randn([n, n]),
@@ -68,5 +71,5 @@ export function runBench(nb: typeof NB, train: Split): { gemm: Record<number, nu
   }, 30);
   model.eval();
   const tInfer = timeIt(() => nb.noGrad(() => model.forward(x)), 30);
-  return { gemm, train: 64 / tTrain, infer: 64 / tInfer };
+  return { gemm, train: 64 / tTrain, infer: 64 / tInfer, fresh: freshOutputCost() };
 }
