@@ -8,6 +8,7 @@ import * as nb from "../src/index.js";
 import { onEveryBackend, registerWasmBackends } from "./helpers.js";
 import { chain, fusionRules, type Step } from "../src/nn/fuse.js";
 import { relu } from "../src/ops/math.js";
+import { allocate, allocateUninit, releaseSpare, spareArrays } from "../src/tensor/dtype.js";
 import { BasicBlock } from "../src/models/resnet.js";
 
 const F = nb.nn.functional;
@@ -349,4 +350,72 @@ test("ZeroPad2d: torch.nn.ZeroPad2d's argument forms, printout and values; bad p
   assert.equal(String(new nb.nn.ZeroPad2d(2)), "ZeroPad2d((2, 2, 2, 2))");
   assert.throws(() => new nb.nn.ZeroPad2d([1, 2] as never), TypeError);
   assert.throws(() => new nb.nn.ZeroPad2d(1.5), TypeError);
+});
+
+test("spare arrays: releaseSpare keeps whole float arrays of 16 KB or more, at most 2 of a length; allocateUninit takes them, allocate never", () => {
+  spareArrays().forEach((s) => allocateUninit(s instanceof Float32Array ? "float32" : "float64", s.length)); // what earlier tests left
+  assert.deepEqual(spareArrays(), []);
+  const a = new Float32Array(8192),
+    b = new Float32Array(8192),
+    c = new Float32Array(8192);
+  for (const r of [a, b, c, a, new Float32Array(100), new Int32Array(8192), new Float32Array(new ArrayBuffer(65536), 4, 8192)])
+    releaseSpare(r);
+  assert.deepEqual(spareArrays(), [a, b], "two of one length, no repeat, none small, int32 or a view");
+  assert.notEqual(allocate("float32", 8192), b, "allocate gives zeros: a new array");
+  assert.equal(allocateUninit("float64", 8192) instanceof Float64Array, true, "another type: a new array");
+  assert.equal(allocateUninit("float32", 8192), b);
+  assert.equal(allocateUninit("float32", 8192), a);
+  assert.notEqual(allocateUninit("float32", 8192), a, "taken once");
+  assert.deepEqual(spareArrays(), []);
+});
+
+test("chain hands back only intermediates no one can reach: not its input, a view of it, what a user's module keeps, nor while recording or tracing", () => {
+  nb.manualSeed(9);
+  /** A user's module that keeps its input and returns a new tensor. */
+  class Keeper extends nb.nn.Module {
+    kept: nb.Tensor[] = [];
+    forward(x: nb.Tensor): nb.Tensor {
+      this.kept.push(x);
+      return x.mul(2);
+    }
+  }
+  const keeper = new Keeper();
+  const seq = new nb.nn.Sequential(
+    new nb.nn.Conv2d(2, 4, 3),
+    new nb.nn.ReLU(),
+    new nb.nn.MaxPool2d(2), // conv → ReLU → pool: one fused kernel, then its output …
+    new nb.nn.Conv2d(4, 8, 3, { padding: 1 }), // … read into a new array here: handed back
+    keeper, // keeps this conv's output: never handed back
+    new nb.nn.Flatten(), // a view of the keeper's output
+    new nb.nn.Linear(8 * 16 * 16, 1000),
+    new nb.nn.ReLU(), // Linear → ReLU fused: its output is read by the next Linear …
+    new nb.nn.Linear(1000, 3), // … and handed back
+  );
+  const x = nb.randn([8, 2, 34, 34]);
+  const steps = seq.children();
+  const reference = nb.noGrad(() => unfused(x, steps)); // step by step: no chain, no spare
+  const drain = () => spareArrays().forEach((a) => allocateUninit(a instanceof Float32Array ? "float32" : "float64", a.length));
+  drain();
+  const inputCopy = x.data.slice();
+  const runs = [0, 1, 2].map(() => nb.noGrad(() => seq.forward(x)));
+  runs.forEach((y, i) => assertClose(y, reference, { rtol: 0, atol: 0, msg: `run ${i}: the same bits with reused arrays` }));
+  assert.deepEqual(x.data, inputCopy, "the chain's input is untouched");
+  const spareLengths = spareArrays()
+    .map((a) => a.length)
+    .sort((p, q) => p - q);
+  assert.deepEqual(spareLengths, [8 * 1000, 8 * 4 * 16 * 16], "the pooled map and the first Linear's output are handed back");
+  const kept = new Set(keeper.kept.map((t) => t.data.buffer));
+  for (const a of spareArrays()) {
+    assert.ok(!kept.has(a.buffer), "an array the user's module kept is never a spare");
+    assert.ok(a.buffer !== x.data.buffer && !runs.some((y) => y.data.buffer === a.buffer), "nor the input or an output");
+  }
+  // what the keeper kept still holds its values: the second conv's outputs, unchanged by later runs
+  const conv2Out = nb.noGrad(() => unfused(x, steps.slice(0, 4)));
+  keeper.kept.forEach((t, i) => assertClose(t, conv2Out, { rtol: 0, atol: 0, msg: `kept input ${i}` }));
+  // recording a gradient or tracing an export: nothing is handed back
+  drain();
+  seq.forward(x.detach().requiresGrad_());
+  seq.forward(x); // grad mode on, nothing requires grad: still not handed back (chain only reuses under noGrad)
+  nb.onnx.export(seq, x);
+  assert.deepEqual(spareArrays(), [], "no spare from a recorded forward or a trace");
 });

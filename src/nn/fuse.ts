@@ -14,7 +14,9 @@ import { Conv2d, ZeroPad2d } from "./layers/conv.js";
 import { Sequential } from "./layers/container.js";
 import { MaxPool2d } from "./layers/pooling.js";
 import { ReLU } from "./layers/activation.js";
-import { Linear } from "./layers/linear.js";
+import { Flatten, Linear } from "./layers/linear.js";
+
+import { releaseSpare } from "../tensor/dtype.js";
 
 /** A step of a chain: a module (its forward) or a tensor function such as `relu`. */
 export type Step = Module | ((x: Tensor) => Tensor);
@@ -33,6 +35,14 @@ export interface FusionRule {
 function plain(s: Step, cls: abstract new (...args: never[]) => Module): boolean {
   return s instanceof Module && s.constructor === cls && !s.hasForwardHooks();
 }
+
+/**
+ * Steps whose forward keeps no reference to its input or output tensors: the functional relu, and plain
+ * modules (exact class, no hooks) of these classes.
+ */
+const keepsNothing = (s: Step) =>
+  s === relu ||
+  [Conv2d, ZeroPad2d, MaxPool2d, ReLU, Linear, Flatten].some((cls: abstract new (...args: never[]) => Module) => plain(s, cls));
 
 /** The functional relu, or a plain ReLU module. */
 const isRelu = (s: Step) => s === relu || plain(s, ReLU);
@@ -125,12 +135,25 @@ function runStep(s: Step, x: Tensor): Tensor {
 export function chain(x: Tensor, ...given: Step[]): Tensor {
   const flat = (s: Step) => (plain(s, Sequential) ? (s as Sequential).children() : [s]);
   const steps = given.some((s) => plain(s, Sequential)) ? given.flatMap(flat) : given;
+  // In a forward that records nothing and is not traced, an intermediate made here by steps that keep
+  // nothing is reachable only through `x`: once the next such steps have read it into a new array, its
+  // array is handed back for the next output of its size (releaseSpare). The chain's input, a view of it,
+  // and anything a user's module or a hook may have kept are never handed back.
+  const reuse = !isGradEnabled() && !isTracing();
+  let owned = false; // x is an intermediate that only this chain reaches
   for (let i = 0; i < steps.length;) {
     const rule = fusionRules.find((r) => i + r.length <= steps.length && r.matches(steps.slice(i, i + r.length)));
-    if (rule) {
-      x = rule.run(steps.slice(i, i + rule.length), x);
-      i += rule.length;
-    } else x = runStep(steps[i++], x);
+    const span = steps.slice(i, i + (rule ? rule.length : 1));
+    const input = x;
+    x = rule ? rule.run(span, x) : runStep(span[0], x);
+    i += span.length;
+    const keeps = !reuse || !span.every(keepsNothing);
+    if (x.data.buffer === input.data.buffer)
+      owned &&= !keeps; // x is its input, or a view of it
+    else {
+      if (owned && !keeps) releaseSpare(input.data);
+      owned = !keeps;
+    }
   }
   return x;
 }
