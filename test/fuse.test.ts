@@ -418,4 +418,8 @@ test("chain hands back only intermediates no one can reach: not its input, a vie
   seq.forward(x); // grad mode on, nothing requires grad: still not handed back (chain only reuses under noGrad)
   nb.onnx.export(seq, x);
   assert.deepEqual(spareArrays(), [], "no spare from a recorded forward or a trace");
+  // a user's step may return something else than a tensor (a pair, here): chain passes it on
+  const pair = (h: nb.Tensor) => ({ pair: [h, h] }) as unknown as nb.Tensor;
+  const got = nb.noGrad(() => chain(nb.randn([8, 2048]), new nb.nn.Linear(2048, 8), pair)) as unknown as { pair: nb.Tensor[] };
+  assert.deepEqual(got.pair[0].shape, [8, 8]);
 });

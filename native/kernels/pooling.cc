@@ -48,7 +48,7 @@ static inline int MaxPoolPairsVec(const T* r0, const T* r1, const T* end, int32_
   typedef I VI __attribute__((vector_size(16)));
   VI even;
   for (int i = 0; i < N; i++) even[i] = 2 * i;
-  // n outputs from ox on, the inputs at a0 / a1 (the rows, or a copy of their tails)
+  // n ≤ N outputs from ox on, from the rows at a0 / a1 (lanes past n are dropped)
   auto step = [&](const T* a0, const T* a1, int ox, int n) __attribute__((always_inline)) {
     V lo, hi;
     std::memcpy(&lo, a0, sizeof(V));
@@ -227,10 +227,10 @@ ConvAlgo ConvMaxPool(const T* x, const T* w, const ConvGeom& cg, const T* bias, 
   if (perThread) chunks = std::min<int64_t>(g.n, (chunks + threads - 1) / threads * threads);
   else chunks = std::min<int64_t>(chunks, std::max<int64_t>(1, g.n / (2 * (int64_t)threads)));
   const int chunk = (int)((g.n + chunks - 1) / chunks);
-  ConvAlgo algo = ConvAlgo::kIm2col;  // chunk 0's path (the choice depends on the layer, not the batch, but for Winograd's finiteness check)
+  // chunk 0's path (the choice depends on the layer, not the batch, but for Winograd's finiteness check)
+  ConvAlgo algo = ConvAlgo::kIm2col;
   auto run = [&](int c) {
     const int b0 = c * chunk, cnt = std::min(chunk, g.n - b0);
-    if (cnt <= 0) return;
     T* y = Scratch<T, 4>((size_t)(chunk * convSample));
     ConvGeom part = cg;
     part.g.n = cnt;

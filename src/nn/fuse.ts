@@ -15,7 +15,6 @@ import { Sequential } from "./layers/container.js";
 import { MaxPool2d } from "./layers/pooling.js";
 import { ReLU } from "./layers/activation.js";
 import { Flatten, Linear } from "./layers/linear.js";
-
 import { releaseSpare } from "../tensor/dtype.js";
 
 /** A step of a chain: a module (its forward) or a tensor function such as `relu`. */
@@ -148,7 +147,10 @@ export function chain(x: Tensor, ...given: Step[]): Tensor {
     x = rule ? rule.run(span, x) : runStep(span[0], x);
     i += span.length;
     const keeps = !reuse || !span.every(keepsNothing);
-    if (x.data.buffer === input.data.buffer)
+    // (a user's step may return something other than a tensor: then nothing is owned)
+    const buffer = (t: Tensor) => (t as Partial<Tensor> | null)?.data?.buffer;
+    if (buffer(x) === undefined) owned = false;
+    else if (buffer(x) === buffer(input))
       owned &&= !keeps; // x is its input, or a view of it
     else {
       if (owned && !keeps) releaseSpare(input.data);

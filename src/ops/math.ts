@@ -265,7 +265,6 @@ export function dot(a: Tensor, b: Tensor): Tensor {
   return matmul(a, b);
 }
 
-/** y = x·Wᵀ + b with W [out, in], like `F.linear`; x may have any leading dims. */
 /**
  * Whether linear(x, weight, bias) may run as the backend's one fused call (P.linearPrim): nothing records a
  * gradient or traces it (an ONNX export sees the op), x is 2-D and every tensor has one floating dtype.
@@ -293,6 +292,7 @@ export function linearRelu(x: Tensor, weight: Tensor, bias: Tensor | null): Tens
   return relu(linear(x, weight, bias));
 }
 
+/** y = x·Wᵀ + b with W [out, in], like `F.linear`; x may have any leading dims. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const inF = weight.shape[1];
   if (weight.ndim !== 2) throw new RangeError(`linear: weight must be 2-D [out, in], got ${fmt(weight.shape)}`);
