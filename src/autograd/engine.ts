@@ -57,6 +57,11 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
+/** Whether an op on these tensors is recorded: gradients are enabled and one of them requires grad. */
+export function recordsGradient(tensors: readonly (Tensor | null | undefined)[]): boolean {
+  return gradEnabled && tensors.some((t) => t?.requiresGrad);
+}
+
 /** Run `fn` with gradient recording switched on or off, restoring the previous mode afterwards. */
 export function withGradMode<T>(enabled: boolean, fn: () => T): T {
   const prev = gradEnabled;

@@ -7,7 +7,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { linearRelu, relu } from "../ops/math.js";
 import { conv2dMaxPool2d } from "../ops/conv_pool.js";
 import { isTracing } from "../ops/trace.js";
-import { isGradEnabled } from "../autograd/engine.js";
+import { isGradEnabled, recordsGradient } from "../autograd/engine.js";
 import { Module } from "./module.js";
 import { BatchNorm1d, BatchNorm2d, BatchNormBase } from "./layers/normalization.js";
 import { Conv2d, ZeroPad2d } from "./layers/conv.js";
@@ -53,9 +53,8 @@ const isRelu = (s: Step) => s === relu || plain(s, ReLU);
  * otherwise the ops one by one, with the ReLU after the pooling (as the "ReLU → MaxPool2d" rule runs it).
  */
 function convMaxPool(padStep: ZeroPad2d | null, conv: Conv2d, pool: MaxPool2d, withRelu: boolean, x: Tensor): Tensor {
-  const recorded = isGradEnabled() && (x.requiresGrad || conv.weight.requiresGrad || (conv.bias?.requiresGrad ?? false));
   const padFolds = padStep === null || (padStep.padding.every((p) => p >= 0) && conv.padding !== "same");
-  if (recorded || isTracing() || x.ndim !== 4 || !padFolds) {
+  if (recordsGradient([x, conv.weight, conv.bias]) || isTracing() || x.ndim !== 4 || !padFolds) {
     const y = pool.forward(conv.forward(padStep ? padStep.forward(x) : x));
     return withRelu ? relu(y) : y;
   }
@@ -120,6 +119,9 @@ export const fusionRules: readonly FusionRule[] = [
   },
 ];
 
+/** A step's result's storage buffer (a user's step may return something other than a tensor: undefined). */
+const bufferOf = (t: Tensor) => (t as Partial<Tensor> | null)?.data?.buffer;
+
 function runStep(s: Step, x: Tensor): Tensor {
   return s instanceof Module ? s.forward(x) : s(x);
 }
@@ -147,10 +149,9 @@ export function chain(x: Tensor, ...given: Step[]): Tensor {
     x = rule ? rule.run(span, x) : runStep(span[0], x);
     i += span.length;
     const keeps = !reuse || !span.every(keepsNothing);
-    // (a user's step may return something other than a tensor: then nothing is owned)
-    const buffer = (t: Tensor) => (t as Partial<Tensor> | null)?.data?.buffer;
-    if (buffer(x) === undefined) owned = false;
-    else if (buffer(x) === buffer(input))
+    const out = bufferOf(x);
+    if (out === undefined) owned = false;
+    else if (out === bufferOf(input))
       owned &&= !keeps; // x is its input, or a view of it
     else {
       if (owned && !keeps) releaseSpare(input.data);

@@ -7,7 +7,7 @@ import { fmt, normDim, normDims, numel } from "../tensor/shape.js";
 import { full } from "./creation.js";
 import * as P from "./prims.js";
 import { isTracing, traceOp } from "./trace.js";
-import { isGradEnabled } from "../autograd/engine.js";
+import { recordsGradient } from "../autograd/engine.js";
 import { optionsArg, positionalOptions } from "./args.js";
 
 export type Scalar = number;
@@ -271,9 +271,8 @@ export function dot(a: Tensor, b: Tensor): Tensor {
  * Shapes are linear's to check.
  */
 export function linearFuses(x: Tensor, weight: Tensor, bias: Tensor | null): boolean {
-  const recorded = isGradEnabled() && (x.requiresGrad || weight.requiresGrad || (bias?.requiresGrad ?? false));
   return (
-    !recorded &&
+    !recordsGradient([x, weight, bias]) &&
     !isTracing() &&
     x.ndim === 2 &&
     isFloating(x.dtype) &&

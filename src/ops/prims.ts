@@ -4,7 +4,7 @@
 // statistics) and the backend's fused kernels (ReLU backward, BN affine / backward, optimizer updates)
 // are reached through the functions here.
 
-import { Node, isGradEnabled, versionOf } from "../autograd/engine.js";
+import { Node, isGradEnabled, recordsGradient, versionOf } from "../autograd/engine.js";
 import {
   getBackend,
   type AdadeltaUpdate,
@@ -94,7 +94,7 @@ export type Vjp<P extends Prim> = (g: Tensor, ctx: VjpContext<P>) => (Tensor | n
 
 function record<P extends Prim>(prim: P, inputs: readonly Tensor[], out: Tensor, attrs: PrimAttrs[P]): Tensor {
   tracePrim(prim, inputs, out, attrs);
-  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+  if (recordsGradient(inputs)) {
     out.requiresGrad = true;
     const ctx: VjpContext<P> = { inputs, out, attrs };
     const rule = vjps[prim] as Vjp<P>;
