@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import * as nb from "../src/index.js";
 import { benchModel } from "./models.js";
-import { freshOutputCost, median, timeGemm, timeIt } from "./timing.js";
+import { freshOutputCost, gemmRates, median, timeGemm, timeIt } from "./timing.js";
 
 const PY = "/usr/bin/python3";
 const hasTorch =
@@ -232,14 +232,10 @@ if (part === undefined || part === "wasm") {
       `\nwasm backend (SIMD128) on 1 and 2 threads in Node${chromium ? " and in headless Chromium (examples/browser ?bench=1, cross-origin isolated)" : ""} vs ${base} in Node: medians of 3 alternating rounds`,
     );
     if (!chromium) console.log("  (no Chromium column: apt-get install chromium, and playwright-core)");
-    type Round = { gemm: Record<number, number>; train: number; infer: number };
+    type Round = { gemm: Record<number, number>; gemmOut: Record<number, number>; train: number; infer: number };
     const nodeRound = (): Round => {
-      const gemm: Record<number, number> = {};
-      for (const n of [256, 512, 1024]) {
-        const [A, B] = [nb.randn([n, n]), nb.randn([n, n])];
-        gemm[n] = (2 * n ** 3) / timeGemm(() => nb.matmul(A, B)) / 1e9;
-      }
-      return { gemm, ...nablaModel("lenet5", 64, 30) };
+      const { fresh: gemm, out: gemmOut } = gemmRates(nb, [256, 512, 1024]);
+      return { gemm, gemmOut, ...nablaModel("lenet5", 64, 30) };
     };
     const rounds: {
       wasm: Record<number, Round>;
@@ -260,15 +256,26 @@ if (part === undefined || part === "wasm") {
     const pair = (one: number, two: number, digits: number) =>
       `${one.toFixed(digits)} / ${two.toFixed(digits)} (×${(two / one).toFixed(2)})`;
     console.log("  wasm figures: 1 thread / 2 threads (speed-up)");
-    for (const n of [256, 512, 1024]) {
-      const w = THREADS.map((t) => med((r) => r.wasm[t].gemm[n])),
-        c = THREADS.map((t) => med((r) => r.chromium?.[t].gemm[n])),
-        b = med((r) => r.base.gemm[n]);
-      console.log(
-        `  GEMM ${n} GFLOP/s: wasm ${pair(w[0], w[1], 1)} in Node${chromium ? `, ${pair(c[0], c[1], 1)} in Chromium` : ""}; ${base} ${b.toFixed(1)}`,
-      );
-      results[`wasm_gemm${n}`] = { wasmNode1: w[0], wasmNode2: w[1], wasmChromium1: c[0], wasmChromium2: c[1], [base]: b };
-    }
+    // GEMM into a reused out= tensor (the kernel, as BLAS benchmarks time it), then with a fresh output
+    for (const [key, how] of [
+      ["gemmOut", "into out="],
+      ["gemm", "fresh output"],
+    ] as const)
+      for (const n of [256, 512, 1024]) {
+        const w = THREADS.map((t) => med((r) => r.wasm[t][key][n])),
+          c = THREADS.map((t) => med((r) => r.chromium?.[t][key][n])),
+          b = med((r) => r.base[key][n]);
+        console.log(
+          `  GEMM ${n} ${how}, GFLOP/s: wasm ${pair(w[0], w[1], 1)} in Node${chromium ? `, ${pair(c[0], c[1], 1)} in Chromium` : ""}; ${base} ${b.toFixed(1)}`,
+        );
+        results[`wasm_${key === "gemm" ? "gemm" : "gemm_out"}${n}`] = {
+          wasmNode1: w[0],
+          wasmNode2: w[1],
+          wasmChromium1: c[0],
+          wasmChromium2: c[1],
+          [base]: b,
+        };
+      }
     for (const k of ["train", "infer"] as const) {
       const w = THREADS.map((t) => med((r) => r.wasm[t][k])),
         c = THREADS.map((t) => med((r) => r.chromium?.[t][k])),
@@ -312,6 +319,7 @@ type OrtVsNabla = { ort: number; nabla: number };
 /** What the page's bench mode reports (examples/browser/bench.ts). */
 type PageBench = {
   gemm: Record<number, number>;
+  gemmOut: Record<number, number>;
   fresh: { fresh: number; reused: number };
   train: number;
   infer: number;

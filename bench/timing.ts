@@ -33,6 +33,29 @@ export function timeGemm(fn: () => void): number {
   return median(ts);
 }
 
+/** The slice of nabla's API gemmRates calls (Node's and the page's nabla are distinct imports). */
+interface GemmApi<T> {
+  randn(shape: number[]): T;
+  zeros(shape: number[]): T;
+  matmul(a: T, b: T, opts?: { out?: T }): T;
+}
+
+/**
+ * float32 GEMM in GFLOP/s at each size, by timeGemm's rule: `fresh`, the product in a new array each call
+ * (what `nb.matmul(a, b)` costs, its output's first writes included), and `out`, into one reused tensor
+ * (`nb.matmul(a, b, { out })`, the convention of BLAS benchmarks and of the peers' figures).
+ */
+export function gemmRates<T>(nb: GemmApi<T>, sizes: readonly number[]): { fresh: Record<number, number>; out: Record<number, number> } {
+  const fresh: Record<number, number> = {},
+    out: Record<number, number> = {};
+  for (const n of sizes) {
+    const [a, b, c] = [nb.randn([n, n]), nb.randn([n, n]), nb.zeros([n, n])];
+    fresh[n] = (2 * n ** 3) / timeGemm(() => nb.matmul(a, b)) / 1e9;
+    out[n] = (2 * n ** 3) / timeGemm(() => nb.matmul(a, b, { out: c })) / 1e9;
+  }
+  return { fresh, out };
+}
+
 /** timeIt's rule for a function whose result is awaited (onnxruntime's session.run). */
 export async function timeItAsync(fn: () => unknown, reps: number): Promise<number> {
   for (let i = 0, t0 = performance.now(); i < 2 || performance.now() - t0 < 500; i++) await fn();

@@ -3,7 +3,7 @@
 
 import type * as NB from "nabla";
 import { batch, type Split } from "./train.js";
-import { freshOutputCost, timeGemm, timeIt, timeItAsync } from "../../bench/timing.js";
+import { freshOutputCost, gemmRates, timeIt, timeItAsync } from "../../bench/timing.js";
 
 /** The part of onnxruntime-web's API the bench uses (its script defines the global `ort`). */
 interface OrtWeb {
@@ -52,13 +52,14 @@ export async function runOrtBench(
 export function runBench(
   nb: typeof NB,
   train: Split,
-): { gemm: Record<number, number>; train: number; infer: number; fresh: { fresh: number; reused: number } } {
-  const gemm: Record<number, number> = {};
-  for (const n of [256, 512, 1024]) {
-    const a = nb.randn([n, n]),
-      b = nb.randn([n, n]);
-    gemm[n] = (2 * n ** 3) / timeGemm(() => nb.matmul(a, b)) / 1e9;
-  }
+): {
+  gemm: Record<number, number>;
+  gemmOut: Record<number, number>;
+  train: number;
+  infer: number;
+  fresh: { fresh: number; reused: number };
+} {
+  const { fresh: gemm, out: gemmOut } = gemmRates(nb, [256, 512, 1024]);
   nb.manualSeed(0);
   const model = nb.models.lenet5();
   const opt = new nb.optim.Adam(model.parameters(), { lr: 1e-3 });
@@ -71,5 +72,5 @@ export function runBench(
   }, 30);
   model.eval();
   const tInfer = timeIt(() => nb.noGrad(() => model.forward(x)), 30);
-  return { gemm, train: 64 / tTrain, infer: 64 / tInfer, fresh: freshOutputCost() };
+  return { gemm, gemmOut, train: 64 / tTrain, infer: 64 / tInfer, fresh: freshOutputCost() };
 }

@@ -2,12 +2,12 @@
 
 import { labelGradFn } from "./format.js";
 import { Tensor } from "../tensor/tensor.js";
-import { isFloating, type DType } from "../tensor/dtype.js";
-import { fmt, normDim, normDims, numel } from "../tensor/shape.js";
+import { isFloating, promote, type DType, type TypedArray } from "../tensor/dtype.js";
+import { broadcastShapes, fmt, normDim, normDims, numel, shapeEq } from "../tensor/shape.js";
 import { full } from "./creation.js";
 import * as P from "./prims.js";
 import { isTracing, traceOp } from "./trace.js";
-import { recordsGradient } from "../autograd/engine.js";
+import { bumpVersion, isGradEnabled, recordsGradient } from "../autograd/engine.js";
 import { optionsArg, positionalOptions } from "./args.js";
 
 export type Scalar = number;
@@ -233,31 +233,74 @@ function isFiniteMask(t: Tensor): Tensor {
 
 // ---------------------------------------------------------------- matmul
 
+/** matmul's options: PyTorch's keyword-only `out`. */
+export interface MatmulOptions {
+  /**
+   * A tensor of the product's shape and dtype to write the product into (PyTorch's `out=`); matmul returns
+   * it. No new array is made: in a loop, this saves the fresh output's page faults, which cost browsers
+   * far more than Node (README, wasm). Unlike PyTorch, a tensor of another shape is an error, not resized.
+   */
+  out?: Tensor | null;
+}
+
 /**
  * Matrix product with PyTorch's rules: 1-D·1-D is a dot product, 1-D operands get a dim added then
  * removed, and batch dims broadcast.
  */
-export function matmul(a: Tensor, b: Tensor): Tensor {
+export function matmul(a: Tensor, b: Tensor, opts?: MatmulOptions): Tensor {
   checkTensor(a, "matmul");
   checkTensor(b, "matmul");
+  const into = optionsArg<MatmulOptions>(opts, "matmul", ["out"]).out ?? null;
   if (a.ndim === 0 || b.ndim === 0)
     throw new RangeError(`matmul: both arguments need at least 1 dimension, got shapes ${fmt(a.shape)} and ${fmt(b.shape)}`);
   const k = (t: Tensor, left: boolean) => (t.ndim === 1 ? t.shape[0] : left ? t.shape[t.ndim - 1] : t.shape[t.ndim - 2]);
   if (k(a, true) !== k(b, false)) {
     throw new RangeError(`matmul: shapes ${fmt(a.shape)} and ${fmt(b.shape)} cannot be multiplied (${k(a, true)} != ${k(b, false)})`);
   }
+  if (into !== null) checkOut(into, a, b);
   const a2 = a.ndim === 1 ? P.reshapePrim(a, [1, a.shape[0]]) : a;
   const b2 = b.ndim === 1 ? P.reshapePrim(b, [b.shape[0], 1]) : b;
-  let out = P.matmulPrim(a2, b2);
-  if (a.ndim === 1 || b.ndim === 1) {
-    const s = [...out.shape];
-    if (b.ndim === 1) s.splice(s.length - 1, 1);
-    if (a.ndim === 1) s.splice(s.length - (b.ndim === 1 ? 1 : 2), 1);
-    out = P.reshapePrim(out, s);
+  let out = P.matmulPrim(a2, b2, false, false, into?.data);
+  if (into !== null) {
+    bumpVersion(into);
+    return into;
   }
+  if (a.ndim === 1 || b.ndim === 1) out = P.reshapePrim(out, productShape(a, b));
   return out;
 }
 export const mm = matmul;
+
+/** The shape of matmul(a, b): the broadcast batch dims, then a's rows unless a is 1-D, then b's columns unless b is 1-D. */
+function productShape(a: Tensor, b: Tensor): number[] {
+  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), "matmul");
+  return [...batch, ...(a.ndim > 1 ? [a.shape[a.ndim - 2]] : []), ...(b.ndim > 1 ? [b.shape[b.ndim - 1]] : [])];
+}
+
+/** matmul's `out`: a tensor of the product's shape and dtype, sharing no memory with an input, outside recording and tracing. */
+function checkOut(into: unknown, a: Tensor, b: Tensor): void {
+  const out = checkTensor(into, "matmul", "out");
+  if (isGradEnabled() && [a, b, out].some((t) => t.requiresGrad))
+    throw new Error(
+      "matmul: out= does not support automatic differentiation, but one of the arguments requires grad " +
+        "(as in PyTorch); call it inside nb.noGrad(() => ...), or leave out `out`",
+    );
+  if (isTracing()) throw new Error("matmul: out= cannot be traced for ONNX export; leave out `out`");
+  const dtype = promote(a.dtype, b.dtype);
+  if (out.dtype !== dtype) throw new TypeError(`matmul: out must have the product's dtype ${dtype}, got ${out.dtype}`);
+  const shape = productShape(a, b);
+  if (!shapeEq(out.shape, shape))
+    throw new RangeError(
+      `matmul: out has shape ${fmt(out.shape)}, but the product of ${fmt(a.shape)} and ${fmt(b.shape)} has shape ${fmt(shape)}`,
+    );
+  for (const t of [a, b])
+    if (overlaps(out.data, t.data)) throw new Error("matmul: out shares memory with an input; give it a tensor of its own");
+}
+
+/** Whether two typed arrays view overlapping bytes of one buffer. */
+function overlaps(x: TypedArray, y: TypedArray): boolean {
+  return x.buffer === y.buffer && x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
+}
+
 export const bmm = matmul;
 /** Dot product of two 1-D tensors. */
 export function dot(a: Tensor, b: Tensor): Tensor {

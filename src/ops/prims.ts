@@ -353,8 +353,11 @@ export function scatterAddPrim(src: Tensor, dim: number, idx: Tensor, size: numb
 
 // ---------------------------------------------------------------- matmul and unfold
 
-/** Batched, broadcasting matmul of ≥2-D tensors; a transposed flag reads the last two dims swapped. */
-export function matmulPrim(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
+/**
+ * Batched, broadcasting matmul of ≥2-D tensors; a transposed flag reads the last two dims swapped. `into`,
+ * an array of the product's size and dtype, takes the product instead of a new one (matmul's out=).
+ */
+export function matmulPrim(a: Tensor, b: Tensor, transA = false, transB = false, into?: TypedArray): Tensor {
   const dtype = promote(a.dtype, b.dtype);
   if (a.dtype !== dtype) a = castPrim(a, dtype);
   if (b.dtype !== dtype) b = castPrim(b, dtype);
@@ -390,7 +393,8 @@ export function matmulPrim(a: Tensor, b: Tensor, transA = false, transB = false)
       idx[d] = 0;
     }
   }
-  const out = allocOut(dtype, [...batch, m, n], () => `matmul: the product of ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  const shape = [...batch, m, n];
+  const out = into ? new Tensor(into, shape) : allocOut(dtype, shape, () => `matmul: the product of ${fmt(a.shape)} and ${fmt(b.shape)}`);
   getBackend().matmul(a.data, aOffs, transA, b.data, bOffs, transB, out.data, m, ka, n);
   return record("matmul", [a, b], out, { transA, transB });
 }
