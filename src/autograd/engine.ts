@@ -1,6 +1,7 @@
 // The autograd engine: graph nodes, grad mode, and an iterative (never recursive) reverse-mode sweep.
 
 import type { Tensor } from "../tensor/tensor.js";
+import { surplus } from "../surplus.js";
 
 /** A backward rule: given the gradient of the output, the gradients of each input (null = none). */
 export type BackwardFn = (g: Tensor) => (Tensor | null)[];
@@ -54,6 +55,7 @@ function checkVersions(node: Node, out: Tensor): void {
 let gradEnabled = true;
 
 export function isGradEnabled(): boolean {
+  if (arguments.length > 0) surplus(arguments, "isGradEnabled()");
   return gradEnabled;
 }
 
@@ -78,11 +80,13 @@ export function withGradMode<T>(enabled: boolean, fn: () => T): T {
  * @example const y = nb.noGrad(() => model.forward(x));
  */
 export function noGrad<T>(fn: () => T): T {
+  if (arguments.length > 1) surplus(arguments, "noGrad(fn)");
   return withGradMode(false, fn);
 }
 
 /** Run `fn` with recording switched back on inside a `noGrad` region. */
 export function enableGrad<T>(fn: () => T): T {
+  if (arguments.length > 1) surplus(arguments, "enableGrad(fn)");
   return withGradMode(true, fn);
 }
 

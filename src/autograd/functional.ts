@@ -4,6 +4,7 @@ import { runBackward } from "./engine.js";
 import { Tensor } from "../tensor/tensor.js";
 import { fmt } from "../tensor/shape.js";
 import { add, mul, onesLike, reshape, stack, sum, zerosLike } from "../ops/index.js";
+import { surplus } from "../surplus.js";
 
 export interface GradOptions {
   /** The vector(s) of the vector-Jacobian product; required for non-scalar outputs. */
@@ -25,6 +26,7 @@ export interface GradOptions {
  * const [h] = nb.autograd.grad(g.sum(), [x]);                               // 18
  */
 export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], opts: GradOptions = {}): Tensor[] {
+  if (arguments.length > 3) surplus(arguments, "grad(outputs, inputs, opts)");
   const outs = outputs instanceof Tensor ? [outputs] : [...outputs];
   const ins = inputs instanceof Tensor ? [inputs] : [...inputs];
   const gos = opts.gradOutputs instanceof Tensor ? [opts.gradOutputs] : opts.gradOutputs ? [...opts.gradOutputs] : outs.map(() => null);
@@ -68,6 +70,7 @@ function leaf(x: Tensor): Tensor {
  * Returns `[f(x), H·v]`.
  */
 export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): [Tensor, Tensor] {
+  if (arguments.length > 3) surplus(arguments, "hvp(f, x, v)");
   const xl = leaf(x);
   const y = f(xl);
   if (y.data.length !== 1) throw new RangeError(`hvp: f must return a scalar, got shape ${fmt(y.shape)}`);
@@ -82,6 +85,7 @@ export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): [Tensor, Te
  * second derivatives of the autograd gradient.
  */
 export function hessian(f: (x: Tensor) => Tensor, x: Tensor): Tensor {
+  if (arguments.length > 2) surplus(arguments, "hessian(f, x)");
   const xl = leaf(x);
   const y = f(xl);
   if (y.data.length !== 1) throw new RangeError(`hessian: f must return a scalar, got shape ${fmt(y.shape)}`);
@@ -104,6 +108,7 @@ export function hessian(f: (x: Tensor) => Tensor, x: Tensor): Tensor {
 
 /** Vector-Jacobian product: `[f(x), vᵀ·J_f(x)]`. */
 export function vjp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): [Tensor, Tensor] {
+  if (arguments.length > 3) surplus(arguments, "vjp(f, x, v)");
   const xl = leaf(x);
   const y = f(xl);
   const [g] = grad(y, xl, { gradOutputs: v, allowUnused: true });
@@ -112,6 +117,7 @@ export function vjp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): [Tensor, Te
 
 /** The Jacobian of f at x, shape [...f(x).shape, ...x.shape]. */
 export function jacobian(f: (x: Tensor) => Tensor, x: Tensor): Tensor {
+  if (arguments.length > 2) surplus(arguments, "jacobian(f, x)");
   const xl = leaf(x);
   const y = f(xl);
   const rows: Tensor[] = [];

@@ -7,6 +7,7 @@ import type { ImageSet } from "./readers.js";
 import type { Generator } from "../tensor/random.js";
 import type { TypedArray } from "../tensor/dtype.js";
 import { fromSpec, transformSpec, type TransformSpec } from "./transforms.js";
+import { surplus } from "../surplus.js";
 
 /** One example: an input tensor and a target (a class index or a tensor). */
 export interface Sample { x: Tensor; y: Tensor }
@@ -86,6 +87,7 @@ export interface Standardize { mean: number[]; std: number[] }
  * torchvision's Normalize refuses), is a RangeError.
  */
 export function channelStats(set: ImageSet): Standardize {
+  if (arguments.length > 1) surplus(arguments, "channelStats(set)");
   const { channels: c, height: h, width: w, images, count } = set;
   if (count === 0 || h * w === 0) throw new RangeError(`channelStats: the image set is empty (${count} images of ${c}×${h}×${w})`);
   const hw = h * w, mean: number[] = [], std: number[] = [];
@@ -201,6 +203,7 @@ export class Subset extends Dataset {
 
 /** Stack samples into a batch: x [B, ...], y [B, ...]. */
 export function defaultCollate(samples: Sample[]): Sample {
+  if (arguments.length > 1) surplus(arguments, "defaultCollate(samples)");
   if (samples.length === 0) throw new RangeError("collate: empty batch");
   return {
     x: cat(samples.map((s) => s.x.unsqueeze(0)), 0),

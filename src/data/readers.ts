@@ -3,6 +3,7 @@
 
 import { MAX_FILE_BYTES, readRegularFile } from "../io/files.js";
 import { requireNode } from "../platform.js";
+import { surplus } from "../surplus.js";
 
 export class DataFormatError extends Error {
   constructor(file: string, msg: string) {
@@ -65,6 +66,7 @@ export interface IdxArray {
  * expected number of dimensions.
  */
 export function readIdx(fileOrBytes: string | Uint8Array, expectDims?: number, name = nameOf(fileOrBytes, "IDX")): IdxArray {
+  if (arguments.length > 3) surplus(arguments, "readIdx(fileOrBytes, expectDims, name)");
   return parseIdx(readMaybeGzip(fileOrBytes, name, idxLength), name, expectDims);
 }
 
@@ -76,6 +78,7 @@ const nameOf = (src: string | Uint8Array, what: string) => (typeof src === "stri
  * errors call it. The same checks as readIdx.
  */
 export function parseIdx(b: Uint8Array, name: string, expectDims?: number): IdxArray {
+  if (arguments.length > 3) surplus(arguments, "parseIdx(b, name, expectDims)");
   const file = name;
   if (b.length < 4) throw new DataFormatError(file, `truncated: ${b.length} bytes, no IDX header (need 4 at byte 0)`);
   if (b[0] !== 0 || b[1] !== 0) throw new DataFormatError(file, `bad magic number 0x${Array.from(b.subarray(0, 4), (x) => x.toString(16).padStart(2, "0")).join("")} at byte 0 (an IDX file starts with 0x0000)`);
@@ -111,6 +114,7 @@ export interface ImageSet {
  * inflated ones: fetch → DecompressionStream) — checking they agree and labels are < numClasses.
  */
 export function readMnistPair(images: string | Uint8Array, labels: string | Uint8Array, numClasses = 10): ImageSet {
+  if (arguments.length > 3) surplus(arguments, "readMnistPair(images, labels, numClasses)");
   const imagesFile = nameOf(images, "images"),
     labelsFile = nameOf(labels, "labels");
   const img = readIdx(images, 3, imagesFile);
@@ -129,6 +133,7 @@ export function readMnistPair(images: string | Uint8Array, labels: string | Uint
  * bytes (3 × 32 × 32, channel-major), from paths or bytes. Validates record alignment and labels.
  */
 export function readCifar10(files: (string | Uint8Array)[]): ImageSet {
+  if (arguments.length > 1) surplus(arguments, "readCifar10(files)");
   const rec = 1 + 3 * 32 * 32;
   const parts = files.map((src, i) => {
     const file = nameOf(src, `CIFAR-10 batch ${i}`);

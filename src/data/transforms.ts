@@ -3,6 +3,7 @@
 import { Tensor } from "../tensor/tensor.js";
 import { defaultGenerator, type Generator } from "../tensor/random.js";
 import type { Transform } from "./dataset.js";
+import { surplus } from "../surplus.js";
 
 /**
  * How a transform is rebuilt in a DataLoader worker thread (functions cannot be sent between threads):
@@ -21,11 +22,13 @@ function withSpec(t: Transform, name: TransformSpec["name"], args: unknown[]): T
 
 /** The spec of a transform made by this module, or null for any other function. */
 export function transformSpec(t: Transform): TransformSpec | null {
+  if (arguments.length > 1) surplus(arguments, "transformSpec(t)");
   return ((t as unknown as Record<symbol, TransformSpec>)[SPEC] as TransformSpec | undefined) ?? null;
 }
 
 /** A transform from its spec (in a worker thread). */
 export function fromSpec(spec: TransformSpec): Transform {
+  if (arguments.length > 1) surplus(arguments, "fromSpec(spec)");
   switch (spec.name) {
     case "normalize":
       return normalize(spec.args[0] as number[], spec.args[1] as number[]);
@@ -34,12 +37,13 @@ export function fromSpec(spec: TransformSpec): Transform {
     case "randomHorizontalFlip":
       return randomHorizontalFlip(spec.args[0] as number);
     case "compose":
-      return compose((spec.args[0] as TransformSpec[]).map(fromSpec));
+      return compose((spec.args[0] as TransformSpec[]).map((s) => fromSpec(s)));
   }
 }
 
 /** (x − mean_c) / std_c per channel. */
 export function normalize(mean: number[], std: number[]): Transform {
+  if (arguments.length > 2) surplus(arguments, "normalize(mean, std)");
   return withSpec(normalizeFn(mean, std), "normalize", [mean, std]);
 }
 function normalizeFn(mean: number[], std: number[]): Transform {
@@ -55,6 +59,7 @@ function normalizeFn(mean: number[], std: number[]): Transform {
 
 /** Pad by `padding` zeros on every side, then crop a random size×size window (CIFAR-style augmentation). */
 export function randomCrop(size: number, opts: { padding?: number } = {}): Transform {
+  if (arguments.length > 2) surplus(arguments, "randomCrop(size, opts)");
   const p = opts.padding ?? 0;
   return withSpec(randomCropFn(size, p), "randomCrop", [size, { padding: p }]);
 }
@@ -82,6 +87,7 @@ function randomCropFn(size: number, p: number): Transform {
 
 /** Mirror left–right with probability p (default 0.5). */
 export function randomHorizontalFlip(p = 0.5): Transform {
+  if (arguments.length > 1) surplus(arguments, "randomHorizontalFlip(p)");
   return withSpec(flipFn(p), "randomHorizontalFlip", [p]);
 }
 function flipFn(p: number): Transform {
@@ -96,7 +102,8 @@ function flipFn(p: number): Transform {
 
 /** Apply transforms in order. */
 export function compose(transforms: Transform[]): Transform {
-  const specs = transforms.map(transformSpec);
+  if (arguments.length > 1) surplus(arguments, "compose(transforms)");
+  const specs = transforms.map((t) => transformSpec(t));
   const t: Transform = (x, g) => transforms.reduce((acc, t) => t(acc, g), x);
   return specs.every((s) => s !== null) ? withSpec(t, "compose", [specs]) : t;
 }

@@ -7,6 +7,7 @@ import { requireNode } from "../platform.js";
 import { Tensor } from "../tensor/tensor.js";
 import { fmt, numel } from "../tensor/shape.js";
 import type { TypedArray } from "../tensor/dtype.js";
+import { surplus } from "../surplus.js";
 
 /** Element sizes of the safetensors dtypes nabla reads. */
 const ITEM_SIZE: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
@@ -139,6 +140,7 @@ function duplicateKey(text: string): string | null {
  * a range check); F16 / BF16 load as float32.
  */
 export function parseSafetensors(input: Bytes, file = "<bytes>"): SafetensorsFile {
+  if (arguments.length > 2) surplus(arguments, "parseSafetensors(input, file)");
   const bytes = plainBytes(input, "parseSafetensors");
   if (bytes.length < 8) throw new SafetensorsError(file, `file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -235,6 +237,7 @@ export function parseSafetensors(input: Bytes, file = "<bytes>"): SafetensorsFil
 
 /** Load tensors and metadata from a path or bytes. */
 export function loadSafetensorsFile(pathOrBytes: string | Bytes): SafetensorsFile {
+  if (arguments.length > 1) surplus(arguments, "loadSafetensorsFile(pathOrBytes)");
   if (typeof pathOrBytes !== "string") return parseSafetensors(pathOrBytes);
   const b = readRegularFile(pathOrBytes, MAX_FILE_BYTES, (detail) => new SafetensorsError(pathOrBytes, detail));
   return parseSafetensors(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), pathOrBytes);
@@ -245,6 +248,7 @@ export function loadSafetensorsFile(pathOrBytes: string | Bytes): SafetensorsFil
  * @example const sd = nb.io.loadSafetensors("resnet18.safetensors"); model.loadStateDict(sd);
  */
 export function loadSafetensors(pathOrBytes: string | Bytes): Record<string, Tensor> {
+  if (arguments.length > 1) surplus(arguments, "loadSafetensors(pathOrBytes)");
   return loadSafetensorsFile(pathOrBytes).tensors;
 }
 
@@ -252,6 +256,7 @@ const DTYPE_TAG = { float32: "F32", float64: "F64", int32: "I32" } as const;
 
 /** Serialize tensors (and string metadata) to safetensors bytes; data is laid out in the given key order. */
 export function serializeSafetensors(tensors: Record<string, Tensor> | Map<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
+  if (arguments.length > 2) surplus(arguments, "serializeSafetensors(tensors, metadata)");
   const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) {
@@ -290,6 +295,7 @@ export function serializeSafetensors(tensors: Record<string, Tensor> | Map<strin
  * over the target. A crash mid-write leaves the previous file intact.
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  if (arguments.length > 2) surplus(arguments, "writeFileAtomic(path, bytes)");
   const { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } = requireNode("node:fs", `writing ${path}`);
   const { basename, dirname, join } = requireNode("node:path", `writing ${path}`);
   removeOrphans(path);
@@ -329,5 +335,6 @@ export function saveSafetensors(
   tensors: Record<string, Tensor> | Map<string, Tensor>,
   metadata?: Record<string, string>,
 ): void {
+  if (arguments.length > 3) surplus(arguments, "saveSafetensors(path, tensors, metadata)");
   writeFileAtomic(path, serializeSafetensors(tensors, metadata));
 }

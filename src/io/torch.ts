@@ -15,6 +15,7 @@ import { MAX_FILE_BYTES, readRegularFile } from "./files.js";
 import { bfloat16ToFloat32, halfToFloat32, latin1, plainBytes, type Bytes } from "./bytes.js";
 import { Dict, Global, Tuple, describe, unpickle, type PickleContext } from "./pickle.js";
 import { entryBytes, readZip } from "./zip.js";
+import { surplus } from "../surplus.js";
 
 export class TorchLoadError extends Error {
   constructor(msg: string) {
@@ -467,6 +468,7 @@ function loadLegacy(bytes: Uint8Array, file: string): TorchValue {
  * float32) or int32 (int64 values must fit); views sharing a storage become separate tensors.
  */
 export function parseTorch<T = Record<string, Tensor>>(bytes: Bytes, file = "<bytes>"): T {
+  if (arguments.length > 2) surplus(arguments, "parseTorch(bytes, file)");
   const b = plainBytes(bytes, "loadTorch");
   if (b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04) return loadZip(b, file) as T;
   if (b.length >= 2 && b[0] === 0x80) return loadLegacy(b, file) as T;
@@ -481,6 +483,7 @@ export function parseTorch<T = Record<string, Tensor>>(bytes: Bytes, file = "<by
  * @example const sd = nb.io.loadTorch("resnet18.pth"); model.loadStateDict(sd);
  */
 export function loadTorch<T = Record<string, Tensor>>(pathOrBytes: string | Bytes): T {
+  if (arguments.length > 1) surplus(arguments, "loadTorch(pathOrBytes)");
   if (typeof pathOrBytes !== "string") {
     if (!(pathOrBytes instanceof Uint8Array || pathOrBytes instanceof ArrayBuffer))
       throw new TypeError(

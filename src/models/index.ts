@@ -25,6 +25,7 @@ import {
   preact_resnet200,
 } from "./resnet.js";
 import { densenet121, densenet161, densenet169, densenet201 } from "./densenet.js";
+import { surplus } from "../surplus.js";
 
 export * from "./lenet.js";
 export * from "./alexnet.js";
@@ -82,6 +83,7 @@ export const aliases: Record<string, string> = { inception_v2: "bn_inception" };
 
 /** The names of every model in the zoo (each once; `aliases` lists the other names `get` accepts). */
 export function list(): string[] {
+  if (arguments.length > 0) surplus(arguments, "list()");
   return Object.keys(factories);
 }
 
@@ -92,6 +94,7 @@ const canonical = (name: string) => (Object.prototype.hasOwnProperty.call(aliase
  * for LeNet-5 and the small BN net, 3×299×299 for Inception v3 / v4 / Inception-ResNet, 3×224×224 else.
  */
 export function referenceInput(name: string): number[] {
+  if (arguments.length > 1) surplus(arguments, "referenceInput(name)");
   name = canonical(name);
   if (!Object.prototype.hasOwnProperty.call(factories, name)) throw new TypeError(`models.referenceInput: unknown model '${name}'`);
   if (name === "lenet5" || name === "convnet_bn") return [1, 28, 28];
@@ -101,6 +104,7 @@ export function referenceInput(name: string): number[] {
 
 /** Build a model by name, e.g. `nb.models.get("resnet18", { numClasses: 10, smallInput: true })`. */
 export function get(name: string, opts: Record<string, unknown> = {}): Module {
+  if (arguments.length > 2) surplus(arguments, "get(name, opts)");
   const key = canonical(name);
   const f = Object.prototype.hasOwnProperty.call(factories, key) ? factories[key] : undefined;
   if (!f) throw new RangeError(`models.get: unknown model '${name}' (available: ${list().join(", ")})`);

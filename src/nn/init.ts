@@ -4,6 +4,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { defaultGenerator, Generator } from "../tensor/random.js";
 import { fmt } from "../tensor/shape.js";
 import { describe, positionalOptions } from "../ops/args.js";
+import { surplus } from "../surplus.js";
 
 export type Nonlinearity = "linear" | "conv1d" | "conv2d" | "conv3d" | "sigmoid" | "tanh" | "relu" | "leaky_relu" | "selu";
 export type FanMode = "fan_in" | "fan_out";
@@ -15,6 +16,7 @@ let skipping = false;
  * @example const m = nb.nn.init.skipInit(() => nb.models.vgg16()); m.loadStateDict(weights);
  */
 export function skipInit<T>(build: () => T): T {
+  if (arguments.length > 1) surplus(arguments, "skipInit(build)");
   const prev = skipping;
   skipping = true;
   try {
@@ -26,6 +28,7 @@ export function skipInit<T>(build: () => T): T {
 
 /** The recommended gain for a nonlinearity (torch.nn.init.calculate_gain). */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
+  if (arguments.length > 2) surplus(arguments, "calculateGain(nonlinearity, param)");
   switch (nonlinearity) {
     case "linear":
     case "conv1d":
@@ -49,6 +52,7 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
 
 /** fan_in = size(1)·receptive field, fan_out = size(0)·receptive field (tensors of ≥ 2 dims). */
 export function calculateFanInAndFanOut(t: Tensor): [number, number] {
+  if (arguments.length > 1) surplus(arguments, "calculateFanInAndFanOut(t)");
   if (t.ndim < 2)
     throw new RangeError(`init: fan in and fan out can not be computed for tensor with fewer than 2 dimensions (shape ${fmt(t.shape)})`);
   const receptive = t.shape.slice(2).reduce((a, b) => a * b, 1);
@@ -106,14 +110,21 @@ function fillNormal(t: Tensor, mean: number, std: number, generator: Gen | undef
 }
 
 export function constant(t: Tensor, value: number): Tensor {
+  if (arguments.length > 2) surplus(arguments, "constant(t, value)");
   if (!(typeof value === "number" && !Number.isNaN(value)))
     throw new TypeError(`init.constant: value must be a number, got ${describe(value)}`);
   if (skipping) return t;
   t.data.fill(value);
   return t;
 }
-export const zeros = (t: Tensor): Tensor => constant(t, 0);
-export const ones = (t: Tensor): Tensor => constant(t, 1);
+export function zeros(t: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "zeros(t)");
+  return constant(t, 0);
+}
+export function ones(t: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "ones(t)");
+  return constant(t, 1);
+}
 
 /** Glorot: U(−b, b) with b = gain·√(6 / (fan_in + fan_out)). */
 export function xavierUniform(t: Tensor, gain?: number, generator?: Gen): Tensor;

@@ -7,6 +7,7 @@ import { Linear } from "./layers/linear.js";
 import { noGrad } from "../autograd/engine.js";
 import { zeros } from "../ops/creation.js";
 import { fmt } from "../tensor/shape.js";
+import { surplus } from "../surplus.js";
 
 export interface LayerSummary {
   name: string;
@@ -56,6 +57,7 @@ function hasBatchDim(model: Module, shape: readonly number[]): boolean {
  * @example console.log(nb.summary(nb.models.resnet18(), [1, 3, 224, 224]).text);
  */
 export function summary(model: Module, inputShape: readonly number[]): ModelSummary {
+  if (arguments.length > 2) surplus(arguments, "summary(model, inputShape)");
   if (!Array.isArray(inputShape) || !inputShape.every((d) => Number.isInteger(d) && d > 0))
     throw new TypeError(`summary: inputShape must be an array of positive integers, got ${JSON.stringify(inputShape)}`);
   const shape = hasBatchDim(model, inputShape) ? [...inputShape] : [1, ...inputShape];

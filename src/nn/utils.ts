@@ -1,12 +1,14 @@
 // nb.nn.utils: gradient clipping, as torch.nn.utils.clip_grad_norm_ / clip_grad_value_.
 
 import type { Tensor } from "../tensor/tensor.js";
+import { surplus } from "../surplus.js";
 
 /**
  * Scale all gradients together so their global norm is at most `maxNorm` (coefficient
  * maxNorm / (norm + 1e-6), applied only when below 1). Returns the norm before clipping.
  */
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType = 2): number {
+  if (arguments.length > 3) surplus(arguments, "clipGradNorm(params, maxNorm, normType)");
   const grads = [...params].map((p) => p.grad).filter((g): g is Tensor => g !== null);
   let total = 0;
   if (normType === Infinity) {
@@ -22,6 +24,7 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType
 
 /** Clamp every gradient element into [−clipValue, clipValue]. */
 export function clipGradValue(params: Iterable<Tensor>, clipValue: number): void {
+  if (arguments.length > 2) surplus(arguments, "clipGradValue(params, clipValue)");
   for (const p of params) {
     if (!p.grad) continue;
     const d = p.grad.data;

@@ -12,6 +12,7 @@ import { div, matmul, mean } from "./math.js";
 import { narrow } from "./movement.js";
 import { traceOp } from "./trace.js";
 import { isGradEnabled } from "../autograd/engine.js";
+import { surplus } from "../surplus.js";
 
 /**
  * Constant padding, PyTorch's `F.pad` order: `pads` = [left, right, top, bottom, …] starting from the
@@ -259,6 +260,7 @@ export function conv2dMaxPool2d(
   relu: boolean,
   inPad?: readonly [number, number, number, number],
 ): Tensor {
+  if (arguments.length > 7) surplus(arguments, "conv2dMaxPool2d(x, w, convOpts, kernelSize, poolOpts, relu, inPad)");
   if (inPad && convOpts.padding === "same") throw new RangeError("conv2dMaxPool2d: inPad with padding 'same' is not supported");
   const { xin, geom, bias } = convSetup(x, w, convOpts, inPad);
   const o = poolOpts;
@@ -343,6 +345,7 @@ function avgPool2dOf(x4: Tensor, g: Im2colGeometry, include: boolean, divisorOve
 
 /** Row-stochastic matrix [out, size] averaging PyTorch's adaptive windows [⌊i·size/out⌋, ⌈(i+1)·size/out⌉). */
 export function adaptiveMatrix(size: number, out: number, like: Tensor): Tensor {
+  if (arguments.length > 3) surplus(arguments, "adaptiveMatrix(size, out, like)");
   const m = new (like.dtype === "float64" ? Float64Array : Float32Array)(out * size);
   for (let i = 0; i < out; i++) {
     const s = Math.floor((i * size) / out),
@@ -354,6 +357,7 @@ export function adaptiveMatrix(size: number, out: number, like: Tensor): Tensor 
 
 /** Adaptive average pooling to a fixed output size, like `F.adaptive_avg_pool2d`. */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [number | null, number | null]): Tensor {
+  if (arguments.length > 2) surplus(arguments, "adaptiveAvgPool2d(x, outputSize)");
   return unbatched(x, (x4) => {
     check4d(x4, "adaptiveAvgPool2d");
     const [, , h, w] = x4.shape;

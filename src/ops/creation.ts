@@ -5,6 +5,7 @@ import { allocate, checkDType, dtypeOf, type DType, type TypedArray } from "../t
 import { checkShape, fmt, numel } from "../tensor/shape.js";
 import { defaultGenerator, type Generator } from "../tensor/random.js";
 import { describe, isOptions, optionsArg } from "./args.js";
+import { surplus } from "../surplus.js";
 
 export interface CreateOptions {
   dtype?: DType;
@@ -71,6 +72,7 @@ export function tensor(
   data: NestedArray | TypedArray | Uint8Array | Int8Array | Uint16Array | Int16Array | Tensor,
   options: CreateOptions & { shape?: readonly number[] } = {},
 ): Tensor {
+  if (arguments.length > 2) surplus(arguments, "tensor(data, options)");
   const opts = optionsArg<CreateOptions & { shape?: readonly number[] }>(options, "tensor", [...CREATE, "shape"]);
   if (data instanceof Tensor) data = data.data;
   let out: TypedArray;
@@ -99,6 +101,7 @@ export function tensor(
 
 /** A tensor of `shape` filled with `value`. */
 export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "full(shape, value, opts)");
   return filled(shape, value, opts, "full");
 }
 
@@ -112,18 +115,23 @@ function filled(shape: readonly number[], value: number, options: CreateOptions,
 }
 
 export function zeros(shape: readonly number[], opts: CreateOptions = {}): Tensor {
+  if (arguments.length > 2) surplus(arguments, "zeros(shape, opts)");
   return filled(shape, 0, opts, "zeros");
 }
 export function ones(shape: readonly number[], opts: CreateOptions = {}): Tensor {
+  if (arguments.length > 2) surplus(arguments, "ones(shape, opts)");
   return filled(shape, 1, opts, "ones");
 }
 export function zerosLike(t: Tensor, opts: CreateOptions = {}): Tensor {
+  if (arguments.length > 2) surplus(arguments, "zerosLike(t, opts)");
   return filled(t.shape, 0, { dtype: t.dtype, ...optionsArg<CreateOptions>(opts, "zerosLike", CREATE) }, "zerosLike");
 }
 export function onesLike(t: Tensor, opts: CreateOptions = {}): Tensor {
+  if (arguments.length > 2) surplus(arguments, "onesLike(t, opts)");
   return filled(t.shape, 1, { dtype: t.dtype, ...optionsArg<CreateOptions>(opts, "onesLike", CREATE) }, "onesLike");
 }
 export function fullLike(t: Tensor, value: number, opts: CreateOptions = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "fullLike(t, value, opts)");
   return filled(t.shape, value, { dtype: t.dtype, ...optionsArg<CreateOptions>(opts, "fullLike", CREATE) }, "fullLike");
 }
 
@@ -162,6 +170,7 @@ export function arange(...args: unknown[]): Tensor {
 
 /** `steps` evenly spaced values from `start` to `end` inclusive. */
 export function linspace(start: number, end: number, steps: number, options: CreateOptions = {}): Tensor {
+  if (arguments.length > 4) surplus(arguments, "linspace(start, end, steps, options)");
   const opts = optionsArg<CreateOptions>(options, "linspace", CREATE);
   if (!(Number.isInteger(steps) && steps >= 0))
     throw new RangeError(`linspace: number of steps must be a non-negative integer, got ${steps}`);
@@ -175,6 +184,7 @@ export function linspace(start: number, end: number, steps: number, options: Cre
 export function eye(n: number, opts?: CreateOptions): Tensor;
 export function eye(n: number, m?: number, opts?: CreateOptions): Tensor;
 export function eye(n: number, ...rest: unknown[]): Tensor {
+  surplus([n, ...rest], isOptions(rest[0]) ? "eye(n, opts)" : "eye(n, m, opts)");
   const mArg = isOptions(rest[0]) ? undefined : rest[0];
   const opts = optionsArg<CreateOptions>(isOptions(rest[0]) ? rest[0] : rest[1], "eye", CREATE);
   const m = (mArg ?? n) as number;
@@ -195,16 +205,19 @@ function fillRandom(shape: readonly number[], options: RandomOptions, op: string
 
 /** Uniform samples in [0, 1) from the seeded generator (`nb.manualSeed`). */
 export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  if (arguments.length > 2) surplus(arguments, "rand(shape, opts)");
   return fillRandom(shape, opts, "rand", (g) => g.random());
 }
 
 /** Standard normal samples from the seeded generator. */
 export function randn(shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  if (arguments.length > 2) surplus(arguments, "randn(shape, opts)");
   return fillRandom(shape, opts, "randn", (g) => g.normal());
 }
 
 /** Uniform integers in [low, high), int32 by default. */
 export function randint(low: number, high: number, shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  if (arguments.length > 4) surplus(arguments, "randint(low, high, shape, opts)");
   if (!(high > low)) throw new RangeError(`randint: expected low < high, got low=${low}, high=${high}`);
   return fillRandom(shape, { dtype: "int32", ...optionsArg<RandomOptions>(opts, "randint", RANDOM) }, "randint", (g) =>
     g.randint(low, high),
@@ -213,6 +226,7 @@ export function randint(low: number, high: number, shape: readonly number[], opt
 
 /** A random permutation of 0..n-1 (Fisher–Yates on the seeded generator), int32. */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
+  if (arguments.length > 2) surplus(arguments, "randperm(n, options)");
   const opts = optionsArg<RandomOptions>(options, "randperm", RANDOM);
   if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`randperm: n must be a non-negative integer, got ${n}`);
   const g = opts.generator ?? defaultGenerator;

@@ -5,6 +5,7 @@
 // Then the suffixes: dtype when it is not the default, `grad_fn=<...Backward0>` or `requires_grad=True`.
 
 import type { Tensor } from "../tensor/tensor.js";
+import { surplus } from "../surplus.js";
 
 const PRECISION = 4;
 const THRESHOLD = 1000;
@@ -96,6 +97,7 @@ function summarized(data: ArrayLike<number>, shape: readonly number[], summarize
 }
 
 export function format(t: Tensor): string {
+  if (arguments.length > 1) surplus(arguments, "format(t)");
   const { data, shape } = t;
   const floating = t.dtype !== "int32";
   const summarize = data.length > THRESHOLD;

@@ -7,6 +7,7 @@ import { abs, add, cast, clamp, div, log, logSigmoid, mean, mul, ne, neg, sub, s
 import { gather, permute, reshape } from "./movement.js";
 import { logSoftmax } from "./activation.js";
 import { optionsArg, weightOrOptions } from "./args.js";
+import { surplus } from "../surplus.js";
 
 export type Reduction = "mean" | "sum" | "none";
 export interface ReductionOptions {
@@ -44,6 +45,7 @@ function sameShape(input: Tensor, target: Tensor, op: string): void {
 
 /** L1 / mean absolute error: |x − y|. */
 export function l1Loss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "l1Loss(input, target, options)");
   const opts = optionsArg<ReductionOptions>(options, "l1Loss", ["reduction"]);
   sameShape(input, target, "l1Loss");
   return reduce(abs(sub(input, target)), opts.reduction, "l1Loss");
@@ -51,6 +53,7 @@ export function l1Loss(input: Tensor, target: Tensor, options: ReductionOptions 
 
 /** L2 / mean squared error: (x − y)². */
 export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "mseLoss(input, target, options)");
   const opts = optionsArg<ReductionOptions>(options, "mseLoss", ["reduction"]);
   sameShape(input, target, "mseLoss");
   const d = sub(input, target);
@@ -59,6 +62,7 @@ export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions
 
 /** Smooth L1: 0.5·d²/β where |d| < β, else |d| − 0.5·β (β = 1 by default; β = 0 is L1). */
 export function smoothL1Loss(input: Tensor, target: Tensor, options: ReductionOptions & { beta?: number } = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "smoothL1Loss(input, target, options)");
   const opts = optionsArg<ReductionOptions & { beta?: number }>(options, "smoothL1Loss", ["reduction", "beta"]);
   sameShape(input, target, "smoothL1Loss");
   const beta = opts.beta ?? 1;
@@ -71,6 +75,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: ReductionOp
 
 /** Huber: 0.5·d² where |d| ≤ δ, else δ·(|d| − 0.5·δ) (δ = 1 by default). */
 export function huberLoss(input: Tensor, target: Tensor, options: ReductionOptions & { delta?: number } = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "huberLoss(input, target, options)");
   const opts = optionsArg<ReductionOptions & { delta?: number }>(options, "huberLoss", ["reduction", "delta"]);
   sameShape(input, target, "huberLoss");
   const delta = opts.delta ?? 1;
@@ -125,6 +130,7 @@ function checkClassTarget(input: Tensor, target: Tensor, op: string): void {
  * indices `target` (int32). With `weight`, the mean is Σ w_y·loss / Σ w_y over non-ignored targets.
  */
 export function nllLoss(input: Tensor, target: Tensor, options: NllOptions | Tensor = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "nllLoss(input, target, options)");
   const opts = weightOrOptions<NllOptions>(options, "nllLoss", ["weight", "ignoreIndex", "reduction"]);
   checkClassTarget(input, target, "nllLoss");
   return nllCore(classesLast(input), target, opts, "nllLoss");
@@ -169,6 +175,7 @@ export interface CrossEntropyOptions extends NllOptions {
  * then NLL, computed stably so logits of ±1e4 stay finite and exact.
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions | Tensor = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "crossEntropy(input, target, options)");
   const opts = weightOrOptions<CrossEntropyOptions>(options, "crossEntropy", ["weight", "ignoreIndex", "reduction", "labelSmoothing"]);
   const eps = opts.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps <= 1)) throw new RangeError(`crossEntropy: labelSmoothing must be between 0.0 and 1.0, got ${eps}`);
@@ -224,6 +231,7 @@ export interface BceOptions extends ReductionOptions {
 
 /** Binary cross-entropy of probabilities: −w·(y·log x + (1 − y)·log(1 − x)), logs clamped at −100 as PyTorch. */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: BceOptions | Tensor = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "binaryCrossEntropy(input, target, options)");
   const opts = weightOrOptions<BceOptions>(options, "binaryCrossEntropy", ["weight", "reduction"]);
   sameShape(input, target, "binaryCrossEntropy");
   const d = input.data;
@@ -248,6 +256,7 @@ export interface BceLogitsOptions extends BceOptions {
  * (1 − y)·x + (1 + (p − 1)·y)·softplus(−x), finite for logits of any size.
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BceLogitsOptions | Tensor = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "binaryCrossEntropyWithLogits(input, target, options)");
   const opts = weightOrOptions<BceLogitsOptions>(options, "binaryCrossEntropyWithLogits", ["weight", "reduction", "posWeight"]);
   sameShape(input, target, "binaryCrossEntropyWithLogits");
   const softplusNeg = neg(logSigmoid(input)); // log(1 + e^{−x})
@@ -262,6 +271,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
  * the batch: −(1/C)·Σ_c w_c·(y_c·log σ(x_c) + (1 − y_c)·log σ(−x_c)).
  */
 export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, options: BceOptions | Tensor = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "multilabelSoftMarginLoss(input, target, options)");
   const opts = weightOrOptions<BceOptions>(options, "multilabelSoftMarginLoss", ["weight", "reduction"]);
   sameShape(input, target, "multilabelSoftMarginLoss");
   if (input.ndim !== 2 && input.ndim !== 1)

@@ -9,11 +9,13 @@ import * as P from "./prims.js";
 import { isTracing, traceOp } from "./trace.js";
 import { bumpVersion, isGradEnabled, recordsGradient } from "../autograd/engine.js";
 import { optionsArg, positionalOptions } from "./args.js";
+import { surplus } from "../surplus.js";
 
 export type Scalar = number;
 export type TensorLike = Tensor | Scalar;
 
 export function checkTensor(x: unknown, op: string, name = "input"): Tensor {
+  if (arguments.length > 3) surplus(arguments, "checkTensor(x, op, name)");
   if (!(x instanceof Tensor)) throw new TypeError(`${op}: ${name} must be a Tensor, got ${x === null ? "null" : typeof x}`);
   return x;
 }
@@ -46,41 +48,126 @@ function floating(x: Tensor, op: string): Tensor {
   return isFloating(x.dtype) ? x : P.castPrim(x, "float32");
 }
 
-/** a + b, broadcasting. */ export const add = (a: TensorLike, b: TensorLike): Tensor => bin("add", a, b);
-/** a − b, broadcasting. */ export const sub = (a: TensorLike, b: TensorLike): Tensor => bin("sub", a, b);
-/** a · b elementwise, broadcasting. */ export const mul = (a: TensorLike, b: TensorLike): Tensor => bin("mul", a, b);
-/** a / b (true division: int32 operands give float32), broadcasting. */ export const div = (a: TensorLike, b: TensorLike): Tensor =>
-  bin("div", a, b);
-/** a ** b elementwise, broadcasting. */ export const pow = (a: TensorLike, b: TensorLike): Tensor => bin("pow", a, b);
-/** Elementwise max; the gradient is split evenly on ties. */ export const maximum = (a: TensorLike, b: TensorLike): Tensor =>
-  bin("maximum", a, b);
-/** Elementwise min; the gradient is split evenly on ties. */ export const minimum = (a: TensorLike, b: TensorLike): Tensor =>
-  bin("minimum", a, b);
-/** 1 where a > b else 0 (same dtype as the inputs; no gradient). */ export const gt = (a: TensorLike, b: TensorLike): Tensor =>
-  cmp("gt", a, b);
-export const ge = (a: TensorLike, b: TensorLike): Tensor => cmp("ge", a, b);
-export const lt = (a: TensorLike, b: TensorLike): Tensor => cmp("lt", a, b);
-export const le = (a: TensorLike, b: TensorLike): Tensor => cmp("le", a, b);
-export const eq = (a: TensorLike, b: TensorLike): Tensor => cmp("eq", a, b);
-export const ne = (a: TensorLike, b: TensorLike): Tensor => cmp("ne", a, b);
+/** a + b, broadcasting. */
+export function add(a: TensorLike, b: TensorLike): Tensor {
+  if (arguments.length > 2) surplus(arguments, "add(a, b)");
+  return bin("add", a, b);
+}
+/** a − b, broadcasting. */
+export function sub(a: TensorLike, b: TensorLike): Tensor {
+  if (arguments.length > 2) surplus(arguments, "sub(a, b)");
+  return bin("sub", a, b);
+}
+/** a · b elementwise, broadcasting. */
+export function mul(a: TensorLike, b: TensorLike): Tensor {
+  if (arguments.length > 2) surplus(arguments, "mul(a, b)");
+  return bin("mul", a, b);
+}
+/** a / b (true division: int32 operands give float32), broadcasting. */
+export function div(a: TensorLike, b: TensorLike): Tensor {
+  if (arguments.length > 2) surplus(arguments, "div(a, b)");
+  return bin("div", a, b);
+}
+/** a ** b elementwise, broadcasting. */
+export function pow(a: TensorLike, b: TensorLike): Tensor {
+  if (arguments.length > 2) surplus(arguments, "pow(a, b)");
+  return bin("pow", a, b);
+}
+/** Elementwise max; the gradient is split evenly on ties. */
+export function maximum(a: TensorLike, b: TensorLike): Tensor {
+  if (arguments.length > 2) surplus(arguments, "maximum(a, b)");
+  return bin("maximum", a, b);
+}
+/** Elementwise min; the gradient is split evenly on ties. */
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  if (arguments.length > 2) surplus(arguments, "minimum(a, b)");
+  return bin("minimum", a, b);
+}
+/** 1 where a > b else 0 (same dtype as the inputs; no gradient). */
+export function gt(a: TensorLike, b: TensorLike): Tensor {
+  if (arguments.length > 2) surplus(arguments, "gt(a, b)");
+  return cmp("gt", a, b);
+}
+export function ge(a: TensorLike, b: TensorLike): Tensor {
+  if (arguments.length > 2) surplus(arguments, "ge(a, b)");
+  return cmp("ge", a, b);
+}
+export function lt(a: TensorLike, b: TensorLike): Tensor {
+  if (arguments.length > 2) surplus(arguments, "lt(a, b)");
+  return cmp("lt", a, b);
+}
+export function le(a: TensorLike, b: TensorLike): Tensor {
+  if (arguments.length > 2) surplus(arguments, "le(a, b)");
+  return cmp("le", a, b);
+}
+export function eq(a: TensorLike, b: TensorLike): Tensor {
+  if (arguments.length > 2) surplus(arguments, "eq(a, b)");
+  return cmp("eq", a, b);
+}
+export function ne(a: TensorLike, b: TensorLike): Tensor {
+  if (arguments.length > 2) surplus(arguments, "ne(a, b)");
+  return cmp("ne", a, b);
+}
 
-export const neg = (x: Tensor): Tensor => P.unaryPrim("neg", checkTensor(x, "neg"));
-export const exp = (x: Tensor): Tensor => P.unaryPrim("exp", floating(x, "exp"));
-export const log = (x: Tensor): Tensor => P.unaryPrim("log", floating(x, "log"));
+export function neg(x: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "neg(x)");
+  return P.unaryPrim("neg", checkTensor(x, "neg"));
+}
+export function exp(x: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "exp(x)");
+  return P.unaryPrim("exp", floating(x, "exp"));
+}
+export function log(x: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "log(x)");
+  return P.unaryPrim("log", floating(x, "log"));
+}
 /** log(1 + x), accurate for small x. */
-export const log1p = (x: Tensor): Tensor => P.unaryPrim("log1p", floating(x, "log1p"));
-export const sqrt = (x: Tensor): Tensor => P.unaryPrim("sqrt", floating(x, "sqrt"));
-export const rsqrt = (x: Tensor): Tensor => div(1, sqrt(x));
-export const abs = (x: Tensor): Tensor => P.unaryPrim("abs", checkTensor(x, "abs"));
-export const sign = (x: Tensor): Tensor => P.unaryPrim("sign", checkTensor(x, "sign"));
-export const square = (x: Tensor): Tensor => mul(x, x);
-export const relu = (x: Tensor): Tensor => P.unaryPrim("relu", checkTensor(x, "relu"));
-export const sigmoid = (x: Tensor): Tensor => P.unaryPrim("sigmoid", floating(x, "sigmoid"));
-export const tanh = (x: Tensor): Tensor => P.unaryPrim("tanh", floating(x, "tanh"));
+export function log1p(x: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "log1p(x)");
+  return P.unaryPrim("log1p", floating(x, "log1p"));
+}
+export function sqrt(x: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "sqrt(x)");
+  return P.unaryPrim("sqrt", floating(x, "sqrt"));
+}
+export function rsqrt(x: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "rsqrt(x)");
+  return div(1, sqrt(x));
+}
+export function abs(x: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "abs(x)");
+  return P.unaryPrim("abs", checkTensor(x, "abs"));
+}
+export function sign(x: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "sign(x)");
+  return P.unaryPrim("sign", checkTensor(x, "sign"));
+}
+export function square(x: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "square(x)");
+  return mul(x, x);
+}
+export function relu(x: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "relu(x)");
+  return P.unaryPrim("relu", checkTensor(x, "relu"));
+}
+export function sigmoid(x: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "sigmoid(x)");
+  return P.unaryPrim("sigmoid", floating(x, "sigmoid"));
+}
+export function tanh(x: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "tanh(x)");
+  return P.unaryPrim("tanh", floating(x, "tanh"));
+}
 /** log(1 + exp(x)), exact in both tails; its derivative is σ(x). */
-export const softplus = (x: Tensor): Tensor => P.unaryPrim("softplus", floating(x, "softplus"));
+export function softplus(x: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "softplus(x)");
+  return P.unaryPrim("softplus", floating(x, "softplus"));
+}
 /** log σ(x) = −softplus(−x), finite for any x. */
-export const logSigmoid = (x: Tensor): Tensor => neg(softplus(neg(x)));
+export function logSigmoid(x: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "logSigmoid(x)");
+  return neg(softplus(neg(x)));
+}
 
 /** Clamp into [min, max]; either bound may be omitted. The gradient passes where min ≤ x ≤ max. */
 export function clamp(x: Tensor, opts: { min?: number | null; max?: number | null }): Tensor;
@@ -100,16 +187,19 @@ export function clamp(x: Tensor, ...args: unknown[]): Tensor {
 
 /** cond ? a : b elementwise, broadcasting all three. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  if (arguments.length > 3) surplus(arguments, "where(cond, a, b)");
   checkTensor(cond, "where", "condition");
   return P.wherePrim(cond, asTensor(a, b, "where"), asTensor(b, a, "where"));
 }
 
 /** Convert to another dtype (differentiable between float types). */
 export function cast(x: Tensor, dtype: DType): Tensor {
+  if (arguments.length > 2) surplus(arguments, "cast(x, dtype)");
   return P.castPrim(checkTensor(x, "to"), dtype);
 }
 
 export function clone(x: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "clone(x)");
   return add(x, full([], 0, { dtype: x.dtype }));
 }
 
@@ -132,12 +222,14 @@ export interface VarOptions extends ReduceOptions {
 
 /** Sum over `dim` (a dim, a list, or all when omitted). */
 export function sum(x: Tensor, dim?: number | readonly number[] | null, opts: ReduceOptions = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "sum(x, dim, opts)");
   checkTensor(x, "sum");
   return P.sumPrim(x, normDims(dim, x.ndim, "sum"), keepdim(opts, "sum"));
 }
 
 /** Mean over `dim` (a dim, a list, or all when omitted). */
 export function mean(x: Tensor, dim?: number | readonly number[] | null, opts: ReduceOptions = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "mean(x, dim, opts)");
   checkTensor(x, "mean");
   if (!isFloating(x.dtype)) throw new TypeError(`mean: input dtype should be floating point, got ${x.dtype}`);
   const dims = normDims(dim, x.ndim, "mean");
@@ -150,6 +242,7 @@ export function mean(x: Tensor, dim?: number | readonly number[] | null, opts: R
 
 /** Variance over `dim`; unbiased (n − 1) by default, like `torch.var`. */
 export function variance(x: Tensor, dim?: number | readonly number[] | null, options: VarOptions = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "variance(x, dim, options)");
   checkTensor(x, "var");
   const opts = optionsArg<VarOptions>(options, "var", ["keepdim", "unbiased", "correction"]);
   const dims = normDims(dim, x.ndim, "var");
@@ -160,6 +253,7 @@ export function variance(x: Tensor, dim?: number | readonly number[] | null, opt
 }
 
 export function std(x: Tensor, dim?: number | readonly number[] | null, opts: VarOptions = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "std(x, dim, opts)");
   return sqrt(variance(x, dim, opts));
 }
 
@@ -189,16 +283,20 @@ function extreme(x: Tensor, dim: number | readonly number[] | null | undefined, 
  * indices). The gradient goes to the first maximal element.
  */
 export function max(x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "max(x, dim, opts)");
   return extreme(x, dim, keepdim(opts, "max"), true, "max");
 }
 export function min(x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "min(x, dim, opts)");
   return extreme(x, dim, keepdim(opts, "min"), false, "min");
 }
 /** Maximum over one or several dims (gradient to the first maximal element). */
 export function amax(x: Tensor, dim?: number | readonly number[] | null, opts: ReduceOptions = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "amax(x, dim, opts)");
   return extreme(x, dim, keepdim(opts, "amax"), true, "amax");
 }
 export function amin(x: Tensor, dim?: number | readonly number[] | null, opts: ReduceOptions = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "amin(x, dim, opts)");
   return extreme(x, dim, keepdim(opts, "amin"), false, "amin");
 }
 
@@ -209,11 +307,18 @@ function argExt(x: Tensor, dim: number | null | undefined, keepdim: boolean, isM
   return P.argExtreme(x, normDim(dim, x.ndim, op), keepdim, isMax);
 }
 /** Index of the first maximum (int32), over all elements (flattened) or along `dim`. */
-export const argmax = (x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor => argExt(x, dim, keepdim(opts, "argmax"), true);
-export const argmin = (x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor => argExt(x, dim, keepdim(opts, "argmin"), false);
+export function argmax(x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "argmax(x, dim, opts)");
+  return argExt(x, dim, keepdim(opts, "argmax"), true);
+}
+export function argmin(x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "argmin(x, dim, opts)");
+  return argExt(x, dim, keepdim(opts, "argmin"), false);
+}
 
 /** log Σ exp(x) over `dim`, stable for large inputs. */
 export function logsumexp(x: Tensor, dim: number | readonly number[], opts: ReduceOptions = {}): Tensor {
+  if (arguments.length > 3) surplus(arguments, "logsumexp(x, dim, opts)");
   const dims = normDims(dim, x.ndim, "logsumexp");
   const keep = keepdim(opts, "logsumexp");
   const m = amax(x, dims, { keepdim: true }).detach();
@@ -248,6 +353,7 @@ export interface MatmulOptions {
  * removed, and batch dims broadcast.
  */
 export function matmul(a: Tensor, b: Tensor, opts?: MatmulOptions): Tensor {
+  if (arguments.length > 3) surplus(arguments, "matmul(a, b, opts)");
   checkTensor(a, "matmul");
   checkTensor(b, "matmul");
   const into = optionsArg<MatmulOptions>(opts, "matmul", ["out"]).out ?? null;
@@ -304,6 +410,7 @@ function overlaps(x: TypedArray, y: TypedArray): boolean {
 export const bmm = matmul;
 /** Dot product of two 1-D tensors. */
 export function dot(a: Tensor, b: Tensor): Tensor {
+  if (arguments.length > 2) surplus(arguments, "dot(a, b)");
   if (a.ndim !== 1 || b.ndim !== 1) throw new RangeError(`dot: 1D tensors expected, but got ${a.ndim}D and ${b.ndim}D tensors`);
   return matmul(a, b);
 }
@@ -314,6 +421,7 @@ export function dot(a: Tensor, b: Tensor): Tensor {
  * Shapes are linear's to check.
  */
 export function linearFuses(x: Tensor, weight: Tensor, bias: Tensor | null): boolean {
+  if (arguments.length > 3) surplus(arguments, "linearFuses(x, weight, bias)");
   return (
     !recordsGradient([x, weight, bias]) &&
     !isTracing() &&
@@ -329,6 +437,7 @@ export function linearFuses(x: Tensor, weight: Tensor, bias: Tensor | null): boo
  * otherwise the two ops.
  */
 export function linearRelu(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  if (arguments.length > 3) surplus(arguments, "linearRelu(x, weight, bias)");
   if (weight.ndim === 2 && x.ndim === 2 && x.shape[1] === weight.shape[1] && linearFuses(x, weight, bias))
     return P.linearPrim(x, weight, bias, true);
   return relu(linear(x, weight, bias));
@@ -336,6 +445,7 @@ export function linearRelu(x: Tensor, weight: Tensor, bias: Tensor | null): Tens
 
 /** y = x·Wᵀ + b with W [out, in], like `F.linear`; x may have any leading dims. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  if (arguments.length > 3) surplus(arguments, "linear(x, weight, bias)");
   const inF = weight.shape[1];
   if (weight.ndim !== 2) throw new RangeError(`linear: weight must be 2-D [out, in], got ${fmt(weight.shape)}`);
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) {

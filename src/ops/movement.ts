@@ -7,9 +7,11 @@ import * as P from "./prims.js";
 import { traceOp } from "./trace.js";
 
 import { checkTensor } from "./math.js";
+import { surplus } from "../surplus.js";
 
 /** Same elements, new shape; one entry may be −1 (inferred). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  if (arguments.length > 2) surplus(arguments, "reshape(x, shape)");
   checkTensor(x, "reshape");
   const s = [...shape];
   const neg = s.filter((d) => d === -1).length;
@@ -28,6 +30,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 export const view = reshape;
 
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  if (arguments.length > 3) surplus(arguments, "flatten(x, startDim, endDim)");
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normDim(startDim, x.ndim, "flatten"),
     e = normDim(endDim, x.ndim, "flatten");
@@ -37,6 +40,7 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 }
 
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  if (arguments.length > 2) surplus(arguments, "permute(x, dims)");
   checkTensor(x, "permute");
   if (dims.length !== x.ndim)
     throw new RangeError(`permute: number of dims don't match (got ${dims.length} dims for a tensor of shape ${fmt(x.shape)})`);
@@ -46,6 +50,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
 }
 
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  if (arguments.length > 3) surplus(arguments, "transpose(x, dim0, dim1)");
   const a = normDim(dim0, x.ndim, "transpose"),
     b = normDim(dim1, x.ndim, "transpose");
   const perm = x.shape.map((_, i) => i);
@@ -56,11 +61,13 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
 
 /** Transpose of a ≤2-D tensor. */
 export function t(x: Tensor): Tensor {
+  if (arguments.length > 1) surplus(arguments, "t(x)");
   if (x.ndim > 2) throw new RangeError(`t: expects a tensor with <= 2 dimensions, but input has ${x.ndim} (shape ${fmt(x.shape)})`);
   return x.ndim < 2 ? x : transpose(x, 0, 1);
 }
 
 export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
+  if (arguments.length > 2) surplus(arguments, "squeeze(x, dim)");
   const dims = dim === undefined ? x.shape.map((_, i) => i) : normDims(dim, x.ndim, "squeeze");
   return P.reshapePrim(
     x,
@@ -69,6 +76,7 @@ export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
 }
 
 export function unsqueeze(x: Tensor, dim: number): Tensor {
+  if (arguments.length > 2) surplus(arguments, "unsqueeze(x, dim)");
   const d = normDim(dim, x.ndim + 1, "unsqueeze");
   const s = [...x.shape];
   s.splice(d, 0, 1);
@@ -77,6 +85,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 
 /** Broadcast to `shape` (−1 keeps a size); materialised as a copy. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  if (arguments.length > 2) surplus(arguments, "expand(x, shape)");
   checkTensor(x, "expand");
   if (shape.length < x.ndim)
     throw new RangeError(
@@ -96,6 +105,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
 
 /** Concatenate along `dim`; all other sizes must agree. */
 export function cat(xs: readonly Tensor[], dim = 0): Tensor {
+  if (arguments.length > 2) surplus(arguments, "cat(xs, dim)");
   if (xs.length === 0) throw new RangeError("cat: expected a non-empty list of Tensors");
   xs.forEach((x) => checkTensor(x, "cat"));
   const d = normDim(dim, xs[0].ndim, "cat");
@@ -115,6 +125,7 @@ export function cat(xs: readonly Tensor[], dim = 0): Tensor {
 
 /** Stack equally shaped tensors along a new `dim`. */
 export function stack(xs: readonly Tensor[], dim = 0): Tensor {
+  if (arguments.length > 2) surplus(arguments, "stack(xs, dim)");
   if (xs.length === 0) throw new RangeError("stack: expected a non-empty list of Tensors");
   const d = normDim(dim, xs[0].ndim + 1, "stack");
   for (const x of xs) {
@@ -130,6 +141,7 @@ export function stack(xs: readonly Tensor[], dim = 0): Tensor {
 
 /** `length` elements of `dim` from `start`. */
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  if (arguments.length > 4) surplus(arguments, "narrow(x, dim, start, length)");
   const d = normDim(dim, x.ndim, "narrow");
   const size = x.shape[d];
   const s = start < 0 ? start + size : start;
@@ -143,6 +155,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
 
 /** Split into pieces of `splitSize` (the last may be smaller), or of the listed sizes. */
 export function split(x: Tensor, splitSize: number | readonly number[], dim = 0): Tensor[] {
+  if (arguments.length > 3) surplus(arguments, "split(x, splitSize, dim)");
   const d = normDim(dim, x.ndim, "split");
   const size = x.shape[d];
   let sizes: number[];
@@ -164,6 +177,7 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
 }
 
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+  if (arguments.length > 3) surplus(arguments, "chunk(x, chunks, dim)");
   const d = normDim(dim, x.ndim, "chunk");
   if (!(Number.isInteger(chunks) && chunks > 0)) throw new RangeError(`chunk: chunks must be a positive integer, got ${chunks}`);
   return split(x, Math.ceil(x.shape[d] / chunks), d);
@@ -174,6 +188,7 @@ export type IndexSpec = number | null | readonly [number | null, (number | null)
 
 /** Basic slicing, like `x[1, 2:5, ::2]` in Python: `index(x, [1, [2, 5], [null, null, 2]])`. */
 export function index(x: Tensor, spec: readonly IndexSpec[]): Tensor {
+  if (arguments.length > 2) surplus(arguments, "index(x, spec)");
   if (spec.length > x.ndim) throw new RangeError(`index: too many indices for tensor of dimension ${x.ndim} (got ${spec.length})`);
   let r = x;
   const drop: number[] = [];
@@ -209,6 +224,7 @@ export function index(x: Tensor, spec: readonly IndexSpec[]): Tensor {
  * (the gradient adds back into the selected positions, repeated indices summed).
  */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+  if (arguments.length > 3) surplus(arguments, "indexSelect(x, dim, index)");
   checkTensor(x, "indexSelect");
   checkTensor(index, "indexSelect", "index");
   if (index.dtype !== "int32") throw new TypeError(`indexSelect: index must be an int32 tensor, got ${index.dtype}`);
@@ -238,6 +254,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
  * `[count, ...rest]`). Differentiable in x.
  */
 export function indexTensor(x: Tensor, idx: Tensor | readonly boolean[]): Tensor {
+  if (arguments.length > 2) surplus(arguments, "indexTensor(x, idx)");
   checkTensor(x, "index");
   if (Array.isArray(idx)) {
     if (!idx.every((b) => typeof b === "boolean"))
@@ -268,6 +285,7 @@ export function indexTensor(x: Tensor, idx: Tensor | readonly boolean[]): Tensor
 
 /** out[i][j] = x[i][index[i][j]] along `dim` (index int32, same sizes as x outside `dim`). */
 export function gather(x: Tensor, dim: number, idx: Tensor): Tensor {
+  if (arguments.length > 3) surplus(arguments, "gather(x, dim, idx)");
   checkTensor(x, "gather");
   checkTensor(idx, "gather", "index");
   if (idx.dtype !== "int32") throw new TypeError(`gather: index must be an int32 tensor, got ${idx.dtype}`);

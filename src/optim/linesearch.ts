@@ -1,4 +1,4 @@
-// Strong-Wolfe line search with cubic interpolation (Nocedal & Wright, Alg. 3.5/3.6), as torch.optim.LBFGS
+import { surplus } from "../surplus.js"; // Strong-Wolfe line search with cubic interpolation (Nocedal & Wright, Alg. 3.5/3.6), as torch.optim.LBFGS
 // implements it (after minFunc); shared by LBFGS and every method of `minimize`.
 
 /** Evaluate the objective at x + t·d: the value and the gradient (a fresh array). */
@@ -29,6 +29,7 @@ export function cubicInterpolate(
   g2: number,
   bounds?: [number, number],
 ): number {
+  if (arguments.length > 7) surplus(arguments, "cubicInterpolate(x1, f1, g1, x2, f2, g2, bounds)");
   const [lo, hi] = bounds ?? (x1 <= x2 ? [x1, x2] : [x2, x1]);
   const d1 = g1 + g2 - (3 * (f1 - f2)) / (x1 - x2);
   const d2sq = d1 * d1 - g1 * g2;
@@ -65,6 +66,7 @@ export function strongWolfe(
   gtd: number,
   opts: WolfeOptions = {},
 ): { f: number; g: Float64Array; t: number; evals: number } {
+  if (arguments.length > 7) surplus(arguments, "strongWolfe(obj, t, d, f, g, gtd, opts)");
   const c1 = opts.c1 ?? 1e-4,
     c2 = opts.c2 ?? 0.9,
     tolChange = opts.toleranceChange ?? 1e-9,

@@ -2,6 +2,7 @@
 
 import { Optimizer, preview, StateDictError } from "./optimizer.js";
 import { bindArgs, checks, describe, type Param } from "../ops/args.js";
+import { surplus } from "../surplus.js";
 
 /**
  * A scheduler's settings after its optimizer: torch.optim.lr_scheduler's positional order or an options
@@ -31,6 +32,7 @@ export function assignState(
   where: string,
   stateKeys?: ReadonlySet<string>,
 ): void {
+  if (arguments.length > 5) surplus(arguments, "assignState(target, current, sd, where, stateKeys)");
   if (typeof sd !== "object" || sd === null || Array.isArray(sd)) throw new StateDictError(where, "", "a state dict must be an object");
   const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v);
   const show = preview;

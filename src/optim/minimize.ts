@@ -7,6 +7,7 @@ import { fmt } from "../tensor/shape.js";
 import { grad as autogradGrad } from "../autograd/functional.js";
 import { hessian as autogradHessian, hvp as autogradHvp } from "../autograd/functional.js";
 import { dot, lbfgsDirection, maxAbs, strongWolfe } from "./linesearch.js";
+import { surplus } from "../surplus.js";
 
 export type MinimizeMethod = "GD" | "Newton" | "Newton-CG" | "BFGS" | "L-BFGS" | "CG";
 
@@ -146,6 +147,7 @@ function dampedNewtonSolve(H: Float64Array, b: Float64Array, n: number): Float64
  * r.x.toArray(); // ≈ [1, 1]
  */
 export function minimize(fn: (x: Tensor) => Tensor, x0: Tensor, opts: MinimizeOptions = {}): OptimizeResult {
+  if (arguments.length > 3) surplus(arguments, "minimize(fn, x0, opts)");
   const method = opts.method ?? "BFGS";
   const methods: MinimizeMethod[] = ["GD", "Newton", "Newton-CG", "BFGS", "L-BFGS", "CG"];
   if (!methods.includes(method)) throw new RangeError(`minimize: unknown method '${method}' (expected one of ${methods.join(", ")})`);

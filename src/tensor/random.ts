@@ -1,4 +1,4 @@
-// Seeded random numbers: a 32-bit PCG-XSH-RR generator, identical on every machine (integer arithmetic only).
+import { surplus } from "../surplus.js"; // Seeded random numbers: a 32-bit PCG-XSH-RR generator, identical on every machine (integer arithmetic only).
 
 /**
  * A random number generator with explicit state, like `torch.Generator`.
@@ -113,5 +113,6 @@ export const defaultGenerator = new Generator(0);
 
 /** Seed the default generator, like `torch.manual_seed`. */
 export function manualSeed(seed: number): Generator {
+  if (arguments.length > 1) surplus(arguments, "manualSeed(seed)");
   return defaultGenerator.manualSeed(seed);
 }

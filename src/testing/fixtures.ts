@@ -4,6 +4,7 @@ import { requireNode } from "../platform.js";
 import { Tensor } from "../tensor/tensor.js";
 import { tensor } from "../ops/creation.js";
 import type { DType } from "../tensor/dtype.js";
+import { surplus } from "../surplus.js";
 
 /** A tensor as the fixture scripts encode it. */
 export interface EncodedTensor {
@@ -13,11 +14,13 @@ export interface EncodedTensor {
 }
 
 export function decodeTensor(e: EncodedTensor, opts: { requiresGrad?: boolean; dtype?: DType } = {}): Tensor {
+  if (arguments.length > 2) surplus(arguments, "decodeTensor(e, opts)");
   return tensor(e.data, { shape: e.shape, dtype: opts.dtype ?? e.dtype, requiresGrad: opts.requiresGrad });
 }
 
 /** Read and parse a JSON fixture, with an error naming the file when it is missing or malformed. */
 export function loadJsonFixture<T = unknown>(path: string): T {
+  if (arguments.length > 1) surplus(arguments, "loadJsonFixture(path)");
   let text: string;
   try {
     text = requireNode("node:fs", "reading a fixture").readFileSync(path, "utf8");

@@ -5,6 +5,7 @@ import { defaultGenerator, Generator } from "../tensor/random.js";
 import { fmt } from "../tensor/shape.js";
 import { grad } from "../autograd/functional.js";
 import { randn } from "../ops/creation.js";
+import { surplus } from "../surplus.js";
 
 export interface GradcheckOptions {
   /** Finite-difference step (default 1e-6, PyTorch's). */
@@ -72,6 +73,7 @@ function checkInputs(inputs: Tensor[], op: string): void {
  * nb.testing.gradcheck((x) => x.tanh().sum(), [nb.randn([3], { dtype: "float64", requiresGrad: true })]);
  */
 export function gradcheck(fn: Fn, inputs: Tensor[], opts: GradcheckOptions = {}): true {
+  if (arguments.length > 3) surplus(arguments, "gradcheck(fn, inputs, opts)");
   const eps = opts.eps ?? 1e-6,
     atol = opts.atol ?? 1e-5,
     rtol = opts.rtol ?? 1e-3;
@@ -127,6 +129,7 @@ export function gradcheck(fn: Fn, inputs: Tensor[], opts: GradcheckOptions = {})
  * derivative computed by autograd with `createGraph: true`.
  */
 export function gradgradcheck(fn: Fn, inputs: Tensor[], opts: GradcheckOptions = {}): true {
+  if (arguments.length > 3) surplus(arguments, "gradgradcheck(fn, inputs, opts)");
   checkInputs(inputs, "gradgradcheck");
   const gen = opts.generator ?? new Generator(1234);
   const shapes = asList(fn(...inputs)).map((o) => o.shape);
@@ -166,6 +169,7 @@ function flat(v: Numeric): { data: ArrayLike<number>; shape: number[] | null } {
  * with an error that gives the worst element, its index and both values.
  */
 export function assertClose(actual: Numeric, expected: Numeric, opts: CloseOptions = {}): void {
+  if (arguments.length > 3) surplus(arguments, "assertClose(actual, expected, opts)");
   const rtol = opts.rtol ?? 1e-5,
     atol = opts.atol ?? 1e-8;
   const a = flat(actual),

@@ -5,6 +5,7 @@ import { Tensor } from "../tensor/tensor.js";
 import { add, mul, pow, sub, sum, matmul } from "../ops/math.js";
 import { index, narrow } from "../ops/movement.js";
 import { tensor } from "../ops/creation.js";
+import { surplus } from "../surplus.js";
 
 export interface TestFunction {
   name: string;
@@ -28,6 +29,7 @@ export interface TestFunction {
  * standard start (−1.2, 1, −1.2, 1, …).
  */
 export function rosenbrock(n = 2): TestFunction {
+  if (arguments.length > 1) surplus(arguments, "rosenbrock(n)");
   return {
     name: `rosenbrock${n}d`,
     f: (x) => {
@@ -155,6 +157,7 @@ export const saddle: TestFunction = {
  * zig-zags across the narrow valley; minimum 0 at the origin; start (κ, 1)·… scaled to (10, 1).
  */
 export function illConditionedQuadratic(kappa = 100): TestFunction {
+  if (arguments.length > 1) surplus(arguments, "illConditionedQuadratic(kappa)");
   const A = tensor(
     [
       [1, 0],

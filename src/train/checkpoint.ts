@@ -7,6 +7,7 @@ import { preview, StateDictError, type Optimizer, type OptimizerStateDict } from
 import type { Generator } from "../tensor/random.js";
 import { loadSafetensorsFile, serializeSafetensors, writeFileAtomic } from "../io/safetensors.js";
 import type { Bytes } from "../io/bytes.js";
+import { surplus } from "../surplus.js";
 
 export interface Schedulerish {
   stateDict(): Record<string, unknown>;
@@ -26,11 +27,13 @@ export interface CheckpointContents {
 
 /** Save a checkpoint atomically (a crash mid-write leaves the previous file intact). */
 export function saveCheckpoint(path: string, c: CheckpointContents): void {
+  if (arguments.length > 2) surplus(arguments, "saveCheckpoint(path, c)");
   writeFileAtomic(path, serializeCheckpoint(c));
 }
 
 /** A checkpoint's bytes (the safetensors file saveCheckpoint writes), e.g. to keep in a page or send elsewhere. */
 export function serializeCheckpoint(c: CheckpointContents): Uint8Array {
+  if (arguments.length > 1) surplus(arguments, "serializeCheckpoint(c)");
   const tensors: Record<string, Tensor> = {};
   for (const [k, v] of Object.entries(c.model.stateDict())) tensors[`model.${k}`] = v;
   let optimMeta: unknown = null;
@@ -82,6 +85,7 @@ export function loadCheckpoint(
   pathOrBytes: string | Bytes,
   c: Omit<CheckpointContents, "epoch" | "extra">,
 ): { epoch: number; extra: Record<string, unknown> } {
+  if (arguments.length > 2) surplus(arguments, "loadCheckpoint(pathOrBytes, c)");
   const path = typeof pathOrBytes === "string" ? pathOrBytes : "<bytes>";
   const { tensors, metadata } = loadSafetensorsFile(pathOrBytes);
   const fail = (where: string, detail: string): never => {

@@ -15,6 +15,7 @@ import { clipGradNorm } from "../nn/utils.js";
 import type { DataLoader } from "../data/dataloader.js";
 import { CheckpointError, loadCheckpoint, saveCheckpoint, type Schedulerish } from "./checkpoint.js";
 import { writeFileAtomic } from "../io/safetensors.js";
+import { surplus } from "../surplus.js";
 
 export interface EpochRecord {
   epoch: number;
@@ -133,6 +134,7 @@ export function evaluate(
   loader: DataLoader,
   opts: { lossFn?: (o: Tensor, t: Tensor) => Tensor; topk?: number[] } = {},
 ): { loss: number; acc: Record<number, number> } {
+  if (arguments.length > 3) surplus(arguments, "evaluate(model, loader, opts)");
   const lossFn = opts.lossFn ?? ((o, t) => crossEntropy(o, t));
   const ks = opts.topk ?? [1, 5];
   const wasTraining = model.training;
@@ -165,6 +167,7 @@ export function evaluate(
  * const { history } = nb.train.fit({ model, optimizer, trainLoader, valLoader, epochs: 5 });
  */
 export function fit(o: FitOptions): FitResult {
+  if (arguments.length > 1) surplus(arguments, "fit(o)");
   const lossFn = o.lossFn ?? ((out, t) => crossEntropy(out, t));
   const generators = o.generators ?? { data: o.trainLoader.generator, global: defaultGenerator };
   const history: EpochRecord[] = [];
