@@ -104,3 +104,28 @@ test("arguments with no slot in either form are errors, never ignored", () => {
     "weight Tensor",
   );
 });
+
+test("reductions take keepdim in PyTorch's positional place: sum(x, 1, true)", () => {
+  const x = nb.tensor([
+    [3, 1, 2],
+    [0, 5, 4],
+  ]);
+  // torch.sum(x, 1, True) → [[6.], [9.]]; torch.amax(x, 0, True) → [[3., 5., 4.]]; argmax(x, 1, True) → [[0], [1]]
+  const cases: [string, nb.Tensor, number[], number[]][] = [
+    ["sum", nb.sum(x, 1, true), [2, 1], [6, 9]],
+    ["mean", nb.mean(x, 1, true), [2, 1], [2, 3]],
+    ["amax", nb.amax(x, 0, true), [1, 3], [3, 5, 4]],
+    ["amin", x.amin(0, true), [1, 3], [0, 1, 2]],
+    ["max", nb.max(x, 1, true), [2, 1], [3, 5]],
+    ["min", x.min(1, false), [2], [1, 0]],
+    ["argmax", nb.argmax(x, 1, true), [2, 1], [0, 1]],
+    ["argmin", x.argmin(1, true), [2, 1], [1, 0]],
+    ["logsumexp", nb.logsumexp(nb.zeros([2, 4]), 1, true), [2, 1], [Math.fround(Math.log(4)), Math.fround(Math.log(4))]],
+    ["sum method", x.sum(1, true), [2, 1], [6, 9]],
+  ];
+  for (const [name, r, shape, values] of cases) {
+    assert.deepEqual(r.shape, shape, name);
+    assert.deepEqual(Array.from(r.data), values, name);
+  }
+  throwsWith(() => nb.sum(x, 1, 1 as never), "sum: expected an options object { keepdim } here, got number 1");
+});

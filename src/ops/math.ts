@@ -209,7 +209,9 @@ export interface ReduceOptions {
   keepdim?: boolean;
 }
 /** `keepdim` from a reduction's options object (any other key is a TypeError naming `op`). */
+/** A reduction's keepdim: PyTorch's positional boolean (`sum(x, 1, true)`) or `{ keepdim }`. */
 function keepdim(opts: unknown, op: string): boolean {
+  if (typeof opts === "boolean") return opts;
   return optionsArg<ReduceOptions>(opts, op, ["keepdim"]).keepdim ?? false;
 }
 
@@ -221,14 +223,14 @@ export interface VarOptions extends ReduceOptions {
 }
 
 /** Sum over `dim` (a dim, a list, or all when omitted). */
-export function sum(x: Tensor, dim?: number | readonly number[] | null, opts: ReduceOptions = {}): Tensor {
+export function sum(x: Tensor, dim?: number | readonly number[] | null, opts: ReduceOptions | boolean = {}): Tensor {
   if (arguments.length > 3) surplus(arguments, "sum(x, dim, opts)");
   checkTensor(x, "sum");
   return P.sumPrim(x, normDims(dim, x.ndim, "sum"), keepdim(opts, "sum"));
 }
 
 /** Mean over `dim` (a dim, a list, or all when omitted). */
-export function mean(x: Tensor, dim?: number | readonly number[] | null, opts: ReduceOptions = {}): Tensor {
+export function mean(x: Tensor, dim?: number | readonly number[] | null, opts: ReduceOptions | boolean = {}): Tensor {
   if (arguments.length > 3) surplus(arguments, "mean(x, dim, opts)");
   checkTensor(x, "mean");
   if (!isFloating(x.dtype)) throw new TypeError(`mean: input dtype should be floating point, got ${x.dtype}`);
@@ -282,20 +284,20 @@ function extreme(x: Tensor, dim: number | readonly number[] | null | undefined, 
  * Maximum: of all elements when `dim` is omitted, else along `dim` (values only; use `argmax` for the
  * indices). The gradient goes to the first maximal element.
  */
-export function max(x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor {
+export function max(x: Tensor, dim?: number | null, opts: ReduceOptions | boolean = {}): Tensor {
   if (arguments.length > 3) surplus(arguments, "max(x, dim, opts)");
   return extreme(x, dim, keepdim(opts, "max"), true, "max");
 }
-export function min(x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor {
+export function min(x: Tensor, dim?: number | null, opts: ReduceOptions | boolean = {}): Tensor {
   if (arguments.length > 3) surplus(arguments, "min(x, dim, opts)");
   return extreme(x, dim, keepdim(opts, "min"), false, "min");
 }
 /** Maximum over one or several dims (gradient to the first maximal element). */
-export function amax(x: Tensor, dim?: number | readonly number[] | null, opts: ReduceOptions = {}): Tensor {
+export function amax(x: Tensor, dim?: number | readonly number[] | null, opts: ReduceOptions | boolean = {}): Tensor {
   if (arguments.length > 3) surplus(arguments, "amax(x, dim, opts)");
   return extreme(x, dim, keepdim(opts, "amax"), true, "amax");
 }
-export function amin(x: Tensor, dim?: number | readonly number[] | null, opts: ReduceOptions = {}): Tensor {
+export function amin(x: Tensor, dim?: number | readonly number[] | null, opts: ReduceOptions | boolean = {}): Tensor {
   if (arguments.length > 3) surplus(arguments, "amin(x, dim, opts)");
   return extreme(x, dim, keepdim(opts, "amin"), false, "amin");
 }
@@ -307,17 +309,17 @@ function argExt(x: Tensor, dim: number | null | undefined, keepdim: boolean, isM
   return P.argExtreme(x, normDim(dim, x.ndim, op), keepdim, isMax);
 }
 /** Index of the first maximum (int32), over all elements (flattened) or along `dim`. */
-export function argmax(x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor {
+export function argmax(x: Tensor, dim?: number | null, opts: ReduceOptions | boolean = {}): Tensor {
   if (arguments.length > 3) surplus(arguments, "argmax(x, dim, opts)");
   return argExt(x, dim, keepdim(opts, "argmax"), true);
 }
-export function argmin(x: Tensor, dim?: number | null, opts: ReduceOptions = {}): Tensor {
+export function argmin(x: Tensor, dim?: number | null, opts: ReduceOptions | boolean = {}): Tensor {
   if (arguments.length > 3) surplus(arguments, "argmin(x, dim, opts)");
   return argExt(x, dim, keepdim(opts, "argmin"), false);
 }
 
 /** log Σ exp(x) over `dim`, stable for large inputs. */
-export function logsumexp(x: Tensor, dim: number | readonly number[], opts: ReduceOptions = {}): Tensor {
+export function logsumexp(x: Tensor, dim: number | readonly number[], opts: ReduceOptions | boolean = {}): Tensor {
   if (arguments.length > 3) surplus(arguments, "logsumexp(x, dim, opts)");
   const dims = normDims(dim, x.ndim, "logsumexp");
   const keep = keepdim(opts, "logsumexp");
