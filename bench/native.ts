@@ -232,23 +232,24 @@ if (part === undefined || part === "wasm") {
       `\nwasm backend (SIMD128) on 1 and 2 threads in Node${chromium ? " and in headless Chromium (examples/browser ?bench=1, cross-origin isolated)" : ""} vs ${base} in Node: medians of 3 alternating rounds`,
     );
     if (!chromium) console.log("  (no Chromium column: apt-get install chromium, and playwright-core)");
-    type Round = { gemm: Record<number, number>; gemmOut: Record<number, number>; train: number; infer: number };
-    const nodeRound = (): Round => {
-      const { fresh: gemm, out: gemmOut } = gemmRates(nb, [256, 512, 1024]);
-      return { gemm, gemmOut, ...nablaModel("lenet5", 64, 30) };
-    };
+    type Round = { train: number; infer: number };
+    type Gemm = { fresh: Record<number, number[]>; out: Record<number, number[]> };
+    const SIZES = [256, 512, 1024];
     const rounds: {
       wasm: Record<number, Round>;
       base: Round;
+      // GEMM on wasm-1, wasm-2 and the base backend, timed in turn (timeInTurn)
+      gemm: Gemm;
       chromium: Record<number, PageBench> | null;
       freshNode: { fresh: number; reused: number };
     }[] = [];
     for (let r = 0; r < 3; r++) {
       const wasm: Record<number, Round> = {},
         page: Record<number, PageBench> = {};
-      for (const t of THREADS) wasm[t] = on(`wasm-${t}`, nodeRound);
+      for (const t of THREADS) wasm[t] = on(`wasm-${t}`, () => nablaModel("lenet5", 64, 30));
+      const gemm = gemmRates(nb, SIZES, ["wasm-1", "wasm-2", base]);
       if (chromium) for (const t of THREADS) page[t] = await chromium.run(t);
-      rounds.push({ wasm, base: nodeRound(), chromium: chromium ? page : null, freshNode: freshOutputCost() });
+      rounds.push({ wasm, base: nablaModel("lenet5", 64, 30), gemm, chromium: chromium ? page : null, freshNode: freshOutputCost() });
     }
     await chromium?.close();
     const med = (pick: (r: (typeof rounds)[number]) => number | undefined) => median(rounds.map((r) => pick(r) ?? NaN));
@@ -256,19 +257,21 @@ if (part === undefined || part === "wasm") {
     const pair = (one: number, two: number, digits: number) =>
       `${one.toFixed(digits)} / ${two.toFixed(digits)} (×${(two / one).toFixed(2)})`;
     console.log("  wasm figures: 1 thread / 2 threads (speed-up)");
-    // GEMM into a reused out= tensor (the kernel, as BLAS benchmarks time it), then with a fresh output
+    // GEMM into a reused out= tensor (the kernel, as BLAS benchmarks time it), then with a fresh output; the
+    // 1- and 2-thread figures of each engine come from calls timed in turn, so a slow spell of the shared
+    // machine cannot land on one of them alone (the page's from its 2-thread run, which loads both modules)
     for (const [key, how] of [
-      ["gemmOut", "into out="],
-      ["gemm", "fresh output"],
+      ["out", "into out="],
+      ["fresh", "fresh output"],
     ] as const)
-      for (const n of [256, 512, 1024]) {
-        const w = THREADS.map((t) => med((r) => r.wasm[t][key][n])),
-          c = THREADS.map((t) => med((r) => r.chromium?.[t][key][n])),
-          b = med((r) => r.base[key][n]);
+      for (const n of SIZES) {
+        const w = [0, 1].map((i) => med((r) => r.gemm[key][n][i])),
+          c = [0, 1].map((i) => med((r) => r.chromium?.[2].gemm?.[key][n][i])),
+          b = med((r) => r.gemm[key][n][2]);
         console.log(
           `  GEMM ${n} ${how}, GFLOP/s: wasm ${pair(w[0], w[1], 1)} in Node${chromium ? `, ${pair(c[0], c[1], 1)} in Chromium` : ""}; ${base} ${b.toFixed(1)}`,
         );
-        results[`wasm_${key === "gemm" ? "gemm" : "gemm_out"}${n}`] = {
+        results[`wasm_${key === "fresh" ? "gemm" : "gemm_out"}${n}`] = {
           wasmNode1: w[0],
           wasmNode2: w[1],
           wasmChromium1: c[0],
@@ -318,8 +321,8 @@ if (part === undefined || part === "wasm") {
 type OrtVsNabla = { ort: number; nabla: number };
 /** What the page's bench mode reports (examples/browser/bench.ts). */
 type PageBench = {
-  gemm: Record<number, number>;
-  gemmOut: Record<number, number>;
+  /** GEMM GFLOP/s on 1 and 2 threads, timed in turn (the 2-thread run only). */
+  gemm: { fresh: Record<number, number[]>; out: Record<number, number[]> } | null;
   fresh: { fresh: number; reused: number };
   train: number;
   infer: number;

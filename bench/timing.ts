@@ -33,25 +33,60 @@ export function timeGemm(fn: () => void): number {
   return median(ts);
 }
 
+/**
+ * Median seconds per call of each function, timed in turn call by call, by timeGemm's rule for each (0.2 s
+ * of warm-up, then at least 5 calls and 0.3 s): a slow spell of a shared machine falls on all of them alike,
+ * so their ratio holds where separate runs would each catch a different spell.
+ */
+export function timeInTurn(fns: readonly (() => void)[]): number[] {
+  for (const t0 = performance.now(); performance.now() - t0 < 200 * fns.length;) for (const fn of fns) fn();
+  const ts = fns.map(() => [] as number[]);
+  const enough = () => ts.every((t) => t.length >= 5 && t.reduce((a, b) => a + b, 0) >= 0.3);
+  while (!enough()) {
+    fns.forEach((fn, i) => {
+      const t0 = performance.now();
+      fn();
+      ts[i].push((performance.now() - t0) / 1000);
+    });
+  }
+  return ts.map(median);
+}
+
 /** The slice of nabla's API gemmRates calls (Node's and the page's nabla are distinct imports). */
 interface GemmApi<T> {
   randn(shape: number[]): T;
   zeros(shape: number[]): T;
   matmul(a: T, b: T, opts?: { out?: T }): T;
+  backend: { setBackend(name: string): unknown; getBackend(): { name: string } };
 }
 
 /**
- * float32 GEMM in GFLOP/s at each size, by timeGemm's rule: `fresh`, the product in a new array each call
- * (what `nb.matmul(a, b)` costs, its output's first writes included), and `out`, into one reused tensor
- * (`nb.matmul(a, b, { out })`, the convention of BLAS benchmarks and of the peers' figures).
+ * float32 GEMM in GFLOP/s at each size, on each of `backends` (timed in turn: timeInTurn), per size a list
+ * in the order of `backends`: `fresh`, the product in a new array each call (what `nb.matmul(a, b)` costs,
+ * its output's first writes included), and `out`, into one reused tensor (`nb.matmul(a, b, { out })`, the
+ * convention of BLAS benchmarks and of the peers' figures).
  */
-export function gemmRates<T>(nb: GemmApi<T>, sizes: readonly number[]): { fresh: Record<number, number>; out: Record<number, number> } {
-  const fresh: Record<number, number> = {},
-    out: Record<number, number> = {};
-  for (const n of sizes) {
-    const [a, b, c] = [nb.randn([n, n]), nb.randn([n, n]), nb.zeros([n, n])];
-    fresh[n] = (2 * n ** 3) / timeGemm(() => nb.matmul(a, b)) / 1e9;
-    out[n] = (2 * n ** 3) / timeGemm(() => nb.matmul(a, b, { out: c })) / 1e9;
+export function gemmRates<T>(
+  nb: GemmApi<T>,
+  sizes: readonly number[],
+  backends: readonly string[],
+): { fresh: Record<number, number[]>; out: Record<number, number[]> } {
+  const fresh: Record<number, number[]> = {},
+    out: Record<number, number[]> = {};
+  const was = nb.backend.getBackend().name;
+  try {
+    for (const n of sizes) {
+      const [a, b, c] = [nb.randn([n, n]), nb.randn([n, n]), nb.zeros([n, n])];
+      const rate = (s: number) => (2 * n ** 3) / s / 1e9;
+      const on = (name: string, fn: () => unknown) => () => {
+        nb.backend.setBackend(name);
+        fn();
+      };
+      fresh[n] = timeInTurn(backends.map((k) => on(k, () => nb.matmul(a, b)))).map(rate);
+      out[n] = timeInTurn(backends.map((k) => on(k, () => nb.matmul(a, b, { out: c })))).map(rate);
+    }
+  } finally {
+    nb.backend.setBackend(was);
   }
   return { fresh, out };
 }

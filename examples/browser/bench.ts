@@ -49,17 +49,21 @@ export async function runOrtBench(
   return { lenet5, resnet18 };
 }
 
+/**
+ * GEMM on `gemmOn`'s backends timed in turn (none: no GEMM), LeNet-5 b64 training and inference on the
+ * current backend, and the cost of a fresh output array.
+ */
 export function runBench(
   nb: typeof NB,
   train: Split,
+  gemmOn: readonly string[] | null,
 ): {
-  gemm: Record<number, number>;
-  gemmOut: Record<number, number>;
+  gemm: ReturnType<typeof gemmRates> | null;
   train: number;
   infer: number;
   fresh: { fresh: number; reused: number };
 } {
-  const { fresh: gemm, out: gemmOut } = gemmRates(nb, [256, 512, 1024]);
+  const gemm = gemmOn ? gemmRates(nb, [256, 512, 1024], gemmOn) : null;
   nb.manualSeed(0);
   const model = nb.models.lenet5();
   const opt = new nb.optim.Adam(model.parameters(), { lr: 1e-3 });
@@ -72,5 +76,5 @@ export function runBench(
   }, 30);
   model.eval();
   const tInfer = timeIt(() => nb.noGrad(() => model.forward(x)), 30);
-  return { gemm, gemmOut, train: 64 / tTrain, infer: 64 / tInfer, fresh: freshOutputCost() };
+  return { gemm, train: 64 / tTrain, infer: 64 / tInfer, fresh: freshOutputCost() };
 }
