@@ -34,9 +34,10 @@ export function timeGemm(fn: () => void): number {
 }
 
 /**
- * Median seconds per call of each function, timed in turn call by call, by timeGemm's rule for each (0.2 s
- * of warm-up, then at least 5 calls and 0.3 s): a slow spell of a shared machine falls on all of them alike,
- * so their ratio holds where separate runs would each catch a different spell.
+ * Median seconds per call of each function, timed in turn, by timeGemm's rule for each (0.2 s of warm-up,
+ * then at least 5 timed calls and 0.3 s): a slow spell of a shared machine falls on all of them alike, so
+ * their ratio holds where separate runs would each catch a different spell. Each turn makes one untimed
+ * call before the timed one, as back-to-back calls would find the thread pool awake.
  */
 export function timeInTurn(fns: readonly (() => void)[]): number[] {
   for (const t0 = performance.now(); performance.now() - t0 < 200 * fns.length;) for (const fn of fns) fn();
@@ -44,6 +45,7 @@ export function timeInTurn(fns: readonly (() => void)[]): number[] {
   const enough = () => ts.every((t) => t.length >= 5 && t.reduce((a, b) => a + b, 0) >= 0.3);
   while (!enough()) {
     fns.forEach((fn, i) => {
+      fn(); // untimed: a thread pool's workers, asleep since this function's last turn, are awake again
       const t0 = performance.now();
       fn();
       ts[i].push((performance.now() - t0) / 1000);
