@@ -3,6 +3,8 @@
 // `if (arguments.length > N) surplus(arguments, "name(param, …)")`; test/surplus.test.ts checks that every
 // function the package exports does, with N its declared parameters.
 
+import { describe } from "./ops/args.js";
+
 /** A TypeError naming the first argument past `signature`'s parameters that is not undefined, if any. */
 export function surplus(args: ArrayLike<unknown>, signature: string): void {
   const open = signature.indexOf("(");
@@ -12,16 +14,7 @@ export function surplus(args: ArrayLike<unknown>, signature: string): void {
     if (args[i] === undefined) continue;
     throw new TypeError(
       `${signature.slice(0, open)}: takes at most ${n} argument${n === 1 ? "" : "s"} (${params}), got ${args.length}; ` +
-        `argument ${i + 1} is ${shown(args[i])}`,
+        `argument ${i + 1} is ${describe(args[i])}`,
     );
   }
-}
-
-function shown(v: unknown): string {
-  if (typeof v === "string") return `string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 37)}...` : v)}`;
-  if (typeof v === "object" && v !== null) {
-    const proto = Object.getPrototypeOf(v);
-    return proto === Object.prototype || proto === null ? "an options object" : `a ${v.constructor?.name ?? "object"}`;
-  }
-  return v === null ? "null" : `${typeof v} ${String(v)}`;
 }
